@@ -1,0 +1,301 @@
+"""Settings for Smarter Team, read from the environment (or a `.env` file) through django-environ.
+
+Three environments, chosen by ``DJANGO_ENV``:
+- ``development`` (default): DEBUG on, SQLite, embedded broker, heuristic brain, sandbox providers.
+- ``test``: what pytest uses; DEBUG off, but a generated secret key is allowed.
+- ``production``: DEBUG off, a real ``DJANGO_SECRET_KEY`` is required and the deploy checks pass.
+Every variable is listed with a comment in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development, test or production, not {DJANGO_ENV!r}")
+PRODUCTION = DJANGO_ENV == "production"
+DEBUG = env.bool("DJANGO_DEBUG", default=DJANGO_ENV == "development")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV=production")
+
+
+def _dev_secret_key() -> str:
+    # Kept in a file so the web server and the workers of one dev machine agree on it
+    # and sessions survive a restart; never used outside development and tests.
+    path = VAR_DIR / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not (DEBUG or DJANGO_ENV == "test"):
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required outside development and tests")
+    SECRET_KEY = _dev_secret_key()
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+THIRD_PARTY_APPS = ["django_celery_beat", "ninja"]
+LOCAL_APPS = [
+    "smarter_team.apps.SmarterTeamConfig",
+    "agents.apps.AgentsConfig",
+    "crm.apps.CrmConfig",
+    "sales.apps.SalesConfig",
+    "delivery.apps.DeliveryConfig",
+    "learning.apps.LearningConfig",
+    "integrations.apps.IntegrationsConfig",
+]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "smarter_team.urls"
+WSGI_APPLICATION = "smarter_team.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "smarter_team" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+# SQLite by default so the agency runs with no services; PostgreSQL (psycopg 3) in production
+# and in the tests. SQLite gets WAL, a busy timeout and IMMEDIATE transactions so that the web
+# server, the worker and beat can write concurrently without "database is locked".
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'smarter_team.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        }
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USING_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+# --- Redis, cache, broker -------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The embedded broker is kombu's filesystem transport: worker and beat exchange messages through
+# a folder, so the agency runs with no server at all. Redis (or any Celery broker) in production.
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("out", "processed"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "out"),
+        "data_folder_out": str(BROKER_DIR / "out"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Redis redelivers an unacked message after the visibility timeout; it must exceed the
+    # longest task so a slow run is not executed twice (the outbox makes that safe anyway).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
+CELERY_TASK_DEFAULT_QUEUE = "system"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Time, language -------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+# The project clock (smarter_team.clock) can run faster than the wall clock so the sandbox
+# world lives a month in minutes. 1.0 = real time.
+CLOCK_SPEED = env.float("CLOCK_SPEED", default=1.0)
+CLOCK_EPOCH = env.str("CLOCK_EPOCH", default="")
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# --- Email ----------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Smarter Team <agency@localhost>")
+MANAGERS_EMAILS = env.list("MANAGERS_EMAILS", default=[])
+
+# --- Agency policy --------------------------------------------------------------------------
+AGENCY_NAME = env.str("AGENCY_NAME", default="Smarter Team")
+AGENCY_POSTAL_ADDRESS = env.str("AGENCY_POSTAL_ADDRESS", default="1 Example Street, Springfield, USA")
+DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="USD")
+# Largest request body the webhook endpoint accepts; larger bodies get 413.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1_048_576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
+
+# --- Brains ---------------------------------------------------------------------------------
+ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
+ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-sonnet-4-5")
+# "anthropic" when a key is set, otherwise the agents' deterministic heuristics.
+BRAIN_DEFAULT = env.str("BRAIN_DEFAULT", default="anthropic" if ANTHROPIC_API_KEY else "heuristic")
+
+# --- Integrations ---------------------------------------------------------------------------
+# One entry per provider key; empty means "not configured", and the role falls back to the
+# sandbox world. The integrations app reads these through django.conf.settings only.
+INTEGRATION_KEYS = {
+    name: env.str(name, default="")
+    for name in (
+        "PERPLEXITY_API_KEY",
+        "FIRECRAWL_API_KEY",
+        "ELEVENLABS_API_KEY",
+        "RETELL_API_KEY",
+        "INSTANTLY_API_KEY",
+        "INSTANTLY_WEBHOOK_SECRET",
+        "ICYPEAS_API_KEY",
+        "FINDYMAIL_API_KEY",
+        "APIFY_API_TOKEN",
+        "APIFY_WEBHOOK_SECRET",
+        "GOHIGHLEVEL_API_KEY",
+        "GOHIGHLEVEL_LOCATION_ID",
+        "NOTION_API_KEY",
+        "NOTION_PARENT_PAGE_ID",
+        "AIRTABLE_API_KEY",
+        "AIRTABLE_BASE_ID",
+        "CLICKUP_API_KEY",
+        "CLICKUP_LIST_ID",
+        "CALCOM_API_KEY",
+        "CALCOM_WEBHOOK_SECRET",
+        "GOOGLE_CLIENT_ID",
+        "GOOGLE_CLIENT_SECRET",
+        "GOOGLE_REFRESH_TOKEN",
+        "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "QUICKBOOKS_CLIENT_ID",
+        "QUICKBOOKS_CLIENT_SECRET",
+        "QUICKBOOKS_REFRESH_TOKEN",
+        "QUICKBOOKS_REALM_ID",
+        "PANDADOC_API_KEY",
+        "PANDADOC_WEBHOOK_SECRET",
+        "FATHOM_API_KEY",
+        "FATHOM_WEBHOOK_SECRET",
+        "PINECONE_API_KEY",
+        "PINECONE_INDEX",
+        "ZEP_API_KEY",
+    )
+}
+# Explicit provider per role, e.g. PROVIDER_OUTREACH=instantly; unset = first configured real
+# provider for the role, else "sandbox".
+PROVIDER_OVERRIDES = {
+    role: env.str(f"PROVIDER_{role.upper()}", default="")
+    for role in (
+        "lead_source",
+        "email_finder",
+        "email_verifier",
+        "outreach",
+        "calendar",
+        "recorder",
+        "documents",
+        "payments",
+        "accounting",
+        "project_tool",
+        "web_research",
+        "vector_store",
+        "memory",
+        "voice",
+    )
+}
+SANDBOX_SEED = env.int("SANDBOX_SEED", default=42)
+HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=20.0)
+
+# --- Security -------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"
+
+# --- Logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "smarter_team.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
