@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from smarter_team import clock
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    """Freeze the project clock at a fixed, time zone aware Monday morning."""
+    with clock.frozen(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)) as handle:
+        yield handle
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):  # type: ignore[no-untyped-def]
+    user = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    client.force_login(user)
+    return client
