@@ -1,0 +1,49 @@
+# Everything a developer or CI runs. `make run` and `make test` do their own set-up.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/smarter_team
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint format check-deploy bench clean
+
+$(VENV)/.installed: requirements/base.txt requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## The agency on its embedded defaults: SQLite, embedded broker, heuristic brain, sandbox providers.
+run: install
+	$(PY) manage.py agency
+
+## The test suite against PostgreSQL and Redis (started here when they are not running).
+test: install
+	bash scripts/services.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest --create-db -q $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## What production settings demand: refuses to start without a secret key, passes the deploy checks.
+check-deploy: install
+	DJANGO_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(60))') \
+		DJANGO_ALLOWED_HOSTS=agency.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+bench: install
+	bash scripts/services.sh
+	$(PY) bench/runtime/run.py
+	$(PY) bench/webhooks/run.py
+	$(PY) bench/learning/run.py
+
+clean:
+	rm -rf var/broker var/mail

@@ -1,0 +1,121 @@
+"""`manage.py agency`: bring the whole agency up on one machine with one command.
+
+Prepares the database (migrate, staff groups, schedules), makes sure a login exists and prints
+it, then runs the admin web server, a Celery worker for every queue and beat, and stops them all
+together on Ctrl-C. On the embedded defaults this needs no service at all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+QUEUES = "crm,sales,delivery,system,llm"
+
+
+class Command(BaseCommand):
+    help = "Migrate, create a login, and run the web server, a Celery worker and beat together."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="address for the web server")
+        parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument("--prepare-only", action="store_true", help="set everything up, start nothing")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self._prepare()
+        if options["prepare_only"]:
+            return
+        self._supervise(options["addr"], options["concurrency"])
+
+    def _prepare(self) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("setup_groups", verbosity=0)
+        if "sync_schedules" in _commands():
+            call_command("sync_schedules", verbosity=0)
+        username, password = self._ensure_login()
+        db = settings.DATABASES["default"]
+        self.stdout.write(
+            self.style.SUCCESS("\nSmarter Team is starting.")
+            + f"\n  admin:    http://{self._addr_hint()}/admin/"
+            + f"\n  login:    {username} / {password}"
+            + f"\n  database: {db['ENGINE'].rsplit('.', 1)[-1]}  broker: {settings.CELERY_BROKER_URL.split('://')[0]}"
+            + f"\n  brain:    {settings.BRAIN_DEFAULT}\n  Stop with Ctrl-C.\n"
+        )
+
+    def _addr_hint(self) -> str:
+        return getattr(self, "_addr", "127.0.0.1:8000")
+
+    def _ensure_login(self) -> tuple[str, str]:
+        """The first run creates `admin` with a random password kept in var/ (readable by the owner only)."""
+        user_model = get_user_model()
+        secret_file = Path(settings.VAR_DIR) / "admin-login"
+        username = os.environ.get("AGENCY_ADMIN_USER", "admin")
+        if secret_file.exists() and user_model.objects.filter(username=username).exists():
+            return username, secret_file.read_text().strip()
+        password = os.environ.get("AGENCY_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        user, _ = user_model.objects.get_or_create(username=username, defaults={"email": f"{username}@localhost"})
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        secret_file.write_text(password)
+        secret_file.chmod(0o600)
+        return username, password
+
+    def _supervise(self, addr: str, concurrency: int) -> None:
+        self._addr = addr
+        python = sys.executable
+        commands = {
+            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "worker": [
+                python, "-m", "celery", "-A", "smarter_team", "worker", "-Q", QUEUES,
+                "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", "agency@%h",
+            ],
+            "beat": [python, "-m", "celery", "-A", "smarter_team", "beat", "--loglevel", "INFO",
+                     "--pidfile", str(Path(settings.VAR_DIR) / "beat.pid")],
+        }  # fmt: skip
+        # A beat killed hard leaves its pidfile behind and the next beat would refuse to start;
+        # this command is the only supervisor, so a pidfile here is always stale.
+        (Path(settings.VAR_DIR) / "beat.pid").unlink(missing_ok=True)
+        procs = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}  # noqa: S603
+        stopping = False
+
+        def stop(*_: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                for name, proc in procs.items():
+                    if proc.poll() is not None:
+                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping the agency")
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+def _commands() -> set[str]:
+    from django.core.management import get_commands
+
+    return set(get_commands())

@@ -1,0 +1,63 @@
+"""Staff groups of the operations console and what each may do.
+
+- operator: runs the day: sees everything, works leads, campaigns, meetings, proposals, delivery,
+  decides escalations, approves learned rules, replays webhooks. Deletes nothing.
+- manager: an operator who also deletes domain records, sets budgets and edits schedules.
+- admin: every permission, users and groups included.
+Applied idempotently after every migrate (and by `manage.py setup_groups`): a permission added
+by a new model reaches the groups on the next deploy, and nothing an admin granted by hand is removed.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+DOMAIN_APPS = ("crm", "sales", "delivery")
+OPERATOR_CHANGE_MODELS = {
+    ("agents", "escalation"),
+    ("agents", "agentrun"),
+    ("learning", "knowledgerule"),
+    ("learning", "faq"),
+    ("learning", "responsetracking"),
+    ("learning", "errorlog"),
+    ("integrations", "webhookevent"),
+}
+MANAGER_EXTRA = {("agents", "budget"), ("django_celery_beat", "periodictask"), ("django_celery_beat", "crontabschedule"), ("django_celery_beat", "intervalschedule")}
+PROJECT_APPS = (*DOMAIN_APPS, "agents", "learning", "integrations", "django_celery_beat")
+
+
+def _codenames_for(group: str) -> set[tuple[str, str]]:
+    wanted: set[tuple[str, str]] = set()
+    perms = Permission.objects.select_related("content_type")
+    for perm in perms:
+        app, model = perm.content_type.app_label, perm.content_type.model
+        action = perm.codename.split("_", 1)[0]
+        key = (app, perm.codename)
+        if group == "admin":
+            wanted.add(key)
+            continue
+        if app not in PROJECT_APPS:
+            continue
+        if action == "view":
+            wanted.add(key)
+        elif app in DOMAIN_APPS and action in {"add", "change"}:
+            wanted.add(key)
+        elif (app, model) in OPERATOR_CHANGE_MODELS and action in {"add", "change"}:
+            wanted.add(key)
+        elif group == "manager" and app in DOMAIN_APPS and action == "delete":
+            wanted.add(key)
+        elif group == "manager" and (app, model) in MANAGER_EXTRA and action in {"add", "change", "delete"}:
+            wanted.add(key)
+    return wanted
+
+
+def ensure_staff_groups() -> dict[str, int]:
+    """Create the groups and grant their permissions; returns permissions granted per group."""
+    by_key = {(p.content_type.app_label, p.codename): p for p in Permission.objects.select_related("content_type")}
+    granted: dict[str, int] = {}
+    for name in ("operator", "manager", "admin"):
+        group, _ = Group.objects.get_or_create(name=name)
+        perms = [by_key[k] for k in _codenames_for(name) if k in by_key]
+        group.permissions.add(*perms)
+        granted[name] = len(perms)
+    return granted
