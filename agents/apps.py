@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AgentsConfig(AppConfig):
     name = "agents"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Like admin.autodiscover(): every installed app's `agents` module registers its agents.
+        from agents import registry
+
+        registry.autodiscover()

@@ -3,12 +3,50 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from smarter_team.models import StatefulModel, StatusMachine, TimeStampedModel, choices_check
+
+
+def _normalise_fields(
+    obj: models.Model, normalisers: dict[str, Callable[[str], str]], exclude: Collection[str] | None
+) -> dict[str, list[str]]:
+    """Normalise contact fields in place before field validation; returns each field's error.
+
+    Runs before the length checks, so "+1 (415) 555-0123" or "Germany" become values that fit their
+    columns instead of failing on length with a message that helps nobody.
+    """
+    errors: dict[str, list[str]] = {}
+    for name, normaliser in normalisers.items():
+        value = getattr(obj, name)
+        if (exclude and name in exclude) or value is None:
+            continue
+        if not str(value).strip():
+            # Blank means "unknown"; a nullable column stores NULL so unique constraints allow many.
+            setattr(obj, name, None if obj._meta.get_field(name).null else "")
+            continue
+        try:
+            setattr(obj, name, normaliser(str(value)))
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    return errors
+
+
+def _clean_fields_then(
+    errors: dict[str, list[str]], exclude: Collection[str] | None, clean_fields: Callable[[set[str]], None]
+) -> None:
+    try:
+        clean_fields({*(exclude or ()), *errors})
+    except ValidationError as exc:
+        raise ValidationError({**exc.message_dict, **errors}) from None
+    if errors:
+        raise ValidationError(errors)
 
 
 class IdealCustomerProfile(TimeStampedModel):
@@ -114,10 +152,26 @@ class Company(TimeStampedModel):
                 ),
                 name="company_domain_normalised",
             ),
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"), name="company_country_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("pk")), name="company_not_merged_into_self"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.domain or self.name
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        from crm.services.normalize import normalize_country, normalize_domain
+
+        errors = _normalise_fields(self, {"domain": normalize_domain, "country": normalize_country}, exclude)
+        _clean_fields_then(errors, exclude, super().clean_fields)
+
+    def clean(self) -> None:
+        if self.merged_into_id is not None and self.merged_into_id == self.pk:
+            raise ValidationError({"merged_into": "a company cannot be merged into itself"})
 
 
 class LeadStatus(models.TextChoices):
@@ -219,6 +273,10 @@ class Lead(StatefulModel):
             models.CheckConstraint(
                 condition=~Q(status="unsubscribed") | Q(do_not_contact=True), name="lead_unsubscribed_is_dnc"
             ),
+            models.CheckConstraint(condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"), name="lead_country_iso"),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("pk")), name="lead_not_merged_into_self"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -228,6 +286,32 @@ class Lead(StatefulModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        from crm.services import normalize
+
+        def phone(raw: str) -> str:
+            return normalize.normalize_phone(raw, self.country if len(self.country or "") == 2 else None)
+
+        normalisers = {
+            "email": normalize.normalize_email,
+            "country": normalize.normalize_country,
+            "phone": phone,  # after the country: a national number is read with it
+            "time_zone": normalize.normalize_time_zone,
+        }
+        errors = _normalise_fields(self, normalisers, exclude)
+        _clean_fields_then(errors, exclude, super().clean_fields)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.score is not None and not 0 <= self.score <= 100:
+            errors["score"] = "a score is between 0 and 100"
+        if self.status == LeadStatus.UNSUBSCRIBED and not self.do_not_contact:
+            errors["do_not_contact"] = "an unsubscribed lead must be marked do-not-contact"
+        if self.merged_into_id is not None and self.merged_into_id == self.pk:
+            errors["merged_into"] = "a lead cannot be merged into itself"
+        if errors:
+            raise ValidationError(errors)
 
 
 class ResearchReportKind(models.TextChoices):
@@ -283,6 +367,12 @@ class Mailbox(TimeStampedModel):
     def __str__(self) -> str:
         return self.email
 
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        from crm.services.normalize import normalize_email
+
+        errors = _normalise_fields(self, {"email": normalize_email}, exclude)
+        _clean_fields_then(errors, exclude, super().clean_fields)
+
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft"
@@ -333,10 +423,23 @@ class Campaign(StatefulModel):
             models.CheckConstraint(
                 condition=Q(send_window_end__gt=F("send_window_start")), name="campaign_window_ordered"
             ),
+            models.CheckConstraint(condition=Q(daily_limit__gte=1), name="campaign_daily_limit_positive"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.send_window_start and self.send_window_end and self.send_window_end <= self.send_window_start:
+            errors["send_window_end"] = "the send window must end after it starts (same day, in the lead's zone)"
+        weekdays: Any = self.send_weekdays
+        if not isinstance(weekdays, list) or not all(isinstance(d, int) and 1 <= d <= 7 for d in weekdays):
+            errors["send_weekdays"] = "a list of ISO weekdays 1-7 (1 = Monday), e.g. [1, 2, 3, 4, 5]"
+        if not isinstance(self.stop_rules, dict):
+            errors["stop_rules"] = 'a JSON object, e.g. {"on_reply": true}'
+        if errors:
+            raise ValidationError(errors)
 
 
 class CampaignStep(TimeStampedModel):
@@ -349,7 +452,11 @@ class CampaignStep(TimeStampedModel):
 
     class Meta:
         ordering = ["campaign", "order"]
-        constraints = [models.UniqueConstraint(fields=["campaign", "order"], name="campaignstep_unique_order")]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "order"], name="campaignstep_unique_order"),
+            models.CheckConstraint(condition=~Q(subject_template=""), name="campaignstep_subject_present"),
+            models.CheckConstraint(condition=~Q(body_template=""), name="campaignstep_body_present"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign} step {self.order}"
@@ -368,6 +475,7 @@ class Variant(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["step", "label"], name="variant_unique_label"),
             models.UniqueConstraint(fields=["step"], condition=Q(is_winner=True), name="variant_one_winner_per_step"),
+            models.CheckConstraint(condition=~Q(label=""), name="variant_label_present"),
         ]
 
     def __str__(self) -> str:
@@ -559,7 +667,30 @@ class SuppressionEntry(TimeStampedModel):
             choices_check("reason", SuppressionEntryReason, "suppression_reason_valid"),
             choices_check("kind", SuppressionEntryKind, "suppression_kind_valid"),
             models.CheckConstraint(condition=Q(value=Lower("value")), name="suppression_value_lower"),
+            models.CheckConstraint(condition=Q(value_hash__regex=r"^[0-9a-f]{64}$"), name="suppression_hash_sha256"),
+            # An email entry holds an address, a domain entry a bare domain (or nothing after erasure).
+            models.CheckConstraint(
+                condition=Q(value="")
+                | (Q(kind="email") & Q(value__contains="@"))
+                | (Q(kind="domain") & ~Q(value__contains="@") & ~Q(value__contains="/")),
+                name="suppression_value_matches_kind",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.value or self.value_hash[:12] + '…'} ({self.reason})"
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        # The hash is derived from the normalised value, so a typed entry matches what senders check.
+        from crm.services.normalize import normalize_domain, normalize_email
+        from crm.services.suppression import value_hash
+
+        if not self.value and not self.value_hash:
+            raise ValidationError({"value": "enter the address or domain to suppress"})
+        errors: dict[str, list[str]] = {}
+        if self.value:
+            normaliser = normalize_email if self.kind == SuppressionEntryKind.EMAIL else normalize_domain
+            errors = _normalise_fields(self, {"value": normaliser}, exclude)
+            if not errors:
+                self.value_hash = value_hash(self.value)
+        _clean_fields_then(errors, exclude, super().clean_fields)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from smarter_team import clock
 from smarter_team.models import (
     StatefulModel,
     StatusMachine,
@@ -36,9 +37,9 @@ class Onboarding(StatefulModel):
 
     client = models.ForeignKey("sales.Client", on_delete=models.CASCADE, related_name="onboardings")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
-    started_at = models.DateTimeField()
+    started_at = models.DateTimeField(default=clock.now)
     completed_at = models.DateTimeField(null=True, blank=True)
-    last_progress_at = models.DateTimeField()
+    last_progress_at = models.DateTimeField(default=clock.now)
     nudges_sent = models.PositiveSmallIntegerField(default=0)
     shared_folder_url = models.URLField(max_length=500, blank=True)
 
@@ -49,6 +50,7 @@ class Onboarding(StatefulModel):
                 fields=["client"],
                 condition=Q(status__in=["in_progress", "stuck"]),
                 name="onboarding_one_open_per_client",
+                violation_error_message="This client already has an open onboarding.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="completed") | Q(completed_at__isnull=False), name="onboarding_completed_has_time"
@@ -112,7 +114,9 @@ class Project(StatefulModel):
             models.CheckConstraint(
                 condition=Q(due_on__isnull=True) | Q(starts_on__isnull=True) | Q(due_on__gte=F("starts_on")),
                 name="project_dates_ordered",
+                violation_error_message="The project cannot be due before it starts.",
             ),
+            models.CheckConstraint(condition=Q(committed_hours__gte=0), name="project_hours_nonnegative"),
         ]
 
     def __str__(self) -> str:
@@ -153,7 +157,12 @@ class Milestone(StatefulModel):
         ordering = ["project", "order"]
         constraints = [
             choices_check("status", MilestoneStatus, "milestone_status_valid"),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="milestone_amount_nonnegative"),
+            models.UniqueConstraint(fields=["project", "name"], name="milestone_unique_name_per_project"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="milestone_amount_nonnegative",
+                violation_error_message="The milestone amount cannot be negative.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -248,7 +257,11 @@ class ChangeRequest(StatefulModel):
         constraints = [
             choices_check("status", ChangeRequestStatus, "changerequest_status_valid"),
             currency_check("changerequest_currency_iso"),
-            models.CheckConstraint(condition=Q(price__gte=0), name="changerequest_price_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0),
+                name="changerequest_price_nonnegative",
+                violation_error_message="The price cannot be negative.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -265,7 +278,11 @@ class ClientReport(TimeStampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["client", "period_start"], name="clientreport_unique_period"),
-            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="clientreport_period_ordered"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="clientreport_period_ordered",
+                violation_error_message="The report period cannot end before it starts.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -281,7 +298,11 @@ class HealthSnapshot(TimeStampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["client", "taken_on"], name="healthsnapshot_one_per_day"),
-            models.CheckConstraint(condition=Q(score__lte=100), name="healthsnapshot_score_0_100"),
+            models.CheckConstraint(
+                condition=Q(score__lte=100),
+                name="healthsnapshot_score_0_100",
+                violation_error_message="A health score is between 0 and 100.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -370,6 +391,7 @@ class SurveyResponse(TimeStampedModel):
                 | (Q(kind="csat") & Q(score__gte=1) & Q(score__lte=5))
                 | Q(kind="exit"),
                 name="survey_score_in_scale",
+                violation_error_message="NPS scores are 0-10 and CSAT scores 1-5.",
             ),
         ]
 
@@ -400,7 +422,14 @@ class Offboarding(StatefulModel):
         constraints = [
             choices_check("status", OffboardingStatus, "offboarding_status_valid"),
             models.UniqueConstraint(
-                fields=["client"], condition=Q(status="in_progress"), name="offboarding_one_open_per_client"
+                fields=["client"],
+                condition=Q(status="in_progress"),
+                name="offboarding_one_open_per_client",
+                violation_error_message="This client already has an offboarding in progress.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(completed_at__isnull=False),
+                name="offboarding_completed_has_time",
             ),
         ]
 

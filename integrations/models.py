@@ -17,6 +17,7 @@ class ApiUsage(models.Model):
     provider = models.CharField(max_length=32)
     operation = models.CharField(max_length=64)
     method = models.CharField(max_length=8, blank=True)
+    url = models.CharField(max_length=500, blank=True, help_text="scheme, host and path only: never the query")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     success = models.BooleanField(default=True)
     error_type = models.CharField(max_length=32, blank=True)
@@ -88,3 +89,111 @@ class WebhookEvent(StatefulModel):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.event_type or '?'} {self.event_id}"
+
+
+class LocalVector(models.Model):
+    """The ``local`` VectorStore: vectors in our own database, for the no-service default.
+
+    Similarity is computed in Python over one namespace (see integrations/local/vector_store.py);
+    fine for the thousands of rows an agency keeps, Pinecone beyond that.
+    """
+
+    namespace = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=255)
+    text = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    embedding = models.JSONField(default=list, help_text="unit-length list of floats")
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["namespace", "record_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "record_id"], name="localvector_unique_namespace_record")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.record_id}"
+
+
+class MemoryEntry(models.Model):
+    """The ``local`` Memory: one message of a conversation session, searchable by meaning."""
+
+    session_id = models.CharField(max_length=255, db_index=True)
+    role = models.CharField(max_length=16, default="user")
+    name = models.CharField(max_length=128, blank=True)
+    content = models.TextField()
+    metadata = models.JSONField(default=dict, blank=True)
+    embedding = models.JSONField(default=list, help_text="unit-length list of floats")
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+
+    class Meta:
+        ordering = ["session_id", "created_at", "id"]
+        verbose_name_plural = "memory entries"
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.content[:40]}"
+
+
+# --- The sandbox world (integrations/sandbox) -------------------------------------------------
+class SandboxEventStatus(models.TextChoices):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class SandboxEvent(StatefulModel):
+    """Something the simulated market will report later through a real, signed webhook.
+
+    Due work is a row a beat tick finds (never a Celery ETA); ``key`` is derived from the world's
+    seed and the act that caused it, so scheduling the same consequence twice is a no-op.
+    """
+
+    Status = SandboxEventStatus
+
+    STATUS_MACHINE = StatusMachine(
+        {
+            Status.PENDING: {Status.DELIVERED, Status.FAILED, Status.CANCELED},
+            Status.FAILED: {Status.PENDING},  # retried after a 5xx, or by an operator
+        }
+    )
+
+    key = models.CharField(max_length=200, unique=True)
+    provider = models.CharField(max_length=32, help_text="the webhook provider it is posted as")
+    kind = models.CharField(max_length=64, help_text="what happens in the world, e.g. reply, booking_created")
+    subject = models.CharField(max_length=128, db_index=True, help_text="the booking, document, invoice or email")
+    payload = models.JSONField(help_text="the vendor-shaped body, posted as JSON")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["status", "due_at"], name="sandboxevent_status_due")]
+        constraints = [choices_check("status", SandboxEventStatus, "sandboxevent_status_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.kind} {self.subject} @ {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class SandboxRecord(models.Model):
+    """An object the agency created in the sandbox world (a document, an invoice, a search...).
+
+    The world itself is computed from the seed; only what the agency made through a role call
+    needs remembering between calls (who a document goes to, what an invoice is for).
+    """
+
+    kind = models.CharField(max_length=32)
+    ref = models.CharField(max_length=128, help_text="the id the sandbox provider returned")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["kind", "ref"]
+        constraints = [models.UniqueConstraint(fields=["kind", "ref"], name="sandboxrecord_unique_kind_ref")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref}"

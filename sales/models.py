@@ -74,15 +74,19 @@ class Meeting(StatefulModel):
             choices_check("kind", MeetingKind, "meeting_kind_valid"),
             choices_check("status", MeetingStatus, "meeting_status_valid"),
             models.CheckConstraint(
-                condition=Q(lead__isnull=False) | Q(client__isnull=False), name="meeting_has_lead_or_client"
+                condition=Q(lead__isnull=False) | Q(client__isnull=False),
+                name="meeting_has_lead_or_client",
+                violation_error_message="A meeting needs a lead or a client.",
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
                 name="meeting_ends_after_start",
+                violation_error_message="The meeting must end after it starts.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["proposed", "canceled"]) | Q(starts_at__isnull=False),
                 name="meeting_scheduled_has_start",
+                violation_error_message="A scheduled meeting needs a start time.",
             ),
         ]
 
@@ -241,10 +245,15 @@ class Proposal(StatefulModel):
             models.UniqueConstraint(fields=["document_id"], name="proposal_unique_document"),
             choices_check("status", ProposalStatus, "proposal_status_valid"),
             currency_check("proposal_currency_iso"),
-            models.CheckConstraint(condition=Q(total__gte=0), name="proposal_total_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(total__gte=0),
+                name="proposal_total_nonnegative",
+                violation_error_message="The proposal total cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(lead__isnull=False) | Q(company__isnull=False) | Q(client__isnull=False),
                 name="proposal_has_recipient",
+                violation_error_message="A proposal needs a lead, a company or a client.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="signed") | Q(signed_at__isnull=False), name="proposal_signed_has_time"
@@ -291,7 +300,11 @@ class Client(StatefulModel):
         constraints = [
             choices_check("status", ClientStatus, "client_status_valid"),
             currency_check("client_currency_iso"),
-            models.CheckConstraint(condition=Q(monthly_value__gte=0), name="client_value_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(monthly_value__gte=0),
+                name="client_value_nonnegative",
+                violation_error_message="The monthly value cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(health_score__isnull=True) | Q(health_score__lte=100), name="client_health_0_100"
             ),
@@ -300,6 +313,7 @@ class Client(StatefulModel):
                 | Q(started_on__isnull=True)
                 | Q(contract_end__gte=F("started_on")),
                 name="client_contract_ordered",
+                violation_error_message="The contract cannot end before it starts.",
             ),
         ]
 
@@ -372,9 +386,17 @@ class Invoice(StatefulModel):
             choices_check("kind", InvoiceKind, "invoice_kind_valid"),
             choices_check("status", InvoiceStatus, "invoice_status_valid"),
             currency_check("invoice_currency_iso"),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="invoice_amount_positive",
+                violation_error_message="The invoice amount must be greater than zero.",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_at__isnull=False), name="invoice_paid_has_time"
+            ),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="invoice_sequence_positive"),
+            models.CheckConstraint(
+                condition=Q(number__regex=r"^INV-[0-9]{4}-[0-9]{5,}$"), name="invoice_number_format"
             ),
         ]
 
@@ -389,9 +411,17 @@ class PaymentStatus(models.TextChoices):
 
 
 class Payment(StatefulModel):
+    """One row per provider event (a ledger): a charge that succeeded or failed, or a refund.
+
+    Rows are never rewritten, so a replayed webhook finds its row by ``provider_event_id`` and changes
+    nothing. A refund is its own row (status refunded, the refunded amount, positive); what an invoice
+    has been paid is the sum of succeeded rows minus the sum of refunded rows.
+    """
+
     Status = PaymentStatus
 
-    STATUS_MACHINE = StatusMachine({Status.SUCCEEDED: {Status.REFUNDED}})
+    # Every status is terminal: a refund is recorded as a new row, not by rewriting the charge.
+    STATUS_MACHINE = StatusMachine({})
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = money_field()
@@ -407,6 +437,11 @@ class Payment(StatefulModel):
             choices_check("status", PaymentStatus, "payment_status_valid"),
             currency_check("payment_currency_iso"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | Q(paid_at__isnull=False),
+                name="payment_succeeded_has_time",
+                violation_error_message="A succeeded payment needs the time it was paid.",
+            ),
         ]
 
     def __str__(self) -> str:

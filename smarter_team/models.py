@@ -52,7 +52,8 @@ class StatusMachine:
         if not self.allowed(current, new):
             allowed = ", ".join(sorted(self.transitions.get(current, frozenset()))) or "none (terminal)"
             raise InvalidTransition(
-                f"{type(obj).__name__} {self.field} cannot go from {current!r} to {new!r}; allowed: {allowed}",
+                f"{type(obj).__name__} {self.field} cannot go from {str(current)!r} to {str(new)!r}; "
+                f"allowed: {allowed}",
                 code="invalid_transition",
             )
 

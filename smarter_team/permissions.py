@@ -22,33 +22,35 @@ OPERATOR_CHANGE_MODELS = {
     ("learning", "errorlog"),
     ("integrations", "webhookevent"),
 }
-MANAGER_EXTRA = {("agents", "budget"), ("django_celery_beat", "periodictask"), ("django_celery_beat", "crontabschedule"), ("django_celery_beat", "intervalschedule")}
+MANAGER_EXTRA = {
+    ("agents", "budget"),
+    ("django_celery_beat", "periodictask"),
+    ("django_celery_beat", "crontabschedule"),
+    ("django_celery_beat", "intervalschedule"),
+}
 PROJECT_APPS = (*DOMAIN_APPS, "agents", "learning", "integrations", "django_celery_beat")
 
 
+def _grants(group: str, app: str, model: str, action: str) -> bool:
+    """Whether ``group`` gets the ``action`` permission (view/add/change/delete) on ``app.model``."""
+    if group == "admin":
+        return True
+    if app not in PROJECT_APPS:
+        return False
+    writes = action in {"add", "change"}
+    operator = action == "view" or (writes and (app in DOMAIN_APPS or (app, model) in OPERATOR_CHANGE_MODELS))
+    if group == "operator":
+        return operator
+    manager_only = (app in DOMAIN_APPS and action == "delete") or ((app, model) in MANAGER_EXTRA and action != "view")
+    return operator or manager_only
+
+
 def _codenames_for(group: str) -> set[tuple[str, str]]:
-    wanted: set[tuple[str, str]] = set()
-    perms = Permission.objects.select_related("content_type")
-    for perm in perms:
-        app, model = perm.content_type.app_label, perm.content_type.model
-        action = perm.codename.split("_", 1)[0]
-        key = (app, perm.codename)
-        if group == "admin":
-            wanted.add(key)
-            continue
-        if app not in PROJECT_APPS:
-            continue
-        if action == "view":
-            wanted.add(key)
-        elif app in DOMAIN_APPS and action in {"add", "change"}:
-            wanted.add(key)
-        elif (app, model) in OPERATOR_CHANGE_MODELS and action in {"add", "change"}:
-            wanted.add(key)
-        elif group == "manager" and app in DOMAIN_APPS and action == "delete":
-            wanted.add(key)
-        elif group == "manager" and (app, model) in MANAGER_EXTRA and action in {"add", "change", "delete"}:
-            wanted.add(key)
-    return wanted
+    return {
+        (perm.content_type.app_label, perm.codename)
+        for perm in Permission.objects.select_related("content_type")
+        if _grants(group, perm.content_type.app_label, perm.content_type.model, perm.codename.split("_", 1)[0])
+    }
 
 
 def ensure_staff_groups() -> dict[str, int]:

@@ -271,6 +271,60 @@ PROVIDER_OVERRIDES = {
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=42)
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=20.0)
 
+# --- Learning (owned by learning/) ------------------------------------------------------------
+# A fingerprint seen this many times (3-5) within the window becomes a proposed KnowledgeRule.
+LEARNING_MIN_OCCURRENCES = min(5, max(3, env.int("LEARNING_MIN_OCCURRENCES", default=3)))
+LEARNING_WINDOW_HOURS = env.int("LEARNING_WINDOW_HOURS", default=24)
+# Share of eligible runs where an active rule is deliberately not applied, to measure its lift.
+LEARNING_HOLDOUT_RATE = env.float("LEARNING_HOLDOUT_RATE", default=0.10)
+# A rule whose lift is not positive after this many exposures (applied + holdout) is retired.
+LEARNING_RETIRE_AFTER = env.int("LEARNING_RETIRE_AFTER", default=30)
+# Error spikes: failures in the last window vs the per-window baseline of the previous day.
+LEARNING_SPIKE_WINDOW_MINUTES = env.int("LEARNING_SPIKE_WINDOW_MINUTES", default=15)
+LEARNING_SPIKE_MIN_ERRORS = env.int("LEARNING_SPIKE_MIN_ERRORS", default=5)
+LEARNING_SPIKE_FACTOR = env.float("LEARNING_SPIKE_FACTOR", default=3.0)
+# Dimension of the local hashed FAQ embedding (no model download).
+LEARNING_EMBEDDING_DIM = env.int("LEARNING_EMBEDDING_DIM", default=512)
+
+# --- Webhooks / sandbox -----------------------------------------------------------------------
+# POST /api/webhooks/{provider} (integrations/webhooks). Signed requests older or newer than the
+# tolerance are refused (replay protection); stored events still "received" after
+# WEBHOOK_REPLAY_AFTER_MINUTES, or "failed" with fewer than WEBHOOK_MAX_ATTEMPTS attempts, are
+# replayed by the sweeper task integrations.webhooks.replay_unprocessed.
+WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = env.int("WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS", default=300)
+WEBHOOK_REPLAY_AFTER_MINUTES = env.int("WEBHOOK_REPLAY_AFTER_MINUTES", default=10)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+# Bearer tokens of the non-webhook API, as lower-case sha256 hex digests (the token itself is
+# never stored): python -c "import hashlib,sys;print(hashlib.sha256(sys.argv[1].encode()).hexdigest())" TOKEN
+API_TOKEN_SHA256 = [h.strip().lower() for h in env.list("API_TOKEN_SHA256", default=[]) if h.strip()]
+# The sandbox world signs its webhooks like the vendors do and posts them to the real endpoint.
+# When a provider's real webhook secret is unset, both sides use a sandbox secret derived from
+# SECRET_KEY (so web and worker agree, and nobody can guess it from the code); off in production
+# unless asked for, so there an unconfigured provider refuses every event.
+SANDBOX_WEBHOOKS = env.bool("SANDBOX_WEBHOOKS", default=not PRODUCTION)
+
+
+def _sandbox_webhook_secret(provider: str) -> str:
+    import base64
+    import hashlib
+    import hmac
+
+    digest = hmac.new(SECRET_KEY.encode(), f"sandbox-webhook:{provider}".encode(), hashlib.sha256).digest()
+    # Fathom signs the Standard Webhooks way, whose secrets are "whsec_" + base64 of the key.
+    return "whsec_" + base64.b64encode(digest).decode() if provider == "fathom" else digest.hex()
+
+
+SANDBOX_WEBHOOK_SECRETS = {
+    provider: _sandbox_webhook_secret(provider)
+    for provider in ("stripe", "fathom", "calcom", "pandadoc", "instantly", "apify")
+}
+# Where the sandbox posts its webhooks: empty = in-process through Django's test client (the
+# full middleware + URL + view path, no server needed); a base URL such as http://127.0.0.1:8000
+# = over HTTP with httpx to a running server. Loopback addresses only.
+SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
+# How many due sandbox events one beat tick delivers.
+SANDBOX_DELIVERY_BATCH = env.int("SANDBOX_DELIVERY_BATCH", default=200)
+
 # --- Security -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -88,7 +88,10 @@ class Command(BaseCommand):
         # A beat killed hard leaves its pidfile behind and the next beat would refuse to start;
         # this command is the only supervisor, so a pidfile here is always stale.
         (Path(settings.VAR_DIR) / "beat.pid").unlink(missing_ok=True)
-        procs = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}  # noqa: S603
+        procs = {
+            name: subprocess.Popen(cmd, cwd=settings.BASE_DIR, preexec_fn=_die_with_parent)  # noqa: S603
+            for name, cmd in commands.items()
+        }
         stopping = False
 
         def stop(*_: Any) -> None:
@@ -113,6 +116,16 @@ class Command(BaseCommand):
                     proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def _die_with_parent() -> None:
+    """Linux: the children get SIGTERM if this supervisor dies without cleaning up (kill -9, a
+    closed terminal), so no orphaned worker keeps sending email with nobody watching."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _commands() -> set[str]:

@@ -1,0 +1,57 @@
+"""The agent registry: one name, one class, found the way the admin finds ``admin.py``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from django.utils.module_loading import autodiscover_modules
+
+from agents.errors import UnknownAgent
+
+if TYPE_CHECKING:
+    from agents.base import Agent
+
+A = TypeVar("A", bound="type[Agent]")
+
+_agents: dict[str, type[Agent]] = {}
+
+
+def register(cls: A) -> A:
+    """Class decorator: make the agent startable by its ``name``. Names are unique project-wide."""
+    from agents.base import Agent
+
+    if not (isinstance(cls, type) and issubclass(cls, Agent)):
+        raise TypeError(f"{cls!r} is not an Agent subclass")
+    cls.check_declaration()
+    existing = _agents.get(cls.name)
+    if existing is not None and existing is not cls:
+        # Re-importing the same module (autoreload, a test importing it twice) is not a clash.
+        if (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise ValueError(f"agent name {cls.name!r} is taken by {existing.__module__}.{existing.__qualname__}")
+    _agents[cls.name] = cls
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Remove an agent (tests that register throwaway agents clean up with this)."""
+    _agents.pop(name, None)
+
+
+def get(name: str) -> type[Agent]:
+    try:
+        return _agents[name]
+    except KeyError:
+        raise UnknownAgent(f"no agent registered as {name!r}") from None
+
+
+def is_registered(name: str) -> bool:
+    return name in _agents
+
+
+def all_agents() -> list[type[Agent]]:
+    return [_agents[name] for name in sorted(_agents)]
+
+
+def autodiscover() -> None:
+    """Import every installed app's ``agents`` module or package, registering its classes."""
+    autodiscover_modules("agents")

@@ -1,0 +1,42 @@
+"""The audit trail: who (an agent, a user, the system) changed what, with before and after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from agents.models import AgentRun, AuditLog
+from smarter_team import clock
+
+
+def record_change(
+    *,
+    action: str,
+    target: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    run: AgentRun | None = None,
+    user: AbstractBaseUser | None = None,
+) -> AuditLog:
+    """One append-only entry. The actor is the user if given, else the run's agent, else the system."""
+    if user is not None:
+        actor_type, actor = AuditLog.ActorType.USER, user.get_username()
+    elif run is not None:
+        actor_type, actor = AuditLog.ActorType.AGENT, run.agent_name
+    else:
+        actor_type, actor = AuditLog.ActorType.SYSTEM, "system"
+    return AuditLog.objects.create(
+        actor_type=actor_type,
+        actor=actor,
+        user=user if user is not None and user.pk else None,
+        run=run,
+        action=action,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=str(target.pk),
+        before=before,
+        after=after,
+        at=clock.now(),
+    )

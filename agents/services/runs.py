@@ -1,0 +1,174 @@
+"""Write paths of AgentRun: start, publish, retry, cancel, dispatch the due, recover the lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from agents import registry
+from agents.models import AgentRun
+from smarter_team import clock
+
+logger = logging.getLogger(__name__)
+
+# A queued run whose message was published this long ago and is still not claimed is
+# published again (the broker lost it, or the publish after commit failed).
+REPUBLISH_AFTER = dt.timedelta(minutes=10)
+DISPATCH_BATCH = 500
+
+
+def payload_hash(data: Any) -> str:
+    """sha256 of the canonical JSON of ``data``: equal payloads, equal hashes."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def start_run(
+    *,
+    agent_name: str,
+    input: dict[str, Any],  # noqa: A002 - the public name of the argument
+    trigger: str,
+    idempotency_key: str | None = None,
+    parent: AgentRun | None = None,
+    correlation_id: uuid.UUID | None = None,
+    due_at: dt.datetime | None = None,
+    client_key: str = "",
+    campaign_key: str = "",
+    enqueue: bool = True,
+) -> AgentRun:
+    """Create a queued run inside the caller's transaction; publish it on commit when due now.
+
+    Idempotent: a second call with the same key returns the first run, whatever its state.
+    Runs due later are published by ``dispatch_due`` (a beat task), never by a broker ETA.
+    """
+    agent_cls = registry.get(agent_name)
+    # Bad input is the caller's bug: refuse it here rather than fail later in a worker.
+    data = agent_cls.Input.model_validate(input).model_dump(mode="json")
+    now = clock.now()
+    due = due_at or now
+    publish = enqueue and due <= now and not _answered_by_batch(agent_cls)
+    run = AgentRun(
+        agent_name=agent_name,
+        trigger=trigger,
+        input=data,
+        idempotency_key=idempotency_key or f"{agent_name}:{uuid.uuid4().hex}",
+        payload_hash=payload_hash(data),
+        parent=parent,
+        correlation_id=correlation_id or (parent.correlation_id if parent else uuid.uuid4()),
+        depth=parent.depth + 1 if parent else 0,
+        queue=agent_cls.queue,
+        max_attempts=agent_cls.max_attempts,
+        priority=agent_cls.priority,
+        due_at=due,
+        enqueued_at=now if publish else None,
+        client_key=client_key or (parent.client_key if parent else ""),
+        campaign_key=campaign_key or (parent.campaign_key if parent else ""),
+    )
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+    except IntegrityError:
+        existing = AgentRun.objects.filter(idempotency_key=run.idempotency_key).first()
+        if existing is None:  # the IntegrityError was about something else
+            raise
+        return existing
+    if publish:
+        publish_on_commit(run)
+    return run
+
+
+def _answered_by_batch(agent_cls: type) -> bool:
+    # Bulk LLM agents wait for the batch submitter instead of a worker when a real model answers.
+    return bool(getattr(agent_cls, "batch", False)) and settings.BRAIN_DEFAULT == "anthropic"
+
+
+def publish_on_commit(run: AgentRun) -> None:
+    run_id, queue, priority = run.pk, run.queue, run.priority
+
+    def publish() -> None:
+        from agents.tasks import run_agent
+
+        run_agent.apply_async((run_id,), queue=queue, priority=priority)
+
+    transaction.on_commit(publish)
+
+
+def requeue(
+    run: AgentRun, *, due_at: dt.datetime | None = None, error: str = "", also: tuple[str, ...] = ()
+) -> None:
+    """Back to queued (retry, pause, approval), saving ``also`` too. Due now: published on commit;
+    due later: left for ``dispatch_due``."""
+    now = clock.now()
+    due = due_at or now
+    run.due_at = due
+    run.lease_expires_at = None
+    run.enqueued_at = now if due <= now else None
+    fields = ["due_at", "lease_expires_at", "enqueued_at", *also]
+    if error:
+        run.error = error
+        fields.append("error")
+    run.transition_to(AgentRun.Status.QUEUED, also=fields)
+    if due <= now:
+        publish_on_commit(run)
+
+
+def retry_run(*, run: AgentRun, user: AbstractBaseUser | None = None) -> AgentRun:
+    """An operator's retry of a failed or escalated run: a fresh set of attempts."""
+    with transaction.atomic():
+        run = AgentRun.objects.select_for_update().get(pk=run.pk)
+        run.attempts = 0
+        run.finished_at = None
+        requeue(run, also=("attempts", "finished_at"))
+        _audit(run=run, user=user, action="run.retry")
+    return run
+
+
+def cancel_run(*, run: AgentRun, user: AbstractBaseUser | None = None, reason: str = "") -> AgentRun:
+    with transaction.atomic():
+        run = AgentRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == AgentRun.Status.CANCELED:
+            return run
+        before = run.status
+        run.finished_at = clock.now()
+        if reason:
+            run.error = reason
+        run.transition_to(AgentRun.Status.CANCELED, also=["finished_at", "error"])
+        _audit(run=run, user=user, action="run.cancel", before={"status": before})
+    return run
+
+
+def dispatch_due(*, limit: int = DISPATCH_BATCH) -> int:
+    """Publish queued runs that are due and not (recently) published. Returns how many."""
+    now = clock.now()
+    with transaction.atomic():
+        runs = list(
+            AgentRun.objects.select_for_update(skip_locked=True)
+            .filter(status=AgentRun.Status.QUEUED, due_at__lte=now)
+            .exclude(enqueued_at__gt=now - REPUBLISH_AFTER)
+            .exclude(agent_name__in=_batch_agent_names())
+            .only("pk", "queue", "priority", "status")
+            .order_by("due_at")[:limit]
+        )
+        if runs:
+            AgentRun.objects.filter(pk__in=[r.pk for r in runs]).update(enqueued_at=now)
+        for run in runs:
+            publish_on_commit(run)
+    return len(runs)
+
+
+def _batch_agent_names() -> list[str]:
+    return [a.name for a in registry.all_agents() if _answered_by_batch(a)]
+
+
+def _audit(*, run: AgentRun, user: AbstractBaseUser | None, action: str, before: dict[str, Any] | None = None) -> None:
+    from agents.services.audit import record_change
+
+    record_change(action=action, target=run, before=before, after={"status": run.status}, run=run, user=user)

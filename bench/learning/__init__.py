@@ -1,0 +1,1 @@
+"""The learning bench: a recurring failure, the rule learned from it, its measured lift."""

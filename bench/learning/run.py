@@ -1,0 +1,84 @@
+"""Learning bench: a recurring failure, the rule learned from it, and what the rule is worth.
+
+Run by hand (prints figures; writes nothing that survives - everything happens in a transaction that
+is rolled back):
+
+    DJANGO_SETTINGS_MODULE=smarter_team.settings_test DATABASE_URL=postgres://... \\
+        .venv/bin/python bench/learning/run.py [--before 300] [--after 1000] [--missing 0.3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarter_team.settings_test")
+
+import django
+
+django.setup()
+logging.getLogger("agents").setLevel(logging.ERROR)  # each injected failure logs a warning: keep the figures readable
+
+from django.conf import settings  # noqa: E402
+from django.db import transaction  # noqa: E402
+
+from bench.learning.scenario import Outcome, play  # noqa: E402
+
+
+class Rollback(Exception):
+    pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--before", type=int, default=300, help="runs before the rule is approved")
+    parser.add_argument("--after", type=int, default=1000, help="runs after approval")
+    parser.add_argument("--missing", type=float, default=0.3, help="share of leads without a company domain")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            outcome = play(before_runs=args.before, after_runs=args.after, missing_share=args.missing)
+            report(outcome, seconds=time.perf_counter() - started)
+            raise Rollback
+    except Rollback:
+        pass
+
+
+def report(outcome: Outcome, *, seconds: float) -> None:
+    b, a, rule = outcome.before, outcome.after, outcome.rule
+    if rule is None:
+        print(f"no rule was proposed ({outcome.errors} errors in {outcome.fingerprints} fingerprints)")
+        return
+    print(
+        f"settings: holdout {settings.LEARNING_HOLDOUT_RATE:.0%}, min occurrences {settings.LEARNING_MIN_OCCURRENCES}"
+    )
+    print(f"errors logged: {outcome.errors} in {outcome.fingerprints} fingerprint(s)")
+    print(f"rule proposed after failure #{outcome.proposed_after_failures}: [{rule.rule_type}] {rule.condition}")
+    print(f"  text: {rule.text}")
+    print(f"before: {b.runs} runs, {b.concerned} without domain, {b.failed} failed -> recurrence {b.recurrence:.1%}")
+    print(
+        f"after:  {a.runs} runs, {a.concerned} without domain, {a.skipped} skipped by the rule, {a.failed} failed "
+        f"-> recurrence {a.recurrence:.1%}"
+    )
+    applied = a.concerned - a.holdout_runs
+    print(
+        f"  applied: {applied} runs, {a.failed - a.holdout_failed} failed "
+        f"({(a.failed - a.holdout_failed) / max(applied, 1):.1%}); "
+        f"holdout: {a.holdout_runs} runs, {a.holdout_failed} failed ({a.holdout_failed / max(a.holdout_runs, 1):.1%})"
+    )
+    print(
+        f"rule evidence: status {rule.status}, confidence {rule.confidence}, applied {rule.times_applied}, "
+        f"holdout {rule.holdout_failures}/{rule.holdout_exposures} failed, "
+        f"lift {rule.holdout_lift} (95% CI {rule.lift_low} .. {rule.lift_high})"
+    )
+    print(f"elapsed {seconds:.1f}s")
+
+
+if __name__ == "__main__":
+    main()

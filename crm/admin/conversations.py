@@ -1,0 +1,140 @@
+"""Console pages for conversations, messages and the suppression list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from crm import forms as crm_forms
+from crm.admin.base import ReadOnlyInline, adopt, run_each
+from crm.models import Conversation, Lead, Message, SuppressionEntry
+from crm.services import suppression
+from smarter_team.admin import BaseAdmin, pretty_json
+
+# --- conversations and suppression --------------------------------------------------------------
+
+
+class ConversationMessageInline(ReadOnlyInline):
+    model = Message
+    fields = ("created_at", "direction", "status", "subject", "intent", "sent_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("conversation__lead")
+
+    ordering = ("created_at",)
+
+
+@admin.register(Conversation)
+class ConversationAdmin(BaseAdmin):
+    list_display = ("__str__", "lead", "channel", "status", "intent", "sentiment", "message_count", "last_message_at")
+    list_select_related = ("lead",)
+    list_filter = ("channel", "status", "intent")
+    search_fields = ("lead__email", "lead__last_name", "intent")
+    date_hierarchy = "last_message_at"
+    autocomplete_fields = ("lead",)
+    system_fields = ("insights_pretty", "last_message_at")
+    exclude = ("insights",)
+    inlines = (ConversationMessageInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
+        return super().get_queryset(request).annotate(message_total=Count("messages"))
+
+    @admin.display(description="messages", ordering="message_total")
+    def message_count(self, obj: Any) -> int:
+        return int(obj.message_total)
+
+    @admin.display(description="insights")
+    def insights_pretty(self, obj: Conversation) -> str:
+        return pretty_json(obj.insights)
+
+
+@admin.register(Message)
+class MessageAdmin(BaseAdmin):
+    """Messages are written by the sender and the inbox; by hand only the reply intent is corrected."""
+
+    list_display = ("__str__", "direction", "status", "to_email", "lead", "mailbox", "intent", "sent_at", "created_at")
+    list_select_related = ("conversation__lead", "mailbox")
+    list_filter = ("direction", "status", "intent")
+    search_fields = ("subject", "to_email", "from_email", "provider_message_id", "idempotency_key")
+    date_hierarchy = "created_at"
+    system_fields = (
+        "conversation", "direction", "enrollment", "step", "variant", "mailbox", "from_email", "to_email",
+        "subject", "body", "headers_pretty", "provider_message_id", "status", "sent_at", "idempotency_key",
+    )  # fmt: skip
+    exclude = ("headers",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # an outbound message by hand would skip the suppression check and the outbox
+
+    @admin.display(description="lead")
+    def lead(self, obj: Message) -> Lead:
+        return obj.conversation.lead
+
+    @admin.display(description="headers")
+    def headers_pretty(self, obj: Message) -> str:
+        return pretty_json(obj.headers)
+
+
+@admin.register(SuppressionEntry)
+class SuppressionEntryAdmin(BaseAdmin):
+    """Added through ``suppress`` (which also stops outreach); afterwards only the note is editable."""
+
+    list_display = ("shown_value", "kind", "reason", "source", "created_at")
+    list_filter = ("kind", "reason")
+    search_fields = ("value", "source")
+    date_hierarchy = "created_at"
+    actions = ("erase_addresses",)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = crm_forms.SuppressionAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return list(super().get_readonly_fields(request, obj))
+        return [*super().get_readonly_fields(request, obj), "kind", "value", "value_hash", "reason", "source"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        if obj is None:
+            return ["kind", "value", "reason", "source", "note"]
+        return ["kind", "value", "value_hash", "reason", "source", "note", "created_at", "updated_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Lifting a suppression re-opens contact: only a superuser, and on purpose.
+        return bool(request.user.is_superuser)
+
+    def save_model(self, request: HttpRequest, obj: SuppressionEntry, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        entry = suppression.suppress(
+            email_or_domain=form.cleaned_data["value"],
+            reason=form.cleaned_data["reason"],
+            source=form.cleaned_data.get("source") or f"admin:{request.user}"[:64],
+            note=form.cleaned_data.get("note", ""),
+        )
+        adopt(obj, entry)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[SuppressionEntry], search_term: str
+    ) -> tuple[QuerySet[SuppressionEntry], bool]:
+        # Erased entries keep only their hash: searching for the address still finds them.
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        hashes = suppression.search_hashes(search_term)
+        if hashes:
+            found = found | queryset.filter(value_hash__in=hashes)
+        return found, may_have_duplicates
+
+    @admin.display(description="email or domain", ordering="value")
+    def shown_value(self, obj: SuppressionEntry) -> str:
+        return obj.value or f"(erased) {obj.value_hash[:12]}…"
+
+    @admin.action(description="GDPR: erase the chosen addresses (keeps only the hash)")
+    def erase_addresses(self, request: HttpRequest, queryset: QuerySet[SuppressionEntry]) -> None:
+        addresses = queryset.filter(kind="email").exclude(value="")
+        run_each(self, request, addresses, lambda e: suppression.erase(email=e.value, source=f"admin:{request.user}"))

@@ -1,0 +1,5 @@
+"""The crm app's agents, registered on import (the runtime autodiscovers ``crm.agents``)."""
+
+from crm.agents import data_validation, deduplication
+
+__all__ = ["data_validation", "deduplication"]

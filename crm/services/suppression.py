@@ -1,0 +1,197 @@
+"""The suppression list: who must never be contacted again, checked before every outbound message.
+
+Entries keep a sha256 of the normalised value forever, so an erased (GDPR) address still blocks a
+re-import of the same person. Suppressing is idempotent: the first entry for a value wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from crm.models import (
+    Conversation,
+    Enrollment,
+    Lead,
+    Message,
+    ResearchReport,
+    SuppressionEntry,
+    SuppressionEntryKind,
+    SuppressionEntryReason,
+)
+from crm.services.normalize import normalize_domain, normalize_email
+
+__all__ = [
+    "ErasureResult",
+    "erase",
+    "is_suppressed",
+    "search_hashes",
+    "suppress",
+    "suppressed_lead_filter",
+    "value_hash",
+]
+
+ERASED = "[erased]"
+
+
+def value_hash(value: str) -> str:
+    """sha256 of an already normalised address or domain."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _parse(email_or_domain: str) -> tuple[str, str]:
+    """(kind, normalised value); raises ValueError with the reason."""
+    raw = (email_or_domain or "").strip()
+    if "@" in raw and "://" not in raw:
+        return SuppressionEntryKind.EMAIL, normalize_email(raw)
+    return SuppressionEntryKind.DOMAIN, normalize_domain(raw)
+
+
+def _domain_and_parents(domain: str) -> list[str]:
+    """``mail.example.co.uk`` -> [mail.example.co.uk, example.co.uk, co.uk]: a suppressed parent covers subdomains.
+
+    The bare top-level domain is never a candidate; ``co.uk`` can only match if someone suppressed it.
+    """
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def suppressed_lead_filter(kind: str, value: str) -> Q:
+    """Leads an entry covers: the address itself, or every address at the domain and its subdomains."""
+    if kind == SuppressionEntryKind.EMAIL:
+        return Q(email=value)
+    return Q(email__endswith=f"@{value}") | Q(email__endswith=f".{value}")
+
+
+@transaction.atomic
+def suppress(*, email_or_domain: str, reason: str, source: str = "", note: str = "") -> SuppressionEntry:
+    """Add an address or a domain to the suppression list and stop everything aimed at it.
+
+    Matching leads become do-not-contact and unsubscribed (bounced for a hard bounce); their active
+    and paused enrollments stop with the same status. Safe to call twice: the existing entry is
+    returned and the leads are re-checked (a lead imported in between is caught too).
+    Raises ValueError when the value is neither an address nor a domain, or the reason is unknown.
+    """
+    if reason not in SuppressionEntryReason.values:
+        raise ValueError(f"unknown suppression reason {reason!r}; one of {', '.join(SuppressionEntryReason.values)}")
+    kind, value = _parse(email_or_domain)
+    entry, _created = SuppressionEntry.objects.get_or_create(
+        kind=kind,
+        value_hash=value_hash(value),
+        defaults={"value": value, "reason": reason, "source": source[:64], "note": note},
+    )
+    bounce = reason == SuppressionEntryReason.HARD_BOUNCE
+    leads = Lead.objects.select_for_update().filter(suppressed_lead_filter(kind, value)).order_by("pk")
+    for lead in leads:
+        _stop_lead(lead, bounced=bounce, why=f"suppressed: {reason}")
+    return entry
+
+
+def _stop_lead(lead: Lead, *, bounced: bool, why: str) -> None:
+    """Make one lead uncontactable. Call inside a transaction holding the lead's row lock."""
+    target = Lead.Status.BOUNCED if bounced else Lead.Status.UNSUBSCRIBED
+    if not lead.do_not_contact:
+        lead.do_not_contact = True
+        lead.save(update_fields=["do_not_contact"])
+    if lead.STATUS_MACHINE.allowed(lead.status, target):
+        lead.transition_to(target)
+    elif lead.STATUS_MACHINE.allowed(lead.status, Lead.Status.UNSUBSCRIBED):
+        lead.transition_to(Lead.Status.UNSUBSCRIBED)
+    stop_enrollments(lead=lead, bounced=bounced, reason=why)
+
+
+def stop_enrollments(*, lead: Lead, bounced: bool = False, reason: str) -> int:
+    """Stop every active or paused enrollment of a lead; returns how many stopped."""
+    target = Enrollment.Status.BOUNCED if bounced else Enrollment.Status.UNSUBSCRIBED
+    running = Enrollment.objects.select_for_update().filter(
+        lead=lead, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
+    )
+    stopped = 0
+    for enrollment in running:
+        enrollment.next_send_at = None
+        enrollment.stopped_reason = reason[:255]
+        enrollment.transition_to(target, also=["next_send_at", "stopped_reason"])
+        stopped += 1
+    return stopped
+
+
+def is_suppressed(email: str) -> bool:
+    """Whether an address (or a domain) may not be contacted: the address, its domain or a parent domain is listed.
+
+    Fails closed: a value that is not an address or a domain counts as suppressed, because nothing
+    should be sent to it anyway. Matches by hash, so erased entries still count.
+    """
+    try:
+        kind, value = _parse(email)
+    except ValueError:
+        return True
+    domain = value.rpartition("@")[2]
+    query = Q(kind=SuppressionEntryKind.DOMAIN, value_hash__in=[value_hash(d) for d in _domain_and_parents(domain)])
+    if kind == SuppressionEntryKind.EMAIL:
+        query |= Q(kind=SuppressionEntryKind.EMAIL, value_hash=value_hash(value))
+    return SuppressionEntry.objects.filter(query).exists()
+
+
+def search_hashes(term: str) -> list[str]:
+    """Hashes an address or domain typed into a search box would be stored under (empty if it is neither)."""
+    try:
+        _kind, value = _parse(term)
+    except ValueError:
+        return []
+    return [value_hash(value)]
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    entry: SuppressionEntry
+    leads_scrubbed: int
+    messages_scrubbed: int
+
+
+@transaction.atomic
+def erase(*, email: str, source: str = "gdpr_request") -> ErasureResult:
+    """GDPR erasure of one person: forget the address and the lead's personal data, keep only the hash.
+
+    The suppression entry stays (value blanked, hash kept) so the person is never contacted again;
+    the lead row stays too (blank, do-not-contact) so reports and invoices keep their foreign keys.
+    """
+    address = normalize_email(email)
+    digest = value_hash(address)
+    entry, _ = SuppressionEntry.objects.get_or_create(
+        kind=SuppressionEntryKind.EMAIL,
+        value_hash=digest,
+        defaults={"value": address, "reason": SuppressionEntryReason.GDPR_ERASURE, "source": source[:64]},
+    )
+    SuppressionEntry.objects.filter(kind=SuppressionEntryKind.EMAIL, value_hash=digest).update(value="", note="")
+    entry.refresh_from_db()
+
+    leads = list(Lead.objects.select_for_update().filter(email=address))
+    messages = 0
+    for lead in leads:
+        _stop_lead(lead, bounced=False, why="suppressed: gdpr_erasure")
+        messages += _scrub_lead(lead, address)
+    return ErasureResult(entry=entry, leads_scrubbed=len(leads), messages_scrubbed=messages)
+
+
+def _scrub_lead(lead: Lead, address: str) -> int:
+    lead.first_name = lead.last_name = lead.title = lead.seniority = ""
+    lead.linkedin_url = lead.phone = lead.source_ref = ""
+    lead.email = None
+    lead.research = {}
+    lead.score_reasons = []
+    lead.save(
+        update_fields=[
+            "first_name", "last_name", "title", "seniority", "linkedin_url", "phone", "source_ref",
+            "email", "research", "score_reasons",
+        ]
+    )  # fmt: skip
+    ResearchReport.objects.filter(lead=lead).update(summary=ERASED, findings={}, sources=[], subject=ERASED)
+    Conversation.objects.filter(lead=lead).update(insights={})
+    thread: QuerySet[Message] = Message.objects.filter(conversation__lead=lead)
+    count = thread.update(subject=ERASED, body=ERASED, headers={})
+    thread.filter(to_email=address).update(to_email="")
+    thread.filter(from_email=address).update(from_email="")
+    return count

@@ -1,0 +1,1 @@
+"""Write paths of the delivery app: onboarding, projects, retention and offboarding."""

@@ -1,0 +1,1 @@
+"""One thin client module per vendor; each registers itself for the roles it serves."""

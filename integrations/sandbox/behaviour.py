@@ -1,0 +1,169 @@
+"""How the market's people react: to cold emails, meetings, proposals and invoices.
+
+Every reaction is drawn from a generator seeded by the act it answers (the email, the booking,
+the document, the invoice), and weighted by the prospect's hidden fit and, for emails, by how
+personal the message is. So a better agency (better targeting, real personalisation) gets more
+and better replies, and the same agency on the same seed gets exactly the same ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+from integrations.sandbox.rng import rng_for
+from integrations.sandbox.world import Person
+
+Intent = Literal[
+    "interested", "question", "objection", "not_now", "not_interested", "out_of_office", "referral", "unsubscribe"
+]
+INTENTS: tuple[Intent, ...] = (
+    "interested", "question", "objection", "not_now", "not_interested", "out_of_office", "referral", "unsubscribe"
+)  # fmt: skip
+# Intent weights for a prospect who fits perfectly and one who does not fit at all; a real
+# prospect's weights lie in between, by fit.
+_WEIGHTS_FIT = (30, 20, 12, 12, 6, 8, 7, 5)
+_WEIGHTS_MISS = (3, 7, 10, 12, 36, 8, 4, 20)
+
+
+def personalisation(*, person: Person, subject: str, body: str) -> float:
+    """0..1: does the email speak to this person (name, company, something true about them)?"""
+    text = f"{subject}\n{body}".lower()
+    score = 0.0
+    score += 0.25 * (person.first_name.lower() in text)
+    score += 0.25 * (person.company.name.lower() in text or person.company.domain.split(".")[0] in text)
+    facts = [*person.company.signals, *person.company.tech]
+    # Something only research finds (a signal, their tools) is what makes it personal.
+    score += 0.5 * any(fact and fact.lower() in text for fact in facts)
+    return round(score, 3)
+
+
+@dataclass(frozen=True)
+class EmailOutcome:
+    kind: Literal["none", "bounce", "reply", "complaint", "unsubscribe_click"]
+    delay: dt.timedelta = dt.timedelta(0)
+    intent: Intent | None = None
+    bounce_type: str = ""
+
+
+def email_outcome(*, person: Person, personal: float, message_key: str) -> EmailOutcome:
+    """What becomes of one cold email to ``person``."""
+    rng = rng_for("email-outcome", person.email, message_key)
+    bounce_chance = {"deliverable": 0.005, "invalid": 0.97, "risky": 0.3, "catch_all": 0.12}[person.email_status]
+    if rng.random() < bounce_chance:
+        hard = person.email_status == "invalid" or rng.random() < 0.7
+        return EmailOutcome("bounce", dt.timedelta(minutes=rng.randint(1, 20)), bounce_type="hard" if hard else "soft")
+    fit = person.company.fit
+    # Untargeted, impersonal mail gets reported as spam now and then.
+    if rng.random() < 0.0005 + 0.004 * (1 - fit) * (1 - personal):
+        return EmailOutcome("complaint", dt.timedelta(hours=rng.uniform(0.2, 12)))
+    reply_chance = 0.03 + 0.12 * fit + 0.10 * personal
+    if rng.random() >= reply_chance:
+        return EmailOutcome("none")
+    weights = [m + (f - m) * fit for f, m in zip(_WEIGHTS_FIT, _WEIGHTS_MISS, strict=True)]
+    intent = rng.choices(INTENTS, weights=weights)[0]
+    if intent == "out_of_office":
+        return EmailOutcome("reply", dt.timedelta(minutes=rng.randint(1, 5)), intent)
+    if intent == "unsubscribe" and rng.random() < 0.5:
+        # Half of those who want out click the link instead of writing back.
+        return EmailOutcome("unsubscribe_click", dt.timedelta(hours=rng.uniform(0.1, 24)), intent)
+    return EmailOutcome("reply", dt.timedelta(hours=rng.uniform(0.5, 72)), intent)
+
+
+def reply_text(*, person: Person, intent: Intent, referral: Person | None, rng: random.Random) -> str:
+    company = person.company.name
+    texts: dict[str, tuple[str, ...]] = {
+        "interested": (
+            f"Hi, this sounds relevant for {company}. Could we set up a call next week?",
+            "Interesting timing, we've been looking at exactly this. What does your availability look like?",
+        ),
+        "question": (
+            "Thanks for reaching out. How much does something like this usually cost, and how long does it take?",
+            f"Do you have case studies from {person.company.industry}? And how does onboarding work?",
+        ),
+        "objection": (
+            "We already work with an agency for this and we're fairly happy with them.",
+            "Honestly this feels expensive for a company our size. Why would it pay off for us?",
+        ),
+        "not_now": (
+            "Not a priority right now, maybe check back next quarter.",
+            "We're in the middle of a busy season. Reach out again in a couple of months.",
+        ),
+        "not_interested": ("Not interested, thanks.", "We don't need this. Please don't follow up."),
+        "out_of_office": (
+            f"I'm out of the office until {rng.randint(2, 28)} and will have limited access to email.",
+            "Thanks for your email. I'm currently on leave and will reply when I'm back.",
+        ),
+        "unsubscribe": ("Please remove me from your list.", "Unsubscribe. Stop emailing me."),
+    }
+    if intent == "referral" and referral is not None:
+        return (
+            f"I'm not the right person for this. Please talk to {referral.full_name} ({referral.title}), "
+            f"{referral.email}."
+        )
+    return rng.choice(texts.get(intent, texts["question"]))
+
+
+@dataclass(frozen=True)
+class MeetingFate:
+    kind: Literal["held", "no_show", "rescheduled", "cancelled"]
+    notice: dt.timedelta  # how long before the start a reschedule or cancellation arrives
+    moved_by: dt.timedelta = dt.timedelta(0)
+
+
+def meeting_fate(*, booking_id: str, fit: float) -> MeetingFate:
+    rng = rng_for("meeting-fate", booking_id)
+    kind = rng.choices(
+        ("held", "no_show", "rescheduled", "cancelled"), weights=(60 + 25 * fit, 18 - 10 * fit, 12, 10 - 5 * fit)
+    )[0]
+    return MeetingFate(
+        kind=kind,  # type: ignore[arg-type]
+        notice=dt.timedelta(hours=rng.uniform(2, 20)),
+        moved_by=dt.timedelta(days=rng.randint(1, 4)),
+    )
+
+
+@dataclass(frozen=True)
+class DocumentFate:
+    viewed: bool
+    viewed_after: dt.timedelta
+    outcome: Literal["completed", "declined", "silent"]
+    decided_after: dt.timedelta
+    decline_reason: str = ""
+
+
+DECLINE_REASONS = ("Budget was cut this quarter", "Went with another vendor", "Scope does not match our needs")
+
+
+def document_fate(*, document_id: str, fit: float) -> DocumentFate:
+    rng = rng_for("document-fate", document_id)
+    viewed = rng.random() < 0.7 + 0.25 * fit
+    outcome = "silent"
+    if viewed:
+        outcome = rng.choices(("completed", "declined", "silent"), weights=(20 + 50 * fit, 25 - 10 * fit, 25))[0]
+    return DocumentFate(
+        viewed=viewed,
+        viewed_after=dt.timedelta(hours=rng.uniform(0.5, 48)),
+        outcome=outcome,  # type: ignore[arg-type]
+        decided_after=dt.timedelta(hours=rng.uniform(2, 120)),
+        decline_reason=rng.choice(DECLINE_REASONS) if outcome == "declined" else "",
+    )
+
+
+@dataclass(frozen=True)
+class InvoiceFate:
+    kind: Literal["paid", "failed_then_paid", "failed", "unpaid"]
+    first_after: dt.timedelta
+    retry_after: dt.timedelta
+
+
+def invoice_fate(*, invoice_id: str, fit: float) -> InvoiceFate:
+    rng = rng_for("invoice-fate", invoice_id)
+    kind = rng.choices(("paid", "failed_then_paid", "failed", "unpaid"), weights=(70 + 10 * fit, 12, 6, 8))[0]
+    return InvoiceFate(
+        kind=kind,  # type: ignore[arg-type]
+        first_after=dt.timedelta(hours=rng.uniform(1, 24 * 10)),
+        retry_after=dt.timedelta(days=rng.randint(1, 5)),
+    )

@@ -1,0 +1,292 @@
+"""Sandbox providers for finding and reaching prospects: lead source, email finder, verifier,
+outreach and web research. Each returns what the real vendor would, computed from the seed, and
+schedules what the market will answer (search done, bounce, reply, unsubscribe, complaint).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from django.conf import settings
+
+from integrations.models import SandboxEvent, SandboxRecord
+from integrations.registry import SANDBOX, register_provider
+from integrations.sandbox import payloads
+from integrations.sandbox.behaviour import email_outcome, personalisation, reply_text
+from integrations.sandbox.rng import rng_for, sandbox_id
+from integrations.sandbox.store import recall, records, remember, schedule
+from integrations.sandbox.world import (
+    Company,
+    Person,
+    email_for,
+    normalise,
+    people_at,
+    person_from_record,
+    search_people,
+    stranger,
+)
+from integrations.values import (
+    Citation,
+    EmailFindResult,
+    HealthResult,
+    LeadItem,
+    LeadSearch,
+    MessageStatus,
+    ResearchAnswer,
+    ScrapedPage,
+    SentEmail,
+    Verdict,
+)
+from smarter_team import clock
+
+ACTOR_ID = "sandbox~leads-finder"
+ROLE_ACCOUNTS = frozenset({"info", "sales", "admin", "support", "contact", "hello", "office", "team", "billing"})
+DISPOSABLE_DOMAINS = frozenset({"mailinator.com", "10minutemail.com", "guerrillamail.com", "tempmail.com"})
+OPTED_OUT_KINDS = ("unsubscribe_click", "complaint", "reply_unsubscribe")
+
+
+def find_person(email: str) -> Person:
+    """Who is behind an address: someone a search found, else a plausible stranger."""
+    record = recall(kind="person", ref=email.strip().lower())
+    return person_from_record(record) if record is not None else stranger(email)
+
+
+def find_company(domain: str) -> Company | None:
+    record = SandboxRecord.objects.filter(kind="person", data__company__domain=domain.lower()).first()
+    return person_from_record(record.data).company if record is not None else None
+
+
+class SandboxProvider:
+    name = SANDBOX
+
+    def health_check(self) -> HealthResult:
+        return HealthResult(ok=True, detail=f"sandbox world, seed {settings.SANDBOX_SEED}")
+
+
+@register_provider("lead_source", SANDBOX, keys=())
+class SandboxLeadSource(SandboxProvider):
+    """An Apify-like actor: a search runs for a few minutes, then a webhook says it is done."""
+
+    def run_search(self, *, query: str, location: str = "", max_items: int = 100) -> LeadSearch:
+        key = (normalise(query), normalise(location))
+        earlier = records(kind="search", query=key[0], location=key[1])
+        # A repeated search goes on where the last one stopped, like paging a real directory.
+        start = sum(int(s["max_items"]) for s in earlier)
+        search_id = sandbox_id("run", *key, len(earlier))
+        now = clock.now()
+        search = remember(
+            kind="search",
+            ref=search_id,
+            data={
+                "search_id": search_id,
+                "dataset_id": sandbox_id("ds", search_id),
+                "actor_id": ACTOR_ID,
+                "query": key[0],
+                "location": key[1],
+                "start": start,
+                "max_items": max_items,
+            },
+        )
+        done_at = now + dt.timedelta(minutes=rng_for("search-duration", search_id).randint(2, 15))
+        schedule(
+            key=f"apify:{search_id}:succeeded",
+            provider="apify",
+            kind="search_succeeded",
+            subject=search_id,
+            payload=payloads.apify_run(event_type="ACTOR.RUN.SUCCEEDED", search=search, at=done_at),
+            due_at=done_at,
+        )
+        return LeadSearch(search_id=search_id, status="running", dataset_id=search["dataset_id"])
+
+    def get_search(self, search_id: str) -> LeadSearch:
+        search = recall(kind="search", ref=search_id) or {}
+        done = SandboxEvent.objects.filter(subject=search_id, kind="search_succeeded", due_at__lte=clock.now()).exists()
+        return LeadSearch(
+            search_id=search_id,
+            status="succeeded" if done else ("running" if search else "unknown"),
+            dataset_id=str(search.get("dataset_id", "")),
+        )
+
+    def fetch_items(self, *, search: LeadSearch, offset: int = 0, limit: int = 100) -> list[LeadItem]:
+        data = recall(kind="search", ref=search.search_id)
+        if data is None:
+            return []
+        people = search_people(
+            query=data["query"], location=data["location"], start=int(data["start"]), count=int(data["max_items"])
+        )[offset : offset + limit]
+        SandboxRecord.objects.bulk_create(
+            [SandboxRecord(kind="person", ref=p.email, data=p.to_record()) for p in people], ignore_conflicts=True
+        )
+        return [_lead_item(p) for p in people]
+
+
+def _lead_item(person: Person) -> LeadItem:
+    company = person.company
+    # Directories rarely list work emails: most leads need the email finder.
+    listed = rng_for("listed-email", person.email).random() < 0.3
+    return LeadItem(
+        company_name=company.name,
+        website=company.website,
+        domain=company.domain,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        title=person.title,
+        email=person.email if listed else "",
+        phone=person.phone,
+        linkedin_url=person.linkedin_url,
+        location=f"{company.city}, {company.country}",
+        industry=company.industry,
+        raw={
+            "employees": company.employees,
+            "annual_revenue": company.annual_revenue,
+            "technologies": list(company.tech),
+            "timezone": company.timezone,
+            "seniority": person.seniority,
+        },
+    )
+
+
+@register_provider("email_finder", SANDBOX, keys=())
+class SandboxEmailFinder(SandboxProvider):
+    def find_email(self, *, first_name: str, last_name: str, domain: str) -> EmailFindResult | None:
+        guess = email_for(first_name=first_name, last_name=last_name, domain=domain.lower())
+        if recall(kind="person", ref=guess) is not None:
+            return EmailFindResult(email=guess, confidence=0.95, provider=SANDBOX)
+        if rng_for("find-email", first_name.lower(), last_name.lower(), domain.lower()).random() < 0.75:
+            return EmailFindResult(email=guess, confidence=0.6, provider=SANDBOX)
+        return None
+
+
+@register_provider("email_verifier", SANDBOX, keys=())
+class SandboxEmailVerifier(SandboxProvider):
+    _STATUS = {"deliverable": "valid", "invalid": "invalid", "risky": "risky", "catch_all": "catch_all"}
+
+    def verify(self, email: str) -> Verdict:
+        address = email.strip().lower()
+        local, _, domain = address.partition("@")
+        if not local or "." not in domain:
+            return Verdict(email=address, status="invalid", reason="syntax", provider=SANDBOX)
+        if domain in DISPOSABLE_DOMAINS:
+            return Verdict(email=address, status="disposable", reason="disposable domain", provider=SANDBOX)
+        if local in ROLE_ACCOUNTS:
+            return Verdict(email=address, status="role", reason="role account", provider=SANDBOX)
+        status = self._STATUS[find_person(address).email_status]
+        return Verdict(email=address, status=status, reason="mailbox check", provider=SANDBOX)
+
+
+@register_provider("outreach", SANDBOX, keys=())
+class SandboxOutreach(SandboxProvider):
+    """Sends nothing; decides, from the seed, how the recipient will react, and schedules it."""
+
+    def send_email(
+        self,
+        *,
+        idempotency_key: str,
+        from_mailbox: str,
+        to: str,
+        subject: str,
+        body: str,
+        headers: Mapping[str, str],
+        thread_id: str | None = None,
+    ) -> SentEmail:
+        message_id = sandbox_id("msg", idempotency_key)
+        address = to.strip().lower()
+        sent = {
+            "message_id": message_id,
+            "thread_id": thread_id or sandbox_id("thr", idempotency_key),
+            "to": address,
+            "from_mailbox": from_mailbox,
+            "subject": subject,
+            "campaign_id": str(headers.get("X-Campaign-Id", "")),
+        }
+        if recall(kind="email", ref=message_id) is None:  # a retried send reacts once
+            remember(kind="email", ref=message_id, data=sent)
+            self._plan_reaction(sent, body=body, replying=bool(thread_id), key=idempotency_key)
+        return SentEmail(message_id=message_id, thread_id=sent["thread_id"], provider=SANDBOX, status="sent")
+
+    def _plan_reaction(self, sent: dict[str, str], *, body: str, replying: bool, key: str) -> None:
+        person, now = find_person(sent["to"]), clock.now()
+        personal = 1.0 if replying else personalisation(person=person, subject=sent["subject"], body=body)
+        outcome = email_outcome(person=person, personal=personal, message_key=key)
+        if SandboxEvent.objects.filter(subject=sent["to"], kind__in=OPTED_OUT_KINDS, due_at__lte=now).exists():
+            # Mailing someone who already opted out is how complaints happen.
+            outcome = type(outcome)("complaint", dt.timedelta(minutes=30))
+        if outcome.kind == "none":
+            return
+        at = now + outcome.delay
+        extra: dict[str, object] = {}
+        if outcome.kind == "bounce":
+            event_type, kind, extra = "email_bounced", "bounce", {"bounce_type": outcome.bounce_type}
+        elif outcome.kind == "complaint":
+            event_type, kind = "email_complained", "complaint"
+        elif outcome.kind == "unsubscribe_click":
+            event_type, kind = "lead_unsubscribed", "unsubscribe_click"
+        else:
+            assert outcome.intent is not None
+            rng = rng_for("reply-text", key)
+            colleagues = [p for p in people_at(person.company) if p.email != person.email]
+            event_type, kind = "reply_received", f"reply_{outcome.intent}"
+            extra = {
+                "reply_subject": f"Re: {sent['subject']}",
+                "reply_text": reply_text(
+                    person=person, intent=outcome.intent, referral=colleagues[0] if colleagues else None, rng=rng
+                ),
+            }
+        schedule(
+            key=f"instantly:{sent['message_id']}:{kind}",
+            provider="instantly",
+            kind=kind,
+            subject=sent["to"],
+            payload=payloads.instantly_event(event_type=event_type, email=sent, at=at, **extra),
+            due_at=at,
+        )
+
+    def get_message_status(self, message_id: str) -> MessageStatus:
+        if recall(kind="email", ref=message_id) is None:
+            return MessageStatus(message_id=message_id, status="unknown")
+        happened = set(
+            SandboxEvent.objects.filter(key__startswith=f"instantly:{message_id}:", due_at__lte=clock.now())
+            .exclude(status=SandboxEvent.Status.CANCELED)
+            .values_list("kind", flat=True)
+        )
+        if "bounce" in happened:
+            return MessageStatus(message_id=message_id, status="bounced")
+        if any(k.startswith("reply_") for k in happened):
+            return MessageStatus(message_id=message_id, status="replied")
+        return MessageStatus(message_id=message_id, status="delivered")
+
+
+_DOMAIN = re.compile(r"\b([a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|io|co|net))\b")
+
+
+@register_provider("web_research", SANDBOX, keys=())
+class SandboxWebResearch(SandboxProvider):
+    """What the web says about a company the world knows: the facts personalisation can use."""
+
+    def search(self, *, query: str, max_results: int = 5) -> ResearchAnswer:
+        for domain in _DOMAIN.findall(query.lower()):
+            company = find_company(domain.removeprefix("www."))
+            if company is not None:
+                return ResearchAnswer(
+                    query=query,
+                    answer=_about(company),
+                    citations=(Citation(url=company.website, title=company.name),)[:max_results],
+                )
+        return ResearchAnswer(query=query, answer="No specific public information was found.", citations=())
+
+    def scrape(self, *, url: str) -> ScrapedPage:
+        match = _DOMAIN.search(url.lower())
+        company = find_company(match.group(1).removeprefix("www.")) if match else None
+        if company is None:
+            return ScrapedPage(url=url, title="", markdown="", status_code=404)
+        return ScrapedPage(url=url, title=company.name, markdown=f"# {company.name}\n\n{_about(company)}")
+
+
+def _about(company: Company) -> str:
+    news = " ".join(f"{company.name} {signal}." for signal in company.signals)
+    return (
+        f"{company.name} is a {company.industry} business in {company.city}, {company.country} with about "
+        f"{company.employees} employees. It uses {', '.join(company.tech) or 'few tools'}. {news}"
+    ).strip()

@@ -1,0 +1,76 @@
+"""The sandbox world's memory: records of what the agency made, and events due later.
+
+Scheduling is idempotent by key (the same consequence of the same act is scheduled once), and
+both tables are written in the caller's transaction, so a rolled-back run leaves no trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from integrations.models import SandboxEvent, SandboxRecord
+from smarter_team import clock
+
+
+def remember(*, kind: str, ref: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Store a record once; returns what is stored (the first call's data wins)."""
+    record, _ = SandboxRecord.objects.get_or_create(kind=kind, ref=ref, defaults={"data": data})
+    return dict(record.data)
+
+
+def recall(*, kind: str, ref: str) -> dict[str, Any] | None:
+    record = SandboxRecord.objects.filter(kind=kind, ref=ref).only("data").first()
+    return dict(record.data) if record is not None else None
+
+
+def update_record(*, kind: str, ref: str, **changes: Any) -> dict[str, Any]:
+    with transaction.atomic():
+        record = SandboxRecord.objects.select_for_update().get(kind=kind, ref=ref)
+        record.data = {**record.data, **changes}
+        record.save(update_fields=["data"])
+    return dict(record.data)
+
+
+def records(*, kind: str, **data_filters: Any) -> list[dict[str, Any]]:
+    lookups = {f"data__{k}": v for k, v in data_filters.items()}
+    return [dict(r.data) for r in SandboxRecord.objects.filter(kind=kind, **lookups).order_by("created_at", "id")]
+
+
+def schedule(*, key: str, provider: str, kind: str, subject: str, payload: Any, due_at: dt.datetime) -> SandboxEvent:
+    event, _ = SandboxEvent.objects.get_or_create(
+        key=key[:200],
+        defaults={"provider": provider, "kind": kind, "subject": subject[:128], "payload": payload, "due_at": due_at},
+    )
+    return event
+
+
+def cancel_pending(*, subject: str, kinds: Iterable[str] | None = None) -> int:
+    """Cancel what the world had planned for ``subject`` (a booking moved, an invoice voided)."""
+    pending = SandboxEvent.objects.select_for_update().filter(subject=subject, status=SandboxEvent.Status.PENDING)
+    if kinds is not None:
+        pending = pending.filter(kind__in=list(kinds))
+    canceled = 0
+    with transaction.atomic():
+        for event in pending:
+            event.transition_to(SandboxEvent.Status.CANCELED)
+            canceled += 1
+    return canceled
+
+
+def latest_happened(*, subject: str, kinds: Iterable[str]) -> SandboxEvent | None:
+    """The last thing that has happened to ``subject`` among ``kinds`` by now (reported or not yet:
+    the world's truth does not wait for the webhook)."""
+    return (
+        SandboxEvent.objects.filter(
+            subject=subject,
+            kind__in=list(kinds),
+            status__in=[SandboxEvent.Status.PENDING, SandboxEvent.Status.DELIVERED],
+            due_at__lte=clock.now(),
+        )
+        .order_by("-due_at", "-id")
+        .first()
+    )

@@ -1,0 +1,125 @@
+"""ErrorLog in the console: evidence, read-only but for its resolution."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+
+from learning.admin.common import RECENT, NoteActionForm, note_of, short, user_of
+from learning.models import ErrorLog, KnowledgeRule
+from learning.services import errors as error_services
+from smarter_team.admin import BaseAdmin, pretty_json
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@admin.register(ErrorLog)
+class ErrorLogAdmin(BaseAdmin):
+    action_form = NoteActionForm
+    list_display = (
+        "occurred_at",
+        "agent_name",
+        "provider",
+        "error_type",
+        "step",
+        "short_message",
+        "short_fingerprint",
+        "alike",
+        "severity",
+        "transient",
+        "resolved_at",
+    )
+    list_filter = ("severity", "transient", "provider", ("resolved_at", admin.EmptyFieldListFilter), "agent_name")
+    list_select_related = ("run", "resolved_by")
+    search_fields = ("message", "fingerprint", "error_type", "agent_name")
+    date_hierarchy = "occurred_at"
+    fields = (
+        ("agent_name", "provider", "run"),
+        ("error_type", "step", "severity", "transient"),
+        "message",
+        ("fingerprint", "alike_count"),
+        "context_pretty",
+        "affected_pretty",
+        ("occurred_at", "created_at"),
+        ("recovery_action", "recovery_success"),
+        ("resolved_at", "resolved_by"),
+        "resolution_notes",
+        "rules_for_fingerprint",
+    )
+    # Everything the system wrote is evidence: only the resolution is the operator's.
+    readonly_fields = (
+        "agent_name",
+        "provider",
+        "run",
+        "error_type",
+        "step",
+        "message",
+        "fingerprint",
+        "alike_count",
+        "context_pretty",
+        "affected_pretty",
+        "occurred_at",
+        "severity",
+        "transient",
+        "recovery_action",
+        "recovery_success",
+        "resolved_at",
+        "resolved_by",
+        "rules_for_fingerprint",
+    )
+    actions = ("mark_resolved",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ErrorLog]:
+        alike = (
+            ErrorLog.objects.filter(fingerprint=OuterRef("fingerprint"))
+            .order_by()
+            .values("fingerprint")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(alike_n=Subquery(alike))
+
+    @admin.display(description="message")
+    def short_message(self, obj: ErrorLog) -> str:
+        return short(obj.message)
+
+    @admin.display(description="fingerprint")
+    def short_fingerprint(self, obj: ErrorLog) -> str:
+        return obj.fingerprint[:12]
+
+    @admin.display(description="alike", ordering="alike_n")
+    def alike(self, obj: ErrorLog) -> int:
+        return int(getattr(obj, "alike_n", 0) or 0)
+
+    @admin.display(description="errors with this fingerprint")
+    def alike_count(self, obj: ErrorLog) -> int:
+        return int(getattr(obj, "alike_n", 0) or 0)
+
+    @admin.display(description="context")
+    def context_pretty(self, obj: ErrorLog) -> str:
+        return pretty_json(obj.context)
+
+    @admin.display(description="affected entities")
+    def affected_pretty(self, obj: ErrorLog) -> str:
+        return pretty_json(obj.affected_entities)
+
+    @admin.display(description="rules for this fingerprint")
+    def rules_for_fingerprint(self, obj: ErrorLog) -> str:
+        found = KnowledgeRule.objects.filter(fingerprint=obj.fingerprint).order_by("-pk")[:RECENT]
+        if not found:
+            return "-"
+        return format_html_join(
+            "",
+            "<div><a href='../../../knowledgerule/{}/change/'>#{}</a> [{}] {} - {}</div>",
+            ((r.pk, r.pk, r.rule_type, r.status, short(r.text)) for r in found),
+        )
+
+    @admin.action(description="Mark resolved (with the note)")
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet[ErrorLog]) -> None:
+        done = error_services.resolve_errors(errors=queryset, user=user_of(request), note=note_of(request))
+        self.message_user(request, f"resolved: {done}", level=messages.SUCCESS)

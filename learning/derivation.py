@@ -1,0 +1,172 @@
+"""From a group of alike errors to a rule: its type, its executable part and a template text.
+
+Pure functions over plain data (error type, messages, run inputs) so they are tested without a
+database; ``learning.services.extraction`` feeds them from ErrorLog and AgentRun rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from learning.conditions import describe, is_empty, is_missing, lookup, same_value
+
+RETRY, ESCALATE, VALIDATE, ALWAYS = "retry", "escalate", "validate", "always"
+
+_RATE_LIMIT = re.compile(r"rate.?limit|throttl|too many requests|\b429\b|quota", re.IGNORECASE)
+_TRANSIENT = re.compile(
+    r"timeout|timed out|temporar|unavailable|connection|reset by peer|\b50[234]\b|circuit|transient|try again",
+    re.IGNORECASE,
+)
+_AUTH = re.compile(
+    r"auth|permission|forbidden|denied|credential|\b40[13]\b|policy|not allowed|suppress|api key|invalid key",
+    re.IGNORECASE,
+)
+_VALIDATION_TYPE = re.compile(
+    r"validation|value|invalid|missing|key|type|permanent|badrequest|unprocessable|schema", re.IGNORECASE
+)
+_VALIDATION_MSG = re.compile(
+    r"missing|required|invalid|empty|\bno\b|without|must|expected|not found|malformed|blank", re.IGNORECASE
+)
+# A field must be empty in at least this share of failing runs and at most the other share of successes.
+FAIL_SHARE = 0.9
+OK_SHARE = 0.1
+MAX_DEPTH = 3
+RETRY_DELAYS = {"rate_limit": [60, 300, 900], "transient": [30, 120, 600]}
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    agent_name: str
+    provider: str
+    error_type: str
+    step: str
+    fingerprint: str
+    pattern: str
+    message: str
+    occurrences: int
+    transient_share: float
+
+
+@dataclass
+class Proposal:
+    rule_type: str
+    text: str
+    condition: dict[str, Any] = field(default_factory=dict)
+    action_params: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def error_kind(group: ErrorGroup) -> str:
+    """rate_limit, transient, auth, validation or other."""
+    haystack = f"{group.error_type} {group.message}"
+    if _RATE_LIMIT.search(haystack):
+        return "rate_limit"
+    if group.transient_share >= 0.5 or _TRANSIENT.search(group.error_type) or _TRANSIENT.search(group.message):
+        return "transient"
+    if _AUTH.search(group.error_type) or _AUTH.search(group.message):
+        return "auth"
+    if _VALIDATION_TYPE.search(group.error_type.rsplit(".", 1)[-1]) or _VALIDATION_MSG.search(group.message):
+        return "validation"
+    return "other"
+
+
+def field_paths(data: Any, prefix: str = "", depth: int = 0) -> set[str]:
+    """Dotted paths of the keys in a nested dict (lists are leaves)."""
+    if not isinstance(data, Mapping) or depth >= MAX_DEPTH:
+        return set()
+    paths = set()
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        paths.add(path)
+        paths |= field_paths(value, f"{path}.", depth + 1)
+    return paths
+
+
+def _mentions(message: str, path: str) -> bool:
+    words = {w for w in re.split(r"[^a-z0-9]+", path.lower()) if len(w) > 2 and w not in {"the", "and", "_id"}}
+    lowered = message.lower()
+    return any(w in lowered for w in words)
+
+
+def derive_condition(
+    failing: Sequence[Mapping[str, Any]], succeeding: Sequence[Mapping[str, Any]], *, message: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An input condition true for (nearly) all failing runs and (nearly) no succeeding runs.
+
+    Tries "field missing/empty" first, then "field equals a value" for short scalar values. Returns
+    ({}, evidence) when nothing discriminates (or there are no succeeding runs to compare with).
+    """
+    evidence: dict[str, Any] = {"failing_runs": len(failing), "succeeding_runs": len(succeeding)}
+    if not failing or not succeeding:
+        return {}, evidence
+    paths = set().union(*(field_paths(d) for d in [*failing, *succeeding]))
+    best: tuple[tuple[float, int, int, str], dict[str, Any], dict[str, Any]] | None = None
+    for path in sorted(paths):
+        values_fail = [lookup(d, path) for d in failing]
+        values_ok = [lookup(d, path) for d in succeeding]
+        fail_share = sum(is_empty(v) for v in values_fail) / len(failing)
+        ok_share = sum(is_empty(v) for v in values_ok) / len(succeeding)
+        candidates: list[tuple[dict[str, Any], float, float]] = []
+        if fail_share >= FAIL_SHARE and ok_share <= OK_SHARE:
+            all_missing = all(is_missing(v) for v in values_fail if is_empty(v))
+            op = "missing" if all_missing and all(is_missing(v) for v in values_ok if is_empty(v)) else "empty"
+            candidates.append(({"field": path, "op": op}, fail_share, ok_share))
+        scalars = [v for v in values_fail if isinstance(v, str | bool | int) and len(str(v)) <= 64]
+        if scalars and len(scalars) == len(values_fail):
+            top = max(set(scalars), key=lambda v: (scalars.count(v), str(v)))
+            share = scalars.count(top) / len(failing)
+            ok_eq = sum(1 for v in values_ok if same_value(v, top)) / len(succeeding)
+            if share >= FAIL_SHARE and ok_eq <= OK_SHARE and len(failing) >= 2:
+                candidates.append(({"field": path, "op": "equals", "value": top}, share, ok_eq))
+        for condition, f_share, o_share in candidates:
+            # Prefer the sharpest split, then a field the message names, then emptiness over equality.
+            key = (f_share - o_share, int(_mentions(message, path)), int(condition["op"] != "equals"), path)
+            if best is None or key > best[0]:
+                best = (key, condition, {"fail_share": round(f_share, 4), "ok_share": round(o_share, 4)})
+    if best is None:
+        return {}, evidence
+    evidence.update(best[2])
+    return best[1], evidence
+
+
+def template_text(kind: str, group: ErrorGroup, condition: Mapping[str, Any], action_params: Mapping[str, Any]) -> str:
+    """A deterministic human text for the rule (used when no LLM drafts it)."""
+    who = group.agent_name or group.provider or "all agents"
+    short_type = group.error_type.rsplit(".", 1)[-1]
+    where = f" at step '{group.step}'" if group.step else ""
+    seen = f"seen {group.occurrences} times{where}"
+    if kind in ("rate_limit", "transient"):
+        delays = ", ".join(f"{d}s" for d in action_params.get("delays", []))
+        cause = "rate limits" if kind == "rate_limit" else "transient failures"
+        return f"{who}: {short_type} here is one of the {cause} that clear up with time; retry after {delays} ({seen})."
+    if kind == "auth":
+        fix = "retrying cannot fix it; hand it to a human"
+        return f"{who}: {short_type} is an authorisation/policy failure; {fix} ({seen})."
+    pattern = group.pattern.strip().rstrip(".")[:160]
+    if condition:
+        return (
+            f"{who}: do not start the work when {describe(condition)}; it fails with {short_type} '{pattern}' ({seen})."
+        )
+    return f"{who}: avoid the known failure {short_type} '{pattern}' ({seen}); check the inputs it depends on first."
+
+
+def propose(
+    group: ErrorGroup, failing: Sequence[Mapping[str, Any]], succeeding: Sequence[Mapping[str, Any]]
+) -> Proposal:
+    """The rule to propose for a group of alike errors."""
+    kind = error_kind(group)
+    if kind in ("rate_limit", "transient"):
+        delays = RETRY_DELAYS[kind]
+        params: dict[str, Any] = {"delays": delays, "max_attempts": len(delays) + 1}
+        return Proposal(RETRY, template_text(kind, group, {}, params), {}, params, {"kind": kind})
+    if kind == "auth":
+        params = {"target": "admin" if re.search(r"auth|credential|key", group.message, re.I) else "manager"}
+        return Proposal(ESCALATE, template_text(kind, group, {}, params), {}, params, {"kind": kind})
+    condition, evidence = derive_condition(failing, succeeding, message=group.message)
+    evidence["kind"] = kind
+    if condition and kind in ("validation", "other"):
+        return Proposal(VALIDATE, template_text(kind, group, condition, {}), condition, {}, evidence)
+    return Proposal(ALWAYS, template_text(kind, group, {}, {}), {}, {}, evidence)

@@ -1,0 +1,248 @@
+"""Applying active rules to runs (before the work and on failure), with a measured holdout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+
+from learning import conditions
+from learning.fingerprint import error_type_of
+from learning.models import ErrorLog, KnowledgeRule, ResponseTracking, RuleApplication
+from learning.selectors import BEFORE_TYPES, FAILURE_TYPES, active_rules
+from learning.services.errors import fingerprint_of
+from learning.services.evidence import refresh_rules
+from learning.stats import in_holdout
+
+if TYPE_CHECKING:
+    from agents.models import AgentRun
+
+SKIP, BLOCK = "skip", "block"
+# validate/avoid skip a known-bad input quietly; never hands it to a human (action_params["effect"] overrides).
+DEFAULT_EFFECT: dict[str, str] = {
+    KnowledgeRule.RuleType.VALIDATE: SKIP,
+    KnowledgeRule.RuleType.AVOID: SKIP,
+    KnowledgeRule.RuleType.NEVER: BLOCK,
+}
+EFFECT_LABEL = {SKIP: "skipped", BLOCK: "blocked"}
+
+
+@dataclass
+class BeforeRunDecision:
+    prompt_rules: list[str] = field(default_factory=list)
+    blocked: bool = False
+    effect: str = ""  # "skip" | "block" when blocked
+    reason: str = ""
+    applications: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class FailurePlan:
+    retry_delays: list[int] | None = None
+    max_attempts: int | None = None
+    escalate: bool = False
+    reason: str = ""
+    applications: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _holdout_rate() -> float:
+    return float(settings.LEARNING_HOLDOUT_RATE)
+
+
+def rule_effect(rule: KnowledgeRule) -> str:
+    effect = (rule.action_params or {}).get("effect")
+    if effect in (SKIP, BLOCK):
+        return str(effect)
+    return DEFAULT_EFFECT.get(rule.rule_type, SKIP)
+
+
+def _record(run: AgentRun, entries: list[tuple[KnowledgeRule, str, str, str, str]]) -> list[dict[str, Any]]:
+    """RuleApplication rows and run.learnings_applied entries; (rule, mode, stage, effect, outcome).
+
+    A retried run passes here again: the unique (rule, run, stage) keeps one row, and the JSON list is
+    not appended twice.
+    """
+    if not entries or run.pk is None:
+        return []
+    RuleApplication.objects.bulk_create(
+        [
+            RuleApplication(rule=rule, run_id=run.pk, mode=mode, stage=stage, effect=effect, outcome=outcome)
+            for rule, mode, stage, effect, outcome in entries
+        ],
+        ignore_conflicts=True,
+    )
+    records = [
+        {"rule": rule.pk, "type": rule.rule_type, "mode": mode, "stage": stage, "effect": effect}
+        for rule, mode, stage, effect, _ in entries
+    ]
+    existing = list(run.learnings_applied or [])
+    seen = {(e.get("rule"), e.get("stage")) for e in existing if isinstance(e, dict)}
+    new = [r for r in records if (r["rule"], r["stage"]) not in seen]
+    if new:
+        run.learnings_applied = existing + new
+        type(run).objects.filter(pk=run.pk).update(learnings_applied=run.learnings_applied)
+    return records
+
+
+@transaction.atomic
+def before_run(*, run: AgentRun, data: dict[str, Any]) -> BeforeRunDecision:
+    """Prompt texts of 'always' rules and the verdict of the validate/avoid/never conditions on the input."""
+    decision = BeforeRunDecision()
+    rate = _holdout_rate()
+    entries: list[tuple[KnowledgeRule, str, str, str, str]] = []
+    prompt: set[str] = set()
+    blocking: list[tuple[KnowledgeRule, str]] = []
+    pending, success = RuleApplication.Outcome.PENDING, RuleApplication.Outcome.SUCCESS
+    applied, holdout = RuleApplication.Mode.APPLIED, RuleApplication.Mode.HOLDOUT
+    for rule in active_rules(agent_name=run.agent_name, rule_types=BEFORE_TYPES):
+        held = run.pk is not None and in_holdout(rule_id=rule.pk, run_id=run.pk, rate=rate)
+        if rule.rule_type == KnowledgeRule.RuleType.ALWAYS:
+            if held:
+                entries.append((rule, holdout, "before", "prompt", pending))
+            elif rule.text.strip():
+                prompt.add(rule.text.strip())
+                entries.append((rule, applied, "before", "prompt", pending))
+            continue
+        if not conditions.evaluate(rule.condition, data):
+            continue  # the rule does not concern this input: not an exposure
+        effect = rule_effect(rule)
+        if held:
+            # The run goes ahead as if the rule did not exist; its outcome measures the rule.
+            entries.append((rule, holdout, "before", EFFECT_LABEL[effect], pending))
+        else:
+            # A skipped or blocked run did not make the known mistake: the application is a success at once.
+            entries.append((rule, applied, "before", EFFECT_LABEL[effect], success))
+            blocking.append((rule, effect))
+    if blocking:
+        # The run will not work: no prompt is used and no holdout can be measured on it; only the
+        # rules that stopped it are recorded.
+        blocking_ids = {rule.pk for rule, _ in blocking}
+        entries = [e for e in entries if e[0].pk in blocking_ids and e[1] == applied]
+        prompt.clear()
+        decision.blocked = True
+        decision.effect = BLOCK if any(effect == BLOCK for _, effect in blocking) else SKIP
+        decision.reason = "; ".join(
+            f"rule #{rule.pk} ({rule.rule_type}): {rule.text.strip() or conditions.describe(rule.condition)}"
+            for rule, _ in blocking
+        )
+    decision.prompt_rules = sorted(prompt)
+    decision.applications = _record(run, entries)
+    if blocking:
+        refresh_rules(rule_ids=[rule.pk for rule, _ in blocking])
+    return decision
+
+
+def _fingerprint(run: AgentRun | None, error: ErrorLog | BaseException | str) -> str:
+    if isinstance(error, ErrorLog):
+        return error.fingerprint
+    if isinstance(error, str):
+        return error
+    if run is not None and run.pk is not None:
+        logged = (
+            ErrorLog.objects.filter(run_id=run.pk, error_type=error_type_of(error)[:128])
+            .order_by("-occurred_at", "-pk")
+            .values_list("fingerprint", flat=True)
+            .first()
+        )
+        if logged:
+            return logged
+    return fingerprint_of(agent_name=run.agent_name if run is not None else "", exc=error)
+
+
+@transaction.atomic
+def on_failure(*, run: AgentRun, error: ErrorLog | BaseException | str) -> FailurePlan:
+    """What the learned retry/escalate rules say about this failure (error: an ErrorLog, exception or fingerprint)."""
+    plan = FailurePlan()
+    fp = _fingerprint(run, error)
+    rules = list(active_rules(agent_name=run.agent_name, rule_types=FAILURE_TYPES).filter(fingerprint=fp))
+    if not rules:
+        return plan
+    rate = _holdout_rate()
+    entries: list[tuple[KnowledgeRule, str, str, str, str]] = []
+    applied, holdout = RuleApplication.Mode.APPLIED, RuleApplication.Mode.HOLDOUT
+    pending, success = RuleApplication.Outcome.PENDING, RuleApplication.Outcome.SUCCESS
+    reasons = []
+    for rule in rules:
+        held = run.pk is not None and in_holdout(rule_id=rule.pk, run_id=run.pk, rate=rate)
+        params = rule.action_params or {}
+        if rule.rule_type == KnowledgeRule.RuleType.ESCALATE:
+            if held:
+                entries.append((rule, holdout, "failure", "escalated", pending))
+                continue
+            # Handed to a human without futile retries: the rule did its job (the holdout measures the need).
+            entries.append((rule, applied, "failure", "escalated", success))
+            plan.escalate = True
+            reasons.append(f"rule #{rule.pk} (escalate): {rule.text.strip()}")
+            continue
+        if held:
+            entries.append((rule, holdout, "failure", "retry", pending))
+            continue
+        delays = [int(d) for d in params.get("delays", []) if isinstance(d, int | float) and d >= 0]
+        attempts = params.get("max_attempts")
+        if plan.retry_delays is None and delays:
+            plan.retry_delays = delays
+        if plan.max_attempts is None and isinstance(attempts, int) and attempts > 0:
+            plan.max_attempts = attempts
+        entries.append((rule, applied, "failure", "retry", pending))
+        reasons.append(f"rule #{rule.pk} (retry): {rule.text.strip()}")
+    if plan.escalate:
+        # Escalation wins over retrying: a human looks at it now.
+        plan.retry_delays, plan.max_attempts = None, None
+    plan.reason = "; ".join(reasons)
+    plan.applications = _record(run, entries)
+    return plan
+
+
+def _tracking_outcome(run: AgentRun, succeeded: bool) -> str | None:
+    status = str(run.status)
+    if status in ("skipped", "canceled"):
+        return None  # no response was produced
+    if succeeded:
+        return ResponseTracking.Outcome.SUCCESS
+    if status == "escalated":
+        return ResponseTracking.Outcome.PENDING  # a human decides
+    return ResponseTracking.Outcome.FAILURE
+
+
+def _confidence(output: Any) -> Any:
+    if isinstance(output, dict):
+        value = output.get("confidence")
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+            return round(float(value), 4)
+    return None
+
+
+@transaction.atomic
+def after_run(*, run: AgentRun, succeeded: bool) -> None:
+    """Close the run's pending rule applications and track its response.
+
+    A run that is queued again for a retry is not finished: its applications stay pending so a later
+    success counts as one.
+    """
+    if run is None or run.pk is None or str(run.status) == "queued":
+        return
+    outcome = RuleApplication.Outcome.SUCCESS if succeeded else RuleApplication.Outcome.FAILURE
+    pending = RuleApplication.objects.filter(run_id=run.pk, outcome=RuleApplication.Outcome.PENDING)
+    rule_ids = list(pending.values_list("rule_id", flat=True))
+    if rule_ids:
+        pending.update(outcome=outcome)
+        refresh_rules(rule_ids=rule_ids)
+    tracked = _tracking_outcome(run, succeeded)
+    if tracked is None:
+        return
+    output = run.output if isinstance(run.output, dict) else {}
+    existing = ResponseTracking.objects.filter(run_id=run.pk).first()
+    if existing is not None:
+        if existing.feedback_by_id is None:  # staff feedback outranks the automatic outcome
+            existing.actual_outcome = tracked
+            existing.save(update_fields=["actual_outcome"])
+        return
+    ResponseTracking.objects.create(
+        run_id=run.pk,
+        agent_name=run.agent_name,
+        response_type=str(output.get("response_type") or "run")[:64],
+        confidence_score=_confidence(output),
+        actual_outcome=tracked,
+    )

@@ -1,0 +1,137 @@
+"""Write path for ErrorLog: every failed run and failed integration call gets a row."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from learning.fingerprint import error_type_of, fingerprint
+from learning.models import ErrorLog
+from smarter_team import clock
+from smarter_team.context import current_agent_name, current_run_id
+from smarter_team.logging import redact as redact_known_secrets
+
+if TYPE_CHECKING:
+    from agents.models import AgentRun
+
+MAX_MESSAGE = 4000
+_SECRET_KEYS = re.compile(r"(key|token|secret|password|passwd|authorization|auth|cookie|signature)", re.IGNORECASE)
+# key=value / key: value pairs whose key looks like a credential (query strings, headers in messages).
+_SECRET_PAIRS = re.compile(
+    r"(?P<k>[\w-]*(?:api[_-]?key|token|secret|password|authorization|signature)[\w-]*)"
+    r"(?P<sep>\s*[=:]\s*)(?P<v>(?:bearer\s+)?[^\s&,;'\"]+)",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(r"\bbearer\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+_ENTITY_KEYS = ("lead", "company", "client", "campaign", "deal", "proposal", "invoice", "meeting", "project")
+
+AUTH_WORDS = ("auth", "permission", "forbidden", "unauthori", "credential", "policy", "suppress")
+TRANSIENT_WORDS = (
+    "timeout",
+    "timedout",
+    "ratelimit",
+    "rate_limit",
+    "throttl",
+    "unavailable",
+    "connection",
+    "transient",
+)
+
+
+def redact(text: str) -> str:
+    """The text with credential-looking values removed: an error message must never carry a secret."""
+    text = redact_known_secrets(text)  # the configured keys' own values, wherever they appear
+    text = _SECRET_PAIRS.sub(lambda m: f"{m.group('k')}{m.group('sep')}[redacted]", text)
+    return _BEARER.sub("Bearer [redacted]", text)
+
+
+def _clean_context(value: Any, depth: int = 0) -> Any:
+    if depth > 6:
+        return "..."
+    if isinstance(value, dict):
+        return {
+            str(k): "[redacted]" if _SECRET_KEYS.search(str(k)) else _clean_context(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_clean_context(v, depth + 1) for v in list(value)[:50]]
+    if isinstance(value, str):
+        return redact(value[:2000])
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(str(value)[:500])
+
+
+def affected_entities(data: Any) -> list[dict[str, Any]]:
+    """[{type, id}] for the ids a run's input names (lead_id, company_id, ...)."""
+    if not isinstance(data, dict):
+        return []
+    found = []
+    for name in _ENTITY_KEYS:
+        value = data.get(f"{name}_id")
+        if value not in (None, ""):
+            found.append({"type": name, "id": value})
+    return found
+
+
+def severity_for(error_type: str, *, transient: bool) -> str:
+    lowered = error_type.lower()
+    if transient:
+        return ErrorLog.Severity.LOW
+    if any(word in lowered for word in AUTH_WORDS):
+        return ErrorLog.Severity.HIGH
+    return ErrorLog.Severity.MEDIUM
+
+
+def record_failure(
+    *,
+    run: AgentRun | None,
+    agent_name: str,
+    exc: BaseException,
+    step: str = "",
+    provider: str = "",
+    transient: bool = False,
+    context: dict[str, Any] | None = None,
+) -> ErrorLog:
+    """One ErrorLog row for a failure, fingerprinted so alike errors group together."""
+    run_id = run.pk if run is not None else current_run_id.get()
+    agent = agent_name or (run.agent_name if run is not None else "") or current_agent_name.get()
+    error_type = error_type_of(exc)
+    message = redact(str(exc) or error_type)[:MAX_MESSAGE]
+    # An integration failure is grouped per provider as well: the same error from two vendors is two problems.
+    fp_step = f"{provider}:{step}" if provider else step
+    return ErrorLog.objects.create(
+        agent_name=agent[:64],
+        provider=provider[:32],
+        run_id=run_id,
+        error_type=error_type[:128],
+        step=step[:128],
+        message=message,
+        fingerprint=fingerprint(agent_name=agent, error_type=error_type, step=fp_step, message=message),
+        context=_clean_context(context or {}),
+        affected_entities=affected_entities(run.input if run is not None else context),
+        severity=severity_for(error_type, transient=transient),
+        transient=transient,
+        occurred_at=clock.now(),
+    )
+
+
+def fingerprint_of(*, agent_name: str, exc: BaseException, step: str = "", provider: str = "") -> str:
+    """The fingerprint record_failure would give this exception (for callers holding no ErrorLog)."""
+    message = redact(str(exc) or error_type_of(exc))[:MAX_MESSAGE]
+    fp_step = f"{provider}:{step}" if provider else step
+    return fingerprint(agent_name=agent_name, error_type=error_type_of(exc), step=fp_step, message=message)
+
+
+def resolve_errors(*, errors: Iterable[ErrorLog], user: AbstractBaseUser | None, note: str = "") -> int:
+    """Mark errors resolved by an operator (the ones already resolved keep their first resolution)."""
+    ids = [e.pk for e in errors]
+    return ErrorLog.objects.filter(pk__in=ids, resolved_at__isnull=True).update(
+        resolved_at=clock.now(),
+        resolved_by=user if user is not None and user.pk else None,
+        resolution_notes=note.strip(),
+        updated_at=clock.now(),
+    )

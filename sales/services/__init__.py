@@ -1,0 +1,1 @@
+"""Write paths of the sales app: meetings, proposals, clients, invoices and payments."""
