@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 # Django discovers only <app>/admin.py; these imports register the webhook and sandbox admins.
-import integrations.sandbox.admin  # noqa: F401
+import integrations.sandbox.admin
 import integrations.webhooks.admin  # noqa: F401
 from integrations.models import ApiUsage, LocalVector, MemoryEntry
 from smarter_team.admin import AppendOnlyAdmin, BaseAdmin, pretty_json

@@ -22,7 +22,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 _STOP = "a an and are as at be by can do does for from how i if in is it me my of on or our so that the their them "
 _STOP += "then there these this to us was we what when where which who why will with you your"
 STOPWORDS = frozenset(_STOP.split())
-WEIGHTS = {"w": 1.0, "b": 0.7, "c": 0.35}
+WEIGHTS = {"w": 1.0, "b": 0.7, "c": 0.5}
 
 
 def dimensions() -> int:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminTextareaWidget
 from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -26,9 +27,9 @@ class BaseAdmin(admin.ModelAdmin):
     show_full_result_count = False
     # Fields that only the system writes; shown, never editable.
     system_fields: Sequence[str] = ()
-    formfield_overrides = {models.JSONField: {"widget": admin.widgets.AdminTextareaWidget(attrs={"rows": 6})}}
+    formfield_overrides = {models.JSONField: {"widget": AdminTextareaWidget(attrs={"rows": 6})}}
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         names = [*super().get_readonly_fields(request, obj), *self.system_fields]
         field_names = {f.name for f in self.model._meta.get_fields()}
         names += [f for f in SYSTEM_FIELDS if f in field_names]

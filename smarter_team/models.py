@@ -58,14 +58,19 @@ class StatusMachine:
             )
 
     def apply(self, obj: models.Model, new: str, *, save: bool = True, also: Iterable[str] = ()) -> bool:
-        """Check and set the new status; returns whether it changed. Saves only what changed."""
+        """Check and set the new status; returns whether it changed.
+
+        ``also`` names other fields the caller set alongside; they are saved even when the status
+        stays the same (a second reschedule still writes its new time).
+        """
         self.check(obj, new)
-        if getattr(obj, self.field) == new:
-            return False
-        setattr(obj, self.field, new)
-        if save:
-            obj.save(update_fields=[self.field, *also])
-        return True
+        also = list(also)
+        changed = getattr(obj, self.field) != new
+        if changed:
+            setattr(obj, self.field, new)
+        if save and (changed or also):
+            obj.save(update_fields=[self.field, *also] if changed else also)
+        return changed
 
 
 class StatefulModel(TimeStampedModel):

@@ -279,6 +279,8 @@ LEARNING_WINDOW_HOURS = env.int("LEARNING_WINDOW_HOURS", default=24)
 LEARNING_HOLDOUT_RATE = env.float("LEARNING_HOLDOUT_RATE", default=0.10)
 # A rule whose lift is not positive after this many exposures (applied + holdout) is retired.
 LEARNING_RETIRE_AFTER = env.int("LEARNING_RETIRE_AFTER", default=30)
+# Rule types that go live without an operator (comma list, e.g. "retry"); blank: every rule waits for approval.
+LEARNING_AUTO_APPROVE_TYPES = env.str("LEARNING_AUTO_APPROVE_TYPES", default="")
 # Error spikes: failures in the last window vs the per-window baseline of the previous day.
 LEARNING_SPIKE_WINDOW_MINUTES = env.int("LEARNING_SPIKE_WINDOW_MINUTES", default=15)
 LEARNING_SPIKE_MIN_ERRORS = env.int("LEARNING_SPIKE_MIN_ERRORS", default=5)

@@ -1,7 +1,7 @@
 """What a model call costs, in US dollars per million tokens (Anthropic's published list prices).
 
-Cache writes (5-minute ephemeral cache) cost 1.25x the input price, cache reads 0.1x; the Message
-Batches API halves everything. Source: https://docs.anthropic.com/en/docs/about-claude/pricing
+Cache writes are priced for the 5-minute ephemeral cache the brain uses; the Message Batches API
+halves everything. Source: https://platform.claude.com/docs/en/about-claude/pricing
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -24,21 +26,34 @@ class ModelPrice:
     cache_read: Decimal
 
 
-def _price(input_: str, output: str) -> ModelPrice:
-    inp = Decimal(input_)
-    return ModelPrice(input=inp, output=Decimal(output), cache_write=inp * Decimal("1.25"), cache_read=inp / 10)
+def _price(input_: str, cache_write: str, cache_read: str, output: str) -> ModelPrice:
+    return ModelPrice(
+        input=Decimal(input_), output=Decimal(output), cache_write=Decimal(cache_write), cache_read=Decimal(cache_read)
+    )
 
 
+# Base input, 5-minute cache write, cache hit, output (USD per million tokens), from the official
+# pricing table. Models missing here are charged the fallback until added (or set in
+# settings.ANTHROPIC_PRICES = {"model": {"input": "3", "cache_write": "3.75", "cache_read": "0.30", "output": "15"}}).
 PRICES: dict[str, ModelPrice] = {
-    "claude-opus-4-5": _price("5", "25"),
-    "claude-opus-4-1": _price("15", "75"),
-    "claude-opus-4": _price("15", "75"),
-    "claude-sonnet-4-5": _price("3", "15"),
-    "claude-sonnet-4": _price("3", "15"),
-    "claude-3-7-sonnet": _price("3", "15"),
-    "claude-haiku-4-5": _price("1", "5"),
-    "claude-3-5-haiku": _price("0.80", "4"),
-    "claude-3-haiku": _price("0.25", "1.25"),
+    "claude-fable-5-1": _price("10", "12.50", "0.25", "50"),
+    "claude-mythos-5-1": _price("10", "12.50", "0.25", "50"),
+    "claude-fable-5": _price("10", "12.50", "1", "50"),
+    "claude-mythos-5": _price("10", "12.50", "1", "50"),
+    "claude-opus-5": _price("5", "6.25", "0.50", "25"),
+    "claude-opus-4-8": _price("5", "6.25", "0.50", "25"),
+    "claude-opus-4-7": _price("5", "6.25", "0.50", "25"),
+    "claude-opus-4-6": _price("5", "6.25", "0.50", "25"),
+    "claude-opus-4-5": _price("5", "6.25", "0.50", "25"),
+    "claude-opus-4-1": _price("15", "18.75", "1.50", "75"),
+    "claude-opus-4": _price("15", "18.75", "1.50", "75"),
+    "claude-sonnet-4-6": _price("3", "3.75", "0.30", "15"),
+    "claude-sonnet-4-5": _price("3", "3.75", "0.30", "15"),
+    "claude-sonnet-4": _price("3", "3.75", "0.30", "15"),
+    "claude-3-7-sonnet": _price("3", "3.75", "0.30", "15"),
+    "claude-haiku-4-5": _price("1", "1.25", "0.10", "5"),
+    "claude-3-5-haiku": _price("0.80", "1", "0.08", "4"),
+    "claude-3-haiku": _price("0.25", "0.30", "0.03", "1.25"),
 }
 # An unknown model is charged like the dearest one: a budget must never under-count.
 FALLBACK = PRICES["claude-opus-4-1"]
@@ -76,6 +91,9 @@ class Usage:
 
 def price_for(model: str) -> ModelPrice:
     """Prices of a model id, dated ids included (claude-sonnet-4-5-20250929 -> claude-sonnet-4-5)."""
+    configured = getattr(settings, "ANTHROPIC_PRICES", {}).get(model)
+    if configured:
+        return _price(configured["input"], configured["cache_write"], configured["cache_read"], configured["output"])
     for name in sorted(PRICES, key=len, reverse=True):
         if model == name or model.startswith(name + "-") or model.startswith(name + "@"):
             return PRICES[name]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -116,7 +117,7 @@ class LeadAdmin(BaseAdmin):
 
     def import_csv_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
-            raise PermissionError("adding leads is not allowed for this user")
+            raise PermissionDenied("adding leads is not allowed for this user")
         report = None
         form = crm_forms.LeadImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():

@@ -21,7 +21,8 @@ __all__ = ["HEADER_ALIASES", "ImportReport", "RowError", "import_leads_csv"]
 
 MAX_ROWS = 50_000
 
-# Column headings people actually use (English, plus German and French exports), folded (lower case, letters and digits only) -> lead data key.
+# Column headings people actually use (English, plus German and French exports), folded
+# (lower case, letters and digits only) -> lead data key.
 HEADER_ALIASES: dict[str, str] = {
     **dict.fromkeys(["email", "emailaddress", "mail", "workemail", "businessemail", "emailadresse"], "email"),
     **dict.fromkeys(["firstname", "first", "givenname", "forename", "vorname", "prenom"], "first_name"),

@@ -9,7 +9,6 @@ from django.db import transaction
 
 from delivery.models import Onboarding, OnboardingTask
 from sales.models import Client
-from sales.services.status import move_status
 from smarter_team import clock
 
 S = Onboarding.Status
@@ -56,7 +55,7 @@ def complete_onboarding_task(*, task: OnboardingTask) -> OnboardingTask:
         task.save(update_fields=["done_at"])
         onboarding.last_progress_at = now
         if onboarding.tasks.filter(done_at__isnull=True).exists():
-            move_status(onboarding, S.IN_PROGRESS, also=["last_progress_at"])
+            onboarding.transition_to(S.IN_PROGRESS, also=["last_progress_at"])
         else:
             onboarding.completed_at = now
             onboarding.transition_to(S.COMPLETED, also=["last_progress_at", "completed_at"])

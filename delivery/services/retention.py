@@ -12,7 +12,6 @@ from django.db import transaction
 
 from delivery.models import ChurnRiskAssessment, HealthSnapshot, SurveyResponse, UpsellOpportunity
 from sales.models import Client, Proposal
-from sales.services.status import move_status
 from smarter_team import clock
 
 
@@ -74,7 +73,7 @@ def change_upsell_status(
         if proposal is not None:
             upsell.proposal = proposal
             also.append("proposal")
-        move_status(upsell, status, also=also)
+        upsell.transition_to(status, also=also)
         return upsell
 
 

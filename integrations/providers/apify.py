@@ -102,19 +102,17 @@ class ApifyClient(BaseClient):
     def get_search(self, search_id: str) -> LeadSearch:
         return self._search(self.get(GET_RUN.format(run_id=search_id), operation="get_run", model=RunEnvelope).data)
 
-    def dataset_items(self, dataset_id: str, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    def dataset_items(self, dataset_id: str, *, offset: int = 0, limit: int = 100) -> list[Place]:
         return self.get(
             DATASET_ITEMS.format(dataset_id=dataset_id),
-            operation="dataset_items",
-            model=list[dict[str, Any]],
+            operation="fetch_items",
+            model=list[Place],
             params={"offset": offset, "limit": limit, "clean": "true", "format": "json"},
         )
 
     def fetch_items(self, *, search: LeadSearch, offset: int = 0, limit: int = 100) -> list[LeadItem]:
-        rows = self.dataset_items(search.dataset_id, offset=offset, limit=limit)
         items = []
-        for index, row in enumerate(rows):
-            place = self.validate(row, Place, operation=f"dataset_items[{offset + index}]")
+        for place in self.dataset_items(search.dataset_id, offset=offset, limit=limit):
             website = place.website or ""
             items.append(
                 LeadItem(
@@ -125,7 +123,7 @@ class ApifyClient(BaseClient):
                     email=place.emails[0] if place.emails else "",
                     location=place.address or "",
                     industry=place.categoryName or "",
-                    raw=row,
+                    raw=place.model_dump(),
                 )
             )
         return items

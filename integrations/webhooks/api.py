@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from integrations.webhooks.providers import PROVIDERS
 from integrations.webhooks.services import receive_webhook
@@ -44,17 +44,17 @@ _DESCRIPTION = "Receives a vendor's event. Providers and how each authenticates:
         "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}},
     },
 )
-def receive(request: HttpRequest, provider: str) -> tuple[int, dict[str, Any]]:
+def receive(request: HttpRequest, provider: str) -> Status[dict[str, Any]]:
     limit = int(settings.WEBHOOK_MAX_BODY_BYTES)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return 400, {"detail": "Content-Length is not a number"}
+        return Status(400, {"detail": "Content-Length is not a number"})
     # Refuse before reading: a declared size over the limit never reaches memory.
     if declared > limit:
-        return 413, {"detail": f"the body is larger than {limit} bytes"}
+        return Status(413, {"detail": f"the body is larger than {limit} bytes"})
     body = request.body
     if len(body) > limit:
-        return 413, {"detail": f"the body is larger than {limit} bytes"}
+        return Status(413, {"detail": f"the body is larger than {limit} bytes"})
     receipt = receive_webhook(provider_name=provider, body=body, headers=request.headers, query=request.GET)
-    return receipt.status_code, receipt.body
+    return Status(receipt.status_code, receipt.body)

@@ -133,8 +133,8 @@ class KnowledgeRuleAdmin(BaseAdmin):
         found = RuleApplication.objects.filter(rule=obj).order_by("-at")[:RECENT]
         rows = format_html_join(
             "",
-            "<tr><td>{:%Y-%m-%d %H:%M}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((a.at, a.run_id, a.mode, a.stage, a.effect, a.outcome) for a in found),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((f"{a.at:%Y-%m-%d %H:%M}", a.run_id, a.mode, a.stage, a.effect, a.outcome) for a in found),
         )
         if not rows:
             return "-"

@@ -98,7 +98,7 @@ def _inputs(group: ErrorGroup, *, since: dt.datetime, until: dt.datetime) -> tup
 
 
 def _auto_approve_types() -> set[str]:
-    return {t.strip() for t in str(getattr(settings, "LEARNING_AUTO_APPROVE_TYPES", "")).split(",") if t.strip()}
+    return {t.strip() for t in str(settings.LEARNING_AUTO_APPROVE_TYPES).split(",") if t.strip()}
 
 
 def propose_rule(group: ErrorGroup, proposal: Proposal) -> KnowledgeRule | None:

@@ -37,7 +37,8 @@ class Spike:
 
 def _counts(field: str, *, since: dt.datetime, until: dt.datetime) -> dict[str, int]:
     rows = (
-        ErrorLog.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
+        # (since, until]: an error logged at this very instant belongs to the latest window.
+        ErrorLog.objects.filter(occurred_at__gt=since, occurred_at__lte=until)
         .exclude(**{field: ""})
         .values(field)
         .annotate(n=Count("id"))

@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 
 from crm.models import Lead
 from sales.models import Client, Meeting, MeetingNote, MeetingParticipant
-from sales.services.status import move_status
 
 S = Meeting.Status
 
@@ -76,7 +75,7 @@ def schedule_meeting(
         if join_url:
             meeting.join_url = join_url
             also.append("join_url")
-        move_status(meeting, S.SCHEDULED, also=also)
+        meeting.transition_to(S.SCHEDULED, also=also)
         return meeting
 
 
@@ -89,8 +88,8 @@ def reschedule_meeting(*, meeting: Meeting, starts_at: dt.datetime, ends_at: dt.
             return meeting  # a replayed reschedule
         meeting.starts_at, meeting.ends_at = starts_at, ends_at
         meeting.reminder_24h_sent_at = meeting.reminder_1h_sent_at = None
-        move_status(
-            meeting, S.RESCHEDULED, also=["starts_at", "ends_at", "reminder_24h_sent_at", "reminder_1h_sent_at"]
+        meeting.transition_to(
+            S.RESCHEDULED, also=["starts_at", "ends_at", "reminder_24h_sent_at", "reminder_1h_sent_at"]
         )
         return meeting
 
@@ -112,7 +111,7 @@ def mark_meeting_reminded(*, meeting: Meeting, when: dt.datetime, hours_before: 
         if getattr(meeting, field) is not None:
             return meeting
         setattr(meeting, field, when)
-        move_status(meeting, S.REMINDED, also=[field])
+        meeting.transition_to(S.REMINDED, also=[field])
         return meeting
 
 

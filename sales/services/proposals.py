@@ -12,7 +12,6 @@ from django.db import transaction
 
 from crm.models import Company, Lead
 from sales.models import Client, Meeting, Proposal
-from sales.services.status import move_status
 from smarter_team import clock
 
 S = Proposal.Status
@@ -167,7 +166,7 @@ def mark_proposal_declined(*, proposal: Proposal, reason: str = "") -> Proposal:
     with transaction.atomic():
         proposal = _locked(proposal)
         proposal.decline_reason = reason
-        move_status(proposal, S.DECLINED, also=["decline_reason"])
+        proposal.transition_to(S.DECLINED, also=["decline_reason"])
         return proposal
 
 

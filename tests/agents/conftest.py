@@ -30,6 +30,7 @@ def anthropic_api(settings) -> Iterator[respx.Router]:  # type: ignore[no-untype
     """The Anthropic API faked at the transport; routes not mocked fail the test."""
     settings.BRAIN_DEFAULT = "anthropic"
     settings.ANTHROPIC_MAX_RETRIES = 0
+    settings.ANTHROPIC_MODEL = "claude-sonnet-4-6"
     router = respx.Router(base_url="https://api.anthropic.com", assert_all_called=False)
     anthropic_brain.install_transport(respx_transport(router))
     try:

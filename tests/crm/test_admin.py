@@ -9,6 +9,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -27,10 +28,10 @@ from tests.factories.crm import (
 
 pytestmark = pytest.mark.django_db
 
-CRM_MODELS = sorted(apps.get_app_config("crm").get_models(), key=lambda m: m._meta.model_name)
+CRM_MODELS = sorted(apps.get_app_config("crm").get_models(), key=lambda m: m._meta.label)
 
 
-def _url(model: type, view: str, *args: Any) -> str:
+def _url(model: type[Model], view: str, *args: Any) -> str:
     return reverse(f"admin:crm_{model._meta.model_name}_{view}", args=args)
 
 
@@ -46,7 +47,9 @@ def test_every_crm_model_is_registered() -> None:
 
 
 @pytest.mark.parametrize("model", CRM_MODELS, ids=lambda m: m._meta.model_name)
-def test_changelist_add_and_change_pages_render_and_the_changelist_does_not_grow(staff_client: Any, model: type) -> None:
+def test_changelist_add_and_change_pages_render_and_the_changelist_does_not_grow(
+    staff_client: Any, model: type
+) -> None:
     factory = factory_for(model)
     first = factory.create_batch(2)[0]
     few = _queries(staff_client, _url(model, "changelist"))
@@ -63,12 +66,12 @@ def test_changelists_with_related_rows_do_not_grow(staff_client: Any) -> None:
     """Counts (steps, enrollments, messages, variants) are annotated, not queried per row."""
 
     def world() -> None:
-        campaign = CampaignFactory()
-        step = CampaignStepFactory(campaign=campaign)
-        variant = VariantFactory(step=step)
-        enrollment = EnrollmentFactory(campaign=campaign)
-        conversation = ConversationFactory(lead=enrollment.lead)
-        MessageFactory(conversation=conversation, step=step, variant=variant, enrollment=enrollment)
+        campaign = CampaignFactory.create()
+        step = CampaignStepFactory.create(campaign=campaign)
+        variant = VariantFactory.create(step=step)
+        enrollment = EnrollmentFactory.create(campaign=campaign)
+        conversation = ConversationFactory.create(lead=enrollment.lead)
+        MessageFactory.create(conversation=conversation, step=step, variant=variant, enrollment=enrollment)
 
     urls = [_url(m, "changelist") for m in CRM_MODELS]
     for _ in range(2):
@@ -80,19 +83,19 @@ def test_changelists_with_related_rows_do_not_grow(staff_client: Any) -> None:
 
 
 def test_change_pages_with_inlines_do_not_grow(staff_client: Any) -> None:
-    campaign = CampaignFactory()
-    step = CampaignStepFactory(campaign=campaign, order=100)
-    lead = LeadFactory()
-    conversation = ConversationFactory(lead=lead)
+    campaign = CampaignFactory.create()
+    step = CampaignStepFactory.create(campaign=campaign, order=100)
+    lead = LeadFactory.create()
+    conversation = ConversationFactory.create(lead=lead)
     company = lead.company
     assert company is not None
 
     def add_rows(i: int) -> None:
-        CampaignStepFactory(campaign=campaign, order=i)
-        VariantFactory(step=step)
-        EnrollmentFactory(lead=lead)
-        MessageFactory(conversation=conversation)
-        LeadFactory(company=company)
+        CampaignStepFactory.create(campaign=campaign, order=i)
+        VariantFactory.create(step=step)
+        EnrollmentFactory.create(lead=lead)
+        MessageFactory.create(conversation=conversation)
+        LeadFactory.create(company=company)
 
     for i in range(2):
         add_rows(i)
@@ -147,7 +150,7 @@ def test_the_lead_form_rejects_a_bad_phone_with_the_reason(staff_client: Any) ->
 
 
 def test_the_lead_form_rejects_a_duplicate_address_clearly(staff_client: Any) -> None:
-    LeadFactory(email="jane@acme.example")
+    LeadFactory.create(email="jane@acme.example")
 
     response = staff_client.post(_url(Lead, "add"), _lead_form(email="JANE@acme.example"))
 
@@ -174,8 +177,8 @@ def test_the_company_form_stores_a_bare_domain(staff_client: Any) -> None:
 
 
 def test_adding_a_suppression_in_the_console_goes_through_the_service(staff_client: Any) -> None:
-    lead = LeadFactory(email="jane@acme.example")
-    enrollment = EnrollmentFactory(lead=lead)
+    lead = LeadFactory.create(email="jane@acme.example")
+    enrollment = EnrollmentFactory.create(lead=lead)
 
     response = staff_client.post(
         _url(SuppressionEntry, "add"),
@@ -209,7 +212,7 @@ def test_an_erased_address_is_found_by_searching_for_it(staff_client: Any) -> No
 
 
 def test_the_suppress_action_suppresses_the_chosen_leads(staff_client: Any) -> None:
-    chosen, other = LeadFactory(email="a@acme.example"), LeadFactory(email="b@acme.example")
+    chosen, other = LeadFactory.create(email="a@acme.example"), LeadFactory.create(email="b@acme.example")
 
     staff_client.post(_url(Lead, "changelist"), {"action": "suppress_leads", "_selected_action": [chosen.pk]})
 
@@ -220,9 +223,9 @@ def test_the_suppress_action_suppresses_the_chosen_leads(staff_client: Any) -> N
 
 
 def test_campaign_actions_report_refusals_and_apply_the_rest(staff_client: Any) -> None:
-    ready = CampaignFactory(status=Campaign.Status.REVIEW)
-    CampaignStepFactory(campaign=ready)
-    empty = CampaignFactory(status=Campaign.Status.REVIEW)
+    ready = CampaignFactory.create(status=Campaign.Status.REVIEW)
+    CampaignStepFactory.create(campaign=ready)
+    empty = CampaignFactory.create(status=Campaign.Status.REVIEW)
 
     response = staff_client.post(
         _url(Campaign, "changelist"),
@@ -237,8 +240,8 @@ def test_campaign_actions_report_refusals_and_apply_the_rest(staff_client: Any) 
 
 
 def test_the_enrollment_add_form_refuses_a_do_not_contact_lead(staff_client: Any) -> None:
-    lead = LeadFactory(do_not_contact=True)
-    campaign = CampaignFactory()
+    lead = LeadFactory.create(do_not_contact=True)
+    campaign = CampaignFactory.create()
 
     response = staff_client.post(
         _url(Enrollment, "add"),

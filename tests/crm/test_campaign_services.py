@@ -30,8 +30,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_campaign_goes_draft_review_active_paused_active() -> None:
-    campaign = CampaignFactory()
-    CampaignStepFactory(campaign=campaign)
+    campaign = CampaignFactory.create()
+    CampaignStepFactory.create(campaign=campaign)
 
     campaign_set_status(campaign=campaign, status=Campaign.Status.REVIEW)
     campaign_set_status(campaign=campaign, status=Campaign.Status.ACTIVE)
@@ -45,13 +45,13 @@ def test_a_campaign_goes_draft_review_active_paused_active() -> None:
 
 
 def test_a_draft_cannot_skip_review() -> None:
-    campaign = CampaignFactory()
+    campaign = CampaignFactory.create()
     with pytest.raises(InvalidTransition, match="cannot go from 'draft' to 'active'"):
         campaign_set_status(campaign=campaign, status=Campaign.Status.ACTIVE)
 
 
 def test_a_campaign_without_steps_cannot_be_activated() -> None:
-    campaign = CampaignFactory(status=Campaign.Status.REVIEW)
+    campaign = CampaignFactory.create(status=Campaign.Status.REVIEW)
     with pytest.raises(CampaignNotReady, match="no steps"):
         campaign_set_status(campaign=campaign, status=Campaign.Status.ACTIVE)
     campaign.refresh_from_db()
@@ -59,10 +59,10 @@ def test_a_campaign_without_steps_cannot_be_activated() -> None:
 
 
 def test_completing_a_campaign_stops_its_running_enrollments() -> None:
-    campaign = CampaignFactory(status=Campaign.Status.ACTIVE)
-    running = EnrollmentFactory(campaign=campaign, status=Enrollment.Status.ACTIVE)
-    paused = EnrollmentFactory(campaign=campaign, status=Enrollment.Status.PAUSED)
-    replied = EnrollmentFactory(campaign=campaign, status=Enrollment.Status.REPLIED)
+    campaign = CampaignFactory.create(status=Campaign.Status.ACTIVE)
+    running = EnrollmentFactory.create(campaign=campaign, status=Enrollment.Status.ACTIVE)
+    paused = EnrollmentFactory.create(campaign=campaign, status=Enrollment.Status.PAUSED)
+    replied = EnrollmentFactory.create(campaign=campaign, status=Enrollment.Status.REPLIED)
 
     campaign_set_status(campaign=campaign, status=Campaign.Status.COMPLETED)
 
@@ -74,7 +74,7 @@ def test_completing_a_campaign_stops_its_running_enrollments() -> None:
 
 
 def test_enroll_creates_an_active_enrollment_due_now(frozen_clock: object) -> None:
-    lead, campaign = LeadFactory(), CampaignFactory(status=Campaign.Status.ACTIVE)
+    lead, campaign = LeadFactory.create(), CampaignFactory.create(status=Campaign.Status.ACTIVE)
 
     enrollment = enroll(lead=lead, campaign=campaign, variables={"pain": "manual dispatch"})
 
@@ -84,7 +84,7 @@ def test_enroll_creates_an_active_enrollment_due_now(frozen_clock: object) -> No
 
 
 def test_enroll_is_idempotent() -> None:
-    lead, campaign = LeadFactory(), CampaignFactory()
+    lead, campaign = LeadFactory.create(), CampaignFactory.create()
     start = clock.now() + dt.timedelta(days=1)
 
     first = enroll(lead=lead, campaign=campaign, start_at=start)
@@ -106,14 +106,14 @@ def test_enroll_is_idempotent() -> None:
     ],
 )
 def test_enroll_refuses_leads_that_may_not_be_mailed(lead_kwargs: dict[str, object], reason: str) -> None:
-    lead = LeadFactory(**lead_kwargs)
+    lead = LeadFactory.create(**lead_kwargs)
     with pytest.raises(EnrollmentRefused, match=reason):
-        enroll(lead=lead, campaign=CampaignFactory())
+        enroll(lead=lead, campaign=CampaignFactory.create())
     assert not Enrollment.objects.exists()
 
 
 def test_enroll_refuses_a_lead_whose_domain_is_suppressed_after_the_lead_was_stored() -> None:
-    lead = LeadFactory(email="jane@acme.example")
+    lead = LeadFactory.create(email="jane@acme.example")
     suppress(email_or_domain="acme.example", reason="manual")
     lead.refresh_from_db()
     lead.do_not_contact = False  # as if an operator had cleared the flag by hand
@@ -121,16 +121,16 @@ def test_enroll_refuses_a_lead_whose_domain_is_suppressed_after_the_lead_was_sto
     lead.save()
 
     with pytest.raises(EnrollmentRefused, match="suppression list"):
-        enroll(lead=lead, campaign=CampaignFactory())
+        enroll(lead=lead, campaign=CampaignFactory.create())
 
 
 def test_enroll_refuses_a_completed_campaign() -> None:
     with pytest.raises(EnrollmentRefused, match="completed"):
-        enroll(lead=LeadFactory(), campaign=CampaignFactory(status=Campaign.Status.COMPLETED))
+        enroll(lead=LeadFactory.create(), campaign=CampaignFactory.create(status=Campaign.Status.COMPLETED))
 
 
 def test_enrollment_pause_and_resume() -> None:
-    enrollment = EnrollmentFactory()
+    enrollment = EnrollmentFactory.create()
 
     enrollment_set_status(enrollment=enrollment, status=Enrollment.Status.PAUSED)
     enrollment_set_status(enrollment=enrollment, status=Enrollment.Status.ACTIVE)
@@ -140,7 +140,7 @@ def test_enrollment_pause_and_resume() -> None:
 
 
 def test_a_suppressed_lead_cannot_be_resumed() -> None:
-    enrollment = EnrollmentFactory(status=Enrollment.Status.PAUSED)
+    enrollment = EnrollmentFactory.create(status=Enrollment.Status.PAUSED)
     Lead.objects.filter(pk=enrollment.lead_id).update(do_not_contact=True)
 
     with pytest.raises(EnrollmentRefused, match="do-not-contact"):
@@ -148,15 +148,15 @@ def test_a_suppressed_lead_cannot_be_resumed() -> None:
 
 
 def test_a_stopped_enrollment_stays_stopped() -> None:
-    enrollment = EnrollmentFactory(status=Enrollment.Status.STOPPED)
+    enrollment = EnrollmentFactory.create(status=Enrollment.Status.STOPPED)
     with pytest.raises(InvalidTransition):
         enrollment_set_status(enrollment=enrollment, status=Enrollment.Status.ACTIVE)
 
 
 def test_variant_set_winner_demotes_the_previous_winner() -> None:
-    step = CampaignStepFactory()
-    a = VariantFactory(step=step, label="A", is_winner=True)
-    b = VariantFactory(step=step, label="B")
+    step = CampaignStepFactory.create()
+    a = VariantFactory.create(step=step, label="A", is_winner=True)
+    b = VariantFactory.create(step=step, label="B")
 
     variant_set_winner(variant=b)
 

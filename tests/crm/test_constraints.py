@@ -49,57 +49,57 @@ def _refused(make: Callable[[], Any]) -> None:
     ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()),
 )
 def test_a_lead_in_an_impossible_state_is_refused(kwargs: dict[str, Any]) -> None:
-    _refused(lambda: LeadFactory(**kwargs))
+    _refused(lambda: LeadFactory.create(**kwargs))
 
 
 def test_two_leads_cannot_share_an_email() -> None:
-    LeadFactory(email="jane@acme.example")
-    _refused(lambda: LeadFactory(email="jane@acme.example"))
+    LeadFactory.create(email="jane@acme.example")
+    _refused(lambda: LeadFactory.create(email="jane@acme.example"))
 
 
 def test_many_leads_may_have_no_email() -> None:
-    LeadFactory(email=None)
-    LeadFactory(email=None)
+    LeadFactory.create(email=None)
+    LeadFactory.create(email=None)
     assert Lead.objects.filter(email__isnull=True).count() == 2
 
 
 def test_a_lead_cannot_be_merged_into_itself() -> None:
-    lead = LeadFactory()
+    lead = LeadFactory.create()
     _refused(lambda: Lead.objects.filter(pk=lead.pk).update(merged_into=lead))
 
 
 @pytest.mark.parametrize("domain", ["ACME.example", "www.acme.example", "acme.example/about", ""])
 def test_a_company_domain_must_be_normalised(domain: str) -> None:
-    _refused(lambda: CompanyFactory(domain=domain))
+    _refused(lambda: CompanyFactory.create(domain=domain))
 
 
 def test_two_companies_cannot_share_a_domain() -> None:
-    CompanyFactory(domain="acme.example")
-    _refused(lambda: CompanyFactory(domain="acme.example"))
+    CompanyFactory.create(domain="acme.example")
+    _refused(lambda: CompanyFactory.create(domain="acme.example"))
 
 
 def test_a_step_has_one_winning_variant_at_most() -> None:
-    step = CampaignStepFactory()
-    VariantFactory(step=step, label="A", is_winner=True)
-    VariantFactory(step=step, label="B", is_winner=False)
-    _refused(lambda: VariantFactory(step=step, label="C", is_winner=True))
+    step = CampaignStepFactory.create()
+    VariantFactory.create(step=step, label="A", is_winner=True)
+    VariantFactory.create(step=step, label="B", is_winner=False)
+    _refused(lambda: VariantFactory.create(step=step, label="C", is_winner=True))
 
 
 def test_variant_labels_are_unique_per_step() -> None:
-    step = CampaignStepFactory()
-    VariantFactory(step=step, label="A")
-    _refused(lambda: VariantFactory(step=step, label="A"))
+    step = CampaignStepFactory.create()
+    VariantFactory.create(step=step, label="A")
+    _refused(lambda: VariantFactory.create(step=step, label="A"))
 
 
 def test_step_orders_are_unique_per_campaign() -> None:
-    campaign = CampaignFactory()
-    CampaignStepFactory(campaign=campaign, order=1)
-    _refused(lambda: CampaignStepFactory(campaign=campaign, order=1))
+    campaign = CampaignFactory.create()
+    CampaignStepFactory.create(campaign=campaign, order=1)
+    _refused(lambda: CampaignStepFactory.create(campaign=campaign, order=1))
 
 
 def test_a_lead_is_enrolled_once_per_campaign() -> None:
-    enrollment = EnrollmentFactory()
-    _refused(lambda: EnrollmentFactory(lead=enrollment.lead, campaign=enrollment.campaign))
+    enrollment = EnrollmentFactory.create()
+    _refused(lambda: EnrollmentFactory.create(lead=enrollment.lead, campaign=enrollment.campaign))
 
 
 @pytest.mark.parametrize(
@@ -107,25 +107,25 @@ def test_a_lead_is_enrolled_once_per_campaign() -> None:
     [{"send_window_start": dt.time(17), "send_window_end": dt.time(9)}, {"daily_limit": 0}, {"status": "running"}],
 )
 def test_a_campaign_in_an_impossible_state_is_refused(kwargs: dict[str, Any]) -> None:
-    _refused(lambda: CampaignFactory(**kwargs))
+    _refused(lambda: CampaignFactory.create(**kwargs))
 
 
 def test_a_sent_message_needs_sent_at() -> None:
-    _refused(lambda: MessageFactory(status="sent", sent_at=None))
+    _refused(lambda: MessageFactory.create(status="sent", sent_at=None))
 
 
 def test_message_idempotency_keys_are_unique() -> None:
-    MessageFactory(idempotency_key="send:1:step:1")
-    _refused(lambda: MessageFactory(idempotency_key="send:1:step:1"))
+    MessageFactory.create(idempotency_key="send:1:step:1")
+    _refused(lambda: MessageFactory.create(idempotency_key="send:1:step:1"))
 
 
 def test_mailbox_rates_and_email_are_checked() -> None:
-    _refused(lambda: MailboxFactory(bounce_rate=2))
-    _refused(lambda: MailboxFactory(email="Sender@outreach.example"))
+    _refused(lambda: MailboxFactory.create(bounce_rate=2))
+    _refused(lambda: MailboxFactory.create(email="Sender@outreach.example"))
 
 
 def test_niche_scores_are_at_most_100() -> None:
-    _refused(lambda: NicheFactory(demand_score=101))
+    _refused(lambda: NicheFactory.create(demand_score=101))
 
 
 @pytest.mark.parametrize(
@@ -139,9 +139,9 @@ def test_niche_scores_are_at_most_100() -> None:
     ],
 )
 def test_a_suppression_entry_in_an_impossible_state_is_refused(kwargs: dict[str, Any]) -> None:
-    _refused(lambda: SuppressionEntryFactory(**kwargs))
+    _refused(lambda: SuppressionEntryFactory.create(**kwargs))
 
 
 def test_a_value_is_suppressed_once_per_kind() -> None:
-    SuppressionEntryFactory(value="jane@acme.example")
-    _refused(lambda: SuppressionEntryFactory(value="jane@acme.example"))
+    SuppressionEntryFactory.create(value="jane@acme.example")
+    _refused(lambda: SuppressionEntryFactory.create(value="jane@acme.example"))

@@ -40,7 +40,7 @@ def test_create_or_update_lead_normalises_and_attaches_the_company_by_domain() -
 
 
 def test_the_email_domain_finds_the_company_but_free_mail_does_not() -> None:
-    company = CompanyFactory(domain="acme.example")
+    company = CompanyFactory.create(domain="acme.example")
 
     at_work = create_or_update_lead(data={"email": "a@acme.example"}).lead
     at_gmail = create_or_update_lead(data={"email": "b@gmail.com"}).lead
@@ -98,7 +98,9 @@ def test_a_lead_needs_an_identity() -> None:
 def test_a_linkedin_lead_gets_its_email_later_without_a_duplicate() -> None:
     first = create_or_update_lead(data={"linkedin_url": "linkedin.com/in/janedoe", "first_name": "Jane"}).lead
 
-    later = create_or_update_lead(data={"linkedin_url": "https://linkedin.com/in/janedoe", "email": "jane@acme.example"})
+    later = create_or_update_lead(
+        data={"linkedin_url": "https://linkedin.com/in/janedoe", "email": "jane@acme.example"}
+    )
 
     assert later.lead.pk == first.pk and later.lead.email == "jane@acme.example"
     assert Lead.objects.count() == 1
@@ -125,8 +127,8 @@ def test_role_and_disposable_addresses_are_flagged() -> None:
 
 
 def test_upsert_updates_the_surviving_lead_of_a_merge() -> None:
-    survivor = LeadFactory(email="jane.doe@acme.example", title="")
-    LeadFactory(email="jane@acme.example", merged_into=survivor)
+    survivor = LeadFactory.create(email="jane.doe@acme.example", title="")
+    LeadFactory.create(email="jane@acme.example", merged_into=survivor)
 
     result = create_or_update_lead(data={"email": "jane@acme.example", "title": "COO"})
 
@@ -134,7 +136,7 @@ def test_upsert_updates_the_surviving_lead_of_a_merge() -> None:
 
 
 def test_lead_set_status_follows_the_state_machine() -> None:
-    lead = LeadFactory(status=Lead.Status.NEW)
+    lead = LeadFactory.create(status=Lead.Status.NEW)
 
     assert lead_set_status(lead=lead, status=Lead.Status.ENRICHED) is True
     assert lead_set_status(lead=lead, status=Lead.Status.ENRICHED) is False
@@ -145,8 +147,8 @@ def test_lead_set_status_follows_the_state_machine() -> None:
 
 
 def test_unsubscribing_a_lead_suppresses_the_address_and_stops_enrollments() -> None:
-    lead = LeadFactory(email="jane@acme.example", status=Lead.Status.CONTACTED)
-    enrollment = EnrollmentFactory(lead=lead)
+    lead = LeadFactory.create(email="jane@acme.example", status=Lead.Status.CONTACTED)
+    enrollment = EnrollmentFactory.create(lead=lead)
 
     assert lead_set_status(lead=lead, status=Lead.Status.UNSUBSCRIBED, reason="asked on the phone") is True
 
@@ -157,7 +159,7 @@ def test_unsubscribing_a_lead_suppresses_the_address_and_stops_enrollments() -> 
 
 
 def test_unsubscribing_a_lead_without_email_marks_it_do_not_contact() -> None:
-    lead = LeadFactory(email=None)
+    lead = LeadFactory.create(email=None)
 
     lead_set_status(lead=lead, status=Lead.Status.UNSUBSCRIBED)
 
@@ -166,7 +168,7 @@ def test_unsubscribing_a_lead_without_email_marks_it_do_not_contact() -> None:
 
 
 def test_lead_qualify_records_score_and_reasons() -> None:
-    lead = LeadFactory(status=Lead.Status.VERIFIED)
+    lead = LeadFactory.create(status=Lead.Status.VERIFIED)
 
     lead_qualify(lead=lead, score=82, reasons=["ICP industry", {"signal": "hiring", "weight": 10}])
 
@@ -177,13 +179,13 @@ def test_lead_qualify_records_score_and_reasons() -> None:
 
 @pytest.mark.parametrize("score", [-1, 101, 50.5, True])
 def test_lead_qualify_refuses_scores_outside_0_100(score: object) -> None:
-    lead = LeadFactory(status=Lead.Status.VERIFIED)
+    lead = LeadFactory.create(status=Lead.Status.VERIFIED)
     with pytest.raises(ValueError, match="0 to 100"):
         lead_qualify(lead=lead, score=score, reasons=[])  # type: ignore[arg-type]
 
 
 def test_lead_qualify_refuses_an_unsubscribed_lead_and_changes_nothing() -> None:
-    lead = LeadFactory(status=Lead.Status.UNSUBSCRIBED, do_not_contact=True, score=None)
+    lead = LeadFactory.create(status=Lead.Status.UNSUBSCRIBED, do_not_contact=True, score=None)
 
     with pytest.raises(InvalidTransition):
         lead_qualify(lead=lead, score=90, reasons=["great fit"])
@@ -193,7 +195,7 @@ def test_lead_qualify_refuses_an_unsubscribed_lead_and_changes_nothing() -> None
 
 
 def test_lead_disqualify() -> None:
-    lead = LeadFactory(status=Lead.Status.ENRICHED)
+    lead = LeadFactory.create(status=Lead.Status.ENRICHED)
 
     lead_disqualify(lead=lead, reasons=["too small"], score=12)
 

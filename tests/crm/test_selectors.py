@@ -23,9 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_lookups_accept_any_notation() -> None:
-    lead = LeadFactory(email="jane@acme.example")
-    old = CompanyFactory(domain="old-acme.example")
-    new = CompanyFactory(domain="acme.example")
+    lead = LeadFactory.create(email="jane@acme.example")
+    old = CompanyFactory.create(domain="old-acme.example")
+    new = CompanyFactory.create(domain="acme.example")
     old.merged_into = new
     old.save()
 
@@ -35,36 +35,39 @@ def test_lookups_accept_any_notation() -> None:
 
 
 def test_contactable_leads_excludes_everyone_outreach_must_skip() -> None:
-    ok = LeadFactory()
-    LeadFactory(do_not_contact=True)
-    LeadFactory(email=None)
-    LeadFactory(email_status=Lead.EmailStatus.INVALID)
-    LeadFactory(status=Lead.Status.BOUNCED)
-    LeadFactory(merged_into=ok)
+    ok = LeadFactory.create()
+    LeadFactory.create(do_not_contact=True)
+    LeadFactory.create(email=None)
+    LeadFactory.create(email_status=Lead.EmailStatus.INVALID)
+    LeadFactory.create(status=Lead.Status.BOUNCED)
+    LeadFactory.create(merged_into=ok)
 
     assert list(contactable_leads()) == [ok]
 
 
 def test_due_enrollments_are_active_due_in_active_campaigns_oldest_first(frozen_clock: object) -> None:
     now = clock.now()
-    active = CampaignFactory(status=Campaign.Status.ACTIVE)
-    later = EnrollmentFactory(campaign=active, next_send_at=now - dt.timedelta(minutes=1))
-    earlier = EnrollmentFactory(campaign=active, next_send_at=now - dt.timedelta(hours=1))
-    EnrollmentFactory(campaign=active, next_send_at=now + dt.timedelta(minutes=1))
-    EnrollmentFactory(campaign=active, status=Enrollment.Status.PAUSED, next_send_at=now)
-    EnrollmentFactory(campaign=CampaignFactory(status=Campaign.Status.PAUSED), next_send_at=now)
-    EnrollmentFactory(campaign=active, next_send_at=now, lead=LeadFactory(do_not_contact=True))
+    active = CampaignFactory.create(status=Campaign.Status.ACTIVE)
+    later = EnrollmentFactory.create(campaign=active, next_send_at=now - dt.timedelta(minutes=1))
+    earlier = EnrollmentFactory.create(campaign=active, next_send_at=now - dt.timedelta(hours=1))
+    EnrollmentFactory.create(campaign=active, next_send_at=now + dt.timedelta(minutes=1))
+    EnrollmentFactory.create(campaign=active, status=Enrollment.Status.PAUSED, next_send_at=now)
+    EnrollmentFactory.create(campaign=CampaignFactory.create(status=Campaign.Status.PAUSED), next_send_at=now)
+    EnrollmentFactory.create(campaign=active, next_send_at=now, lead=LeadFactory.create(do_not_contact=True))
 
     assert list(due_enrollments()) == [earlier, later]
 
 
 def test_variant_stats_come_from_messages() -> None:
-    step = CampaignStepFactory()
-    a, b = VariantFactory(step=step, label="A"), VariantFactory(step=step, label="B")
-    MessageFactory(variant=a, status="replied")
-    MessageFactory(variant=a, status="sent")
-    MessageFactory(variant=b, status="queued", sent_at=None)
+    step = CampaignStepFactory.create()
+    a, b = VariantFactory.create(step=step, label="A"), VariantFactory.create(step=step, label="B")
+    MessageFactory.create(variant=a, status="replied")
+    MessageFactory.create(variant=a, status="sent")
+    MessageFactory.create(variant=b, status="queued", sent_at=None)
 
     stats = variant_stats(step=step)
 
-    assert [(s["label"], s["sent"], s["replied"], s["reply_rate"]) for s in stats] == [("A", 2, 1, 0.5), ("B", 0, 0, 0.0)]
+    assert [(s["label"], s["sent"], s["replied"], s["reply_rate"]) for s in stats] == [
+        ("A", 2, 1, 0.5),
+        ("B", 0, 0, 0.0),
+    ]

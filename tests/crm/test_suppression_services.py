@@ -18,22 +18,26 @@ pytestmark = pytest.mark.django_db
 
 
 def test_suppress_email_marks_the_lead_do_not_contact_and_unsubscribed() -> None:
-    lead = LeadFactory(email="jane@acme.example", status=Lead.Status.CONTACTED)
+    lead = LeadFactory.create(email="jane@acme.example", status=Lead.Status.CONTACTED)
 
     entry = suppress(email_or_domain=" Jane@ACME.example ", reason="unsubscribe", source="link")
 
     lead.refresh_from_db()
-    assert (entry.kind, entry.value, entry.value_hash) == ("email", "jane@acme.example", value_hash("jane@acme.example"))
+    assert (entry.kind, entry.value, entry.value_hash) == (
+        "email",
+        "jane@acme.example",
+        value_hash("jane@acme.example"),
+    )
     assert lead.do_not_contact is True
     assert lead.status == Lead.Status.UNSUBSCRIBED
 
 
 def test_suppress_stops_every_active_and_paused_enrollment_of_the_lead() -> None:
-    lead = LeadFactory(email="jane@acme.example")
-    active = EnrollmentFactory(lead=lead, status=Enrollment.Status.ACTIVE)
-    paused = EnrollmentFactory(lead=lead, status=Enrollment.Status.PAUSED)
-    finished = EnrollmentFactory(lead=lead, status=Enrollment.Status.COMPLETED)
-    other = EnrollmentFactory(status=Enrollment.Status.ACTIVE)
+    lead = LeadFactory.create(email="jane@acme.example")
+    active = EnrollmentFactory.create(lead=lead, status=Enrollment.Status.ACTIVE)
+    paused = EnrollmentFactory.create(lead=lead, status=Enrollment.Status.PAUSED)
+    finished = EnrollmentFactory.create(lead=lead, status=Enrollment.Status.COMPLETED)
+    other = EnrollmentFactory.create(status=Enrollment.Status.ACTIVE)
 
     suppress(email_or_domain="jane@acme.example", reason="unsubscribe")
 
@@ -47,8 +51,8 @@ def test_suppress_stops_every_active_and_paused_enrollment_of_the_lead() -> None
 
 
 def test_a_hard_bounce_marks_lead_and_enrollments_bounced() -> None:
-    lead = LeadFactory(email="gone@acme.example", status=Lead.Status.CONTACTED)
-    enrollment = EnrollmentFactory(lead=lead)
+    lead = LeadFactory.create(email="gone@acme.example", status=Lead.Status.CONTACTED)
+    enrollment = EnrollmentFactory.create(lead=lead)
 
     suppress(email_or_domain="gone@acme.example", reason="hard_bounce", source="provider")
 
@@ -68,9 +72,9 @@ def test_suppress_is_idempotent() -> None:
 
 
 def test_suppress_a_domain_covers_every_lead_at_it_and_its_subdomains() -> None:
-    at_domain = LeadFactory(email="a@acme.example")
-    at_sub = LeadFactory(email="b@eu.acme.example")
-    elsewhere = LeadFactory(email="c@notacme.example")
+    at_domain = LeadFactory.create(email="a@acme.example")
+    at_sub = LeadFactory.create(email="b@eu.acme.example")
+    elsewhere = LeadFactory.create(email="c@notacme.example")
 
     entry = suppress(email_or_domain="https://www.ACME.example/contact", reason="manual")
 
@@ -119,9 +123,9 @@ def test_erase_blanks_the_value_keeps_the_hash_and_still_blocks() -> None:
 
 
 def test_erase_scrubs_the_leads_personal_data_but_keeps_the_row() -> None:
-    lead = LeadFactory(email="jane@acme.example", first_name="Jane", last_name="Doe", research={"bio": "x"})
-    ResearchReportFactory(kind="lead", lead=lead, company=None, subject="Jane Doe", summary="Jane likes sailing")
-    message = MessageFactory(conversation=ConversationFactory(lead=lead), body="Hi Jane")
+    lead = LeadFactory.create(email="jane@acme.example", first_name="Jane", last_name="Doe", research={"bio": "x"})
+    ResearchReportFactory.create(kind="lead", lead=lead, company=None, subject="Jane Doe", summary="Jane likes sailing")
+    message = MessageFactory.create(conversation=ConversationFactory.create(lead=lead), body="Hi Jane")
 
     result = erase(email="Jane@acme.example")
 

@@ -29,7 +29,7 @@ L, C, E, M = Lead.Status, Campaign.Status, Enrollment.Status, Message.Status
     ],
 )
 def test_lead_allowed_transitions(start: str, end: str) -> None:
-    lead = LeadFactory(status=start, do_not_contact=end == L.UNSUBSCRIBED)
+    lead = LeadFactory.create(status=start, do_not_contact=end == L.UNSUBSCRIBED)
     assert lead.transition_to(end) is True
     lead.refresh_from_db()
     assert lead.status == end
@@ -46,7 +46,7 @@ def test_lead_allowed_transitions(start: str, end: str) -> None:
     ],
 )
 def test_lead_refused_transitions(start: str, end: str) -> None:
-    lead = LeadFactory(status=start)
+    lead = LeadFactory.create(status=start)
     with pytest.raises(InvalidTransition):
         lead.transition_to(end)
     lead.refresh_from_db()
@@ -54,7 +54,7 @@ def test_lead_refused_transitions(start: str, end: str) -> None:
 
 
 def test_an_unsubscribed_lead_never_leaves_unsubscribed() -> None:
-    lead = LeadFactory(status=L.UNSUBSCRIBED, do_not_contact=True)
+    lead = LeadFactory.create(status=L.UNSUBSCRIBED, do_not_contact=True)
     for status in L.values:
         if status != L.UNSUBSCRIBED:
             with pytest.raises(InvalidTransition):
@@ -79,7 +79,7 @@ def test_every_lead_status_can_unsubscribe() -> None:
     ],
 )
 def test_campaign_transitions(start: str, end: str, allowed: bool) -> None:
-    campaign = CampaignFactory(status=start)
+    campaign = CampaignFactory.create(status=start)
     if allowed:
         campaign.transition_to(end)
     else:
@@ -101,7 +101,7 @@ def test_campaign_transitions(start: str, end: str, allowed: bool) -> None:
     ],
 )
 def test_enrollment_transitions(start: str, end: str, allowed: bool) -> None:
-    enrollment = EnrollmentFactory(status=start)
+    enrollment = EnrollmentFactory.create(status=start)
     if allowed:
         enrollment.transition_to(end)
     else:
@@ -122,7 +122,7 @@ def test_enrollment_transitions(start: str, end: str, allowed: bool) -> None:
     ],
 )
 def test_message_transitions(start: str, end: str, allowed: bool) -> None:
-    message = MessageFactory(status=start)
+    message = MessageFactory.create(status=start)
     if allowed:
         message.transition_to(end)
     else:
@@ -131,7 +131,7 @@ def test_message_transitions(start: str, end: str, allowed: bool) -> None:
 
 
 def test_niche_transitions() -> None:
-    niche = NicheFactory()
+    niche = NicheFactory.create()
     niche.transition_to(Niche.Status.SELECTED)
     with pytest.raises(InvalidTransition):
         niche.transition_to(Niche.Status.CANDIDATE)

@@ -1,0 +1,70 @@
+"""Who we sell to and what we said: research, leads, campaigns, conversations, suppression.
+
+One module per area; every model and choice class is importable from ``crm.models``.
+"""
+
+from crm.models.conversations import (
+    Conversation,
+    ConversationChannel,
+    ConversationStatus,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    SuppressionEntry,
+    SuppressionEntryKind,
+    SuppressionEntryReason,
+)
+from crm.models.leads import (
+    Company,
+    Lead,
+    LeadEmailStatus,
+    LeadStatus,
+)
+from crm.models.outreach import (
+    Campaign,
+    CampaignStatus,
+    CampaignStep,
+    CampaignTimezonePolicy,
+    Enrollment,
+    EnrollmentStatus,
+    Mailbox,
+    Variant,
+)
+from crm.models.research import (
+    IdealCustomerProfile,
+    Niche,
+    NicheStatus,
+    Persona,
+    ResearchReport,
+    ResearchReportKind,
+)
+
+__all__ = [
+    "Campaign",
+    "CampaignStatus",
+    "CampaignStep",
+    "CampaignTimezonePolicy",
+    "Company",
+    "Conversation",
+    "ConversationChannel",
+    "ConversationStatus",
+    "Enrollment",
+    "EnrollmentStatus",
+    "IdealCustomerProfile",
+    "Lead",
+    "LeadEmailStatus",
+    "LeadStatus",
+    "Mailbox",
+    "Message",
+    "MessageDirection",
+    "MessageStatus",
+    "Niche",
+    "NicheStatus",
+    "Persona",
+    "ResearchReport",
+    "ResearchReportKind",
+    "SuppressionEntry",
+    "SuppressionEntryKind",
+    "SuppressionEntryReason",
+    "Variant",
+]

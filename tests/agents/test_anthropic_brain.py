@@ -1,0 +1,132 @@
+"""The anthropic brain through the real SDK, faked at the HTTP transport (respx)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+from unittest import mock
+
+import httpx
+import pytest
+
+from agents import runtime
+from agents.brains import anthropic as anthropic_brain
+from agents.errors import RealModelCallInTests
+from agents.models import AgentRun
+from agents.services.runs import start_run
+from learning.hooks import BeforeRunDecision
+from learning.models import ErrorLog
+from tests.agents.sample_agents import Verdict
+
+pytestmark = pytest.mark.django_db
+
+USAGE = {"input_tokens": 100, "output_tokens": 20, "cache_creation_input_tokens": 500, "cache_read_input_tokens": 0}
+
+
+def message(tool_input: dict[str, Any], usage: dict[str, int] | None = None, tool_id: str = "toolu_1") -> dict[str, Any]:
+    return {
+        "id": f"msg_{tool_id}",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-6",
+        "content": [{"type": "tool_use", "id": tool_id, "name": "verdict", "input": tool_input}],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": usage or USAGE,
+    }
+
+
+def _think(text: str = "has budget") -> AgentRun:
+    run = start_run(agent_name="t_thinker", input={"text": text}, trigger="event", enqueue=False)
+    runtime.execute(run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def test_the_request_has_a_cached_prefix_and_a_forced_tool(anthropic_api, settings) -> None:  # type: ignore[no-untyped-def]
+    route = anthropic_api.post("/v1/messages").mock(return_value=httpx.Response(200, json=message({"label": "hot", "score": 80})))
+    rules = BeforeRunDecision(prompt_rules=["Zebra rule last.", "Always cite the source."])
+    with mock.patch("learning.hooks.before_run", return_value=rules):
+        run = _think()
+
+    assert run.status == AgentRun.Status.SUCCEEDED and run.output == {"label": "hot", "score": 80}
+    body = json.loads(route.calls.last.request.content)
+    assert body["model"] == "claude-sonnet-4-6"
+    assert body["system"] == [
+        {"type": "text", "text": "You judge how warm a sales lead is.", "cache_control": {"type": "ephemeral"}},
+        {
+            "type": "text",
+            "text": "Rules learned from past runs:\n- Always cite the source.\n- Zebra rule last.",  # sorted
+            "cache_control": {"type": "ephemeral"},
+        },
+    ]
+    assert body["tools"] == [
+        {
+            "name": "verdict",
+            "description": "Give the answer in this exact structure.",
+            "input_schema": Verdict.model_json_schema(),
+            "cache_control": {"type": "ephemeral"},
+        }
+    ]
+    assert body["tool_choice"] == {"type": "tool", "name": "verdict"}
+    assert body["messages"] == [{"role": "user", "content": json.dumps({"text": "has budget"}, indent=1)}]
+    assert route.calls.last.request.headers["anthropic-version"]
+    # usage and cost: 100 in x $3 + 20 out x $15 + 500 cache writes x $3.75, per million tokens
+    assert (run.tokens_in, run.tokens_out, run.cache_write_tokens, run.cache_read_tokens) == (100, 20, 500, 0)
+    assert run.cost == Decimal("0.002475")
+    assert run.brain == "anthropic" and run.model_name == "claude-sonnet-4-6"
+
+
+def test_an_invalid_answer_gets_one_repair_with_the_validation_error(anthropic_api) -> None:  # type: ignore[no-untyped-def]
+    route = anthropic_api.post("/v1/messages").mock(
+        side_effect=[
+            httpx.Response(200, json=message({"label": "lukewarm", "score": 150})),
+            httpx.Response(200, json=message({"label": "cold", "score": 5}, tool_id="toolu_2")),
+        ]
+    )
+    run = _think()
+    assert run.status == AgentRun.Status.SUCCEEDED and run.output == {"label": "cold", "score": 5}
+    repair = json.loads(route.calls[1].request.content)
+    assert repair["tool_choice"] == {"type": "tool", "name": "verdict"}
+    assistant, feedback = repair["messages"][1], repair["messages"][2]
+    assert assistant["role"] == "assistant" and assistant["content"][0]["id"] == "toolu_1"
+    result = feedback["content"][0]
+    assert result["type"] == "tool_result" and result["tool_use_id"] == "toolu_1" and result["is_error"] is True
+    assert "label" in result["content"] and "score" in result["content"]
+    assert run.tokens_in == 200  # both calls are paid for
+
+
+def test_a_second_invalid_answer_fails_cleanly(anthropic_api) -> None:  # type: ignore[no-untyped-def]
+    route = anthropic_api.post("/v1/messages").mock(
+        return_value=httpx.Response(200, json=message({"label": "lukewarm", "score": 150}))
+    )
+    run = _think()
+    assert route.call_count == 2  # the answer and exactly one repair
+    assert run.status == AgentRun.Status.FAILED
+    assert run.error.startswith("BrainOutputInvalid: t_thinker: the model's answer failed validation twice")
+    assert run.cost > 0 and run.tokens_in == 200
+    assert ErrorLog.objects.get(run=run).error_type.endswith("BrainOutputInvalid")
+
+
+def test_an_overloaded_api_degrades_to_the_heuristic(anthropic_api) -> None:  # type: ignore[no-untyped-def]
+    anthropic_api.post("/v1/messages").mock(return_value=httpx.Response(529, json={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))
+    run = _think("has budget")
+    assert run.status == AgentRun.Status.SUCCEEDED
+    assert run.brain == "heuristic" and run.output == {"label": "hot", "score": 50}
+
+
+def test_a_refused_request_is_a_permanent_failure(anthropic_api) -> None:  # type: ignore[no-untyped-def]
+    anthropic_api.post("/v1/messages").mock(
+        return_value=httpx.Response(401, json={"type": "error", "error": {"type": "authentication_error", "message": "bad key"}})
+    )
+    run = _think()
+    assert run.status == AgentRun.Status.FAILED and "HTTP 401" in run.error
+
+
+def test_tests_cannot_reach_a_real_model(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.BRAIN_DEFAULT = "anthropic"
+    with pytest.raises(RealModelCallInTests):
+        anthropic_brain.client()
+    run = _think()
+    assert run.status == AgentRun.Status.FAILED and "RealModelCallInTests" in run.error

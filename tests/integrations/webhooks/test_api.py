@@ -1,0 +1,91 @@
+"""The API root: token auth for everything but webhooks and health, staff-only docs, no 500s."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from django.test import Client, RequestFactory
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.core import NotSet
+
+from integrations.models import WebhookEvent
+from integrations.webhooks import services
+from integrations.webhooks.providers import PROVIDERS
+from smarter_team.api import ApiTokenAuth, api
+from tests.integrations.webhooks.conftest import sign
+
+TOKEN = "st-test-token-0123456789"
+
+
+def bearer(value: str) -> Any:
+    return RequestFactory().get("/api/x", headers={"Authorization": value})
+
+
+class TestApiTokenAuth:
+    @pytest.fixture(autouse=True)
+    def _token(self, settings: Any) -> None:
+        settings.API_TOKEN_SHA256 = [hashlib.sha256(TOKEN.encode()).hexdigest()]
+
+    def test_a_listed_token_is_accepted_and_identified_by_its_digest_only(self) -> None:
+        identity = ApiTokenAuth()(bearer(f"Bearer {TOKEN}"))
+        assert identity is not None
+        assert TOKEN not in identity
+
+    @pytest.mark.parametrize("header", ["", "Bearer", "Bearer wrong-token", f"Basic {TOKEN}", TOKEN])
+    def test_anything_else_is_refused(self, header: str) -> None:
+        assert ApiTokenAuth()(bearer(header)) is None
+
+    def test_no_token_is_accepted_when_none_is_configured(self, settings: Any) -> None:
+        settings.API_TOKEN_SHA256 = []
+        assert ApiTokenAuth()(bearer(f"Bearer {TOKEN}")) is None
+
+    def test_it_is_the_default_for_every_endpoint(self) -> None:
+        assert isinstance(api.auth[0] if isinstance(api.auth, list | tuple) else api.auth, ApiTokenAuth)
+
+
+@pytest.mark.django_db
+def test_the_docs_and_schema_are_for_staff_only(staff_client: Client) -> None:
+    anonymous = Client()
+    assert anonymous.get("/api/docs").status_code == 302
+    assert anonymous.get("/api/openapi.json").status_code == 302
+    assert staff_client.get("/api/docs").status_code == 200
+    schema = staff_client.get("/api/openapi.json").json()
+    assert "/api/webhooks/{provider}" in schema["paths"]
+
+
+def test_the_health_probe_is_open(client: Client) -> None:
+    assert client.get("/api/health").json() == {"status": "ok"}
+
+
+# --- schemathesis: every operation, generated inputs, never a 500 ------------------------------
+schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
+schema.app = get_wsgi_application()
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_generated_request_causes_a_server_error(case: Any) -> None:
+    case.call_and_validate(checks=[schemathesis.checks.not_a_server_error])
+
+
+@pytest.mark.django_db
+@schema.include(path="/api/webhooks/{provider}").parametrize()
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_generated_bodies_correctly_signed_never_cause_a_server_error(case: Any) -> None:
+    """Past the signature: identification, storage and the handlers face arbitrary JSON."""
+    body = json.dumps({} if isinstance(case.body, NotSet) else case.body).encode()
+    for provider in PROVIDERS:
+        headers, query = sign(provider, body)
+        response = Client().post(
+            f"/api/webhooks/{provider}", data=body, content_type="application/json", headers=headers, query_params=query
+        )
+        assert response.status_code < 500
+    for event in WebhookEvent.objects.filter(status="received"):
+        assert services.process_event(event_pk=event.pk) in {"processed", "ignored", "failed"}

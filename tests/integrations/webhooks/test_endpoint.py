@@ -1,0 +1,210 @@
+"""POST /api/webhooks/{provider}: verify on the raw bytes, store once, answer at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from integrations.models import WebhookEvent
+from tests.integrations.webhooks.conftest import SECRETS, fixture_body, sign
+
+pytestmark = pytest.mark.django_db
+
+# One representative, handled event per provider.
+GOOD = {
+    "stripe": "invoice_paid",
+    "fathom": "meeting_content",
+    "calcom": "booking_created",
+    "pandadoc": "document_completed",
+    "instantly": "reply_received",
+    "apify": "run_succeeded",
+}
+PROVIDERS = sorted(GOOD)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_signed_event_is_stored_once_and_enqueued_on_commit(
+    provider: str, post_signed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    body = fixture_body(provider, GOOD[provider])
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post_signed(provider, body)
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "accepted"
+    event = WebhookEvent.objects.get()
+    assert (event.provider, event.status, event.signature_ok) == (provider, "received", True)
+    assert bytes(event.raw_body) == body
+    assert event.event_id == response.json()["event_id"]
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_wrong_secret_is_refused_stored_as_rejected_and_never_enqueued(
+    provider: str, post_signed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post_signed(provider, fixture_body(provider, GOOD[provider]), secret="not-the-secret")
+    assert response.status_code == 401
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.signature_ok) == ("rejected", False)
+    assert event.event_id.startswith("rejected:")
+    assert callbacks == []
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_tampered_body_is_refused(provider: str, post_webhook: Any) -> None:
+    body = fixture_body(provider, GOOD[provider])
+    headers, query = sign(provider, body)
+    tampered = body.rstrip() + b" "  # still valid JSON, no longer the signed bytes
+    response = post_webhook(provider, tampered, headers=headers, query=query)
+    # A shared secret signs nothing: for those providers the body cannot be checked.
+    expected = 200 if provider in ("instantly", "apify") else 401
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_request_without_its_signature_is_refused(provider: str, post_webhook: Any) -> None:
+    response = post_webhook(provider, fixture_body(provider, GOOD[provider]))
+    assert response.status_code == 401
+    assert "missing" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("provider", ["stripe", "fathom"])
+def test_a_stale_timestamp_is_refused(provider: str, post_signed: Any, frozen_clock: Any) -> None:
+    response = post_signed(provider, fixture_body(provider, GOOD[provider]), at=frozen_clock.now - dt.timedelta(minutes=6))
+    assert response.status_code == 401
+    assert "tolerance" in response.json()["detail"]
+    assert WebhookEvent.objects.get().status == "rejected"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_rotated_secret_is_accepted_alongside_the_new_one(provider: str, post_signed: Any, settings: Any) -> None:
+    from tests.integrations.webhooks.conftest import KEY_NAMES
+
+    new = "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LW5ldy1zZWNyZXQ=" if provider == "fathom" else "brand-new-secret"
+    settings.INTEGRATION_KEYS = {**settings.INTEGRATION_KEYS, KEY_NAMES[provider]: f"{new}, {SECRETS[provider]}"}
+    assert post_signed(provider, fixture_body(provider, GOOD[provider])).status_code == 200
+
+
+def test_a_duplicate_is_acknowledged_without_processing_again(
+    post_signed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    body = fixture_body("stripe", "invoice_paid")
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = post_signed("stripe", body)
+        second = post_signed("stripe", body)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json()["status"] == "duplicate"
+    assert WebhookEvent.objects.count() == 1
+    assert len(callbacks) == 1
+
+
+def test_a_provider_resend_with_a_new_signature_is_still_a_duplicate(post_signed: Any, frozen_clock: Any) -> None:
+    body = fixture_body("calcom", "booking_created")
+    post_signed("calcom", body)
+    frozen_clock.tick(dt.timedelta(minutes=30))
+    assert post_signed("calcom", body).json()["status"] == "duplicate"
+
+
+def test_a_rejected_forgery_cannot_block_the_real_event_id(post_signed: Any) -> None:
+    body = fixture_body("stripe", "invoice_paid")
+    assert post_signed("stripe", body, secret="attacker").status_code == 401
+    assert post_signed("stripe", body, secret="attacker").status_code == 401
+    response = post_signed("stripe", body)
+    assert response.json()["status"] == "accepted"
+    assert WebhookEvent.objects.filter(event_id="evt_1PqInvoicePaid", status="received").exists()
+
+
+def test_stored_headers_never_hold_a_signature_or_shared_secret(post_signed: Any) -> None:
+    post_signed("stripe", fixture_body("stripe", "invoice_paid"))
+    post_signed("instantly", fixture_body("instantly", "reply_received"))
+    post_signed("pandadoc", fixture_body("pandadoc", "document_completed"))
+    stored = json.dumps([e.headers for e in WebhookEvent.objects.all()])
+    assert SECRETS["instantly"] not in stored
+    assert "v1=" not in stored
+    by_provider = {e.provider: e.headers for e in WebhookEvent.objects.all()}
+    assert by_provider["stripe"]["stripe-signature"] == "[masked]"
+    assert by_provider["instantly"]["x-webhook-secret"] == "[masked]"
+    assert by_provider["pandadoc"]["?signature"] == "[masked]"
+
+
+@pytest.mark.parametrize(
+    ("provider", "body", "message"),
+    [
+        ("stripe", b"{not json", "not valid JSON"),
+        ("stripe", b"[1, 2]", "must be a JSON object"),
+        ("stripe", b'{"type": "invoice.paid"}', "'id'"),
+        ("calcom", b'{"payload": {}}', "'triggerEvent'"),
+        ("pandadoc", b"[]", "non-empty list"),
+        ("apify", b'{"eventType": "ACTOR.RUN.SUCCEEDED", "eventData": {}}', "'actorRunId'"),
+        ("instantly", b"\xff\xfe", "not valid JSON"),
+    ],
+)
+def test_a_signed_but_malformed_body_gets_400_with_a_clear_message(
+    provider: str, body: bytes, message: str, post_signed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post_signed(provider, body)
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+    assert callbacks == []
+    assert WebhookEvent.objects.get().status == "ignored"
+
+
+def test_an_unknown_provider_is_404(post_webhook: Any) -> None:
+    response = post_webhook("hubspot", b"{}")
+    assert response.status_code == 404
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_declared_length_over_the_limit_is_413_before_reading(client: Any, settings: Any) -> None:
+    settings.WEBHOOK_MAX_BODY_BYTES = 100
+    response = client.generic("POST", "/api/webhooks/stripe", data=b"{}", content_type="application/json", CONTENT_LENGTH="5000")
+    assert response.status_code == 413
+
+
+def test_a_body_over_the_limit_is_413(post_signed: Any, settings: Any) -> None:
+    settings.WEBHOOK_MAX_BODY_BYTES = 100
+    response = post_signed("stripe", json.dumps({"id": "evt_big", "type": "x", "pad": "a" * 200}).encode())
+    assert response.status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+def test_an_unknown_event_type_is_acknowledged_and_stored_as_ignored(
+    post_signed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post_signed("stripe", fixture_body("stripe", "customer_created"))
+    assert response.status_code == 200
+    assert response.json()["status"] == "ignored"
+    assert WebhookEvent.objects.get().status == "ignored"
+    assert callbacks == []
+
+
+def test_a_provider_without_a_secret_refuses_every_event(post_signed: Any, settings: Any) -> None:
+    settings.INTEGRATION_KEYS = {**settings.INTEGRATION_KEYS, "STRIPE_WEBHOOK_SECRET": ""}
+    response = post_signed("stripe", fixture_body("stripe", "invoice_paid"), secret="")
+    assert response.status_code == 401
+    assert "STRIPE_WEBHOOK_SECRET" in response.json()["detail"]
+
+
+def test_the_sandbox_secret_is_accepted_only_while_the_sandbox_is_on(post_signed: Any, settings: Any) -> None:
+    settings.INTEGRATION_KEYS = {**settings.INTEGRATION_KEYS, "CALCOM_WEBHOOK_SECRET": ""}
+    body, sandbox_secret = fixture_body("calcom", "booking_created"), settings.SANDBOX_WEBHOOK_SECRETS["calcom"]
+    assert post_signed("calcom", body, secret=sandbox_secret).status_code == 401
+    settings.SANDBOX_WEBHOOKS = True
+    assert post_signed("calcom", body, secret=sandbox_secret).status_code == 200
+
+
+def test_webhooks_need_no_csrf_token(settings: Any) -> None:
+    from django.test import Client
+
+    body = fixture_body("apify", "run_succeeded")
+    headers, _ = sign("apify", body)
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/webhooks/apify", data=body, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 200

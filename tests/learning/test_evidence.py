@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from learning.models import KnowledgeRule
+from learning.services.evidence import refresh_rules
+from tests.factories.learning import KnowledgeRuleFactory, RuleApplicationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _apps(rule: KnowledgeRule, mode: str, outcome: str, n: int) -> None:
+    for _ in range(n):
+        RuleApplicationFactory(rule=rule, mode=mode, outcome=outcome)
+
+
+def test_confidence_is_the_beta_posterior_mean_of_applied_outcomes() -> None:
+    rule = KnowledgeRuleFactory()
+    _apps(rule, "applied", "success", 8)
+    _apps(rule, "applied", "failure", 2)
+    _apps(rule, "applied", "pending", 5)  # not yet known: not counted
+    refresh_rules(rule_ids=[rule.pk])
+    rule.refresh_from_db()
+    assert (rule.times_applied, rule.times_successful) == (10, 8)
+    assert rule.confidence == Decimal("0.7500")  # (8 + 1) / (10 + 2)
+    assert rule.holdout_lift is None
+
+
+def test_lift_and_interval_from_the_holdout() -> None:
+    rule = KnowledgeRuleFactory()
+    _apps(rule, "applied", "success", 18)
+    _apps(rule, "holdout", "failure", 4)
+    _apps(rule, "holdout", "success", 1)
+    refresh_rules(rule_ids=[rule.pk])
+    rule.refresh_from_db()
+    assert (rule.holdout_exposures, rule.holdout_failures) == (5, 4)
+    assert rule.holdout_lift == Decimal("0.8000")
+    assert rule.lift_low < rule.holdout_lift < rule.lift_high
+    assert rule.lift_low > 0
+
+
+def test_a_rule_without_positive_lift_is_retired_after_enough_exposures(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.LEARNING_RETIRE_AFTER = 30
+    rule = KnowledgeRuleFactory()
+    _apps(rule, "applied", "failure", 10)
+    _apps(rule, "applied", "success", 17)
+    _apps(rule, "holdout", "success", 2)
+    assert refresh_rules(rule_ids=[rule.pk]) == []  # 29 exposures: not yet
+    _apps(rule, "holdout", "failure", 1)  # 30 exposures; holdout fails 1/3 = applied 10/27 -> lift <= 0
+    retired = refresh_rules(rule_ids=[rule.pk])
+    rule.refresh_from_db()
+    assert retired == [rule] and rule.status == "retired" and "not positive" in rule.retired_reason
+
+
+def test_a_helpful_rule_stays_active() -> None:
+    rule = KnowledgeRuleFactory()
+    _apps(rule, "applied", "success", 40)
+    _apps(rule, "holdout", "failure", 4)
+    assert refresh_rules(rule_ids=[rule.pk]) == []
+    rule.refresh_from_db()
+    assert rule.status == "active"
+
+
+def test_refresh_is_idempotent_and_batched(django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    rules = [KnowledgeRuleFactory() for _ in range(5)]
+    for rule in rules:
+        _apps(rule, "applied", "success", 2)
+    with django_assert_max_num_queries(2 + len(rules)):
+        refresh_rules(rule_ids=[r.pk for r in rules])
+    refresh_rules(rule_ids=[r.pk for r in rules])
+    assert {r.times_applied for r in KnowledgeRule.objects.all()} == {2}
