@@ -165,7 +165,15 @@ class EscalationAdmin(BaseAdmin):
     list_select_related = ("run", "decided_by")
     autocomplete_fields = ("run",)
     actions = ("approve_selected", "reject_selected")
-    system_fields = ("status", "decided_by", "decided_at", "reminded_at", "payload_pretty", "subject_type", "subject_id")
+    system_fields = (
+        "status",
+        "decided_by",
+        "decided_at",
+        "reminded_at",
+        "payload_pretty",
+        "subject_type",
+        "subject_id",
+    )
     exclude = ("payload",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

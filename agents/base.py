@@ -48,7 +48,10 @@ class Agent(Generic[InputT, OutputT]):
     # The run's database writes and handoffs commit together or not at all. Agents that perform
     # external side effects (ctx.act) set this False: an outbox intent must commit before it acts.
     atomic: ClassVar[bool] = True
-    # Seconds a worker may hold the run before the sweeper considers it lost.
+    # Celery's hard time limit for one attempt (the soft limit, a little earlier, fails it as transient).
+    time_limit: ClassVar[int] = 600
+    # Seconds a worker may hold the run before the sweeper considers it lost: past the hard limit,
+    # so a slow but live attempt is never taken over.
     lease_seconds: ClassVar[int] = 900
 
     @classmethod
@@ -62,6 +65,8 @@ class Agent(Generic[InputT, OutputT]):
         triggers = cls.trigger if isinstance(cls.trigger, tuple) else (cls.trigger,)
         if not set(triggers) <= TRIGGERS:
             raise TypeError(f"{cls.__qualname__}.trigger must be among {sorted(TRIGGERS)}")
+        if cls.lease_seconds <= cls.time_limit:
+            raise TypeError(f"{cls.__qualname__}.lease_seconds must exceed its time_limit")
         if not (issubclass(cls.Input, BaseModel) and issubclass(cls.Output, BaseModel)):
             raise TypeError(f"{cls.__qualname__}.Input and .Output must be pydantic models")
 

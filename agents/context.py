@@ -30,7 +30,7 @@ logger = logging.getLogger("agents.run")
 WAITING_KINDS = frozenset({Escalation.Kind.APPROVAL, Escalation.Kind.POLICY})
 
 
-class RunLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+class RunLogger(logging.LoggerAdapter):
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
         extra = self.extra or {}
         kwargs.setdefault("extra", {}).update(extra)
@@ -118,9 +118,7 @@ class RunContext:
         self.usage = Usage()
         self.brains_used: list[str] = []
         self.waiting_on: Escalation | None = None
-        self.log = RunLogger(
-            logger, {"run_id": run.pk, "agent": agent.name, "correlation_id": str(run.correlation_id)}
-        )
+        self.log = RunLogger(logger, {"run_id": run.pk, "agent": agent.name, "correlation_id": str(run.correlation_id)})
         self.roles = Roles()
         self.brain = BrainHandle(self)
 
@@ -206,4 +204,3 @@ class RunContext:
         if wait if wait is not None else kind in WAITING_KINDS:
             self.waiting_on = escalation
         return escalation
-

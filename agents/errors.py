@@ -42,7 +42,7 @@ class OutboxInTransaction(RuntimeError):
     """ctx.act was called inside a transaction, where its intent could not be committed first."""
 
 
-class Interruption(Exception):  # noqa: N818 - control flow, not an error of the agent's
+class Interruption(Exception):
     """Stops the run without failing it; the runtime turns it into a status."""
 
 
@@ -58,9 +58,7 @@ class PauseRun(Interruption):
 class EscalateRun(Interruption):
     """End this attempt waiting for a human: an Escalation of ``kind`` is raised for the run."""
 
-    def __init__(
-        self, kind: str, reason: str, *, payload: dict[str, Any] | None = None, dedupe_key: str = ""
-    ) -> None:
+    def __init__(self, kind: str, reason: str, *, payload: dict[str, Any] | None = None, dedupe_key: str = "") -> None:
         super().__init__(reason)
         self.kind = kind
         self.reason = reason

@@ -73,7 +73,9 @@ class AgentRun(StatefulModel):
     due_at = models.DateTimeField(default=clock.now, help_text="not started before this time")
     lease_expires_at = models.DateTimeField(null=True, blank=True, help_text="a running run past this is stuck")
     enqueued_at = models.DateTimeField(
-        null=True, blank=True, help_text="last time agents.run was published for it; the dispatcher re-publishes lost ones"
+        null=True,
+        blank=True,
+        help_text="last time agents.run was published for it; the dispatcher re-publishes lost ones",
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -24,10 +24,9 @@ def register(cls: A) -> A:
         raise TypeError(f"{cls!r} is not an Agent subclass")
     cls.check_declaration()
     existing = _agents.get(cls.name)
-    if existing is not None and existing is not cls:
-        # Re-importing the same module (autoreload, a test importing it twice) is not a clash.
-        if (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
-            raise ValueError(f"agent name {cls.name!r} is taken by {existing.__module__}.{existing.__qualname__}")
+    # Re-importing the same module (autoreload, a test importing it twice) is not a clash.
+    if existing is not None and (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise ValueError(f"agent name {cls.name!r} is taken by {existing.__module__}.{existing.__qualname__}")
     _agents[cls.name] = cls
     return cls
 

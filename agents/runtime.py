@@ -54,7 +54,7 @@ def claim(run_id: int) -> AgentRun | None:
             # Published early (clock skew between processes): let the dispatcher publish it when due.
             AgentRun.objects.filter(pk=run.pk).update(enqueued_at=None)
             return None
-        lease = getattr(_agent_class(run), "lease_seconds", Agent.lease_seconds)
+        lease = (_agent_class(run) or Agent).lease_seconds
         run.attempts += 1
         run.started_at = run.started_at or now
         run.lease_expires_at = now + dt.timedelta(seconds=lease)
@@ -93,11 +93,19 @@ def perform(run: AgentRun) -> None:
     except ValidationError as exc:
         fail(run, exc, ctx=None, step="input")
         return
-    decision = hooks.before_run(run=run, data=run.input)
-    if decision.blocked:
-        _blocked(run, effect=decision.effect, reason=decision.reason)
+    try:
+        decision = hooks.before_run(run=run, data=run.input)
+    except Exception as exc:  # the guards could not be checked: not a reason to run unguarded
+        fail(run, exc, ctx=None, step="guards")
         return
     ctx = RunContext(run=run, agent=agent, prompt_rules=decision.prompt_rules)
+    if decision.blocked:
+        approval = ctx.approval
+        if decision.effect == "block" and approval is not None and approval.kind == Escalation.Kind.POLICY:
+            ctx.log.info("blocked by learned rules, but an operator approved it: %s", decision.reason)
+        else:
+            _blocked(run, effect=decision.effect, reason=decision.reason)
+            return
     try:
         if agent.atomic:
             with transaction.atomic():

@@ -45,13 +45,14 @@ def code_schedules() -> list[ScheduleSpec]:
     specs = list(SYSTEM_SCHEDULES)
     for agent_cls in registry.all_agents():
         if agent_cls.schedule is not None:
+            summary = (agent_cls.__doc__ or agent_cls.name).strip().splitlines()[0]
             specs.append(
                 ScheduleSpec(
                     name=f"agent:{agent_cls.name}",
                     task="agents.start_scheduled",
                     schedule=agent_cls.schedule,
                     args=(agent_cls.name,),
-                    description=f"{agent_cls.category}: {(agent_cls.__doc__ or agent_cls.name).strip().splitlines()[0]}",
+                    description=f"{agent_cls.category}: {summary}",
                 )
             )
     return specs
@@ -160,9 +161,10 @@ def sync_schedules() -> SyncReport:
     report = SyncReport()
     specs = {spec.name: spec for spec in code_schedules()}
     markers = {m.name: m for m in CodeSchedule.objects.select_for_update().all()}
-    tasks = {t.name: t for t in PeriodicTask.objects.filter(name__in=[*specs, *markers]).select_related(
-        "interval", "crontab"
-    )}
+    tasks = {
+        t.name: t
+        for t in PeriodicTask.objects.filter(name__in=[*specs, *markers]).select_related("interval", "crontab")
+    }
     for name, spec in specs.items():
         desired = _desired(spec)
         task = tasks.get(name)

@@ -56,4 +56,3 @@ def poll_batches() -> int:
     from agents.brains.batches import poll_batches as poll
 
     return poll()
-

@@ -27,7 +27,11 @@ class BaseAdmin(admin.ModelAdmin):
     show_full_result_count = False
     # Fields that only the system writes; shown, never editable.
     system_fields: Sequence[str] = ()
-    formfield_overrides = {models.JSONField: {"widget": AdminTextareaWidget(attrs={"rows": 6})}}
+    formfield_overrides = {
+        models.JSONField: {"widget": AdminTextareaWidget(attrs={"rows": 6})},
+        # Operators paste bare domains; https is the right guess (and Django 6's default).
+        models.URLField: {"assume_scheme": "https"},
+    }
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         names = [*super().get_readonly_fields(request, obj), *self.system_fields]

@@ -153,7 +153,12 @@ class AnthropicBrain:
                 {
                     "role": "user",
                     "content": [
-                        {"type": "tool_result", "tool_use_id": _get(tool_use, "id"), "is_error": True, "content": feedback}
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": _get(tool_use, "id"),
+                            "is_error": True,
+                            "content": feedback,
+                        }
                     ],
                 }
             )

@@ -73,9 +73,7 @@ def submit_batch(*, agent_name: str, limit: int = MAX_REQUESTS) -> LLMBatch | No
             request_count=len(runs),
             expires_at=created.expires_at,
         )
-        LLMBatchItem.objects.bulk_create(
-            LLMBatchItem(batch=batch, run=run, custom_id=f"run-{run.pk}") for run in runs
-        )
+        LLMBatchItem.objects.bulk_create(LLMBatchItem(batch=batch, run=run, custom_id=f"run-{run.pk}") for run in runs)
         AgentRun.objects.filter(pk__in=[r.pk for r in runs]).update(
             status=AgentRun.Status.RUNNING,
             lease_expires_at=(created.expires_at or clock.now() + dt.timedelta(hours=24)) + COLLECT_MARGIN,
@@ -155,4 +153,3 @@ def collected_answer(*, agent: LLMAgent[Any, Any, Any], run: AgentRun) -> BrainR
     if item is None or item.decision is None:
         return None
     return BrainResult(decision=agent.Decision.model_validate(item.decision))
-

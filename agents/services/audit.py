@@ -31,7 +31,7 @@ def record_change(
     return AuditLog.objects.create(
         actor_type=actor_type,
         actor=actor,
-        user=user if user is not None and user.pk else None,
+        user=user if user is not None and user.pk else None,  # type: ignore[misc]  # the project's user model
         run=run,
         action=action,
         target_type=ContentType.objects.get_for_model(target),

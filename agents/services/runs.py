@@ -14,6 +14,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from agents import registry
+from agents.base import Agent
 from agents.models import AgentRun
 from smarter_team import clock
 
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 # published again (the broker lost it, or the publish after commit failed).
 REPUBLISH_AFTER = dt.timedelta(minutes=10)
 DISPATCH_BATCH = 500
+# The soft time limit comes this much before the hard one, so the attempt fails as transient, cleanly.
+SOFT_LIMIT_MARGIN = 30
 
 
 def payload_hash(data: Any) -> str:
@@ -34,7 +37,7 @@ def payload_hash(data: Any) -> str:
 def start_run(
     *,
     agent_name: str,
-    input: dict[str, Any],  # noqa: A002 - the public name of the argument
+    input: dict[str, Any],
     trigger: str,
     idempotency_key: str | None = None,
     parent: AgentRun | None = None,
@@ -91,19 +94,22 @@ def _answered_by_batch(agent_cls: type) -> bool:
 
 
 def publish_on_commit(run: AgentRun) -> None:
+    """Publish ``agents.run`` for the run once the current transaction commits (at once outside one)."""
     run_id, queue, priority = run.pk, run.queue, run.priority
+    agent_cls = registry.get(run.agent_name) if registry.is_registered(run.agent_name) else Agent
+    limit = agent_cls.time_limit
 
     def publish() -> None:
         from agents.tasks import run_agent
 
-        run_agent.apply_async((run_id,), queue=queue, priority=priority)
+        run_agent.apply_async(
+            (run_id,), queue=queue, priority=priority, time_limit=limit, soft_time_limit=limit - SOFT_LIMIT_MARGIN
+        )
 
     transaction.on_commit(publish)
 
 
-def requeue(
-    run: AgentRun, *, due_at: dt.datetime | None = None, error: str = "", also: tuple[str, ...] = ()
-) -> None:
+def requeue(run: AgentRun, *, due_at: dt.datetime | None = None, error: str = "", also: tuple[str, ...] = ()) -> None:
     """Back to queued (retry, pause, approval), saving ``also`` too. Due now: published on commit;
     due later: left for ``dispatch_due``."""
     now = clock.now()

@@ -27,7 +27,7 @@ logging.getLogger("agents").setLevel(logging.ERROR)  # each injected failure log
 from django.conf import settings  # noqa: E402
 from django.db import transaction  # noqa: E402
 
-from bench.learning.scenario import Outcome, play  # noqa: E402
+from learning.demo import Outcome, play  # noqa: E402
 
 
 class Rollback(Exception):

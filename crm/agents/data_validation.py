@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Q
 from pydantic import BaseModel, Field, model_validator
 
 from agents.base import Agent
@@ -30,18 +29,18 @@ _WS = re.compile(r"\s+")
 REJECTABLE = frozenset({Lead.Status.NEW, Lead.Status.ENRICHED, Lead.Status.VERIFIED})
 
 
-class Input(BaseModel):
+class ValidationInput(BaseModel):
     lead_id: int | None = None
     company_id: int | None = None
 
     @model_validator(mode="after")
-    def one_record(self) -> Input:
+    def one_record(self) -> ValidationInput:
         if (self.lead_id is None) == (self.company_id is None):
             raise ValueError("give exactly one of lead_id or company_id")
         return self
 
 
-class Output(BaseModel):
+class ValidationOutput(BaseModel):
     lead_id: int | None = None
     company_id: int | None = None
     changed: list[str] = Field(default_factory=list)
@@ -62,17 +61,17 @@ def _is_placeholder(value: str) -> bool:
 
 
 @register
-class DataValidation(Agent[Input, Output]):
+class DataValidation(Agent[ValidationInput, ValidationOutput]):
     """Normalises names, titles, domains, phones, countries and time zones; rejects junk."""
 
     name = "data_validation"
     category = "lead_generation"
     trigger = "handoff"
     queue = "crm"
-    Input = Input
-    Output = Output
+    Input = ValidationInput
+    Output = ValidationOutput
 
-    def run(self, ctx: RunContext, data: Input) -> Output:
+    def run(self, ctx: RunContext, data: ValidationInput) -> ValidationOutput:
         if data.lead_id is not None:
             return self._lead(ctx, data.lead_id)
         assert data.company_id is not None
@@ -80,9 +79,9 @@ class DataValidation(Agent[Input, Output]):
 
     # --- leads -----------------------------------------------------------------------------------
 
-    def _lead(self, ctx: RunContext, lead_id: int) -> Output:
-        lead = Lead.objects.select_for_update().select_related("company").get(pk=lead_id)
-        out = Output(lead_id=lead.pk)
+    def _lead(self, ctx: RunContext, lead_id: int) -> ValidationOutput:
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("company").get(pk=lead_id)
+        out = ValidationOutput(lead_id=lead.pk)
         if lead.merged_into_id is not None:
             out.reasons.append(f"merged into lead {lead.merged_into_id}: nothing to validate")
             return out
@@ -140,7 +139,7 @@ class DataValidation(Agent[Input, Output]):
         return first, last
 
     @staticmethod
-    def _normalise(values: dict[str, Any], name: str, func: Any, out: Output) -> None:
+    def _normalise(values: dict[str, Any], name: str, func: Any, out: ValidationOutput) -> None:
         """Normalise an optional value; an invalid one is dropped (kept out of the record) with the reason."""
         if not values[name]:
             return
@@ -171,9 +170,9 @@ class DataValidation(Agent[Input, Output]):
 
     # --- companies -------------------------------------------------------------------------------
 
-    def _company(self, ctx: RunContext, company_id: int) -> Output:
+    def _company(self, ctx: RunContext, company_id: int) -> ValidationOutput:
         company = Company.objects.select_for_update().get(pk=company_id)
-        out = Output(company_id=company.pk)
+        out = ValidationOutput(company_id=company.pk)
         if company.merged_into_id is not None:
             out.reasons.append(f"merged into company {company.merged_into_id}: nothing to validate")
             return out
@@ -194,10 +193,12 @@ class DataValidation(Agent[Input, Output]):
                 values["name"] = values["domain"]
             else:
                 out.reasons.append("no usable name and no domain: not a company we can work with")
-        if values["domain"] and values["domain"] != before["domain"]:
-            clash = Company.objects.filter(domain=values["domain"]).exclude(pk=company.pk).values_list("pk", flat=True)
+        domain = values["domain"]
+        if domain and domain != before["domain"]:
+            clash = Company.objects.filter(domain=domain).exclude(pk=company.pk).values_list("pk", flat=True)
             other = clash.first()
             if other is not None:
+                # The domain is another company's: that one is us; deduplication merges the two.
                 out.duplicate_of, values["domain"] = other, before["domain"]
         changed = [f for f, v in values.items() if v != before[f]]
         if changed:
@@ -214,13 +215,13 @@ class DataValidation(Agent[Input, Output]):
         out.changed = changed
         out.rejected = bool(out.reasons)
         if not out.rejected:
-            ctx.handoff("deduplication", {"company_id": company.pk, "domain": values["domain"] or None})
+            ctx.handoff("deduplication", {"company_id": company.pk, "domain": domain or None})
         return out
 
     @staticmethod
     def _domain_from_leads(company: Company) -> str | None:
         """The work-email domain all of the company's leads agree on, if any."""
-        emails = company.leads.filter(~Q(email=None)).values_list("email", flat=True)[:50]
-        domains = {e.rpartition("@")[2] for e in emails}
+        emails = company.leads.filter(email__isnull=False).values_list("email", flat=True)[:50]
+        domains = {e.rpartition("@")[2] for e in emails if e}
         domains = {d for d in domains if d not in FREE_MAIL_DOMAINS and not normalize.is_disposable_domain(d)}
         return domains.pop() if len(domains) == 1 else None

@@ -21,8 +21,11 @@ from crm.models import Company, Lead
 from crm.services.leads import lead_set_status
 from crm.services.reference_data import FREE_MAIL_DOMAINS
 
-# Later in the funnel = more history worth keeping as the surviving row.
-STATUS_RANK = {status: rank for rank, status in enumerate(Lead.Status.values)}
+# The surviving row: the live one furthest along the funnel (its id is what people and integrations
+# know). Dead ends rank last; their history moves over anyway, and an opt-out always carries over.
+_FUNNEL = ("new", "enriched", "verified", "qualified", "contacted", "replied", "interested", "meeting_booked",
+           "proposal_sent", "won")  # fmt: skip
+STATUS_RANK = {status: _FUNNEL.index(status) if status in _FUNNEL else -1 for status in Lead.Status.values}
 LEAD_FILL = (
     "email",
     "first_name",
@@ -42,14 +45,14 @@ SCAN_LIMIT = 500
 NEXT_AGENT = "email_finder"
 
 
-class Input(BaseModel):
+class DedupInput(BaseModel):
     lead_id: int | None = None
     company_id: int | None = None
     email: str | None = Field(default=None, description="a normalised address another lead already holds")
     domain: str | None = Field(default=None, description="a normalised domain another company already holds")
 
 
-class Output(BaseModel):
+class DedupOutput(BaseModel):
     merged_leads: list[tuple[int, int]] = Field(default_factory=list, description="(duplicate, survivor)")
     merged_companies: list[tuple[int, int]] = Field(default_factory=list, description="(duplicate, survivor)")
     skipped_relations: list[str] = Field(default_factory=list)
@@ -60,7 +63,7 @@ def _snapshot(obj: models.Model, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 @register
-class Deduplication(Agent[Input, Output]):
+class Deduplication(Agent[DedupInput, DedupOutput]):
     """Merges duplicate leads and companies, keeping history."""
 
     name = "deduplication"
@@ -68,11 +71,11 @@ class Deduplication(Agent[Input, Output]):
     trigger = ("handoff", "schedule")
     queue = "crm"
     schedule = "30 3 * * *"  # nightly sweep for duplicates that arrived by other paths
-    Input = Input
-    Output = Output
+    Input = DedupInput
+    Output = DedupOutput
 
-    def run(self, ctx: RunContext, data: Input) -> Output:
-        out = Output()
+    def run(self, ctx: RunContext, data: DedupInput) -> DedupOutput:
+        out = DedupOutput()
         if data.company_id is not None:
             self._dedupe_company(ctx, data.company_id, data.domain, out)
         if data.lead_id is not None:
@@ -85,10 +88,10 @@ class Deduplication(Agent[Input, Output]):
 
     # --- leads -----------------------------------------------------------------------------------
 
-    def _dedupe_lead(self, ctx: RunContext, lead_id: int, email: str | None, out: Output) -> Lead | None:
-        lead = Lead.objects.select_for_update().select_related("company").get(pk=lead_id)
+    def _dedupe_lead(self, ctx: RunContext, lead_id: int, email: str | None, out: DedupOutput) -> Lead | None:
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("company").get(pk=lead_id)
         while lead.merged_into_id is not None:
-            lead = Lead.objects.select_for_update().select_related("company").get(pk=lead.merged_into_id)
+            lead = Lead.objects.select_for_update(of=("self",)).select_related("company").get(pk=lead.merged_into_id)
         match = Q(email=email or lead.email) if (email or lead.email) else Q(pk__in=[])
         domain = self._domain_of(lead)
         if domain and lead.first_name and lead.last_name:
@@ -96,7 +99,10 @@ class Deduplication(Agent[Input, Output]):
                 Q(company__domain=domain) | Q(email__endswith=f"@{domain}")
             )
         others = list(
-            Lead.objects.select_for_update().filter(match, merged_into__isnull=True).exclude(pk=lead.pk).order_by("pk")
+            Lead.objects.select_for_update(of=("self",))
+            .filter(match, merged_into__isnull=True)
+            .exclude(pk=lead.pk)
+            .order_by("pk")
         )
         survivor = lead
         for other in others:
@@ -121,7 +127,7 @@ class Deduplication(Agent[Input, Output]):
         key_b = (STATUS_RANK[b.status], bool(b.email), -b.pk)
         return (a, b) if key_a >= key_b else (b, a)
 
-    def _merge_lead(self, ctx: RunContext, drop: Lead, keep: Lead, out: Output) -> None:
+    def _merge_lead(self, ctx: RunContext, drop: Lead, keep: Lead, out: DedupOutput) -> None:
         before_drop, before_keep = _snapshot(drop, LEAD_FILL), _snapshot(keep, LEAD_FILL)
         filled = [f for f in LEAD_FILL if not getattr(keep, f) and getattr(drop, f)]
         if "email" in filled:
@@ -158,7 +164,7 @@ class Deduplication(Agent[Input, Output]):
 
     # --- companies -------------------------------------------------------------------------------
 
-    def _dedupe_company(self, ctx: RunContext, company_id: int, domain: str | None, out: Output) -> None:
+    def _dedupe_company(self, ctx: RunContext, company_id: int, domain: str | None, out: DedupOutput) -> None:
         company = Company.objects.select_for_update().get(pk=company_id)
         domain = domain or company.domain
         if company.merged_into_id is not None or not domain:
@@ -171,7 +177,7 @@ class Deduplication(Agent[Input, Output]):
             # The row holding the domain survives: the domain is what identifies a company.
             self._merge_company(ctx, company, other, out)
 
-    def _merge_company(self, ctx: RunContext, drop: Company, keep: Company, out: Output) -> None:
+    def _merge_company(self, ctx: RunContext, drop: Company, keep: Company, out: DedupOutput) -> None:
         before_drop, before_keep = _snapshot(drop, COMPANY_FILL), _snapshot(keep, COMPANY_FILL)
         filled = [f for f in COMPANY_FILL if not getattr(keep, f) and getattr(drop, f)]
         if "domain" in filled:
@@ -197,7 +203,7 @@ class Deduplication(Agent[Input, Output]):
 
     # --- the nightly sweep -----------------------------------------------------------------------
 
-    def _scan(self, ctx: RunContext, out: Output) -> None:
+    def _scan(self, ctx: RunContext, out: DedupOutput) -> None:
         groups = (
             Lead.objects.filter(merged_into__isnull=True, company__domain__isnull=False)
             .exclude(first_name="")

@@ -29,6 +29,7 @@ __all__ = [
     "erase",
     "is_suppressed",
     "search_hashes",
+    "stop_enrollments",
     "suppress",
     "suppressed_lead_filter",
     "value_hash",

@@ -1,6 +1,6 @@
 """The one HTTP base client of every provider: errors, rate limit, breaker, pagination, usage."""
 
-from integrations.http.client import BaseClient, parse_retry_after
+from integrations.http.client import BaseClient
 from integrations.http.errors import (
     AuthError,
     CircuitOpenError,
@@ -13,6 +13,7 @@ from integrations.http.errors import (
     UnsupportedOperationError,
 )
 from integrations.http.ratelimit import Rate
+from integrations.http.responses import parse_retry_after
 from integrations.http.usage import Usage
 
 __all__ = [

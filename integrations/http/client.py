@@ -14,7 +14,6 @@ never made. Any other failure of such a call is raised at once, for the outbox t
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 import random
 import time
@@ -22,9 +21,9 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, ClassVar, Literal, TypeVar
 
 import httpx
-import pydantic
 from django.conf import settings
 
+from integrations.http import responses
 from integrations.http.breaker import CircuitBreaker
 from integrations.http.errors import (
     AuthError,
@@ -35,10 +34,10 @@ from integrations.http.errors import (
     error_for_status,
 )
 from integrations.http.ratelimit import Limiter, Rate, acquire, default_limiter
+from integrations.http.responses import parse_retry_after
 from integrations.http.shared import http_client
 from integrations.http.usage import Usage, record_usage, report_failure, safe_url
 from integrations.values import HealthResult
-from smarter_team import clock
 from smarter_team.logging import redact
 
 logger = logging.getLogger("integrations.http")
@@ -49,38 +48,9 @@ AuthStyle = Literal["bearer", "header", "query", "none"]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
-_adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
-
-
-def _adapter(model: Any) -> pydantic.TypeAdapter[Any]:
-    # Building a TypeAdapter compiles a validator; do it once per response type.
-    adapter = _adapters.get(model)
-    if adapter is None:
-        adapter = _adapters[model] = pydantic.TypeAdapter(model)
-    return adapter
-
-
 def _default_sleep(seconds: float) -> None:
     # Looked up at call time, so tests can make every client's waits instant in one place.
     time.sleep(seconds)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP-date (RFC 9110 section 10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - clock.now()).total_seconds())
 
 
 class BaseClient:
@@ -181,19 +151,8 @@ class BaseClient:
 
     @staticmethod
     def error_message(response: httpx.Response) -> str:
-        """The vendor's own short explanation, if its error body has one."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.reason_phrase or "error"
-        if isinstance(body, dict):
-            for key in ("message", "error_description", "error", "detail", "errors", "title"):
-                value = body.get(key)
-                if isinstance(value, dict):
-                    value = value.get("message") or value.get("type")
-                if value:
-                    return str(value)[:300]
-        return response.reason_phrase or "error"
+        """The vendor's own short explanation; providers with another error shape override this."""
+        return responses.error_message(response)
 
     # --- calls -----------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, operation: str, **kwargs: Any) -> httpx.Response:
@@ -215,27 +174,10 @@ class BaseClient:
         return self.request_json("POST", path, operation=operation, model=model, **kwargs)
 
     def parse(self, response: httpx.Response, model: type[M], *, operation: str) -> M:
-        try:
-            data = response.json()
-        except ValueError:
-            raise InvalidResponseError(
-                "body is not JSON",
-                provider=self.name,
-                operation=operation,
-                field="<body>",
-                status_code=response.status_code,
-            ) from None
-        return self.validate(data, model, operation=operation, status_code=response.status_code)
+        return responses.parse(response, model, provider=self.name, operation=operation)
 
     def validate(self, data: Any, model: type[M], *, operation: str, status_code: int | None = None) -> M:
-        try:
-            return _adapter(model).validate_python(data)
-        except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "<root>"
-            raise InvalidResponseError(
-                str(first["msg"]), provider=self.name, operation=operation, field=field, status_code=status_code
-            ) from None
+        return responses.validate(data, model, provider=self.name, operation=operation, status_code=status_code)
 
     def _perform(
         self,

@@ -30,6 +30,10 @@ class ProviderError(Exception):
         status = f" (HTTP {status_code})" if status_code is not None else ""
         super().__init__(f"{provider}.{operation}{status}: {self.detail}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only constructors defeat Exception's default pickling; restore the state directly.
+        return (_restore, (type(self), self.args, self.__dict__))
+
 
 class TransientError(ProviderError):
     """Worth retrying later: 5xx, a timeout, a dropped connection."""
@@ -87,6 +91,13 @@ class InvalidResponseError(PermanentError):
     ) -> None:
         self.field = field
         super().__init__(f"field {field!r}: {message}", provider=provider, operation=operation, status_code=status_code)
+
+
+def _restore(cls: type[ProviderError], args: tuple[object, ...], state: dict[str, object]) -> ProviderError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 def error_for_status(

@@ -110,13 +110,16 @@ def post(*, provider_name: str, signed: SignedBody) -> int:
 def deliver(event: SandboxEvent) -> None:
     """Post one event and record the answer. Call while holding the event's row lock."""
     event.attempts += 1
+    permanent = False
     try:
-        status = post(
-            provider_name=event.provider,
-            signed=sign(provider_name=event.provider, payload=event.payload, message_key=event.key),
-        )
+        signed = sign(provider_name=event.provider, payload=event.payload, message_key=event.key)
+        status = post(provider_name=event.provider, signed=signed)
         error = "" if 200 <= status < 300 else f"HTTP {status}"
-    except (httpx.HTTPError, SandboxNotSigned) as exc:
+        # A 4xx will not get better by retrying (a secret mismatch, a malformed body).
+        permanent = 400 <= status < 500
+    except SandboxNotSigned as exc:
+        status, error, permanent = 0, str(exc), True
+    except httpx.HTTPError as exc:
         status, error = 0, f"{type(exc).__name__}: {exc}"
     event.response_status = status or None
     event.error = error
@@ -125,8 +128,7 @@ def deliver(event: SandboxEvent) -> None:
         event.transition_to(
             SandboxEvent.Status.DELIVERED, also=["attempts", "response_status", "error", "delivered_at"]
         )
-    elif 400 <= status < 500 or event.attempts >= MAX_ATTEMPTS:
-        # A 4xx will not get better by retrying (a secret mismatch, a malformed body).
+    elif permanent or event.attempts >= MAX_ATTEMPTS:
         event.transition_to(SandboxEvent.Status.FAILED, also=["attempts", "response_status", "error"])
         logger.warning("sandbox event %s failed: %s", event.key, error)
     else:

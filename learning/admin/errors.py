@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html_join
 
 from learning.admin.common import RECENT, NoteActionForm, note_of, short, user_of
@@ -115,8 +116,17 @@ class ErrorLogAdmin(BaseAdmin):
             return "-"
         return format_html_join(
             "",
-            "<div><a href='../../../knowledgerule/{}/change/'>#{}</a> [{}] {} - {}</div>",
-            ((r.pk, r.pk, r.rule_type, r.status, short(r.text)) for r in found),
+            "<div><a href='{}'>#{}</a> [{}] {} - {}</div>",
+            (
+                (
+                    reverse("admin:learning_knowledgerule_change", args=[r.pk]),
+                    r.pk,
+                    r.rule_type,
+                    r.status,
+                    short(r.text),
+                )
+                for r in found
+            ),
         )
 
     @admin.action(description="Mark resolved (with the note)")

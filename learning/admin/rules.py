@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from learning import conditions
@@ -122,8 +123,16 @@ class KnowledgeRuleAdmin(BaseAdmin):
         return (
             format_html_join(
                 "",
-                "<div><a href='../../../errorlog/{}/change/'>{:%Y-%m-%d %H:%M}</a> run {} - {}</div>",
-                ((e.pk, e.occurred_at, e.run_id or "-", short(e.message, 100)) for e in found),
+                "<div><a href='{}'>{}</a> run {} - {}</div>",
+                (
+                    (
+                        reverse("admin:learning_errorlog_change", args=[e.pk]),
+                        f"{e.occurred_at:%Y-%m-%d %H:%M}",
+                        e.run_id or "-",
+                        short(e.message, 100),
+                    )
+                    for e in found
+                ),
             )
             or "-"
         )
@@ -138,8 +147,8 @@ class KnowledgeRuleAdmin(BaseAdmin):
         )
         if not rows:
             return "-"
-        head = "<tr><th>at</th><th>run</th><th>mode</th><th>stage</th><th>effect</th><th>outcome</th></tr>"
-        return format_html("<table>{}{}</table>", format_html(head), rows)
+        head = format_html_join("", "<th>{}</th>", ((c,) for c in ("at", "run", "mode", "stage", "effect", "outcome")))
+        return format_html("<table><tr>{}</tr>{}</table>", head, rows)
 
     def save_model(self, request: HttpRequest, obj: KnowledgeRule, form: Any, change: bool) -> None:
         data = form.cleaned_data

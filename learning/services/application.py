@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from learning import conditions
 from learning.fingerprint import error_type_of
@@ -86,10 +87,23 @@ def _record(run: AgentRun, entries: list[tuple[KnowledgeRule, str, str, str, str
     return records
 
 
+def _block_overridden(run: AgentRun) -> bool:
+    from agents.models import Escalation
+
+    return (
+        run.pk is not None
+        and Escalation.objects.filter(
+            run_id=run.pk, kind=Escalation.Kind.POLICY, status=Escalation.Status.APPROVED
+        ).exists()
+    )
+
+
 @transaction.atomic
-def before_run(*, run: AgentRun, data: dict[str, Any]) -> BeforeRunDecision:
+def before_run(*, run: AgentRun | None, data: dict[str, Any]) -> BeforeRunDecision:
     """Prompt texts of 'always' rules and the verdict of the validate/avoid/never conditions on the input."""
     decision = BeforeRunDecision()
+    if run is None:
+        return decision
     rate = _holdout_rate()
     entries: list[tuple[KnowledgeRule, str, str, str, str]] = []
     prompt: set[str] = set()
@@ -115,6 +129,11 @@ def before_run(*, run: AgentRun, data: dict[str, Any]) -> BeforeRunDecision:
             # A skipped or blocked run did not make the known mistake: the application is a success at once.
             entries.append((rule, applied, "before", EFFECT_LABEL[effect], success))
             blocking.append((rule, effect))
+    if any(effect == BLOCK for _, effect in blocking) and _block_overridden(run):
+        # An operator approved the escalation this rule raised for this run: let it go ahead.
+        overridden = {rule.pk for rule, effect in blocking if effect == BLOCK}
+        blocking = [(rule, effect) for rule, effect in blocking if effect != BLOCK]
+        entries = [e for e in entries if e[0].pk not in overridden]
     if blocking:
         # The run will not work: no prompt is used and no holdout can be measured on it; only the
         # rules that stopped it are recorded.
@@ -152,9 +171,11 @@ def _fingerprint(run: AgentRun | None, error: ErrorLog | BaseException | str) ->
 
 
 @transaction.atomic
-def on_failure(*, run: AgentRun, error: ErrorLog | BaseException | str) -> FailurePlan:
+def on_failure(*, run: AgentRun | None, error: ErrorLog | BaseException | str) -> FailurePlan:
     """What the learned retry/escalate rules say about this failure (error: an ErrorLog, exception or fingerprint)."""
     plan = FailurePlan()
+    if run is None:
+        return plan  # an integration failure outside a run: nothing to retry or escalate here
     fp = _fingerprint(run, error)
     rules = list(active_rules(agent_name=run.agent_name, rule_types=FAILURE_TYPES).filter(fingerprint=fp))
     if not rules:
@@ -215,7 +236,7 @@ def _confidence(output: Any) -> Any:
 
 
 @transaction.atomic
-def after_run(*, run: AgentRun, succeeded: bool) -> None:
+def after_run(*, run: AgentRun | None, succeeded: bool) -> None:
     """Close the run's pending rule applications and track its response.
 
     A run that is queued again for a retry is not finished: its applications stay pending so a later
@@ -223,11 +244,18 @@ def after_run(*, run: AgentRun, succeeded: bool) -> None:
     """
     if run is None or run.pk is None or str(run.status) == "queued":
         return
-    outcome = RuleApplication.Outcome.SUCCESS if succeeded else RuleApplication.Outcome.FAILURE
     pending = RuleApplication.objects.filter(run_id=run.pk, outcome=RuleApplication.Outcome.PENDING)
     rule_ids = list(pending.values_list("rule_id", flat=True))
     if rule_ids:
-        pending.update(outcome=outcome)
+        if succeeded:
+            pending.update(outcome=RuleApplication.Outcome.SUCCESS)
+        else:
+            # A rule answers one mistake (its fingerprint): the run failing for another reason is not the
+            # rule's failure. Rules without a fingerprint (an operator's own) answer for any failure.
+            seen = ErrorLog.objects.filter(run_id=run.pk).values("fingerprint")
+            missed = Q(rule__fingerprint="") | Q(rule__fingerprint__in=seen)
+            pending.filter(missed).update(outcome=RuleApplication.Outcome.FAILURE)
+            pending.update(outcome=RuleApplication.Outcome.SUCCESS)
         refresh_rules(rule_ids=rule_ids)
     tracked = _tracking_outcome(run, succeeded)
     if tracked is None:

@@ -103,6 +103,18 @@ def record_failure(
     message = redact(str(exc) or error_type)[:MAX_MESSAGE]
     # An integration failure is grouped per provider as well: the same error from two vendors is two problems.
     fp_step = f"{provider}:{step}" if provider else step
+    fp = fingerprint(agent_name=agent, error_type=error_type, step=fp_step, message=message)
+    cleaned = _clean_context(context or {})
+    if run is not None:
+        cleaned.setdefault("attempt", run.attempts)
+        # One failure, one row: a provider error logged by the HTTP client and then again by the runtime
+        # when it fails the run is the same occurrence (same run, attempt and fingerprint).
+        existing = ErrorLog.objects.filter(run_id=run.pk, fingerprint=fp, context__attempt=run.attempts).first()
+        if existing is not None:
+            existing.context = {**existing.context, **cleaned}
+            existing.transient = existing.transient or transient
+            existing.save(update_fields=["context", "transient"])
+            return existing
     return ErrorLog.objects.create(
         agent_name=agent[:64],
         provider=provider[:32],
@@ -110,8 +122,8 @@ def record_failure(
         error_type=error_type[:128],
         step=step[:128],
         message=message,
-        fingerprint=fingerprint(agent_name=agent, error_type=error_type, step=fp_step, message=message),
-        context=_clean_context(context or {}),
+        fingerprint=fp,
+        context=cleaned,
         affected_entities=affected_entities(run.input if run is not None else context),
         severity=severity_for(error_type, transient=transient),
         transient=transient,

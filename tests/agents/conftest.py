@@ -26,7 +26,7 @@ def respx_transport(router: respx.Router) -> httpx2.MockTransport:
 
 
 @pytest.fixture
-def anthropic_api(settings) -> Iterator[respx.Router]:  # type: ignore[no-untyped-def]
+def anthropic_api(settings) -> Iterator[respx.Router]:
     """The Anthropic API faked at the transport; routes not mocked fail the test."""
     settings.BRAIN_DEFAULT = "anthropic"
     settings.ANTHROPIC_MAX_RETRIES = 0

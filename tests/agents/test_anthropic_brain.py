@@ -24,7 +24,9 @@ pytestmark = pytest.mark.django_db
 USAGE = {"input_tokens": 100, "output_tokens": 20, "cache_creation_input_tokens": 500, "cache_read_input_tokens": 0}
 
 
-def message(tool_input: dict[str, Any], usage: dict[str, int] | None = None, tool_id: str = "toolu_1") -> dict[str, Any]:
+def message(
+    tool_input: dict[str, Any], usage: dict[str, int] | None = None, tool_id: str = "toolu_1"
+) -> dict[str, Any]:
     return {
         "id": f"msg_{tool_id}",
         "type": "message",
@@ -44,8 +46,10 @@ def _think(text: str = "has budget") -> AgentRun:
     return run
 
 
-def test_the_request_has_a_cached_prefix_and_a_forced_tool(anthropic_api, settings) -> None:  # type: ignore[no-untyped-def]
-    route = anthropic_api.post("/v1/messages").mock(return_value=httpx.Response(200, json=message({"label": "hot", "score": 80})))
+def test_the_request_has_a_cached_prefix_and_a_forced_tool(anthropic_api, settings) -> None:
+    route = anthropic_api.post("/v1/messages").mock(
+        return_value=httpx.Response(200, json=message({"label": "hot", "score": 80}))
+    )
     rules = BeforeRunDecision(prompt_rules=["Zebra rule last.", "Always cite the source."])
     with mock.patch("learning.hooks.before_run", return_value=rules):
         run = _think()
@@ -78,7 +82,7 @@ def test_the_request_has_a_cached_prefix_and_a_forced_tool(anthropic_api, settin
     assert run.brain == "anthropic" and run.model_name == "claude-sonnet-4-6"
 
 
-def test_an_invalid_answer_gets_one_repair_with_the_validation_error(anthropic_api) -> None:  # type: ignore[no-untyped-def]
+def test_an_invalid_answer_gets_one_repair_with_the_validation_error(anthropic_api) -> None:
     route = anthropic_api.post("/v1/messages").mock(
         side_effect=[
             httpx.Response(200, json=message({"label": "lukewarm", "score": 150})),
@@ -97,7 +101,7 @@ def test_an_invalid_answer_gets_one_repair_with_the_validation_error(anthropic_a
     assert run.tokens_in == 200  # both calls are paid for
 
 
-def test_a_second_invalid_answer_fails_cleanly(anthropic_api) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_invalid_answer_fails_cleanly(anthropic_api) -> None:
     route = anthropic_api.post("/v1/messages").mock(
         return_value=httpx.Response(200, json=message({"label": "lukewarm", "score": 150}))
     )
@@ -109,22 +113,28 @@ def test_a_second_invalid_answer_fails_cleanly(anthropic_api) -> None:  # type: 
     assert ErrorLog.objects.get(run=run).error_type.endswith("BrainOutputInvalid")
 
 
-def test_an_overloaded_api_degrades_to_the_heuristic(anthropic_api) -> None:  # type: ignore[no-untyped-def]
-    anthropic_api.post("/v1/messages").mock(return_value=httpx.Response(529, json={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))
+def test_an_overloaded_api_degrades_to_the_heuristic(anthropic_api) -> None:
+    anthropic_api.post("/v1/messages").mock(
+        return_value=httpx.Response(
+            529, json={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+        )
+    )
     run = _think("has budget")
     assert run.status == AgentRun.Status.SUCCEEDED
     assert run.brain == "heuristic" and run.output == {"label": "hot", "score": 50}
 
 
-def test_a_refused_request_is_a_permanent_failure(anthropic_api) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_request_is_a_permanent_failure(anthropic_api) -> None:
     anthropic_api.post("/v1/messages").mock(
-        return_value=httpx.Response(401, json={"type": "error", "error": {"type": "authentication_error", "message": "bad key"}})
+        return_value=httpx.Response(
+            401, json={"type": "error", "error": {"type": "authentication_error", "message": "bad key"}}
+        )
     )
     run = _think()
     assert run.status == AgentRun.Status.FAILED and "HTTP 401" in run.error
 
 
-def test_tests_cannot_reach_a_real_model(settings) -> None:  # type: ignore[no-untyped-def]
+def test_tests_cannot_reach_a_real_model(settings) -> None:
     settings.BRAIN_DEFAULT = "anthropic"
     with pytest.raises(RealModelCallInTests):
         anthropic_brain.client()

@@ -37,12 +37,14 @@ def batch(status: str, results_url: str | None = None) -> dict[str, Any]:
 
 def test_queued_bulk_runs_go_out_as_one_batch_and_resume_with_its_answers(
     anthropic_api, frozen_clock, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     runs = [
         start_run(agent_name="t_bulk", input={"text": text}, trigger="event") for text in ("has budget", "browsing")
     ]
     assert all(r.enqueued_at is None for r in runs)  # not for a worker: the batch answers them
-    create = anthropic_api.post("/v1/messages/batches").mock(return_value=httpx.Response(200, json=batch("in_progress")))
+    create = anthropic_api.post("/v1/messages/batches").mock(
+        return_value=httpx.Response(200, json=batch("in_progress"))
+    )
 
     submitted = submit_batch(agent_name="t_bulk")
     assert submitted is not None and submitted.request_count == 2
@@ -54,13 +56,23 @@ def test_queued_bulk_runs_go_out_as_one_batch_and_resume_with_its_answers(
     anthropic_api.get(f"/v1/messages/batches/{BATCH_ID}").mock(
         side_effect=[
             httpx.Response(200, json=batch("in_progress")),
-            httpx.Response(200, json=batch("ended", f"https://api.anthropic.com/v1/messages/batches/{BATCH_ID}/results")),
-            httpx.Response(200, json=batch("ended", f"https://api.anthropic.com/v1/messages/batches/{BATCH_ID}/results")),
+            httpx.Response(
+                200, json=batch("ended", f"https://api.anthropic.com/v1/messages/batches/{BATCH_ID}/results")
+            ),
+            httpx.Response(
+                200, json=batch("ended", f"https://api.anthropic.com/v1/messages/batches/{BATCH_ID}/results")
+            ),
         ]
     )
     lines = [
-        {"custom_id": f"run-{runs[0].pk}", "result": {"type": "succeeded", "message": message({"label": "hot", "score": 77})}},
-        {"custom_id": f"run-{runs[1].pk}", "result": {"type": "errored", "error": {"type": "error", "error": {"type": "api_error", "message": "x"}}}},
+        {
+            "custom_id": f"run-{runs[0].pk}",
+            "result": {"type": "succeeded", "message": message({"label": "hot", "score": 77})},
+        },
+        {
+            "custom_id": f"run-{runs[1].pk}",
+            "result": {"type": "errored", "error": {"type": "error", "error": {"type": "api_error", "message": "x"}}},
+        },
     ]
     anthropic_api.get(f"/v1/messages/batches/{BATCH_ID}/results").mock(
         return_value=httpx.Response(200, content="\n".join(json.dumps(line) for line in lines).encode())
@@ -81,7 +93,9 @@ def test_queued_bulk_runs_go_out_as_one_batch_and_resume_with_its_answers(
     assert first.status == AgentRun.Status.SUCCEEDED and first.output == {"label": "hot", "score": 77}
     assert first.cost == Decimal("0.001238")
 
-    live = anthropic_api.post("/v1/messages").mock(return_value=httpx.Response(200, json=message({"label": "cold", "score": 3})))
+    live = anthropic_api.post("/v1/messages").mock(
+        return_value=httpx.Response(200, json=message({"label": "cold", "score": 3}))
+    )
     runtime.execute(second.pk)  # its batch request errored: asked live
     second.refresh_from_db()
     assert second.status == AgentRun.Status.SUCCEEDED and live.call_count == 1

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ops(django_user_model):  # type: ignore[no-untyped-def]
+def ops(django_user_model):
     return django_user_model.objects.create_user("ops")
 
 
@@ -31,7 +31,7 @@ def test_an_approval_escalation_parks_the_run() -> None:
     assert escalation.assigned_group == "operator"
 
 
-def test_approving_resumes_the_run_and_the_agent_sees_the_approval(ops, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_approving_resumes_the_run_and_the_agent_sees_the_approval(ops, django_capture_on_commit_callbacks) -> None:
     run, escalation = _waiting()
     with django_capture_on_commit_callbacks() as callbacks:
         decide(escalation=escalation, approve=True, user=ops, note="go ahead")
@@ -47,7 +47,7 @@ def test_approving_resumes_the_run_and_the_agent_sees_the_approval(ops, django_c
     assert AuditLog.objects.filter(action="escalation.approve", user=ops).exists()
 
 
-def test_rejecting_cancels_the_waiting_run(ops) -> None:  # type: ignore[no-untyped-def]
+def test_rejecting_cancels_the_waiting_run(ops) -> None:
     run, escalation = _waiting()
     decide(escalation=escalation, approve=False, user=ops, note="too generous")
     run.refresh_from_db()
@@ -56,7 +56,7 @@ def test_rejecting_cancels_the_waiting_run(ops) -> None:  # type: ignore[no-unty
     assert Escalation.objects.get(pk=escalation.pk).status == Escalation.Status.REJECTED
 
 
-def test_deciding_twice_changes_nothing_the_second_time(ops) -> None:  # type: ignore[no-untyped-def]
+def test_deciding_twice_changes_nothing_the_second_time(ops) -> None:
     run, escalation = _waiting()
     decide(escalation=escalation, approve=False, user=ops)
     again = decide(escalation=escalation, approve=True, user=ops)

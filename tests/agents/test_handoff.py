@@ -12,7 +12,7 @@ from agents.services.runs import start_run
 pytestmark = pytest.mark.django_db
 
 
-def _root(payload: dict) -> AgentRun:  # type: ignore[type-arg]
+def _root(payload: dict) -> AgentRun:
     return start_run(agent_name="t_chain", input=payload, trigger="event", enqueue=False)
 
 
@@ -41,7 +41,7 @@ def test_a_retried_parent_gets_its_existing_child_back() -> None:
 
 def test_the_same_agent_and_payload_twice_in_a_chain_escalates_as_a_loop() -> None:
     root = _root({"n": 5, "same": True})
-    runtime.execute(root.pk)  # root -> child with the same payload (first time in the chain: allowed? no: root has it)
+    runtime.execute(root.pk)  # the root itself already ran t_chain with this input: a second time is a loop
     root.refresh_from_db()
     assert root.status == AgentRun.Status.ESCALATED
     escalation = Escalation.objects.get(run=root)
@@ -50,7 +50,7 @@ def test_the_same_agent_and_payload_twice_in_a_chain_escalates_as_a_loop() -> No
     assert not AgentRun.objects.filter(parent=root).exists()
 
 
-def test_the_depth_cap_escalates_instead_of_going_deeper(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_depth_cap_escalates_instead_of_going_deeper(settings) -> None:
     settings.AGENT_MAX_DEPTH = 3
     run = _root({"n": 0})
     while True:
@@ -67,7 +67,7 @@ def test_the_depth_cap_escalates_instead_of_going_deeper(settings) -> None:  # t
     assert AgentRun.objects.filter(correlation_id=run.correlation_id).count() == 4
 
 
-def test_an_operator_can_let_a_flagged_chain_continue(django_user_model) -> None:  # type: ignore[no-untyped-def]
+def test_an_operator_can_let_a_flagged_chain_continue(django_user_model) -> None:
     root = _root({"n": 5, "same": True})
     runtime.execute(root.pk)
     escalation = Escalation.objects.get(run=root)

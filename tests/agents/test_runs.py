@@ -18,25 +18,23 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def published():  # type: ignore[no-untyped-def]
+def published():
     with mock.patch("agents.tasks.run_agent.apply_async") as apply_async:
         yield apply_async
 
 
-def test_start_run_publishes_on_commit_to_the_agents_queue(
-    published, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+def test_start_run_publishes_on_commit_to_the_agents_queue(published, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = start_run(agent_name="data_validation", input={"lead_id": 1}, trigger="event")
     assert not published.called  # nothing leaves before the caller's transaction commits
     for callback in callbacks:
         callback()
-    published.assert_called_once_with((run.pk,), queue="crm", priority=5)
+    published.assert_called_once_with((run.pk,), queue="crm", priority=5, time_limit=600, soft_time_limit=570)
     assert run.status == AgentRun.Status.QUEUED and run.enqueued_at is not None
     assert run.depth == 0 and run.payload_hash
 
 
-def test_start_run_is_idempotent_on_the_key(published, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_start_run_is_idempotent_on_the_key(published, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         first = start_run(agent_name="t_echo", input={"text": "a"}, trigger="event", idempotency_key="k1")
         second = start_run(agent_name="t_echo", input={"text": "b"}, trigger="event", idempotency_key="k1")
@@ -54,7 +52,7 @@ def test_start_run_refuses_unknown_agents_and_bad_input() -> None:
 
 def test_a_run_due_later_is_not_published_until_the_dispatcher_finds_it(
     published, frozen_clock, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         run = start_run(
             agent_name="t_echo", input={}, trigger="event", due_at=frozen_clock.now + dt.timedelta(minutes=5)
@@ -66,10 +64,10 @@ def test_a_run_due_later_is_not_published_until_the_dispatcher_finds_it(
     with django_capture_on_commit_callbacks(execute=True):
         assert dispatch_due() == 1
         assert dispatch_due() == 0  # published recently: not again
-    published.assert_called_once_with((run.pk,), queue="system", priority=5)
+    published.assert_called_once_with((run.pk,), queue="system", priority=5, time_limit=600, soft_time_limit=570)
 
 
-def test_the_dispatcher_republishes_a_lost_message(published, frozen_clock, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_the_dispatcher_republishes_a_lost_message(published, frozen_clock, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         start_run(agent_name="t_echo", input={}, trigger="event")
     frozen_clock.tick(runs.REPUBLISH_AFTER + dt.timedelta(seconds=1))
@@ -80,9 +78,9 @@ def test_the_dispatcher_republishes_a_lost_message(published, frozen_clock, djan
 
 def test_retry_of_a_failed_run_starts_over_and_is_audited(
     published, django_user_model, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     user = django_user_model.objects.create_user("ops")
-    run = AgentRunFactory(status=AgentRun.Status.FAILED, attempts=3, error="boom")
+    run = AgentRunFactory.create(status=AgentRun.Status.FAILED, attempts=3, error="boom")
     with django_capture_on_commit_callbacks(execute=True):
         retry_run(run=run, user=user)
     run.refresh_from_db()
@@ -92,7 +90,7 @@ def test_retry_of_a_failed_run_starts_over_and_is_audited(
 
 
 def test_cancel_ends_a_queued_run() -> None:
-    run = AgentRunFactory()
+    run = AgentRunFactory.create()
     cancel_run(run=run, reason="not needed")
     run.refresh_from_db()
     assert run.status == AgentRun.Status.CANCELED and run.finished_at is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -19,11 +20,11 @@ from smarter_team import clock
 pytestmark = pytest.mark.django_db
 
 
-def _start(agent: str, data: dict | None = None, **kwargs) -> AgentRun:  # type: ignore[no-untyped-def,type-arg]
+def _start(agent: str, data: dict[str, Any] | None = None, **kwargs: Any) -> AgentRun:
     return start_run(agent_name=agent, input=data or {}, trigger="event", **kwargs)
 
 
-def test_a_run_succeeds_and_keeps_its_output(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_succeeds_and_keeps_its_output(frozen_clock) -> None:
     run = _start("t_echo", {"text": "hi"})
     runtime.execute(run.pk)
     run.refresh_from_db()
@@ -53,14 +54,14 @@ def test_a_gone_run_is_ignored_quietly() -> None:
     assert runtime.execute(987654321) is None
 
 
-def test_a_run_not_yet_due_is_left_for_the_dispatcher(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_not_yet_due_is_left_for_the_dispatcher(frozen_clock) -> None:
     run = _start("t_echo", due_at=frozen_clock.now + dt.timedelta(hours=1))
     assert runtime.execute(run.pk) is None
     run.refresh_from_db()
     assert run.status == AgentRun.Status.QUEUED and run.enqueued_at is None
 
 
-def test_a_transient_error_retries_later_as_a_due_row_with_backoff(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_transient_error_retries_later_as_a_due_row_with_backoff(frozen_clock) -> None:
     run = _start("t_flaky", {"fail_times": 2})
     runtime.execute(run.pk)
     run.refresh_from_db()
@@ -83,7 +84,7 @@ def test_a_transient_error_retries_later_as_a_due_row_with_backoff(frozen_clock)
     assert ErrorLog.objects.filter(run=run, transient=True).count() == 2
 
 
-def test_transient_errors_fail_the_run_after_max_attempts(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_transient_errors_fail_the_run_after_max_attempts(frozen_clock) -> None:
     run = _start("t_flaky", {"fail_times": 10})
     for _ in range(3):
         runtime.execute(run.pk)
@@ -104,7 +105,7 @@ def test_a_permanent_error_fails_at_once_with_an_error_log() -> None:
     assert log.agent_name == "t_broken" and not log.transient
 
 
-def test_a_learned_retry_plan_overrides_the_backoff(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_learned_retry_plan_overrides_the_backoff(frozen_clock) -> None:
     run = _start("t_broken", {"text": "x"})
     plan = FailurePlan(retry_delays=[300], max_attempts=2, reason="rule #1 (retry)")
     with mock.patch("learning.hooks.on_failure", return_value=plan):
@@ -144,6 +145,21 @@ def test_a_rule_that_blocks_escalates_as_policy() -> None:
     assert Escalation.objects.get(run=run).kind == Escalation.Kind.POLICY
 
 
+def test_an_operator_can_let_a_blocked_run_through(django_user_model) -> None:
+    from agents.services.escalations import decide
+
+    run = _start("t_echo", {"text": "never"})
+    decision = BeforeRunDecision(blocked=True, effect="block", reason="rule #4 (never)")
+    with mock.patch("learning.hooks.before_run", return_value=decision):
+        runtime.execute(run.pk)
+        decide(
+            escalation=Escalation.objects.get(run=run), approve=True, user=django_user_model.objects.create_user("o")
+        )
+        runtime.execute(run.pk)
+    run.refresh_from_db()
+    assert run.status == AgentRun.Status.SUCCEEDED and run.output == {"echo": "never"}
+
+
 def test_an_atomic_agent_that_fails_leaves_no_partial_writes() -> None:
     # t_chain's child run is created inside the agent's transaction; a failure after it rolls back.
     run = _start("t_chain", {"n": 0})
@@ -154,7 +170,7 @@ def test_an_atomic_agent_that_fails_leaves_no_partial_writes() -> None:
     assert not AgentRun.objects.filter(parent=run).exists()
 
 
-def test_the_sweeper_recovers_a_run_whose_worker_died(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_the_sweeper_recovers_a_run_whose_worker_died(frozen_clock) -> None:
     run = _start("t_echo", {"text": "again"})
     runtime.claim(run.pk)  # the worker claimed it ... and vanished
     assert runtime.recover_lost_runs() == 0  # the lease still holds

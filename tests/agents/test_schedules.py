@@ -70,12 +70,12 @@ def test_a_schedule_removed_from_code_is_disabled_not_deleted() -> None:
     assert not CodeSchedule.objects.filter(name="agent:deduplication").exists()
 
 
-def test_the_command_runs_the_sync(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_runs_the_sync(capsys) -> None:
     call_command("sync_schedules")
     assert "schedules in sync" in capsys.readouterr().out
 
 
-def test_one_run_per_agent_and_tick_even_if_beat_fires_twice(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_one_run_per_agent_and_tick_even_if_beat_fires_twice(frozen_clock) -> None:
     with mock.patch("agents.tasks.runs.publish_on_commit"):
         first = start_scheduled("deduplication")
         frozen_clock.tick(dt.timedelta(seconds=20))

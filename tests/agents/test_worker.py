@@ -13,6 +13,7 @@ from agents.models import AgentRun, AuditLog
 from agents.services.runs import dispatch_due, start_run
 from crm.models import Lead
 from smarter_team.celery import app
+from tests.agents.helpers import output_of
 from tests.factories.crm import CompanyFactory, LeadFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -26,7 +27,7 @@ def worker() -> Iterator[None]:
         yield
 
 
-def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -35,25 +36,26 @@ def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyp
     raise AssertionError("timed out waiting for the worker")
 
 
-def test_a_handoff_chain_runs_through_the_worker(worker) -> None:  # type: ignore[no-untyped-def]
-    acme = CompanyFactory(domain="acme.com", name="Acme")
-    original = LeadFactory(first_name="Jane", last_name="Doe", email="jane@acme.com", company=acme)
-    duplicate = LeadFactory(
-        first_name="JANE", last_name="DOE", email="jane.doe@acme.com", company=None, country="de", time_zone=""
+def test_a_handoff_chain_runs_through_the_worker(worker) -> None:
+    acme = CompanyFactory.create(domain="acme.com", name="Acme")
+    original = LeadFactory.create(first_name="Jane", last_name="Doe", email="jane@acme.com", company=acme)
+    duplicate = LeadFactory.create(
+        first_name="JANE", last_name="DOE", email="jane.doe@acme.com", company=None, country="DE", time_zone=""
     )
     run = start_run(agent_name="data_validation", input={"lead_id": duplicate.pk}, trigger="event")
 
     def deduplicated() -> bool:
-        return AgentRun.objects.filter(
-            correlation_id=run.correlation_id, agent_name="deduplication", status="succeeded"
-        ).exists()
+        chain = AgentRun.objects.filter(correlation_id=run.correlation_id)
+        failed = chain.exclude(status__in=["queued", "running", "succeeded"]).first()
+        assert failed is None, f"{failed}: {failed.error}"
+        return chain.filter(agent_name="deduplication", status="succeeded").exists()
 
     wait_for(deduplicated)
     run.refresh_from_db()
     assert run.status == AgentRun.Status.SUCCEEDED and run.queue == "crm"
     dedup = AgentRun.objects.get(correlation_id=run.correlation_id, agent_name="deduplication")
     assert dedup.parent == run and dedup.depth == 1
-    assert dedup.output["merged_leads"] == [[duplicate.pk, original.pk]]
+    assert output_of(dedup)["merged_leads"] == [[duplicate.pk, original.pk]]
     duplicate.refresh_from_db()
     assert (duplicate.first_name, duplicate.last_name, duplicate.country) == ("Jane", "Doe", "DE")
     assert duplicate.time_zone == "Europe/Berlin"
@@ -62,7 +64,7 @@ def test_a_handoff_chain_runs_through_the_worker(worker) -> None:  # type: ignor
     assert Lead.objects.filter(merged_into__isnull=True, last_name="Doe").count() == 1
 
 
-def test_a_transient_failure_is_retried_by_the_worker_when_due(worker, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_transient_failure_is_retried_by_the_worker_when_due(worker, frozen_clock) -> None:
     run = start_run(agent_name="t_flaky", input={"fail_times": 1}, trigger="event")
     wait_for(lambda: AgentRun.objects.filter(pk=run.pk, attempts=1, status="queued").exists())
     run.refresh_from_db()

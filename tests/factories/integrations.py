@@ -8,7 +8,8 @@ import factory
 from factory.django import DjangoModelFactory
 
 from integrations.local.embedding import embed
-from integrations.models import ApiUsage, LocalVector, MemoryEntry, WebhookEvent
+from integrations.models import ApiUsage, LocalVector, MemoryEntry, SandboxEvent, SandboxRecord, WebhookEvent
+from smarter_team import clock
 
 
 class ApiUsageFactory(DjangoModelFactory[ApiUsage]):
@@ -54,3 +55,23 @@ class MemoryEntryFactory(DjangoModelFactory[MemoryEntry]):
     role = "user"
     content = factory.Sequence(lambda n: f"message {n}")
     embedding = factory.LazyAttribute(lambda o: embed(o.content))
+
+
+class SandboxEventFactory(DjangoModelFactory[SandboxEvent]):
+    class Meta:
+        model = SandboxEvent
+
+    key = factory.Sequence(lambda n: f"sandbox-event-{n}")
+    provider = "calcom"
+    kind = "booking_created"
+    subject = factory.Sequence(lambda n: f"booking-{n}")
+    payload = factory.LazyFunction(dict)
+    due_at = factory.LazyFunction(clock.now)
+
+
+class SandboxRecordFactory(DjangoModelFactory[SandboxRecord]):
+    class Meta:
+        model = SandboxRecord
+
+    kind = "document"
+    ref = factory.Sequence(lambda n: f"doc-{n}")

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def keys(settings: Any) -> Callable[..., None]:
+def keys(settings: Any) -> Iterator[Callable[..., None]]:
     """Set provider keys for one test: keys(PERPLEXITY_API_KEY="pplx-test-secret")."""
 
     def set_keys(**values: str) -> None:

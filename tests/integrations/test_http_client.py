@@ -19,8 +19,8 @@ from integrations.http import (
     InvalidResponseError,
     NotFoundError,
     PermanentError,
-    RateLimitedError,
     Rate,
+    RateLimitedError,
     TransientError,
     Usage,
     parse_retry_after,
@@ -126,9 +126,7 @@ def test_a_retry_after_longer_than_the_cap_hands_the_wait_to_the_caller(
     assert sleeps == []
 
 
-def test_5xx_then_success_backs_off_exponentially_with_jitter(
-    mock_http: respx.MockRouter, sleeps: list[float]
-) -> None:
+def test_5xx_then_success_backs_off_exponentially_with_jitter(mock_http: respx.MockRouter, sleeps: list[float]) -> None:
     mock_http.get("https://api.demo.test/v1/things/1").mock(
         side_effect=[httpx.Response(502), httpx.Response(503), httpx.Response(200, json={"id": "1", "count": 2})]
     )
@@ -229,7 +227,13 @@ def test_usage_row_is_attributed_to_the_run_and_stores_no_query(mock_http: respx
     row = ApiUsage.objects.get()
     assert row.run_id == run.pk
     assert row.url == "https://api.demo.test/v1/things/1"
-    assert (row.provider, row.operation, row.method, row.tokens_in, row.tokens_out) == ("demo", "get_thing", "GET", 5, 1)
+    assert (row.provider, row.operation, row.method, row.tokens_in, row.tokens_out) == (
+        "demo",
+        "get_thing",
+        "GET",
+        5,
+        1,
+    )
 
 
 def test_a_final_failure_is_reported_to_learning_once(mock_http: respx.MockRouter) -> None:
@@ -295,7 +299,16 @@ def test_rate_limiter_makes_the_client_wait(mock_http: respx.MockRouter, sleeps:
 
 
 @pytest.mark.parametrize(
-    ("header", "expected"), [("3", 3.0), ("0", 0.0), ("soon", None), (None, None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)]
+    ("header", "expected"),
+    [("3", 3.0), ("0", 0.0), ("soon", None), (None, None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
 )
 def test_parse_retry_after(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header) == expected
+
+
+def test_provider_errors_survive_pickling() -> None:
+    import pickle
+
+    error = RateLimitedError("slow down", provider="demo", operation="op", retry_after=3.0)
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert (type(copy), str(copy), copy.retry_after, copy.transient) == (RateLimitedError, str(error), 3.0, True)

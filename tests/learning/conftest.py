@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from agents.brains import scripted
-from bench.learning.scenario import DemoEnricher, demo_agent
+from learning.demo import DemoEnricher, demo_agent
 
 
 @pytest.fixture
@@ -16,19 +16,19 @@ def demo() -> Iterator[type[DemoEnricher]]:
 
 
 @pytest.fixture
-def no_holdout(settings):  # type: ignore[no-untyped-def]
+def no_holdout(settings):
     settings.LEARNING_HOLDOUT_RATE = 0.0
     return settings
 
 
 @pytest.fixture
-def all_holdout(settings):  # type: ignore[no-untyped-def]
+def all_holdout(settings):
     settings.LEARNING_HOLDOUT_RATE = 1.0
     return settings
 
 
 @pytest.fixture
-def scripted_brain(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def scripted_brain(settings) -> Iterator[None]:
     settings.BRAIN_DEFAULT = "scripted"
     scripted.reset()
     yield

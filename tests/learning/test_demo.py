@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bench.learning.scenario import play
+from learning.demo import play
 from learning.models import ErrorLog, RuleApplication
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_recurring_failure_is_learned_and_stops_recurring_while_the_holdout_keeps_failing(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_recurring_failure_is_learned_and_stops_recurring_while_the_holdout_keeps_failing(settings) -> None:
     settings.LEARNING_HOLDOUT_RATE = 0.3  # enough holdout runs in a short test to measure the lift
     outcome = play(before_runs=20, after_runs=80, missing_share=0.4, seed=3)
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from learning.derivation import ErrorGroup, derive_condition, error_kind, field_paths, propose
 
 
-def group(error_type: str = "ValueError", message: str = "lead 1 has no company domain", **kw) -> ErrorGroup:  # type: ignore[no-untyped-def]
+def group(error_type: str = "ValueError", message: str = "lead 1 has no company domain", **kw) -> ErrorGroup:
     base = {
         "agent_name": "lead_research",
         "provider": "",
@@ -50,13 +52,13 @@ def test_derives_the_field_missing_in_failures_and_present_in_successes() -> Non
 
 
 def test_empty_strings_give_the_empty_op() -> None:
-    failing = [{"company_domain": ""}, {"company_domain": None}, {}]
+    failing: list[dict[str, Any]] = [{"company_domain": ""}, {"company_domain": None}, {}]
     succeeding = [{"company_domain": "a.com"}, {"company_domain": "b.com"}]
     assert derive_condition(failing, succeeding)[0] == {"field": "company_domain", "op": "empty"}
 
 
 def test_tolerates_a_little_noise() -> None:
-    failing = [{"d": None}] * 19 + [{"d": "x.com"}]
+    failing: list[dict[str, Any]] = [{"d": None}] * 19 + [{"d": "x.com"}]
     succeeding = [{"d": "y.com"}] * 30
     assert derive_condition(failing, succeeding)[0] == {"field": "d", "op": "missing"}
 

@@ -13,11 +13,11 @@ pytestmark = pytest.mark.django_db
 
 def _apps(rule: KnowledgeRule, mode: str, outcome: str, n: int) -> None:
     for _ in range(n):
-        RuleApplicationFactory(rule=rule, mode=mode, outcome=outcome)
+        RuleApplicationFactory.create(rule=rule, mode=mode, outcome=outcome)
 
 
 def test_confidence_is_the_beta_posterior_mean_of_applied_outcomes() -> None:
-    rule = KnowledgeRuleFactory()
+    rule = KnowledgeRuleFactory.create()
     _apps(rule, "applied", "success", 8)
     _apps(rule, "applied", "failure", 2)
     _apps(rule, "applied", "pending", 5)  # not yet known: not counted
@@ -29,7 +29,7 @@ def test_confidence_is_the_beta_posterior_mean_of_applied_outcomes() -> None:
 
 
 def test_lift_and_interval_from_the_holdout() -> None:
-    rule = KnowledgeRuleFactory()
+    rule = KnowledgeRuleFactory.create()
     _apps(rule, "applied", "success", 18)
     _apps(rule, "holdout", "failure", 4)
     _apps(rule, "holdout", "success", 1)
@@ -37,13 +37,14 @@ def test_lift_and_interval_from_the_holdout() -> None:
     rule.refresh_from_db()
     assert (rule.holdout_exposures, rule.holdout_failures) == (5, 4)
     assert rule.holdout_lift == Decimal("0.8000")
+    assert rule.lift_low is not None and rule.lift_high is not None
     assert rule.lift_low < rule.holdout_lift < rule.lift_high
     assert rule.lift_low > 0
 
 
-def test_a_rule_without_positive_lift_is_retired_after_enough_exposures(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_rule_without_positive_lift_is_retired_after_enough_exposures(settings) -> None:
     settings.LEARNING_RETIRE_AFTER = 30
-    rule = KnowledgeRuleFactory()
+    rule = KnowledgeRuleFactory.create()
     _apps(rule, "applied", "failure", 10)
     _apps(rule, "applied", "success", 17)
     _apps(rule, "holdout", "success", 2)
@@ -55,7 +56,7 @@ def test_a_rule_without_positive_lift_is_retired_after_enough_exposures(settings
 
 
 def test_a_helpful_rule_stays_active() -> None:
-    rule = KnowledgeRuleFactory()
+    rule = KnowledgeRuleFactory.create()
     _apps(rule, "applied", "success", 40)
     _apps(rule, "holdout", "failure", 4)
     assert refresh_rules(rule_ids=[rule.pk]) == []
@@ -63,8 +64,8 @@ def test_a_helpful_rule_stays_active() -> None:
     assert rule.status == "active"
 
 
-def test_refresh_is_idempotent_and_batched(django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
-    rules = [KnowledgeRuleFactory() for _ in range(5)]
+def test_refresh_is_idempotent_and_batched(django_assert_max_num_queries) -> None:
+    rules = [KnowledgeRuleFactory.create() for _ in range(5)]
     for rule in rules:
         _apps(rule, "applied", "success", 2)
     with django_assert_max_num_queries(2 + len(rules)):

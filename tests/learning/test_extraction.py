@@ -28,7 +28,7 @@ def _succeeding(n: int, agent: str = "lead_research") -> None:
         make_run(agent_name=agent, status="succeeded", input={"lead_id": 100 + i, "company_domain": f"c{i}.com"})
 
 
-def test_two_alike_errors_are_not_enough_the_third_proposes_a_rule(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_two_alike_errors_are_not_enough_the_third_proposes_a_rule(frozen_clock) -> None:
     _succeeding(5)
     _failing(2)
     assert extract().proposed == []
@@ -43,7 +43,7 @@ def test_two_alike_errors_are_not_enough_the_third_proposes_a_rule(frozen_clock)
     assert "lead <n> has no company domain" in rule.pattern
 
 
-def test_a_covered_fingerprint_is_not_proposed_twice(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_covered_fingerprint_is_not_proposed_twice(frozen_clock) -> None:
     _succeeding(3)
     _failing(3)
     assert len(extract().proposed) == 1
@@ -53,7 +53,7 @@ def test_a_covered_fingerprint_is_not_proposed_twice(frozen_clock) -> None:  # t
     assert extract().proposed == []  # a retired rule still covers it: re-activate instead
 
 
-def test_errors_outside_the_window_do_not_count(frozen_clock, settings) -> None:  # type: ignore[no-untyped-def]
+def test_errors_outside_the_window_do_not_count(frozen_clock, settings) -> None:
     settings.LEARNING_WINDOW_HOURS = 24
     _failing(2)
     frozen_clock.tick(dt.timedelta(hours=25))
@@ -61,7 +61,7 @@ def test_errors_outside_the_window_do_not_count(frozen_clock, settings) -> None:
     assert extract().proposed == []
 
 
-def test_threshold_setting_is_clamped_to_3_5(settings) -> None:  # type: ignore[no-untyped-def]
+def test_threshold_setting_is_clamped_to_3_5(settings) -> None:
     settings.LEARNING_MIN_OCCURRENCES = 1
     assert min_occurrences() == 3
     settings.LEARNING_MIN_OCCURRENCES = 9
@@ -70,7 +70,7 @@ def test_threshold_setting_is_clamped_to_3_5(settings) -> None:  # type: ignore[
     assert min_occurrences() == 4
 
 
-def test_transient_provider_errors_become_retry_rules(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_transient_provider_errors_become_retry_rules(frozen_clock) -> None:
     for _ in range(3):
         hooks.record_failure(
             run=None,
@@ -83,7 +83,7 @@ def test_transient_provider_errors_become_retry_rules(frozen_clock) -> None:  # 
     assert rule.rule_type == "retry" and rule.action_params["delays"] == [30, 120, 600]
 
 
-def test_auto_approve_by_type(frozen_clock, settings) -> None:  # type: ignore[no-untyped-def]
+def test_auto_approve_by_type(frozen_clock, settings) -> None:
     settings.LEARNING_AUTO_APPROVE_TYPES = "retry"
     for _ in range(3):
         hooks.record_failure(run=None, agent_name="", exc=RuntimeError("timeout"), provider="x", transient=True)
@@ -92,7 +92,7 @@ def test_auto_approve_by_type(frozen_clock, settings) -> None:  # type: ignore[n
     assert KnowledgeRule.objects.get().status == "active"
 
 
-def test_drafter_words_the_rule_and_a_failing_drafter_falls_back(frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_drafter_words_the_rule_and_a_failing_drafter_falls_back(frozen_clock) -> None:
     _succeeding(3)
     _failing(3)
     _failing(3, message="lead {i} title is empty")
@@ -111,8 +111,8 @@ def test_drafter_words_the_rule_and_a_failing_drafter_falls_back(frozen_clock) -
     assert texts[1].startswith("lead_research:")
 
 
-def test_extraction_refreshes_rule_evidence(frozen_clock) -> None:  # type: ignore[no-untyped-def]
-    rule = KnowledgeRuleFactory(times_applied=99)
+def test_extraction_refreshes_rule_evidence(frozen_clock) -> None:
+    rule = KnowledgeRuleFactory.create(times_applied=99)
     extract()
     rule.refresh_from_db()
     assert rule.times_applied == 0  # rebuilt from the (no) applications

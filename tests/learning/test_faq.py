@@ -40,7 +40,7 @@ def test_idf_downweights_common_dimensions() -> None:
 
 
 @pytest.fixture
-def faqs(db) -> list[FAQ]:  # type: ignore[no-untyped-def]
+def faqs(db) -> list[FAQ]:
     return [faq_services.save_faq(question=q, answer=a, approved=True) for q, a in FAQS]
 
 
@@ -76,7 +76,7 @@ def test_search_edge_cases(faqs: list[FAQ]) -> None:
 
 
 @pytest.mark.django_db
-def test_mark_used_counts_and_stamps(faqs: list[FAQ], frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_mark_used_counts_and_stamps(faqs: list[FAQ], frozen_clock) -> None:
     assert faq_services.mark_used(faqs=[faqs[0], faqs[0], faqs[1]]) == 2
     faqs[0].refresh_from_db()
     assert faqs[0].times_used == 1 and faqs[0].last_used_at == frozen_clock.now
@@ -84,7 +84,7 @@ def test_mark_used_counts_and_stamps(faqs: list[FAQ], frozen_clock) -> None:  # 
 
 @pytest.mark.django_db
 def test_reindex_fills_missing_vectors() -> None:
-    faq = FAQFactory(question="Do you offer refunds?", answer="Within 14 days.")
+    faq = FAQFactory.create(question="Do you offer refunds?", answer="Within 14 days.")
     assert faq.embedding == []
     assert faq_services.reindex() == 1
     faq.refresh_from_db()
@@ -93,14 +93,14 @@ def test_reindex_fills_missing_vectors() -> None:
 
 
 @pytest.mark.django_db
-def test_a_configured_vector_store_is_used_and_a_failing_one_falls_back(faqs: list[FAQ], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_configured_vector_store_is_used_and_a_failing_one_falls_back(faqs: list[FAQ], monkeypatch) -> None:
     from integrations.values import VectorMatch
 
     class Store:
         def __init__(self, fail: bool) -> None:
             self.fail = fail
 
-        def query(self, **kw):  # type: ignore[no-untyped-def]
+        def query(self, **kw):
             if self.fail:
                 raise RuntimeError("pinecone down")
             return [VectorMatch(id=f"faq:{faqs[3].pk}", score=0.9, metadata={"faq_id": faqs[3].pk})]

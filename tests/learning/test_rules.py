@@ -10,8 +10,8 @@ from tests.factories.learning import KnowledgeRuleFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_approve_makes_a_proposed_rule_active_and_audits(admin_user, frozen_clock) -> None:  # type: ignore[no-untyped-def]
-    rule = KnowledgeRuleFactory(status="proposed")
+def test_approve_makes_a_proposed_rule_active_and_audits(admin_user, frozen_clock) -> None:
+    rule = KnowledgeRuleFactory.create(status="proposed")
     approved = approve_rule(rule=rule, user=admin_user)
     assert approved.status == "active" and approved.approved_by == admin_user
     assert approved.approved_at == frozen_clock.now
@@ -20,27 +20,27 @@ def test_approve_makes_a_proposed_rule_active_and_audits(admin_user, frozen_cloc
 
 
 def test_a_condition_rule_without_a_condition_cannot_go_live() -> None:
-    rule = KnowledgeRuleFactory(status="proposed", condition={})
+    rule = KnowledgeRuleFactory.create(status="proposed", condition={})
     with pytest.raises(RuleNotExecutable):
         approve_rule(rule=rule, user=None)
 
 
 def test_retry_rule_needs_a_fingerprint() -> None:
-    rule = KnowledgeRuleFactory(status="proposed", rule_type="retry", condition={}, fingerprint="")
+    rule = KnowledgeRuleFactory.create(status="proposed", rule_type="retry", condition={}, fingerprint="")
     with pytest.raises(RuleNotExecutable):
         approve_rule(rule=rule, user=None)
 
 
-def test_retire_and_reactivate(admin_user) -> None:  # type: ignore[no-untyped-def]
-    rule = KnowledgeRuleFactory()
+def test_retire_and_reactivate(admin_user) -> None:
+    rule = KnowledgeRuleFactory.create()
     retired = retire_rule(rule=rule, user=admin_user, reason="wrong")
     assert retired.status == "retired" and retired.retired_reason == "wrong" and retired.retired_at
     again = approve_rule(rule=retired, user=admin_user)
     assert again.status == "active" and again.retired_at is None
 
 
-def test_edit_validates_the_condition(admin_user) -> None:  # type: ignore[no-untyped-def]
-    rule = KnowledgeRuleFactory()
+def test_edit_validates_the_condition(admin_user) -> None:
+    rule = KnowledgeRuleFactory.create()
     with pytest.raises(ConditionError):
         edit_rule(rule=rule, user=admin_user, condition={"field": "x", "op": "exec"})
     edited = edit_rule(rule=rule, user=admin_user, text=" New text ", condition={"field": "x", "op": "missing"})

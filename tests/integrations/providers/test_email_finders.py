@@ -35,13 +35,16 @@ def findymail(keys: Callable[..., None]) -> FindymailClient:
     return chosen
 
 
-def test_icypeas_polls_until_the_email_is_found(icypeas: IcypeasClient, mock_http: respx.MockRouter,
-                                                 sleeps: list[float]) -> None:
+def test_icypeas_polls_until_the_email_is_found(
+    icypeas: IcypeasClient, mock_http: respx.MockRouter, sleeps: list[float]
+) -> None:
     start = mock_http.post(f"{ICY}/email-search").respond(200, json=load_fixture("icypeas", "search_started"))
-    mock_http.post(f"{ICY}/bulk-single-searchs/read").mock(side_effect=[
-        respx.MockResponse(200, json=load_fixture("icypeas", "read_pending")),
-        respx.MockResponse(200, json=load_fixture("icypeas", "read_found")),
-    ])
+    mock_http.post(f"{ICY}/bulk-single-searchs/read").mock(
+        side_effect=[
+            respx.MockResponse(200, json=load_fixture("icypeas", "read_pending")),
+            respx.MockResponse(200, json=load_fixture("icypeas", "read_found")),
+        ]
+    )
     found = icypeas.find_email(first_name="Dana", last_name="Lee", domain="acmedental.example")
     assert found is not None and found.email == "dana.lee@acmedental.example" and found.confidence == 0.95
     assert body(start) == {"firstname": "Dana", "lastname": "Lee", "domainOrCompany": "acmedental.example"}
@@ -64,10 +67,12 @@ def test_icypeas_still_running_after_polling_is_transient(icypeas: IcypeasClient
 
 
 def test_findymail_finds_and_a_404_means_nobody(findymail: FindymailClient, mock_http: respx.MockRouter) -> None:
-    route = mock_http.post(f"{FINDY}/search/name").mock(side_effect=[
-        respx.MockResponse(200, json=load_fixture("findymail", "search_found")),
-        respx.MockResponse(404, json={"error": "Not found"}),
-    ])
+    route = mock_http.post(f"{FINDY}/search/name").mock(
+        side_effect=[
+            respx.MockResponse(200, json=load_fixture("findymail", "search_found")),
+            respx.MockResponse(404, json={"error": "Not found"}),
+        ]
+    )
     found = findymail.find_email(first_name="Dana", last_name="Lee", domain="acmedental.example")
     assert found is not None and found.email == "dana.lee@acmedental.example"
     assert body(route, 0) == {"name": "Dana Lee", "domain": "acmedental.example"}

@@ -36,8 +36,14 @@ def test_first_touch_creates_the_mailbox_campaign_once_and_adds_the_lead(
     activated = mock_http.post(f"{BASE}/campaigns/0191b8f2-6d4a-7a2e-9c1d-2e3f4a5b6c7d/activate").respond(200, json={})
     lead = mock_http.post(f"{BASE}/leads").respond(200, json=load_fixture("instantly", "lead"))
     for _ in range(2):
-        sent = client.send_email(idempotency_key="act-1", from_mailbox=MAILBOX, to="dana@acmedental.example",
-                                 subject="Quick question", body="Hi Dana", headers={})
+        sent = client.send_email(
+            idempotency_key="act-1",
+            from_mailbox=MAILBOX,
+            to="dana@acmedental.example",
+            subject="Quick question",
+            body="Hi Dana",
+            headers={},
+        )
     assert sent.message_id == "lead:0191b8f2-aaaa-7a2e-9c1d-2e3f4a5b6c7d" and sent.status == "queued"
     assert (listing.call_count, created.call_count, activated.call_count, lead.call_count) == (1, 1, 1, 2)
     campaign = body(created)
@@ -51,19 +57,38 @@ def test_first_touch_creates_the_mailbox_campaign_once_and_adds_the_lead(
 
 def test_a_reply_goes_through_emails_reply(client: InstantlyClient, mock_http: respx.MockRouter) -> None:
     route = mock_http.post(f"{BASE}/emails/reply").respond(200, json=load_fixture("instantly", "reply"))
-    sent = client.send_email(idempotency_key="act-2", from_mailbox=MAILBOX, to="dana@acmedental.example",
-                             subject="Re: Quick question", body="Tuesday works.", headers={},
-                             thread_id="019d9c5f-aaaa")
+    sent = client.send_email(
+        idempotency_key="act-2",
+        from_mailbox=MAILBOX,
+        to="dana@acmedental.example",
+        subject="Re: Quick question",
+        body="Tuesday works.",
+        headers={},
+        thread_id="019d9c5f-aaaa",
+    )
     assert sent.message_id == "019d9c5f-9685-78bb-9ea7-36a61999b4c3"
-    assert body(route) == {"eaccount": MAILBOX, "reply_to_uuid": "019d9c5f-aaaa", "subject": "Re: Quick question",
-                           "body": {"text": "Tuesday works."}}
+    assert body(route) == {
+        "eaccount": MAILBOX,
+        "reply_to_uuid": "019d9c5f-aaaa",
+        "subject": "Re: Quick question",
+        "body": {"text": "Tuesday works."},
+    }
 
 
-def test_a_reply_that_fails_with_5xx_is_not_blindly_resent(client: InstantlyClient, mock_http: respx.MockRouter) -> None:
+def test_a_reply_that_fails_with_5xx_is_not_blindly_resent(
+    client: InstantlyClient, mock_http: respx.MockRouter
+) -> None:
     route = mock_http.post(f"{BASE}/emails/reply").mock(side_effect=[httpx.Response(502), httpx.Response(200)])
     with pytest.raises(TransientError):
-        client.send_email(idempotency_key="act-3", from_mailbox=MAILBOX, to="d@a.example", subject="s", body="b",
-                          headers={}, thread_id="t")
+        client.send_email(
+            idempotency_key="act-3",
+            from_mailbox=MAILBOX,
+            to="d@a.example",
+            subject="s",
+            body="b",
+            headers={},
+            thread_id="t",
+        )
     assert route.call_count == 1
 
 
@@ -77,6 +102,7 @@ def test_campaigns_are_paged_by_cursor(client: InstantlyClient, mock_http: respx
     mock_http.get(f"{BASE}/campaigns", params={"starting_after": "c1"}).respond(
         200, json={"items": [{**campaign, "id": "c2"}], "next_starting_after": None}
     )
-    mock_http.get(f"{BASE}/campaigns").respond(200, json={"items": [{**campaign, "id": "c1"}],
-                                                          "next_starting_after": "c1"})
+    mock_http.get(f"{BASE}/campaigns").respond(
+        200, json={"items": [{**campaign, "id": "c1"}], "next_starting_after": "c1"}
+    )
     assert [c.id for c in client.list_campaigns()] == ["c1", "c2"]

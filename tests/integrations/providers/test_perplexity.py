@@ -39,13 +39,16 @@ def test_search_returns_the_answer_with_citations_and_records_tokens(
     assert (row.provider, row.operation, row.tokens_in, row.tokens_out) == ("perplexity", "search", 21, 12)
 
 
-def test_rate_limited_twice_then_answers(client: PerplexityClient, mock_http: respx.MockRouter,
-                                         sleeps: list[float]) -> None:
-    mock_http.post(URL).mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": "2"}),
-        httpx.Response(429, headers={"Retry-After": "3"}),
-        httpx.Response(200, json=load_fixture("perplexity", "chat_completion")),
-    ])
+def test_rate_limited_twice_then_answers(
+    client: PerplexityClient, mock_http: respx.MockRouter, sleeps: list[float]
+) -> None:
+    mock_http.post(URL).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(200, json=load_fixture("perplexity", "chat_completion")),
+        ]
+    )
     client.search(query="q")
     assert sleeps[-2:] == [2.0, 3.0]
 
@@ -66,7 +69,10 @@ def test_a_completion_without_choices_is_invalid(client: PerplexityClient, mock_
 
 
 def test_scrape_fetches_the_page_without_sending_the_key(client: PerplexityClient, mock_http: respx.MockRouter) -> None:
-    page = "<html><head><title>Acme &amp; Co</title><script>x()</script></head><body><h1>Hello</h1><p>We fix teeth.</p></body></html>"
+    page = (
+        "<html><head><title>Acme &amp; Co</title><script>x()</script></head>"
+        "<body><h1>Hello</h1><p>We fix teeth.</p></body></html>"
+    )
     route = mock_http.get("https://acmedental.example/").respond(200, text=page)
     scraped = client.scrape(url="https://acmedental.example/")
     assert scraped.title == "Acme & Co"
@@ -74,7 +80,9 @@ def test_scrape_fetches_the_page_without_sending_the_key(client: PerplexityClien
     assert "Authorization" not in route.calls.last.request.headers
 
 
-def test_health_check_reports_auth_failure_without_raising(client: PerplexityClient, mock_http: respx.MockRouter) -> None:
+def test_health_check_reports_auth_failure_without_raising(
+    client: PerplexityClient, mock_http: respx.MockRouter
+) -> None:
     mock_http.post(URL).respond(401, json={"error": {"message": "Invalid API key", "type": "invalid_api_key"}})
     result = client.health_check()
     assert not result.ok

@@ -87,8 +87,9 @@ def test_notion_project_page_and_todo_tasks(notion: NotionClient, mock_http: res
     append = mock_http.patch(f"{NOTION}/blocks/{project.project_id}/children").respond(
         200, json=load_fixture("notion", "appended")
     )
-    task = notion.create_task(idempotency_key="t1", project_id=project.project_id, title="Kick-off call",
-                              due=dt.date(2026, 3, 10))
+    task = notion.create_task(
+        idempotency_key="t1", project_id=project.project_id, title="Kick-off call", due=dt.date(2026, 3, 10)
+    )
     assert task.task_id == "c02fc1d3-db8b-45c5-a222-27595b15aea7" and task.due == dt.date(2026, 3, 10)
     assert body(append)["children"][0]["to_do"]["rich_text"][-1]["mention"]["date"] == {"start": "2026-03-10"}
 
@@ -132,12 +133,15 @@ def test_airtable_creates_are_upserts_merged_on_key(airtable: AirtableClient, mo
     assert sent["performUpsert"] == {"fieldsToMergeOn": ["Key"]}
     assert sent["records"][0]["fields"]["Key"] == "proj-key"
     mock_http.patch(f"{AIRTABLE}/appBase01/Tasks").respond(200, json=load_fixture("airtable", "upsert_task"))
-    task = airtable.create_task(idempotency_key="task-key", project_id="recProj0001", title="Kick-off call",
-                                due=dt.date(2026, 3, 10))
+    task = airtable.create_task(
+        idempotency_key="task-key", project_id="recProj0001", title="Kick-off call", due=dt.date(2026, 3, 10)
+    )
     assert (task.task_id, task.due) == ("recTask0001", dt.date(2026, 3, 10))
 
 
-def test_airtable_lists_tasks_of_the_project_across_offsets(airtable: AirtableClient, mock_http: respx.MockRouter) -> None:
+def test_airtable_lists_tasks_of_the_project_across_offsets(
+    airtable: AirtableClient, mock_http: respx.MockRouter
+) -> None:
     mock_http.get(f"{AIRTABLE}/appBase01/Tasks", params={"offset": "itrX/recTask0009"}).respond(
         200, json=load_fixture("airtable", "tasks_page_2")
     )
@@ -155,8 +159,7 @@ def ghl(keys: Callable[..., None]) -> GoHighLevelClient:
     return chosen
 
 
-def test_gohighlevel_contact_tasks(ghl: GoHighLevelClient, mock_http: respx.MockRouter,
-                                   frozen_clock: object) -> None:
+def test_gohighlevel_contact_tasks(ghl: GoHighLevelClient, mock_http: respx.MockRouter, frozen_clock: object) -> None:
     contact = mock_http.post(f"{GHL}/contacts/").respond(201, json=load_fixture("gohighlevel", "contact"))
     project = ghl.create_project(idempotency_key="p1", name="Acme Dental")
     assert project.project_id == "seD4PfOuKoVMLkEZqohJ"
@@ -191,8 +194,9 @@ def test_google_tasks_project_and_tasks(google: respx.Route, mock_http: respx.Mo
     task_route = mock_http.post(f"{GTASKS}/lists/MTIzNDU2Nzg5/tasks").respond(
         200, json=load_fixture("google_tasks", "task")
     )
-    task = client.create_task(idempotency_key="t1", project_id="MTIzNDU2Nzg5", title="Kick-off call",
-                              due=dt.date(2026, 3, 10))
+    task = client.create_task(
+        idempotency_key="t1", project_id="MTIzNDU2Nzg5", title="Kick-off call", due=dt.date(2026, 3, 10)
+    )
     assert task.due == dt.date(2026, 3, 10) and body(task_route)["due"] == "2026-03-10T00:00:00.000Z"
     mock_http.get(f"{GTASKS}/lists/MTIzNDU2Nzg5/tasks", params={"pageToken": "page-2"}).respond(
         200, json=load_fixture("google_tasks", "tasks_page_2")

@@ -65,8 +65,9 @@ def test_retell_starts_calls_and_cannot_synthesize(keys: Callable[..., None], mo
     route = mock_http.post(f"{RETELL}/v2/create-phone-call").respond(
         201, json=load_fixture("retell", "create_phone_call")
     )
-    call = retell.start_call(idempotency_key="k1", to_number="+12137771235", from_number="+12137771234",
-                             agent_id="agent_x")
+    call = retell.start_call(
+        idempotency_key="k1", to_number="+12137771235", from_number="+12137771234", agent_id="agent_x"
+    )
     assert (call.call_id, call.status) == ("Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6", "registered")
     assert body(route)["override_agent_id"] == "agent_x"
     with pytest.raises(UnsupportedOperationError):

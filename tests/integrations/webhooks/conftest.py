@@ -118,7 +118,9 @@ PostWebhook = Callable[..., Any]
 def post_webhook(client: Client) -> PostWebhook:
     """post_webhook(provider, body, headers=..., query=...) through the real URL and middleware."""
 
-    def post(provider: str, body: bytes, headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> Any:
+    def post(
+        provider: str, body: bytes, headers: dict[str, str] | None = None, query: dict[str, str] | None = None
+    ) -> Any:
         return client.post(
             URL.format(provider),
             data=body,

@@ -74,7 +74,9 @@ def test_a_request_without_its_signature_is_refused(provider: str, post_webhook:
 
 @pytest.mark.parametrize("provider", ["stripe", "fathom"])
 def test_a_stale_timestamp_is_refused(provider: str, post_signed: Any, frozen_clock: Any) -> None:
-    response = post_signed(provider, fixture_body(provider, GOOD[provider]), at=frozen_clock.now - dt.timedelta(minutes=6))
+    response = post_signed(
+        provider, fixture_body(provider, GOOD[provider]), at=frozen_clock.now - dt.timedelta(minutes=6)
+    )
     assert response.status_code == 401
     assert "tolerance" in response.json()["detail"]
     assert WebhookEvent.objects.get().status == "rejected"
@@ -162,7 +164,9 @@ def test_an_unknown_provider_is_404(post_webhook: Any) -> None:
 
 def test_a_declared_length_over_the_limit_is_413_before_reading(client: Any, settings: Any) -> None:
     settings.WEBHOOK_MAX_BODY_BYTES = 100
-    response = client.generic("POST", "/api/webhooks/stripe", data=b"{}", content_type="application/json", CONTENT_LENGTH="5000")
+    response = client.generic(
+        "POST", "/api/webhooks/stripe", data=b"{}", content_type="application/json", CONTENT_LENGTH="5000"
+    )
     assert response.status_code == 413
 
 

@@ -40,19 +40,89 @@ def process(event: WebhookEvent) -> WebhookEvent:
 @pytest.mark.parametrize(
     ("provider", "fixture", "agent", "expected"),
     [
-        ("stripe", "invoice_paid", "stripe_payment_processing", {"kind": "payment_succeeded", "amount": "4900.00", "currency": "USD", "invoice_id": "in_1PqInvoice"}),
-        ("stripe", "payment_intent_failed", "stripe_payment_processing", {"kind": "payment_failed", "amount": "1250.50", "currency": "EUR", "failure_message": "Your card was declined."}),
-        ("stripe", "charge_refunded", "stripe_payment_processing", {"kind": "refunded", "amount": "5000", "currency": "JPY"}),
-        ("calcom", "booking_created", "meeting_lifecycle_orchestrator", {"kind": "created", "booking_uid": "bk_2x8HcE", "attendee_email": "mary.smith@brightdental.com", "start": "2026-03-05T15:00:00Z"}),
-        ("calcom", "booking_rescheduled", "meeting_lifecycle_orchestrator", {"kind": "rescheduled", "previous_booking_uid": "bk_2x8HcE", "reason": "Conflict"}),
-        ("calcom", "booking_cancelled", "meeting_lifecycle_orchestrator", {"kind": "cancelled", "reason": "No longer needed"}),
-        ("fathom", "meeting_content", "fathom_integration", {"recording_id": "123456789", "invitee_emails": ["mary.smith@brightdental.com"]}),
-        ("pandadoc", "document_completed", "contract_signature", {"state": "completed", "document_id": "msFYActMfJHqNTKH8YSvF1", "metadata": {"proposal": "17"}}),
-        ("pandadoc", "document_declined", "contract_signature", {"state": "declined", "decline_reason": "Budget was cut"}),
-        ("instantly", "reply_received", "email_response_handler", {"kind": "reply", "lead_email": "mary.smith@brightdental.com", "step": 1, "variant": 2}),
+        (
+            "stripe",
+            "invoice_paid",
+            "stripe_payment_processing",
+            {"kind": "payment_succeeded", "amount": "4900.00", "currency": "USD", "invoice_id": "in_1PqInvoice"},
+        ),
+        (
+            "stripe",
+            "payment_intent_failed",
+            "stripe_payment_processing",
+            {
+                "kind": "payment_failed",
+                "amount": "1250.50",
+                "currency": "EUR",
+                "failure_message": "Your card was declined.",
+            },
+        ),
+        (
+            "stripe",
+            "charge_refunded",
+            "stripe_payment_processing",
+            {"kind": "refunded", "amount": "5000", "currency": "JPY"},
+        ),
+        (
+            "calcom",
+            "booking_created",
+            "meeting_lifecycle_orchestrator",
+            {
+                "kind": "created",
+                "booking_uid": "bk_2x8HcE",
+                "attendee_email": "mary.smith@brightdental.com",
+                "start": "2026-03-05T15:00:00Z",
+            },
+        ),
+        (
+            "calcom",
+            "booking_rescheduled",
+            "meeting_lifecycle_orchestrator",
+            {"kind": "rescheduled", "previous_booking_uid": "bk_2x8HcE", "reason": "Conflict"},
+        ),
+        (
+            "calcom",
+            "booking_cancelled",
+            "meeting_lifecycle_orchestrator",
+            {"kind": "cancelled", "reason": "No longer needed"},
+        ),
+        (
+            "fathom",
+            "meeting_content",
+            "fathom_integration",
+            {"recording_id": "123456789", "invitee_emails": ["mary.smith@brightdental.com"]},
+        ),
+        (
+            "pandadoc",
+            "document_completed",
+            "contract_signature",
+            {"state": "completed", "document_id": "msFYActMfJHqNTKH8YSvF1", "metadata": {"proposal": "17"}},
+        ),
+        (
+            "pandadoc",
+            "document_declined",
+            "contract_signature",
+            {"state": "declined", "decline_reason": "Budget was cut"},
+        ),
+        (
+            "instantly",
+            "reply_received",
+            "email_response_handler",
+            {"kind": "reply", "lead_email": "mary.smith@brightdental.com", "step": 1, "variant": 2},
+        ),
         ("instantly", "email_bounced", "email_response_handler", {"kind": "bounce", "bounce_type": "hard"}),
-        ("instantly", "lead_unsubscribed", "unsubscribe_compliance", {"kind": "unsubscribe", "lead_email": "joe@northlegal.com"}),
-        ("apify", "run_succeeded", "lead_list_builder", {"search_id": "HG7ML7M8z78YcAPEB", "status": "succeeded", "dataset_id": "wmKPijuyDnPZAPRMk"}),
+        (
+            "instantly",
+            "lead_unsubscribed",
+            "unsubscribe_compliance",
+            {"kind": "unsubscribe", "lead_email": "joe@northlegal.com"},
+        ),
+        (
+            "apify",
+            "run_succeeded",
+            "lead_list_builder",
+            {"search_id": "HG7ML7M8z78YcAPEB", "status": "succeeded", "dataset_id": "wmKPijuyDnPZAPRMk"},
+        ),
     ],
 )
 def test_each_event_starts_its_agent_with_a_normalised_input(
@@ -65,7 +135,12 @@ def test_each_event_starts_its_agent_with_a_normalised_input(
     assert (run.agent_name, run.trigger) == (agent, "event")
     assert run.idempotency_key.startswith(f"webhook:{provider}:")
     assert {k: run.input[k] for k in expected} == expected
-    assert run.input["webhook"] == {"event": event.pk, "provider": provider, "type": event.event_type, "id": event.event_id}
+    assert run.input["webhook"] == {
+        "event": event.pk,
+        "provider": provider,
+        "type": event.event_type,
+        "id": event.event_id,
+    }
 
 
 def test_the_fathom_transcript_reaches_the_agent_line_by_line(receive: Any) -> None:
@@ -105,7 +180,7 @@ def test_a_failing_handler_marks_the_event_failed_and_rolls_back_its_writes(rece
         handle(event, payload)  # the run is created...
         raise RuntimeError("the ledger is down")  # ...and must vanish with the failure
 
-    monkeypatch.setitem(stripe.PROVIDER.handlers, "invoice.paid", start_then_fail)  # type: ignore[arg-type]
+    monkeypatch.setitem(stripe.PROVIDER.handlers, "invoice.paid", start_then_fail)
     event = process(receive("stripe", "invoice_paid"))
     assert (event.status, event.attempts) == ("failed", 1)
     assert event.error == "RuntimeError: the ledger is down"
@@ -129,7 +204,9 @@ def test_the_same_document_state_delivered_twice_starts_one_run(receive: Any) ->
     headers, query = sign("pandadoc", resent)
     from django.test import Client
 
-    Client().post("/api/webhooks/pandadoc", data=resent, content_type="application/json", headers=headers, query_params=query)
+    Client().post(
+        "/api/webhooks/pandadoc", data=resent, content_type="application/json", headers=headers, query_params=query
+    )
     second = process(WebhookEvent.objects.exclude(pk=first.pk).get())
     assert (first.status, second.status) == ("processed", "processed")
     assert AgentRun.objects.count() == 1
@@ -182,7 +259,9 @@ class TestSweeper:
         assert process(event).status == "processed"
         assert AgentRun.objects.count() == 1
 
-    def test_leaves_recent_events_to_their_own_task(self, receive: Any, django_capture_on_commit_callbacks: Any) -> None:
+    def test_leaves_recent_events_to_their_own_task(
+        self, receive: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
         receive("stripe", "invoice_paid")
         with django_capture_on_commit_callbacks() as callbacks:
             assert services.replay_unprocessed() == 0

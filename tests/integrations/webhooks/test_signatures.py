@@ -96,7 +96,11 @@ def standard(
 
 
 def signed_headers(*, secret: str = WHSEC, ts: int = TS, msg_id: str = "msg_1") -> dict[str, str | None]:
-    return {"id": msg_id, "ts": str(ts), "sig": sign_standard_webhooks(body=BODY, secret=secret, msg_id=msg_id, timestamp=ts)}
+    return {
+        "id": msg_id,
+        "ts": str(ts),
+        "sig": sign_standard_webhooks(body=BODY, secret=secret, msg_id=msg_id, timestamp=ts),
+    }
 
 
 class TestStandardWebhooks:
@@ -153,7 +157,11 @@ class TestBodyHmac:
 
     def test_refuses_another_key_a_tampered_body_and_no_signature(self) -> None:
         good = hmac_hex(body=BODY, secret="k")
-        for body, signature, secrets in [(BODY, hmac_hex(body=BODY, secret="x"), ["k"]), (BODY + b"1", good, ["k"]), (BODY, None, ["k"])]:
+        for body, signature, secrets in [
+            (BODY, hmac_hex(body=BODY, secret="x"), ["k"]),
+            (BODY + b"1", good, ["k"]),
+            (BODY, None, ["k"]),
+        ]:
             with pytest.raises(SignatureError):
                 verify_hmac_hex(body=body, signature=signature, secrets=secrets, where="X-Sig")
 

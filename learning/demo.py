@@ -1,6 +1,9 @@
-"""A recurring failure, injected: a fake enrichment agent rejects every lead without a company domain.
+"""The learning demonstration: a recurring failure, injected.
 
-Shared by ``bench/learning/run.py`` (figures) and ``tests/learning/test_demo.py`` (assertions). The
+A fake enrichment agent (registered only inside ``demo_agent()``) rejects every lead without a
+company domain.
+
+Used by ``bench/learning/run.py`` (figures) and ``tests/learning/test_demo.py`` (assertions). The
 agent runs through the real runtime (start_run -> execute), so the learning hooks see what production
 sees: ErrorLogs, extraction, approval, rules applied before runs, holdout, evidence.
 """
@@ -120,7 +123,7 @@ def _count(phase: Phase, run: AgentRun, *, domain: bool) -> None:
 
 def play(*, before_runs: int, after_runs: int, missing_share: float, seed: int = 7) -> Outcome:
     """Run the scenario inside the caller's database (tests: the test DB; bench: a rolled-back transaction)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible workload, not a secret
     start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
     before, after = Phase(), Phase()
     proposed_after: int | None = None

@@ -1,0 +1,152 @@
+"""Runtime benchmark: agent runs per second through a real worker, against no-op Celery tasks.
+
+Run by hand (it prints figures; it asserts nothing):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/st_runtime REDIS_URL=redis://127.0.0.1:6379/3 \\
+        .venv/bin/python bench/runtime/run.py [--runs 1000] [--rounds 3]
+
+1. migrates the database named by DATABASE_URL (use a scratch database; bench rows are deleted);
+2. starts one Celery worker process (solo pool, the ``system`` queue) on the Redis broker;
+3. per round, publishes N no-op tasks and waits until all ran, then N agent runs of a no-op rules
+   agent (created first, published together) and waits until all succeeded. The runtime's cost
+   is everything around the agent: claim (row lock, attempts, lease), learned guards, outcome,
+   learning hooks; heuristic brain, no model;
+   Throughput is counted from the first publish to the last completion (the runs' finished_at,
+   the no-op's last timestamp), so the light polling does not blur it;
+4. in this process, counts the SQL queries of one run (django CaptureQueriesContext).
+Printed: tasks/s and runs/s per round, the median ratio runs/no-op (target >= 0.4), and queries
+per run (target: constant and <= 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="smarter_team.settings",
+    DJANGO_ENV="test",
+    DJANGO_DEBUG="false",
+    BRAIN_DEFAULT="heuristic",
+    ANTHROPIC_API_KEY="",
+    CLOCK_SPEED="1",
+    LOG_LEVEL="WARNING",
+)
+if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
+    sys.exit("set DATABASE_URL (PostgreSQL, a scratch database) and REDIS_URL (a Redis DB of its own)")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Max  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from agents import runtime  # noqa: E402
+from agents.models import AgentRun  # noqa: E402
+from agents.services.runs import start_run  # noqa: E402
+from agents.tasks import run_agent  # noqa: E402
+from bench.runtime import workload  # noqa: E402
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "celery", "-A", "bench.runtime.workload", "worker", "-P", "solo", "-Q",
+               "system", "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
+    worker = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if workload.app.control.ping(timeout=0.5):
+            return worker
+    worker.kill()
+    sys.exit("the worker did not start")
+
+
+def wait(done: Callable[[], int], n: int, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while done() < n:
+        if time.monotonic() > deadline:
+            sys.exit(f"timed out: {done()} of {n} done")
+        time.sleep(0.25)  # polling lightly: the machine's cores belong to the worker
+
+
+def noop_round(n: int) -> float:
+    workload._redis.set(workload.COUNTER, 0)
+    started = time.time()
+    for _ in range(n):
+        workload.noop.apply_async(queue="system")
+    wait(lambda: int(workload._redis.get(workload.COUNTER) or 0), n)
+    return n / (float(workload._redis.get(workload.LAST_DONE) or 0) - started)
+
+
+def runs_round(n: int, round_no: int) -> float:
+    with transaction.atomic():
+        ids = [
+            start_run(agent_name="bench_noop", input={"n": i}, trigger="event", enqueue=False,
+                      idempotency_key=f"bench:{round_no}:{i}:{time.time_ns()}").pk
+            for i in range(n)
+        ]  # fmt: skip
+    batch = AgentRun.objects.filter(pk__gte=ids[0], pk__lte=ids[-1], agent_name="bench_noop")
+    started = time.time()
+    for run_id in ids:
+        run_agent.apply_async((run_id,), queue="system")
+    wait(lambda: batch.filter(status="succeeded").count(), n)
+    last = batch.aggregate(last=Max("finished_at"))["last"]
+    return n / (last.timestamp() - started)
+
+
+def queries_per_run(samples: int = 20) -> tuple[list[int], list[int]]:
+    sql, statements = [], []
+    for i in range(samples):
+        run = start_run(agent_name="bench_noop", input={"n": i}, trigger="event", enqueue=False)
+        with CaptureQueriesContext(connection) as captured:
+            runtime.execute(run.pk)
+        statements.append(len(captured.captured_queries))
+        sql.append(sum(1 for q in captured.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)))
+    return sql, statements
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    AgentRun.objects.filter(agent_name="bench_noop").delete()
+    workload.app.control.purge()
+    worker = start_worker()
+    try:
+        noop_round(50), runs_round(50, -1)  # warm-up: connections, imports, caches
+        ratios = []
+        for round_no in range(args.rounds):
+            tasks = noop_round(args.runs)
+            runs = runs_round(args.runs, round_no)
+            ratios.append(runs / tasks)
+            ratio = runs / tasks
+            print(f"round {round_no + 1}: no-op tasks {tasks:8.1f}/s   agent runs {runs:8.1f}/s   ratio {ratio:.3f}")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    sql, statements = queries_per_run()
+    print(f"agent runs / no-op tasks (median of {args.rounds}): {statistics.median(ratios):.3f}   (target >= 0.4)")
+    print(
+        f"queries per run: {min(sql)}..{max(sql)} SQL queries "
+        f"({min(statements)}..{max(statements)} statements incl. BEGIN/COMMIT)   (target: constant, <= 10)"
+    )
+    AgentRun.objects.filter(agent_name="bench_noop").delete()
+
+
+if __name__ == "__main__":
+    main()
