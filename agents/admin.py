@@ -12,7 +12,18 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from agents.models import Action, AgentRun, AuditLog, Budget, Escalation, HealthCheck, LLMBatch, Report
+from agents.models import (
+    Action,
+    AgentRun,
+    AuditLog,
+    Budget,
+    CodeSchedule,
+    Escalation,
+    HealthCheck,
+    LLMBatch,
+    LLMBatchItem,
+    Report,
+)
 from agents.services.escalations import decide
 from agents.services.runs import cancel_run, retry_run
 from smarter_team.admin import AppendOnlyAdmin, BaseAdmin, pretty_json
@@ -273,3 +284,20 @@ class LLMBatchAdmin(AppendOnlyAdmin):
     list_display = ("provider_batch_id", "agent_name", "model_name", "status", "request_count", "created_at")
     list_filter = ("status", "agent_name")
     search_fields = ("=provider_batch_id",)
+
+
+@admin.register(LLMBatchItem)
+class LLMBatchItemAdmin(AppendOnlyAdmin):
+    list_display = ("custom_id", "batch", "run", "status")
+    list_filter = ("status",)
+    list_select_related = ("batch", "run")
+    search_fields = ("=custom_id", "=batch__provider_batch_id")
+    raw_id_fields = ("batch", "run")
+
+
+@admin.register(CodeSchedule)
+class CodeScheduleAdmin(AppendOnlyAdmin):
+    """What sync_schedules last wrote per beat entry: shown so an operator can see why an edit was kept."""
+
+    list_display = ("name", "updated_at")
+    search_fields = ("name",)

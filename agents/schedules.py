@@ -38,6 +38,10 @@ SYSTEM_SCHEDULES = (
     ScheduleSpec("agents.sweep_stuck", "agents.sweep_stuck", 60, description="recover runs of lost workers"),
     ScheduleSpec("agents.submit_batches", "agents.submit_batches", 300, description="send bulk LLM work as batches"),
     ScheduleSpec("agents.poll_batches", "agents.poll_batches", 60, description="collect ended LLM batches"),
+    # The sandbox world's due events (replies, bookings, payments) are rows a tick delivers.
+    ScheduleSpec(
+        "integrations.sandbox.deliver_due", "integrations.sandbox.deliver_due", 30, description="sandbox events"
+    ),
 )
 
 

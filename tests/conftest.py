@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):  # type: ignore[no-untyped-def]
+def staff_client(client: Any, django_user_model: Any) -> Any:
     user = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
     client.force_login(user)
     return client

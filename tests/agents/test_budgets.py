@@ -40,7 +40,7 @@ def _think(**kwargs) -> AgentRun:
 
 
 def test_under_budget_the_brain_answers_and_the_cost_is_recorded(frozen_clock) -> None:
-    BudgetFactory.create(limit=Decimal("5.00"))
+    BudgetFactory.create(scope=Budget.Scope.GLOBAL, key="", limit=Decimal("5.00"))
     scripted.script("t_thinker", HOT, usage=Usage(model="claude-sonnet-4-5", input_tokens=1000, cost=Decimal("0.25")))
     run = _think()
     assert run.status == AgentRun.Status.SUCCEEDED and run.output == HOT
@@ -48,7 +48,7 @@ def test_under_budget_the_brain_answers_and_the_cost_is_recorded(frozen_clock) -
 
 
 def test_degrade_answers_with_the_heuristic(frozen_clock) -> None:
-    BudgetFactory.create(limit=Decimal("1.00"), on_exceed=Budget.OnExceed.DEGRADE)
+    BudgetFactory.create(scope=Budget.Scope.GLOBAL, key="", limit=Decimal("1.00"), on_exceed=Budget.OnExceed.DEGRADE)
     _spent("1.50", frozen_clock.now)
     scripted.script("t_thinker", HOT)
     run = _think()
@@ -96,7 +96,7 @@ def test_other_scopes_do_not_limit_this_run(frozen_clock) -> None:
 
 
 def test_spend_before_the_period_does_not_count(frozen_clock) -> None:
-    BudgetFactory.create(limit=Decimal("1.00"), on_exceed=Budget.OnExceed.PAUSE)
+    BudgetFactory.create(scope=Budget.Scope.GLOBAL, key="", limit=Decimal("1.00"), on_exceed=Budget.OnExceed.PAUSE)
     _spent("5.00", frozen_clock.now - dt.timedelta(days=1))
     run = AgentRunFactory.create(agent_name="t_thinker")
     assert exceeded_budget(run=run) is None
@@ -104,11 +104,17 @@ def test_spend_before_the_period_does_not_count(frozen_clock) -> None:
 
 
 def test_the_most_severe_exceeded_budget_wins(frozen_clock, django_assert_num_queries) -> None:
-    BudgetFactory.create(limit=Decimal("1.00"), on_exceed=Budget.OnExceed.DEGRADE)
+    BudgetFactory.create(scope=Budget.Scope.GLOBAL, key="", limit=Decimal("1.00"), on_exceed=Budget.OnExceed.DEGRADE)
     BudgetFactory.create(
         scope=Budget.Scope.AGENT, key="t_thinker", limit=Decimal("1.00"), on_exceed=Budget.OnExceed.ESCALATE
     )
-    BudgetFactory.create(period=Budget.Period.MONTH, limit=Decimal("1.00"), on_exceed=Budget.OnExceed.PAUSE)
+    BudgetFactory.create(
+        scope=Budget.Scope.GLOBAL,
+        key="",
+        period=Budget.Period.MONTH,
+        limit=Decimal("1.00"),
+        on_exceed=Budget.OnExceed.PAUSE,
+    )
     _spent("2.00", frozen_clock.now, agent_name="t_thinker")
     run = AgentRunFactory.create(agent_name="t_thinker")
     with django_assert_num_queries(2):  # whatever the number of budgets

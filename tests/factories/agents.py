@@ -56,8 +56,9 @@ class BudgetFactory(DjangoModelFactory[Budget]):
     class Meta:
         model = Budget
 
-    scope = Budget.Scope.GLOBAL
-    key = ""
+    # Agent budgets by default: a global one is unique per period, and tests need many rows.
+    scope = Budget.Scope.AGENT
+    key = factory.Sequence(lambda n: f"agent_{n}")
     period = Budget.Period.DAY
     limit = Decimal("10.00")
     on_exceed = Budget.OnExceed.DEGRADE

@@ -75,7 +75,7 @@ class AgentLearningFactory(DjangoModelFactory[AgentLearning]):
         model = AgentLearning
 
     agent_name = "lead_research"
-    learning_area = "overall"
+    learning_area = factory.Sequence(lambda n: f"fp:{n:012x}")
     period_start = factory.LazyFunction(lambda: clock.now().date())
     period_end = factory.LazyAttribute(lambda o: o.period_start)
     success_rate_before = Decimal("0.5")

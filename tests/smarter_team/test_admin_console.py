@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -25,11 +25,11 @@ REGISTERED = sorted(
 )
 
 
-def _url(model: type, view: str, *args: Any) -> str:
+def _url(model: type[models.Model], view: str, *args: Any) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
-def _changelist_queries(client: Any, model: type) -> int:
+def _changelist_queries(client: Any, model: type[models.Model]) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(_url(model, "changelist"))
     assert response.status_code == 200, f"{model._meta.label} changelist: {response.status_code}"
@@ -48,7 +48,7 @@ def test_every_project_model_is_in_the_console() -> None:
 
 
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
-def test_changelist_add_and_change_pages_render_and_changelist_does_not_grow(staff_client: Any, model: type) -> None:
+def test_changelist_add_and_change_pages_render_and_changelist_does_not_grow(staff_client: Any, model: type[models.Model]) -> None:
     factory = factory_for(model)
     first = factory.create_batch(2)
     few = _changelist_queries(staff_client, model)

@@ -1,0 +1,156 @@
+"""Runs and the outbox: the life of a piece of work."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+from smarter_team import clock
+from smarter_team.models import StatefulModel, StatusMachine, choices_check
+
+
+class AgentRunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ESCALATED = "escalated"
+    CANCELED = "canceled"
+    SKIPPED = "skipped"
+
+
+class AgentRunTrigger(models.TextChoices):
+    SCHEDULE = "schedule"
+    EVENT = "event"
+    HANDOFF = "handoff"
+    ADMIN = "admin"
+    MANUAL = "manual"
+
+
+class AgentRun(StatefulModel):
+    Status = AgentRunStatus
+
+    Trigger = AgentRunTrigger
+
+    STATUS_MACHINE = StatusMachine(
+        {
+            # running -> queued is a retry after a transient failure or a lost lease.
+            Status.QUEUED: {Status.RUNNING, Status.CANCELED, Status.SKIPPED},
+            Status.RUNNING: {
+                Status.SUCCEEDED,
+                Status.FAILED,
+                Status.ESCALATED,
+                Status.QUEUED,
+                Status.SKIPPED,
+                Status.CANCELED,
+            },
+            Status.FAILED: {Status.QUEUED},  # an operator's retry
+            Status.ESCALATED: {Status.QUEUED, Status.CANCELED, Status.FAILED, Status.SUCCEEDED},
+        }
+    )
+    FINISHED = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.SKIPPED})
+
+    agent_name = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
+    input = models.JSONField(default=dict, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    correlation_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    payload_hash = models.CharField(max_length=64, blank=True, help_text="sha256 of the canonical input")
+    queue = models.CharField(max_length=32, default="system")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    priority = models.SmallIntegerField(default=5)
+    due_at = models.DateTimeField(default=clock.now, help_text="not started before this time")
+    lease_expires_at = models.DateTimeField(null=True, blank=True, help_text="a running run past this is stuck")
+    enqueued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="last time agents.run was published for it; the dispatcher re-publishes lost ones",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    brain = models.CharField(max_length=32, blank=True)
+    model_name = models.CharField(max_length=64, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cache_read_tokens = models.PositiveIntegerField(default=0)
+    cache_write_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+    learnings_applied = models.JSONField(
+        default=list, blank=True, help_text="[{rule, mode: applied|holdout, stage}] for every rule considered"
+    )
+    client_key = models.CharField(max_length=64, blank=True, help_text="client id for client budgets")
+    campaign_key = models.CharField(max_length=64, blank=True, help_text="campaign id for campaign budgets")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="agentrun_status_due"),
+            models.Index(fields=["agent_name", "status"], name="agentrun_agent_status"),
+            models.Index(fields=["status", "lease_expires_at"], name="agentrun_status_lease"),
+            models.Index(fields=["agent_name", "created_at"], name="agentrun_agent_created"),
+        ]
+        constraints = [
+            choices_check("status", AgentRunStatus, "agentrun_status_valid"),
+            choices_check("trigger", AgentRunTrigger, "agentrun_trigger_valid"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="agentrun_cost_nonnegative"),
+            models.CheckConstraint(condition=Q(depth=0) | Q(parent__isnull=False), name="agentrun_depth_needs_parent"),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True)
+                | Q(started_at__isnull=True)
+                | Q(finished_at__gte=models.F("started_at")),
+                name="agentrun_finished_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_name} #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class ActionStatus(models.TextChoices):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Action(StatefulModel):
+    """The outbox: one row per external side effect, performed once per idempotency key."""
+
+    Status = ActionStatus
+
+    STATUS_MACHINE = StatusMachine({Status.PENDING: {Status.DONE, Status.FAILED}, Status.FAILED: {Status.PENDING}})
+
+    kind = models.CharField(max_length=64, db_index=True, help_text="e.g. email.send, invoice.create")
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    run = models.ForeignKey(AgentRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "kind"], name="action_status_kind")]
+        constraints = [
+            choices_check("status", ActionStatus, "action_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(done_at__isnull=False), name="action_done_has_done_at"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} [{self.idempotency_key}] ({self.status})"

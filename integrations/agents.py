@@ -1,0 +1,30 @@
+"""System agents of the integrations app: webhook_replay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from agents.base import Agent, Empty
+from agents.context import RunContext
+from agents.registry import register
+from integrations.webhooks.services import replay_unprocessed
+
+
+class ReplayOutput(BaseModel):
+    replayed: int
+
+
+@register
+class WebhookReplay(Agent[Empty, ReplayOutput]):
+    """Re-dispatches stored webhook events that failed or were never processed."""
+
+    name = "webhook_replay"
+    category = "system"
+    trigger = "schedule"
+    schedule = 300
+    Output = ReplayOutput
+
+    def run(self, ctx: RunContext, data: Any) -> ReplayOutput:
+        return ReplayOutput(replayed=replay_unprocessed())
