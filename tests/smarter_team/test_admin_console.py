@@ -48,7 +48,9 @@ def test_every_project_model_is_in_the_console() -> None:
 
 
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
-def test_changelist_add_and_change_pages_render_and_changelist_does_not_grow(staff_client: Any, model: type[models.Model]) -> None:
+def test_changelist_add_and_change_pages_render_and_changelist_does_not_grow(
+    staff_client: Any, model: type[models.Model]
+) -> None:
     factory = factory_for(model)
     first = factory.create_batch(2)
     few = _changelist_queries(staff_client, model)
