@@ -49,7 +49,10 @@ class BenchNoop(Agent[Item, Item]):
 @shared_task(name="bench.noop", ignore_result=True, acks_late=True)
 def noop() -> None:
     # The baseline's only work is telling the benchmark it ran and when (one Redis round trip).
-    _redis.pipeline(transaction=False).incr(COUNTER).set(LAST_DONE, time.time()).execute()
+    pipe = _redis.pipeline(transaction=False)
+    pipe.incr(COUNTER)
+    pipe.set(LAST_DONE, time.time())
+    pipe.execute()
 
 
 __all__ = ["COUNTER", "LAST_DONE", "app", "noop"]

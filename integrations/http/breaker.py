@@ -105,7 +105,8 @@ class RedisBreakerStore:
 
     def load(self, key: str) -> Snapshot:
         raw = self._client.hgetall(self._key(key))
-        data = {k.decode(): v.decode() for k, v in raw.items()}
+        # redis-py returns bytes unless the client decodes responses; accept both.
+        data = {_text(k): _text(v) for k, v in raw.items()}
         return Snapshot(
             failures=int(data.get("failures", 0)),
             opened_at=float(data["opened_at"]) if "opened_at" in data else None,
@@ -209,3 +210,7 @@ class CircuitBreaker:
             if snap.opened_at is None:
                 logger.warning("circuit %s opened after %d consecutive failures", self.provider, failures)
             self._call("open", clock.now().timestamp())
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
