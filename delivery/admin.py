@@ -30,8 +30,15 @@ from delivery.models import (
     UpsellOpportunity,
 )
 from delivery.services import offboarding, onboarding, projects, retention
-from sales.admin_support import CreateThroughServiceMixin, ReadOnlyInline, currency_code, run_service_action
-from smarter_team.admin import AppendOnlyAdmin, BaseAdmin
+from smarter_team.admin import (
+    AppendOnlyAdmin,
+    BaseAdmin,
+    CreateThroughServiceMixin,
+    ReadOnlyInline,
+    TabularInline,
+    currency_code,
+    run_service_action,
+)
 
 
 def _status_action(service: Callable[..., object], keyword: str, status: str, description: str) -> Any:
@@ -49,7 +56,7 @@ def _status_action(service: Callable[..., object], keyword: str, status: str, de
 # --- onboarding -------------------------------------------------------------------------------
 
 
-class OnboardingTaskInline(admin.TabularInline):
+class OnboardingTaskInline(TabularInline):
     model = OnboardingTask
     extra = 0
     fields = ("order", "item", "external_id", "done_at")
@@ -109,7 +116,7 @@ class OnboardingTaskAdmin(BaseAdmin):
 # --- projects and quality ---------------------------------------------------------------------
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(TabularInline):
     model = Milestone
     extra = 0
     fields = ("order", "name", "due_on", "status", "amount")
@@ -133,7 +140,7 @@ class ProjectAdmin(BaseAdmin):
     )
 
 
-class DeliverableInline(admin.TabularInline):
+class DeliverableInline(TabularInline):
     model = Deliverable
     extra = 0
     fields = ("name", "url", "status")

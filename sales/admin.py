@@ -14,12 +14,6 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from sales.admin_support import (
-    CreateThroughServiceMixin,
-    ReadOnlyInline,
-    currency_code,
-    run_service_action,
-)
 from sales.models import (
     CallPerformance,
     Client,
@@ -34,7 +28,16 @@ from sales.models import (
 )
 from sales.services import clients, invoices, meetings, proposals
 from smarter_team import clock
-from smarter_team.admin import AppendOnlyAdmin, BaseAdmin
+from smarter_team.admin import (
+    AppendOnlyAdmin,
+    BaseAdmin,
+    CreateThroughServiceMixin,
+    ReadOnlyInline,
+    StackedInline,
+    TabularInline,
+    currency_code,
+    run_service_action,
+)
 
 # --- meetings ---------------------------------------------------------------------------------
 
@@ -54,13 +57,13 @@ class MeetingForm(forms.ModelForm):
         return data
 
 
-class MeetingParticipantInline(admin.TabularInline):
+class MeetingParticipantInline(TabularInline):
     model = MeetingParticipant
     extra = 0
     fields = ("email", "name", "role", "attended")
 
 
-class MeetingNoteInline(admin.StackedInline):
+class MeetingNoteInline(StackedInline):
     model = MeetingNote
     extra = 0
     fields = ("kind", "content", "action_items", "source")

@@ -8,16 +8,25 @@ business logic: actions call services.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminTextareaWidget
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 
 SYSTEM_FIELDS: tuple[str, ...] = ("created_at", "updated_at")
+
+
+FORMFIELD_OVERRIDES: dict[type[models.Field], dict[str, Any]] = {
+    models.JSONField: {"widget": AdminTextareaWidget(attrs={"rows": 6})},
+    # Operators paste bare domains; https is the right guess (and Django 6's default).
+    models.URLField: {"assume_scheme": "https"},
+}
 
 
 class BaseAdmin(admin.ModelAdmin):
@@ -27,17 +36,21 @@ class BaseAdmin(admin.ModelAdmin):
     show_full_result_count = False
     # Fields that only the system writes; shown, never editable.
     system_fields: Sequence[str] = ()
-    formfield_overrides = {
-        models.JSONField: {"widget": AdminTextareaWidget(attrs={"rows": 6})},
-        # Operators paste bare domains; https is the right guess (and Django 6's default).
-        models.URLField: {"assume_scheme": "https"},
-    }
+    formfield_overrides = FORMFIELD_OVERRIDES
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         names = [*super().get_readonly_fields(request, obj), *self.system_fields]
         field_names = {f.name for f in self.model._meta.get_fields()}
         names += [f for f in SYSTEM_FIELDS if f in field_names]
         return list(dict.fromkeys(names))
+
+
+class TabularInline(admin.TabularInline):
+    formfield_overrides = FORMFIELD_OVERRIDES
+
+
+class StackedInline(admin.StackedInline):
+    formfield_overrides = FORMFIELD_OVERRIDES
 
 
 class AppendOnlyAdmin(BaseAdmin):
@@ -58,3 +71,72 @@ def pretty_json(value: Any) -> str:
     if value in (None, "", [], {}):
         return "-"
     return format_html("<pre style='white-space:pre-wrap;margin:0'>{}</pre>", json.dumps(value, indent=2, default=str))
+
+
+class ReadOnlyInline(TabularInline):
+    """Rows the system writes, shown for context on their parent's page."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def run_service_action(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    queryset: models.QuerySet[Any],
+    service: Callable[[Any], object],
+    done: str = "Done",
+) -> None:
+    """An admin action's body: apply a service to each selected row. A refusal (ValidationError or
+    ValueError) is reported for its row and the other rows still go through."""
+    succeeded = 0
+    for obj in queryset:
+        try:
+            service(obj)
+        except (ValidationError, ValueError) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            modeladmin.message_user(request, f"{obj}: {text}", level=messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done}: {succeeded} row(s).", level=messages.SUCCESS)
+
+
+def adopt(obj: Any, created: models.Model) -> None:
+    """Point the admin's unsaved form instance at the row a service created; the admin holds on to
+    ``obj`` for the rest of the request (logging, redirect)."""
+    obj.pk = created.pk
+    obj.refresh_from_db()
+    obj._state.adding = False
+
+
+class CreateThroughServiceMixin:
+    """The add form only collects input; a service creates the row (numbers, settlement, ...).
+
+    ``create_through_service`` gets the validated form and returns the saved row. Changes to an
+    existing row save as usual.
+    """
+
+    def create_through_service(self, request: HttpRequest, form: ModelForm) -> models.Model:
+        raise NotImplementedError(f"{type(self).__name__} must say which service creates the row")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)  # type: ignore[misc]
+            return
+        adopt(obj, self.create_through_service(request, form))
+
+
+def currency_code(value: str) -> str:
+    """Form cleaning for a currency field: a clear message instead of the constraint's name."""
+    code = (value or "").strip().upper()
+    if len(code) != 3 or not code.isalpha() or not code.isascii():
+        raise ValidationError("Use a three-letter ISO 4217 currency code, e.g. USD or EUR.", code="invalid_currency")
+    return code

@@ -9,10 +9,9 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from crm import forms as crm_forms
-from crm.admin.base import ReadOnlyInline, adopt, run_each
 from crm.models import Conversation, Lead, Message, SuppressionEntry
 from crm.services import suppression
-from smarter_team.admin import BaseAdmin, pretty_json
+from smarter_team.admin import BaseAdmin, ReadOnlyInline, adopt, pretty_json, run_service_action
 
 # --- conversations and suppression --------------------------------------------------------------
 
@@ -137,4 +136,6 @@ class SuppressionEntryAdmin(BaseAdmin):
     @admin.action(description="GDPR: erase the chosen addresses (keeps only the hash)")
     def erase_addresses(self, request: HttpRequest, queryset: QuerySet[SuppressionEntry]) -> None:
         addresses = queryset.filter(kind="email").exclude(value="")
-        run_each(self, request, addresses, lambda e: suppression.erase(email=e.value, source=f"admin:{request.user}"))
+        run_service_action(
+            self, request, addresses, lambda e: suppression.erase(email=e.value, source=f"admin:{request.user}")
+        )

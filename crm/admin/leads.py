@@ -12,10 +12,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from crm import forms as crm_forms
-from crm.admin.base import ReadOnlyInline, run_each
 from crm.models import Company, Enrollment, Lead
 from crm.services import imports, leads, suppression
-from smarter_team.admin import BaseAdmin, pretty_json
+from smarter_team.admin import BaseAdmin, ReadOnlyInline, pretty_json, run_service_action
 
 # --- companies and leads ------------------------------------------------------------------------
 
@@ -97,7 +96,7 @@ class LeadAdmin(BaseAdmin):
     @admin.action(description="Suppress the chosen leads (never contact again)")
     def suppress_leads(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         source = f"admin:{request.user}"[:64]
-        run_each(self, request, queryset, lambda lead: self._suppress_one(lead, source))
+        run_service_action(self, request, queryset, lambda lead: self._suppress_one(lead, source))
 
     @staticmethod
     def _suppress_one(lead: Lead, source: str) -> None:
@@ -109,7 +108,7 @@ class LeadAdmin(BaseAdmin):
     @admin.action(description="Disqualify the chosen leads")
     def disqualify_leads(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         why = f"disqualified by {request.user} in the console"
-        run_each(self, request, queryset, lambda lead: leads.lead_disqualify(lead=lead, reasons=[why]))
+        run_service_action(self, request, queryset, lambda lead: leads.lead_disqualify(lead=lead, reasons=[why]))
 
     def get_urls(self) -> list[URLPattern]:
         own = [path("import-csv/", self.admin_site.admin_view(self.import_csv_view), name="crm_lead_import_csv")]

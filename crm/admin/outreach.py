@@ -9,10 +9,9 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from crm import forms as crm_forms
-from crm.admin.base import adopt, run_each
 from crm.models import Campaign, CampaignStep, Enrollment, Mailbox, Variant
 from crm.services import campaigns, mailboxes
-from smarter_team.admin import BaseAdmin, pretty_json
+from smarter_team.admin import BaseAdmin, StackedInline, TabularInline, adopt, pretty_json, run_service_action
 
 # --- sending ------------------------------------------------------------------------------------
 
@@ -46,14 +45,14 @@ class MailboxAdmin(BaseAdmin):
     @admin.action(description="Pause the chosen mailboxes")
     def pause_mailboxes(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
         why = f"paused by {request.user}"
-        run_each(self, request, queryset, lambda m: mailboxes.mailbox_pause(mailbox=m, reason=why))
+        run_service_action(self, request, queryset, lambda m: mailboxes.mailbox_pause(mailbox=m, reason=why))
 
     @admin.action(description="Resume the chosen mailboxes")
     def resume_mailboxes(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
-        run_each(self, request, queryset, lambda m: mailboxes.mailbox_resume(mailbox=m))
+        run_service_action(self, request, queryset, lambda m: mailboxes.mailbox_resume(mailbox=m))
 
 
-class CampaignStepInline(admin.StackedInline):
+class CampaignStepInline(StackedInline):
     model = CampaignStep
     extra = 0
     fields = ("order", "delay_business_days", "subject_template", "body_template", "spam_check_pretty")
@@ -116,7 +115,7 @@ class CampaignAdmin(BaseAdmin):
         return int(obj.mailbox_total)
 
     def _set(self, request: HttpRequest, queryset: QuerySet[Campaign], status: str, reason: str = "") -> None:
-        run_each(
+        run_service_action(
             self, request, queryset, lambda c: campaigns.campaign_set_status(campaign=c, status=status, reason=reason)
         )
 
@@ -137,7 +136,7 @@ class CampaignAdmin(BaseAdmin):
         self._set(request, queryset, Campaign.Status.COMPLETED)
 
 
-class VariantInline(admin.TabularInline):
+class VariantInline(TabularInline):
     model = Variant
     extra = 0
     fields = ("label", "subject", "body", "weight", "is_winner")
@@ -203,7 +202,7 @@ class VariantAdmin(BaseAdmin):
 
     @admin.action(description="Make the chosen variant its step's winner")
     def make_winner(self, request: HttpRequest, queryset: QuerySet[Variant]) -> None:
-        run_each(self, request, queryset, lambda v: campaigns.variant_set_winner(variant=v))
+        run_service_action(self, request, queryset, lambda v: campaigns.variant_set_winner(variant=v))
 
 
 @admin.register(Enrollment)
@@ -234,7 +233,7 @@ class EnrollmentAdmin(BaseAdmin):
 
     def _set(self, request: HttpRequest, queryset: QuerySet[Enrollment], status: str) -> None:
         why = f"{status} by {request.user}"
-        run_each(
+        run_service_action(
             self, request, queryset, lambda e: campaigns.enrollment_set_status(enrollment=e, status=status, reason=why)
         )
 

@@ -8,10 +8,9 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from crm.admin.base import run_each
 from crm.models import IdealCustomerProfile, Niche, Persona, ResearchReport
 from crm.services import research
-from smarter_team.admin import BaseAdmin, pretty_json
+from smarter_team.admin import BaseAdmin, pretty_json, run_service_action
 
 # --- research -----------------------------------------------------------------------------------
 
@@ -71,11 +70,15 @@ class NicheAdmin(BaseAdmin):
 
     @admin.action(description="Select the chosen niches")
     def select_niches(self, request: HttpRequest, queryset: QuerySet[Niche]) -> None:
-        run_each(self, request, queryset, lambda n: research.niche_set_status(niche=n, status=Niche.Status.SELECTED))
+        run_service_action(
+            self, request, queryset, lambda n: research.niche_set_status(niche=n, status=Niche.Status.SELECTED)
+        )
 
     @admin.action(description="Drop the chosen niches")
     def drop_niches(self, request: HttpRequest, queryset: QuerySet[Niche]) -> None:
-        run_each(self, request, queryset, lambda n: research.niche_set_status(niche=n, status=Niche.Status.DROPPED))
+        run_service_action(
+            self, request, queryset, lambda n: research.niche_set_status(niche=n, status=Niche.Status.DROPPED)
+        )
 
 
 @admin.register(Persona)
