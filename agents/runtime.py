@@ -14,7 +14,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from pydantic import BaseModel, ValidationError
 
 from agents import registry
@@ -22,6 +22,7 @@ from agents.base import Agent
 from agents.context import RunContext
 from agents.errors import EscalateRun, PauseRun, TransientError, UnknownAgent
 from agents.models import AgentRun, Escalation
+from agents.services import claims
 from agents.services.escalations import raise_escalation
 from agents.services.runs import requeue
 from smarter_team import clock
@@ -40,26 +41,7 @@ class WorkerLost(TransientError):
 
 def claim(run_id: int) -> AgentRun | None:
     """Lock and take the run for this worker; None when it is gone, finished, held or not due."""
-    with transaction.atomic():
-        run = AgentRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
-        if run is None:
-            return None  # deleted, or another worker holds the lock right now
-        now = clock.now()
-        if run.status == AgentRun.Status.RUNNING:
-            if run.lease_expires_at is not None and run.lease_expires_at > now:
-                return None  # a live worker has it (a duplicate message)
-        elif run.status != AgentRun.Status.QUEUED:
-            return None  # finished or waiting for a human
-        elif run.due_at > now:
-            # Published early (clock skew between processes): let the dispatcher publish it when due.
-            AgentRun.objects.filter(pk=run.pk).update(enqueued_at=None)
-            return None
-        lease = (_agent_class(run) or Agent).lease_seconds
-        run.attempts += 1
-        run.started_at = run.started_at or now
-        run.lease_expires_at = now + dt.timedelta(seconds=lease)
-        run.transition_to(AgentRun.Status.RUNNING, also=["attempts", "started_at", "lease_expires_at"])
-    return run
+    return claims.claim(run_id)
 
 
 def _agent_class(run: AgentRun) -> type[Agent[Any, Any]] | None:
@@ -162,8 +144,15 @@ def _succeed(run: AgentRun, ctx: RunContext, output: BaseModel) -> None:
         run.transition_to(AgentRun.Status.ESCALATED, also=fields)
         return
     run.finished_at = clock.now()
-    run.transition_to(AgentRun.Status.SUCCEEDED, also=[*fields, "finished_at"])
-    hooks.after_run(run=run, succeeded=True)
+    run.transition_to(AgentRun.Status.SUCCEEDED, save=False)
+    fields = ["status", *fields, "finished_at"]
+    statement = hooks.after_run_statement(run=run, succeeded=True) if connection.vendor == "postgresql" else None
+    if statement is None:
+        with transaction.atomic():  # the outcome and what after_run writes commit together
+            run.save(update_fields=fields)
+            hooks.after_run(run=run, succeeded=True)
+        return
+    claims.save_with(run, fields=fields, statement=statement)
 
 
 def _blocked(run: AgentRun, *, effect: str, reason: str) -> None:

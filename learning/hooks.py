@@ -4,11 +4,28 @@
 - ``before_run``: before the agent works -> prompt rules + whether a learned condition skips/blocks it.
 - ``on_failure``: when a run failed -> learned retry schedule or escalation for that error's fingerprint.
 - ``after_run``: when a run finished -> rule applications closed, evidence updated, response tracked.
+- ``after_run_statement``: ``after_run`` as one SQL statement when that is all it would write (the
+  runtime sends it with the outcome's own UPDATE, one round trip); None -> call ``after_run``.
 """
 
 from __future__ import annotations
 
-from learning.services.application import BeforeRunDecision, FailurePlan, after_run, before_run, on_failure
+from learning.services.application import (
+    BeforeRunDecision,
+    FailurePlan,
+    after_run,
+    after_run_statement,
+    before_run,
+    on_failure,
+)
 from learning.services.errors import record_failure
 
-__all__ = ["BeforeRunDecision", "FailurePlan", "after_run", "before_run", "on_failure", "record_failure"]
+__all__ = [
+    "BeforeRunDecision",
+    "FailurePlan",
+    "after_run",
+    "after_run_statement",
+    "before_run",
+    "on_failure",
+    "record_failure",
+]

@@ -21,3 +21,13 @@ def staff_client(client: Any, django_user_model: Any) -> Any:
     user = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rule_cache() -> Iterator[None]:
+    """Workers cache active rules per process; each test's rows are rolled back under that cache."""
+    from learning.services import rule_cache
+
+    rule_cache.clear()
+    yield
+    rule_cache.clear()

@@ -13,7 +13,8 @@ Run by hand (it prints figures; it asserts nothing):
    learning hooks; heuristic brain, no model;
    Throughput is counted from the first publish to the last completion (the runs' finished_at,
    the no-op's last timestamp), so the light polling does not blur it;
-4. in this process, counts the SQL queries of one run (django CaptureQueriesContext).
+4. in this process, counts the SQL queries of one run (django CaptureQueriesContext), after one
+   warm-up run as the worker's rounds have (a process loads an agent's active rules once).
 Printed: tasks/s and runs/s per round, the median ratio runs/no-op (target >= 0.4), and queries
 per run (target: constant and <= 10).
 """
@@ -57,6 +58,7 @@ from agents.models import AgentRun  # noqa: E402
 from agents.services.runs import start_run  # noqa: E402
 from agents.tasks import run_agent  # noqa: E402
 from bench.runtime import workload  # noqa: E402
+from learning.models import ResponseTracking  # noqa: E402
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
@@ -108,6 +110,8 @@ def runs_round(n: int, round_no: int) -> float:
 
 def queries_per_run(samples: int = 20) -> tuple[list[int], list[int]]:
     sql, statements = [], []
+    # Warm-up, as the worker's rounds are: a process loads an agent's active rules once (then cached).
+    runtime.execute(start_run(agent_name="bench_noop", input={"n": -1}, trigger="event", enqueue=False).pk)
     for i in range(samples):
         run = start_run(agent_name="bench_noop", input={"n": i}, trigger="event", enqueue=False)
         with CaptureQueriesContext(connection) as captured:
@@ -124,7 +128,7 @@ def main() -> None:
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
-    AgentRun.objects.filter(agent_name="bench_noop").delete()
+    cleanup()
     workload.app.control.purge()
     worker = start_worker()
     try:
@@ -145,6 +149,12 @@ def main() -> None:
         f"queries per run: {min(sql)}..{max(sql)} SQL queries "
         f"({min(statements)}..{max(statements)} statements incl. BEGIN/COMMIT)   (target: constant, <= 10)"
     )
+    cleanup()
+
+
+def cleanup() -> None:
+    # A run's ResponseTracking row outlives it (SET_NULL): delete the bench's own too.
+    ResponseTracking.objects.filter(agent_name="bench_noop").delete()
     AgentRun.objects.filter(agent_name="bench_noop").delete()
 
 

@@ -6,15 +6,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from learning import conditions
 from learning.fingerprint import error_type_of
-from learning.models import ErrorLog, KnowledgeRule, ResponseTracking, RuleApplication
+from learning.models import ErrorLog, KnowledgeRule, RuleApplication
 from learning.selectors import BEFORE_TYPES, FAILURE_TYPES, active_rules
 from learning.services.errors import fingerprint_of
 from learning.services.evidence import refresh_rules
+from learning.services.rule_cache import rules_for_run
+from learning.services.tracking import tracking_statement
 from learning.stats import in_holdout
 
 if TYPE_CHECKING:
@@ -98,19 +100,30 @@ def _block_overridden(run: AgentRun) -> bool:
     )
 
 
-@transaction.atomic
 def before_run(*, run: AgentRun | None, data: dict[str, Any]) -> BeforeRunDecision:
-    """Prompt texts of 'always' rules and the verdict of the validate/avoid/never conditions on the input."""
-    decision = BeforeRunDecision()
+    """Prompt texts of 'always' rules and the verdict of the validate/avoid/never conditions on the input.
+
+    The rules come from the per-process cache: no query at all for an agent without rules when the
+    run's claim read the rules' version (the runtime's claim does).
+    """
     if run is None:
-        return decision
+        return BeforeRunDecision()
+    rules = [rule for rule in rules_for_run(run) if rule.rule_type in BEFORE_TYPES]
+    if not rules:
+        return BeforeRunDecision()
+    with transaction.atomic():
+        return _apply_before(run, rules, data)
+
+
+def _apply_before(run: AgentRun, rules: list[KnowledgeRule], data: dict[str, Any]) -> BeforeRunDecision:
+    decision = BeforeRunDecision()
     rate = _holdout_rate()
     entries: list[tuple[KnowledgeRule, str, str, str, str]] = []
     prompt: set[str] = set()
     blocking: list[tuple[KnowledgeRule, str]] = []
     pending, success = RuleApplication.Outcome.PENDING, RuleApplication.Outcome.SUCCESS
     applied, holdout = RuleApplication.Mode.APPLIED, RuleApplication.Mode.HOLDOUT
-    for rule in active_rules(agent_name=run.agent_name, rule_types=BEFORE_TYPES):
+    for rule in rules:
         held = run.pk is not None and in_holdout(rule_id=rule.pk, run_id=run.pk, rate=rate)
         if rule.rule_type == KnowledgeRule.RuleType.ALWAYS:
             if held:
@@ -216,61 +229,47 @@ def on_failure(*, run: AgentRun | None, error: ErrorLog | BaseException | str) -
     return plan
 
 
-def _tracking_outcome(run: AgentRun, succeeded: bool) -> str | None:
-    status = str(run.status)
-    if status in ("skipped", "canceled"):
-        return None  # no response was produced
-    if succeeded:
-        return ResponseTracking.Outcome.SUCCESS
-    if status == "escalated":
-        return ResponseTracking.Outcome.PENDING  # a human decides
-    return ResponseTracking.Outcome.FAILURE
-
-
-def _confidence(output: Any) -> Any:
-    if isinstance(output, dict):
-        value = output.get("confidence")
-        if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
-            return round(float(value), 4)
-    return None
-
-
-@transaction.atomic
 def after_run(*, run: AgentRun | None, succeeded: bool) -> None:
     """Close the run's pending rule applications and track its response.
 
     A run that is queued again for a retry is not finished: its applications stay pending so a later
-    success counts as one.
+    success counts as one. Inside the caller's transaction (the runtime saves the outcome in the same
+    one) no savepoint is taken: the outcome and its tracking commit together or not at all.
     """
     if run is None or run.pk is None or str(run.status) == "queued":
         return
+    with transaction.atomic(savepoint=False):
+        # Every application is recorded with its entry in run.learnings_applied (same transaction):
+        # a run without entries has no rows to close, and the lookup is skipped.
+        if run.learnings_applied:
+            _close_applications(run, succeeded)
+        statement = tracking_statement(run=run, succeeded=succeeded)
+        if statement is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(*statement)
+
+
+def after_run_statement(*, run: AgentRun, succeeded: bool) -> tuple[str, list[Any]] | None:
+    """``after_run`` as one SQL statement (to run with the outcome's own, in one round trip), when
+    that is all it would write: no rule applications to close and a response to track. None: call
+    ``after_run``."""
+    if run.pk is None or str(run.status) == "queued" or run.learnings_applied:
+        return None
+    return tracking_statement(run=run, succeeded=succeeded)
+
+
+def _close_applications(run: AgentRun, succeeded: bool) -> None:
     pending = RuleApplication.objects.filter(run_id=run.pk, outcome=RuleApplication.Outcome.PENDING)
     rule_ids = list(pending.values_list("rule_id", flat=True))
-    if rule_ids:
-        if succeeded:
-            pending.update(outcome=RuleApplication.Outcome.SUCCESS)
-        else:
-            # A rule answers one mistake (its fingerprint): the run failing for another reason is not the
-            # rule's failure. Rules without a fingerprint (an operator's own) answer for any failure.
-            seen = ErrorLog.objects.filter(run_id=run.pk).values("fingerprint")
-            missed = Q(rule__fingerprint="") | Q(rule__fingerprint__in=seen)
-            pending.filter(missed).update(outcome=RuleApplication.Outcome.FAILURE)
-            pending.update(outcome=RuleApplication.Outcome.SUCCESS)
-        refresh_rules(rule_ids=rule_ids)
-    tracked = _tracking_outcome(run, succeeded)
-    if tracked is None:
+    if not rule_ids:
         return
-    output = run.output if isinstance(run.output, dict) else {}
-    existing = ResponseTracking.objects.filter(run_id=run.pk).first()
-    if existing is not None:
-        if existing.feedback_by_id is None:  # staff feedback outranks the automatic outcome
-            existing.actual_outcome = tracked
-            existing.save(update_fields=["actual_outcome"])
-        return
-    ResponseTracking.objects.create(
-        run_id=run.pk,
-        agent_name=run.agent_name,
-        response_type=str(output.get("response_type") or "run")[:64],
-        confidence_score=_confidence(output),
-        actual_outcome=tracked,
-    )
+    if succeeded:
+        pending.update(outcome=RuleApplication.Outcome.SUCCESS)
+    else:
+        # A rule answers one mistake (its fingerprint): the run failing for another reason is not the
+        # rule's failure. Rules without a fingerprint (an operator's own) answer for any failure.
+        seen = ErrorLog.objects.filter(run_id=run.pk).values("fingerprint")
+        missed = Q(rule__fingerprint="") | Q(rule__fingerprint__in=seen)
+        pending.filter(missed).update(outcome=RuleApplication.Outcome.FAILURE)
+        pending.update(outcome=RuleApplication.Outcome.SUCCESS)
+    refresh_rules(rule_ids=rule_ids)

@@ -195,6 +195,7 @@ def sql_queries(captured: CaptureQueriesContext) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)  # as in a worker: no test transaction around it
 def test_queries_per_run_are_constant_and_few() -> None:
+    runtime.execute(_start("t_echo", {"text": "warm-up"}).pk)  # a process loads an agent's rules once
     counts = []
     for n in range(3):
         run = _start("t_echo", {"text": "x" * n})
@@ -202,7 +203,7 @@ def test_queries_per_run_are_constant_and_few() -> None:
             runtime.execute(run.pk)
         counts.append(len(sql_queries(captured)))
     assert len(set(counts)) == 1, counts
-    assert counts[0] <= 10, counts
+    assert counts[0] <= 3, counts  # claim; outcome + response tracking (no rules: no rule query)
     assert set(AgentRun.objects.values_list("status", flat=True)) == {"succeeded"}
 
 

@@ -1,0 +1,116 @@
+"""A per-process cache of each agent's active rules, so a run costs no rule query.
+
+Every run asks for its agent's active rules; they change rarely (an operator approves, edits or
+retires one; extraction proposes one). Each process keeps the rules it loaded with the *version*
+they had: count, highest id and latest ``updated_at`` of the agent's active rules (its own and the
+global ones). Approving, retiring, deleting or editing a rule changes the version; so does an
+evidence refresh (a reload, one query, for agents that have rules).
+
+The version is read in the same statement as the run's claim (``version_sql``, no round trip of its
+own, and consistent with the database); a lookup without it reads it with one small query. A
+changed version reloads the rules; rows loaded after the version was read can only be newer, and
+are then reloaded once more. Saves in this process also drop its entries (``bump``), so a change
+made in the same instant (a frozen test clock) is seen too. ``MAX_AGE`` bounds an entry's life
+anyway, in case a write ever bypasses both (a queryset ``update()`` of the text alone).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+
+from learning.models import KnowledgeRule
+
+if TYPE_CHECKING:
+    from agents.models import AgentRun
+
+MAX_AGE = 60.0  # seconds
+# The attribute of a claimed run holding the version read with its claim (see agents.services.claims).
+RUN_ATTR = "_learning_rules_version"
+# Saves touching only these fields (evidence counters) change no behaviour: no need to drop entries.
+EVIDENCE_FIELDS = frozenset(
+    {
+        "times_applied",
+        "times_successful",
+        "holdout_exposures",
+        "holdout_failures",
+        "confidence",
+        "holdout_lift",
+        "lift_low",
+        "lift_high",
+        "updated_at",
+    }
+)
+
+_entries: dict[str, tuple[str, float, list[KnowledgeRule]]] = {}
+_lock = threading.Lock()
+
+
+@functools.cache
+def version_sql(agent_name_sql: str) -> str:
+    """A scalar subquery giving the version of the active rules of the agent named by the SQL
+    expression ``agent_name_sql`` (a column or a placeholder), for a statement of the caller's."""
+    table = KnowledgeRule._meta.db_table
+    return (
+        f"(SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(max(updated_at)::text, '') "  # noqa: S608
+        f"FROM {table} WHERE status = 'active' AND agent_name IN ({agent_name_sql}, ''))"
+    )
+
+
+def _read_version(agent_name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {version_sql('%s')}", [agent_name])
+        row = cursor.fetchone()
+    return str(row[0]) if row else ""
+
+
+def _load(agent_name: str) -> list[KnowledgeRule]:
+    return list(
+        KnowledgeRule.objects.filter(status=KnowledgeRule.Status.ACTIVE, agent_name__in=[agent_name, ""]).order_by("pk")
+    )
+
+
+def active_rules_of(agent_name: str, *, version: str | None = None) -> list[KnowledgeRule]:
+    """The active rules of an agent (its own and the global ones), oldest first. Read-only objects.
+
+    ``version``: as read with the run's claim; None reads it (one query). Not PostgreSQL: no cache.
+    """
+    if connection.vendor != "postgresql":
+        return _load(agent_name)
+    if version is None:
+        version = _read_version(agent_name)
+    entry = _entries.get(agent_name)
+    if entry is not None and entry[0] == version and time.monotonic() - entry[1] < MAX_AGE:
+        return entry[2]
+    rules = _load(agent_name)  # read after the version: never older than it
+    with _lock:
+        _entries[agent_name] = (version, time.monotonic(), rules)
+    return rules
+
+
+def rules_for_run(run: AgentRun) -> list[KnowledgeRule]:
+    """``active_rules_of`` the run's agent, with the version its claim read when there is one."""
+    version = getattr(run, RUN_ATTR, None)
+    return active_rules_of(run.agent_name, version=version if isinstance(version, str) else None)
+
+
+def bump() -> None:
+    """Rules were saved in this process: drop its entries (other processes see the new version)."""
+    with _lock:
+        _entries.clear()
+
+
+def on_rule_saved(sender: Any, instance: KnowledgeRule, update_fields: Any = None, **kwargs: Any) -> None:
+    """post_save/post_delete receiver: drops entries unless only the evidence counters were saved."""
+    if update_fields is not None and set(update_fields) <= EVIDENCE_FIELDS:
+        return
+    bump()
+
+
+def clear() -> None:
+    """Forget this process's entries (tests: the database was rolled back under them)."""
+    bump()
