@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from integrations.webhooks.api import receive_view
 from smarter_team.api import api
 
 admin.site.site_header = "Smarter Team operations"
@@ -9,5 +10,7 @@ admin.site.index_title = "Agency console"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Ahead of the ninja API: the webhook endpoint without ninja's machinery (documented there).
+    path("api/webhooks/<str:provider>", receive_view),
     path("api/", api.urls),
 ]

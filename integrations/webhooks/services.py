@@ -1,7 +1,8 @@
 """The write paths of webhooks: receive (store, answer), process (event -> handler -> run), replay.
 
 ``receive_webhook`` is what the endpoint calls; it does the least that makes the event safe (verify,
-store once) and leaves the work to ``process_event``, run by a Celery task after the commit. The
+store once: one INSERT, committed before the answer) and leaves the work to ``process_event``, run
+by a Celery task after the commit (the endpoint's events go out batched, see publisher.py). The
 sweeper (``replay_unprocessed``) catches what a lost task or a failed handler left behind.
 """
 
@@ -13,12 +14,16 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field
 
 from integrations.models import WebhookEvent
+from integrations.webhooks import publisher
 from integrations.webhooks.base import (
     IncomingRequest,
     MalformedEvent,
@@ -71,6 +76,12 @@ def _enqueue(event_pk: int) -> None:
     transaction.on_commit(lambda: process_webhook_event.delay(event_pk), robust=True)
 
 
+def _publish_on_commit(event_pk: int) -> None:
+    # Batched with the other events of this process (publisher.py): the request never waits for
+    # the broker; a lost publish leaves the event received, for the sweeper.
+    transaction.on_commit(partial(publisher.publish_later, event_pk), robust=True)
+
+
 def _store_rejected(provider: WebhookProvider, request: IncomingRequest, reason: str) -> None:
     # A random id: an attacker's unsigned request must never occupy an id a real event needs.
     WebhookEvent.objects.create(
@@ -85,21 +96,86 @@ def _store_rejected(provider: WebhookProvider, request: IncomingRequest, reason:
     )
 
 
-def _insert_once(**fields: Any) -> WebhookEvent | None:
-    """Insert the event; None when (provider, event_id) is already stored.
+# Fields whose Python value is already what the database driver takes (get_db_prep_save would
+# only hand it back): skipped when preparing the hot-path INSERT's parameters.
+_PASS_THROUGH = (models.CharField, models.TextField, models.BooleanField, models.PositiveSmallIntegerField)
+# The hot-path INSERT and its fields (with whether each needs preparing) per database vendor.
+_INSERT_SQL: dict[str, tuple[str, list[tuple[Field[Any, Any], bool]]]] = {}
 
-    Outside a transaction the INSERT commits on its own (one round trip, the hot path of every
-    webhook); inside one (the sandbox posting in-process) a savepoint contains a duplicate.
+
+def _insert_sql() -> tuple[str, list[tuple[Field[Any, Any], bool]]]:
+    """``INSERT ... ON CONFLICT (provider, event_id) DO NOTHING RETURNING id`` and its fields.
+
+    Built from the model's fields on first use, so a column added later is not forgotten.
     """
+    cached = _INSERT_SQL.get(connection.vendor)
+    if cached is None:
+        meta, qn = WebhookEvent._meta, connection.ops.quote_name
+        columns = {f.name: qn(str(f.column)) for f in meta.concrete_fields}
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        # Identifiers only, from the model's own metadata and quoted; every value is a parameter.
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns[f.name] for f in fields)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({columns['provider']}, {columns['event_id']}) DO NOTHING RETURNING {columns['id']}"
+        )
+        prepared = [(f, type(f) not in _PASS_THROUGH) for f in fields]
+        cached = _INSERT_SQL[connection.vendor] = (sql, prepared)
+    return cached
+
+
+def _insert_once(**values: Any) -> int | None:
+    """Insert the event and return its pk; None when (provider, event_id) is already stored.
+
+    The hot path of every webhook, so one statement and no ORM model round: the unique
+    constraint decides (a concurrent duplicate waits for the first insert's commit, then is
+    skipped), no exception and no savepoint are needed inside a transaction (the sandbox posts
+    in-process), and outside one the INSERT commits on its own in one round trip. No signal
+    receivers exist for WebhookEvent (save() only stamps updated_at, which the caller sets);
+    a field left out of ``values`` gets its default, as with ``objects.create``.
+    """
+    sql, fields = _insert_sql()
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: `connection` is a per-attribute proxy
+    params = []
+    for f, prepare in fields:
+        value = values[f.attname] if f.attname in values else f.get_default()
+        params.append(f.get_db_prep_save(value, db) if prepare else value)
+    row = _execute_once(db, sql, params)
+    return int(row[0]) if row else None
+
+
+def _execute_once(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> Any:
+    """Run the INSERT; a reused connection found dead by it is replaced and the INSERT retried.
+
+    With CONN_HEALTH_CHECKS Django sends ``SELECT 1`` before a request's first query on a reused
+    connection: a second round trip on every webhook, and about as costly as the INSERT. Outside
+    a transaction the INSERT is that check itself: if it fails and the connection is then found
+    unusable (the database restarted), reconnect and run it once more. Had the lost INSERT
+    committed after all, the retry finds the row and the answer is "duplicate": still a 200, the
+    event stored as received and published by the sweeper. Inside a transaction (or on a
+    connection opened by this request) nothing changes.
+    """
+    # getattr: Django's own (unstubbed) flags; without them the check simply stays Django's.
+    optimistic = (
+        db.connection is not None
+        and not db.in_atomic_block
+        and getattr(db, "health_check_enabled", False)
+        and not getattr(db, "health_check_done", True)
+    )
+    if optimistic:
+        db.health_check_done = True  # type: ignore[attr-defined]
     try:
-        if connection.in_atomic_block:
-            with transaction.atomic():
-                return WebhookEvent.objects.create(**fields)
-        return WebhookEvent.objects.create(**fields)
-    except IntegrityError:
-        if WebhookEvent.objects.filter(provider=fields["provider"], event_id=fields["event_id"]).exists():
-            return None
-        raise
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    except (OperationalError, InterfaceError):
+        if not optimistic or db.is_usable():
+            raise
+        logger.warning("webhook insert: the database connection was dead; reconnecting once")
+        db.close()
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def receive_webhook(
@@ -131,6 +207,9 @@ def receive_webhook(
         "raw_body": body,
         "signature_ok": True,
         "received_at": request.now,
+        # Set here as save() would: the INSERT below bypasses the model (see _insert_once).
+        "created_at": request.now,
+        "updated_at": request.now,
     }
     try:
         identity = provider.identify(request, parse_json(body))
@@ -145,7 +224,7 @@ def receive_webhook(
         return _error(400, str(exc))
 
     known = identity.event_type in provider.handlers
-    event = _insert_once(
+    event_pk = _insert_once(
         **fields,
         event_id=identity.event_id[:255],
         event_type=identity.event_type[:128],
@@ -153,11 +232,11 @@ def receive_webhook(
         error="" if known else "no handler for this event type",
     )
     answer = {"event_id": identity.event_id, "event_type": identity.event_type}
-    if event is None:
+    if event_pk is None:
         return Receipt(200, {"status": "duplicate", **answer})
     if not known:
         return Receipt(200, {"status": "ignored", **answer})
-    _enqueue(event.pk)
+    _publish_on_commit(event_pk)
     return Receipt(200, {"status": "accepted", **answer})
 
 
@@ -192,6 +271,23 @@ def process_event(*, event_pk: int) -> str:
         new = WebhookEvent.Status.PROCESSED if acted else WebhookEvent.Status.IGNORED
         event.transition_to(new, also=["attempts", "error", "processed_at"])
         return event.status
+
+
+def process_events(*, event_pks: list[int]) -> dict[str, int]:
+    """Process a batch of events (one message of the publisher), each on its own, in turn.
+
+    One event's unexpected error (a database hiccup) must not strand the rest: it is logged and
+    the event stays received or failed, for the sweeper. Returns how many ended in each status.
+    """
+    outcomes: dict[str, int] = {}
+    for event_pk in event_pks:
+        try:
+            status = process_event(event_pk=event_pk)
+        except Exception:
+            logger.exception("webhook event %s could not be processed; left to the sweeper", event_pk)
+            status = "error"
+        outcomes[status] = outcomes.get(status, 0) + 1
+    return outcomes
 
 
 def replay_event(*, event: WebhookEvent) -> bool:

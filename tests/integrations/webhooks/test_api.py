@@ -10,12 +10,17 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from django.test import Client, RequestFactory
+from django.urls import reverse
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from ninja import Schema
+from ninja.testing import TestClient
 from schemathesis.core import NotSet
 
 from integrations.models import WebhookEvent
 from integrations.webhooks import services
+from integrations.webhooks.api import WebhookAck, WebhookError
+from integrations.webhooks.api import router as webhooks_router
 from integrations.webhooks.providers import PROVIDERS
 from smarter_team.api import ApiTokenAuth, api
 from tests.integrations.webhooks.conftest import sign
@@ -89,3 +94,45 @@ def test_generated_bodies_correctly_signed_never_cause_a_server_error(case: Any)
         assert response.status_code < 500
     for event in WebhookEvent.objects.filter(status="received"):
         assert services.process_event(event_pk=event.pk) in {"processed", "ignored", "failed"}
+
+
+# --- the plain view serving the endpoint, and the ninja operation documenting it -------------
+def test_the_webhook_url_is_served_by_the_plain_view_ahead_of_ninja() -> None:
+    from django.urls import resolve
+
+    from integrations.webhooks.api import receive_view
+
+    assert resolve("/api/webhooks/stripe").func is receive_view
+    assert reverse("api:webhook_receive", kwargs={"provider": "stripe"}) == "/api/webhooks/stripe"
+
+
+def test_only_post_is_allowed(client: Client) -> None:
+    assert client.get("/api/webhooks/stripe").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("provider", "body", "secret", "status", "model"),
+    [
+        ("stripe", b'{"id": "evt_1", "type": "invoice.paid"}', None, 200, WebhookAck),
+        ("stripe", b'{"id": "evt_1", "type": "invoice.paid"}', "wrong", 401, WebhookError),
+        ("stripe", b'{"type": "invoice.paid"}', None, 400, WebhookError),
+        ("hubspot", b"{}", None, 404, WebhookError),
+    ],
+)
+def test_the_plain_view_and_the_documented_operation_answer_alike(
+    provider: str, body: bytes, secret: str | None, status: int, model: type[Schema]
+) -> None:
+    headers, query = sign("stripe", body, secret=secret)
+    plain = Client().post(
+        f"/api/webhooks/{provider}", data=body, content_type="application/json", headers=headers, query_params=query
+    )
+    WebhookEvent.objects.all().delete()
+    documented = TestClient(webhooks_router).post(
+        f"/{provider}",
+        data=body,  # type: ignore[arg-type]  # the raw bytes become the body, as signed
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert (plain.status_code, documented.status_code) == (status, status)
+    assert plain.json() == documented.json()
+    model.model_validate(plain.json())  # the shape the OpenAPI schema promises

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import connections
 
 from integrations.models import WebhookEvent
+from integrations.webhooks import publisher
 from tests.integrations.webhooks.conftest import SECRETS, fixture_body, sign
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +217,81 @@ def test_webhooks_need_no_csrf_token(settings: Any) -> None:
         "/api/webhooks/apify", data=body, content_type="application/json", headers=headers
     )
     assert response.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+class TestOutsideATransaction:
+    """As in production: the INSERT commits on its own, then the publisher gets the id."""
+
+    @pytest.fixture(autouse=True)
+    def published(self, monkeypatch: Any) -> list[list[int]]:
+        batches: list[list[int]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+        def publish(batch: list[int]) -> None:
+            assert self.gate.wait(5.0)
+            batches.append(batch)
+
+        monkeypatch.setattr(publisher, "_publisher", publisher.BatchPublisher(publish, linger=0.0))
+        return batches
+
+    def ids(self, published: list[list[int]], count: int) -> list[int]:
+        deadline = time.monotonic() + 5.0
+        while sum(map(len, published)) < count and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return [pk for batch in published for pk in batch]
+
+    def test_the_answer_does_not_wait_for_the_broker(self, post_signed: Any, published: list[list[int]]) -> None:
+        self.gate.clear()  # the broker hangs
+        response = post_signed("stripe", fixture_body("stripe", "invoice_paid"))
+        assert response.json()["status"] == "accepted"
+        event = WebhookEvent.objects.get()
+        assert event.status == "received"  # stored and committed before the answer
+        assert published == []
+        self.gate.set()
+        assert self.ids(published, 1) == [event.pk]
+
+    def test_a_duplicate_is_stored_and_published_once(self, post_signed: Any, published: list[list[int]]) -> None:
+        body = fixture_body("stripe", "invoice_paid")
+        assert post_signed("stripe", body).json()["status"] == "accepted"
+        assert post_signed("stripe", body).json()["status"] == "duplicate"
+        assert self.ids(published, 1) == [WebhookEvent.objects.get().pk]
+        time.sleep(0.05)
+        assert len(self.ids(published, 1)) == 1
+
+    def test_a_webhook_costs_one_query_and_no_health_check_on_a_reused_connection(
+        self, post_signed: Any, monkeypatch: Any, django_assert_num_queries: Any
+    ) -> None:
+        db = connections["default"]
+        post_signed("calcom", fixture_body("calcom", "booking_created"))  # the connection exists
+        # As at the start of the next request (setattr: Django's own flag is not in its stubs).
+        setattr(db, "health_check_done", False)  # noqa: B010
+        checks: list[bool] = []
+
+        def is_usable() -> bool:
+            checks.append(True)
+            return True
+
+        monkeypatch.setattr(db, "is_usable", is_usable)
+        with django_assert_num_queries(1):
+            response = post_signed("stripe", fixture_body("stripe", "invoice_paid"))
+        assert response.json()["status"] == "accepted"
+        assert checks == []
+
+    def test_a_connection_the_database_dropped_is_replaced_and_the_event_still_stored(
+        self, post_signed: Any, published: list[list[int]]
+    ) -> None:
+        db = connections["default"]
+        post_signed("calcom", fixture_body("calcom", "booking_created"))
+        setattr(db, "health_check_done", False)  # noqa: B010 - Django's own flag, not in its stubs
+        assert db.connection is not None
+        backend = db.connection.info.backend_pid
+        with psycopg.connect(**db.connection.info.get_parameters(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+        response = post_signed("stripe", fixture_body("stripe", "invoice_paid"))
+        assert response.status_code == 200
+        assert response.json()["status"] == "accepted"
+        assert db.connection.info.backend_pid != backend
+        stored = WebhookEvent.objects.get(provider="stripe")
+        assert stored.pk in self.ids(published, 2)

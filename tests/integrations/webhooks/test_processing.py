@@ -13,7 +13,7 @@ from agents.models import AgentRun
 from integrations.models import WebhookEvent
 from integrations.webhooks import services
 from integrations.webhooks.providers import stripe
-from integrations.webhooks.tasks import process_webhook_event, replay_unprocessed
+from integrations.webhooks.tasks import process_webhook_event, process_webhook_events, replay_unprocessed
 from tests.integrations.webhooks.conftest import fixture_body
 
 pytestmark = pytest.mark.django_db
@@ -271,3 +271,31 @@ class TestSweeper:
 def test_amounts_are_decimals_in_major_units(receive: Any) -> None:
     process(receive("stripe", "invoice_paid"))
     assert Decimal(AgentRun.objects.get().input["amount"]) == Decimal("4900.00")
+
+
+class TestBatches:
+    """integrations.webhooks.process_events: the publisher's one message for many events."""
+
+    def test_each_event_of_a_batch_is_processed_once_even_if_listed_twice(self, receive: Any) -> None:
+        first = receive("stripe", "invoice_paid")
+        second = receive("apify", "run_succeeded")
+        outcomes = process_webhook_events.run([first.pk, second.pk, first.pk])
+        assert outcomes == {"processed": 3}  # the repeat finds its event already processed
+        assert AgentRun.objects.count() == 2
+        assert WebhookEvent.objects.get(pk=first.pk).attempts == 1
+        assert process_webhook_events.name == "integrations.webhooks.process_events"
+
+    def test_one_events_unexpected_error_does_not_strand_the_others(self, receive: Any, monkeypatch: Any) -> None:
+        broken = receive("stripe", "invoice_paid")
+        fine = receive("apify", "run_succeeded")
+        real = services.process_event
+
+        def process_event(*, event_pk: int) -> str:
+            if event_pk == broken.pk:
+                raise RuntimeError("the database went away")
+            return real(event_pk=event_pk)
+
+        monkeypatch.setattr(services, "process_event", process_event)
+        assert services.process_events(event_pks=[broken.pk, fine.pk]) == {"error": 1, "processed": 1}
+        assert WebhookEvent.objects.get(pk=broken.pk).status == "received"  # the sweeper's
+        assert WebhookEvent.objects.get(pk=fine.pk).status == "processed"
