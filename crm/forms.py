@@ -14,6 +14,7 @@ from crm.models import Company, Enrollment, Lead, Mailbox, SuppressionEntry, Sup
 from crm.services import normalize
 from crm.services.campaigns import enrollment_refusal
 from crm.services.suppression import value_hash
+from smarter_team.admin import console_formfield
 
 
 def _normalised(value: str | None, normaliser: Any) -> str:
@@ -32,6 +33,7 @@ class LeadAdminForm(forms.ModelForm):
 
     class Meta:
         model = Lead
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin narrows fields with its fieldsets and read-only lists
 
     def clean_email(self) -> str | None:
@@ -61,6 +63,7 @@ class CompanyAdminForm(forms.ModelForm):
 
     class Meta:
         model = Company
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin narrows fields with its fieldsets and read-only lists
 
     def clean_domain(self) -> str | None:
@@ -73,6 +76,7 @@ class CompanyAdminForm(forms.ModelForm):
 class MailboxAdminForm(forms.ModelForm):
     class Meta:
         model = Mailbox
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin narrows fields with its fieldsets and read-only lists
 
     def clean_email(self) -> str:
@@ -86,6 +90,7 @@ class SuppressionAddForm(forms.ModelForm):
 
     class Meta:
         model = SuppressionEntry
+        formfield_callback = console_formfield
         fields = ("kind", "value", "reason", "source", "note")
 
     def clean(self) -> dict[str, Any]:
@@ -115,6 +120,7 @@ class SuppressionAddForm(forms.ModelForm):
 class EnrollmentAdminForm(forms.ModelForm):
     class Meta:
         model = Enrollment
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin narrows fields with its fieldsets and read-only lists
 
     def clean(self) -> dict[str, Any]:

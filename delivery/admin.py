@@ -36,6 +36,7 @@ from smarter_team.admin import (
     CreateThroughServiceMixin,
     ReadOnlyInline,
     TabularInline,
+    console_formfield,
     currency_code,
     run_service_action,
 )
@@ -233,6 +234,7 @@ class QAReviewAdmin(CreateThroughServiceMixin, BaseAdmin):
 class ChangeRequestForm(forms.ModelForm):
     class Meta:
         model = ChangeRequest
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (get_fields, readonly)
 
     def clean_currency(self) -> str:
@@ -301,6 +303,7 @@ class ChurnRiskAssessmentAdmin(BaseAdmin):
 class UpsellForm(forms.ModelForm):
     class Meta:
         model = UpsellOpportunity
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (get_fields, readonly)
 
     def clean_currency(self) -> str:
@@ -325,6 +328,7 @@ class UpsellOpportunityAdmin(BaseAdmin):
 class SurveyResponseForm(forms.ModelForm):
     class Meta:
         model = SurveyResponse
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (get_fields, readonly)
 
     def clean(self) -> dict[str, Any]:

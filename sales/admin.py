@@ -35,6 +35,7 @@ from smarter_team.admin import (
     ReadOnlyInline,
     StackedInline,
     TabularInline,
+    console_formfield,
     currency_code,
     run_service_action,
 )
@@ -45,6 +46,7 @@ from smarter_team.admin import (
 class MeetingForm(forms.ModelForm):
     class Meta:
         model = Meeting
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (get_fields, readonly)
 
     def clean(self) -> dict[str, Any]:
@@ -127,6 +129,7 @@ class FathomRecordingAdmin(BaseAdmin):
 class CallPerformanceForm(forms.ModelForm):
     class Meta:
         model = CallPerformance
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (get_fields, readonly)
 
     def clean(self) -> dict[str, Any]:
@@ -156,6 +159,7 @@ class CallPerformanceAdmin(BaseAdmin):
 class ProposalForm(forms.ModelForm):
     class Meta:
         model = Proposal
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (get_fields, readonly)
 
     def clean_currency(self) -> str:
@@ -220,6 +224,7 @@ class ProposalAdmin(BaseAdmin):
 class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (get_fields, readonly)
 
     def clean_currency(self) -> str:
@@ -262,6 +267,7 @@ INVOICE_INPUT_FIELDS = ("client", "proposal", "kind", "amount", "currency", "due
 class InvoiceForm(forms.ModelForm):
     class Meta:
         model = Invoice
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (get_fields, readonly)
 
     def clean_currency(self) -> str:
@@ -340,6 +346,7 @@ PAYMENT_INPUT_FIELDS = ("invoice", "amount", "currency", "status", "paid_at", "p
 class PaymentForm(forms.ModelForm):
     class Meta:
         model = Payment
+        formfield_callback = console_formfield
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields (get_fields, readonly)
         labels = {"provider_payment_id": "Reference"}
 

@@ -29,6 +29,15 @@ FORMFIELD_OVERRIDES: dict[type[models.Field], dict[str, Any]] = {
 }
 
 
+def console_formfield(field: models.Field[Any, Any], **kwargs: Any) -> Any:
+    """A ModelForm's ``Meta.formfield_callback``: the console's overrides for forms declared outside
+    an admin (a declared ModelForm builds its fields at import, before the admin's own overrides)."""
+    for model_field, overrides in FORMFIELD_OVERRIDES.items():
+        if isinstance(field, model_field):
+            kwargs = {**overrides, **kwargs}
+    return field.formfield(**kwargs)
+
+
 class BaseAdmin(admin.ModelAdmin):
     list_per_page = 50
     # A COUNT(*) over millions of runs or messages on every page load is the first thing that
