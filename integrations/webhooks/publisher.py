@@ -33,6 +33,9 @@ LINGER_SECONDS = 0.02
 MAX_BATCH = 200
 # Beyond this many waiting ids (a long broker outage) new ones are left to the sweeper.
 MAX_PENDING = 100_000
+# How long a closing process waits for the batch the flusher is publishing (the broker's own
+# timeouts bound a publish; this only keeps a hung broker from holding the exit forever).
+CLOSE_WAIT_SECONDS = 5.0
 
 Publish = Callable[[list[int]], None]
 
@@ -101,9 +104,17 @@ class BatchPublisher:
             self._safe_publish(batch[start : start + MAX_BATCH])
 
     def close(self) -> None:
+        """Stop the flusher and publish what is left (at exit).
+
+        The flusher is a daemon thread: the interpreter would kill it mid-publish, leaving that
+        batch to the sweeper minutes later. So wait for the batch it holds, then flush the rest.
+        """
         with self._cond:
             self._closed = True
             self._cond.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(CLOSE_WAIT_SECONDS)
         self.flush()
 
     def pending(self) -> int:

@@ -97,6 +97,16 @@ def test_closing_publishes_what_is_still_waiting() -> None:
     assert sorted(recorder.ids()) == [1, 2, 3]
 
 
+def test_closing_waits_for_the_batch_the_flusher_is_publishing() -> None:
+    # At exit the daemon flusher would be killed mid-publish: close() must not return before it.
+    recorder = Recorder(delay=0.3)
+    batcher = BatchPublisher(recorder, linger=60.0)
+    batcher.submit(1)
+    wait_for(lambda: batcher.pending() == 0)  # taken by the flusher, not yet published
+    batcher.close()
+    assert recorder.ids() == [1]
+
+
 def test_eager_celery_publishes_inline_in_the_callers_thread(monkeypatch: Any) -> None:
     monkeypatch.setattr(publisher, "_eager", lambda: True)
     threads: list[str] = []
