@@ -76,6 +76,18 @@ class KnowledgeRule(StatefulModel):
             Status.RETIRED: {Status.ACTIVE},
         }
     )
+    # The measured evidence, rewritten by learning.services.evidence; a save touching only these
+    # changes no behaviour (the per-process rule cache keeps its entries).
+    EVIDENCE_FIELDS = (
+        "times_applied",
+        "times_successful",
+        "holdout_exposures",
+        "holdout_failures",
+        "confidence",
+        "holdout_lift",
+        "lift_low",
+        "lift_high",
+    )
 
     agent_name = models.CharField(max_length=64, blank=True, db_index=True, help_text="blank = all agents")
     error_type = models.CharField(max_length=128, blank=True)

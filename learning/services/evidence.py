@@ -68,17 +68,7 @@ def refresh_rules(*, rule_ids: Iterable[int] | None = None, retire: bool = True)
                 _dec(measured.low),
                 _dec(measured.high),
             )
-        fields = [
-            "times_applied",
-            "times_successful",
-            "holdout_exposures",
-            "holdout_failures",
-            "confidence",
-            "holdout_lift",
-            "lift_low",
-            "lift_high",
-        ]
-        rule.save(update_fields=fields)
+        rule.save(update_fields=list(KnowledgeRule.EVIDENCE_FIELDS))
         if (
             retire
             and rule.status == KnowledgeRule.Status.ACTIVE

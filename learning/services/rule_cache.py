@@ -31,20 +31,8 @@ if TYPE_CHECKING:
 MAX_AGE = 60.0  # seconds
 # The attribute of a claimed run holding the version read with its claim (see agents.services.claims).
 RUN_ATTR = "_learning_rules_version"
-# Saves touching only these fields (evidence counters) change no behaviour: no need to drop entries.
-EVIDENCE_FIELDS = frozenset(
-    {
-        "times_applied",
-        "times_successful",
-        "holdout_exposures",
-        "holdout_failures",
-        "confidence",
-        "holdout_lift",
-        "lift_low",
-        "lift_high",
-        "updated_at",
-    }
-)
+# Saves touching only the evidence counters change no behaviour: no need to drop entries.
+EVIDENCE_FIELDS = frozenset((*KnowledgeRule.EVIDENCE_FIELDS, "updated_at"))
 
 _entries: dict[str, tuple[str, float, list[KnowledgeRule]]] = {}
 _lock = threading.Lock()
