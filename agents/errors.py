@@ -46,6 +46,21 @@ class Interruption(Exception):
     """Stops the run without failing it; the runtime turns it into a status."""
 
 
+class SkipRun(Interruption):
+    """End the run as skipped, with the reason recorded: it must not (or need not) go on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ComplianceBlocked(SkipRun):
+    """An outbound act was refused by a compliance guard (a suppressed address, for one).
+
+    An agent acting for many recipients catches it per recipient; uncaught, the run is skipped.
+    """
+
+
 class PauseRun(Interruption):
     """Put the run back in the queue until ``until`` (e.g. the next budget period)."""
 

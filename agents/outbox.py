@@ -5,18 +5,24 @@ called, so a worker that dies mid-act leaves evidence. On the next attempt a don
 its stored result without acting; a pending one is first reconciled (the performer asks the
 provider whether it already happened) and otherwise performed again with the same key, which
 providers that accept idempotency keys deduplicate. Performers that reconcile can never act twice.
+
+A performer that reaches people declares where its payload names them (``contacts``). Before every
+attempt to perform such an act, each compliance guard (the suppression list, registered by the
+crm app) sees those addresses; a refusal fails the action and raises ComplianceBlocked. The check
+runs at act time, not when the work was planned, so an unsubscribe that lands between a draft and
+its sending, or between two attempts, still stops it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
-from agents.errors import OutboxInTransaction
+from agents.errors import ComplianceBlocked, OutboxInTransaction
 from agents.models import Action, AgentRun
 from smarter_team import clock
 
@@ -40,20 +46,66 @@ class _FunctionPerformer:
         return self.func(payload, key)
 
 
+# A guard sees (kind, addresses, payload) and returns why the act must not happen, or None.
+Guard = Callable[[str, list[str], dict[str, Any]], str | None]
+
 _performers: dict[str, Performer] = {}
+_contacts: dict[str, tuple[str, ...]] = {}
+_guards: dict[tuple[str, str], Guard] = {}
 
 
-def register_performer(kind: str) -> Callable[[Any], Any]:
-    """Decorator for a performer class (instantiated once) or a ``(payload, key) -> dict`` function."""
+def register_performer(kind: str, *, contacts: Sequence[str] = ()) -> Callable[[Any], Any]:
+    """Decorator for a performer class (instantiated once) or a ``(payload, key) -> dict`` function.
+
+    ``contacts``: the payload keys holding the addresses the act reaches (a string or a list of
+    strings each), checked by the compliance guards before every attempt.
+    """
 
     def decorator(obj: Any) -> Any:
         existing = _performers.get(kind)
         if existing is not None and _origin(existing) != (obj.__module__, obj.__qualname__):
             raise ValueError(f"a performer for {kind!r} is already registered")
         _performers[kind] = obj() if isinstance(obj, type) else _FunctionPerformer(obj)
+        _contacts[kind] = tuple(contacts)
         return obj
 
     return decorator
+
+
+def register_guard(guard: Guard) -> Guard:
+    """Add a compliance guard for every act that reaches people (idempotent per function)."""
+    _guards[(guard.__module__, guard.__qualname__)] = guard
+    return guard
+
+
+def contacts_of(kind: str, payload: dict[str, Any]) -> list[str] | None:
+    """The addresses an act of ``kind`` reaches (None when the kind reaches nobody)."""
+    keys = _contacts.get(kind, ())
+    if not keys:
+        return None
+    found: list[str] = []
+    for key in keys:
+        value = payload.get(key)
+        values = value if isinstance(value, list | tuple) else [value]
+        found.extend(str(v).strip() for v in values if v is not None and str(v).strip())
+    return found
+
+
+def check_compliance(kind: str, payload: dict[str, Any]) -> str | None:
+    """Why an act of ``kind`` with ``payload`` must not be performed, or None when it may."""
+    addresses = contacts_of(kind, payload)
+    if addresses is None:
+        return None
+    if not addresses:
+        # Fails closed: a recipient under a key the performer did not declare would go unchecked.
+        return f"no recipient under {', '.join(_contacts[kind])} to check"
+    if not _guards:
+        return "no compliance guard is registered (the crm app is not loaded)"
+    for guard in list(_guards.values()):
+        refusal = guard(kind, addresses, payload)
+        if refusal:
+            return refusal
+    return None
 
 
 def _origin(performer: Performer) -> tuple[str, str]:
@@ -64,6 +116,7 @@ def _origin(performer: Performer) -> tuple[str, str]:
 
 def unregister_performer(kind: str) -> None:
     _performers.pop(kind, None)
+    _contacts.pop(kind, None)
 
 
 def performer_for(kind: str) -> Performer:
@@ -94,8 +147,15 @@ def act(*, run: AgentRun | None, kind: str, key: str, payload: dict[str, Any]) -
         # A previous attempt may have acted and died before recording it: ask the provider first.
         found = performer.reconcile(action.payload, full_key)
         if found is not None:
-            logger.info("action %s reconciled: it had already happened", full_key)
+            logger.info("action %s (%s) reconciled: it had already happened", action.pk, kind)
             return _mark_done(action, found)
+    refusal = check_compliance(kind, action.payload)
+    if refusal is not None:
+        action.error = f"blocked: {refusal}"[:2000]
+        action.transition_to(Action.Status.FAILED, also=["error"])
+        # By id: a key or a reason may name the person, and addresses stay out of log lines.
+        logger.info("action %s (%s) blocked by a compliance guard", action.pk, kind)
+        raise ComplianceBlocked(f"{kind} blocked: {refusal}")
     Action.objects.filter(pk=action.pk).update(attempts=F("attempts") + 1, updated_at=clock.now())
     try:
         result = performer.perform(action.payload, full_key)

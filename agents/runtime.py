@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from agents import registry
 from agents.base import Agent
 from agents.context import RunContext
-from agents.errors import EscalateRun, PauseRun, TransientError, UnknownAgent
+from agents.errors import EscalateRun, PauseRun, SkipRun, TransientError, UnknownAgent
 from agents.models import AgentRun, Escalation
 from agents.services import claims
 from agents.services.escalations import raise_escalation
@@ -96,6 +96,8 @@ def perform(run: AgentRun) -> None:
             output = _validated_output(agent, agent.run(ctx, data))
     except PauseRun as pause:
         _pause(run, ctx, pause)
+    except SkipRun as skip:
+        _skip(run, reason=skip.reason, also=_apply_usage(run, ctx))
     except EscalateRun as escalation:
         _escalate(
             run,
@@ -160,10 +162,16 @@ def _blocked(run: AgentRun, *, effect: str, reason: str) -> None:
     if effect == "block":
         _escalate(run, kind=Escalation.Kind.POLICY, reason=reason, payload={"input": run.input})
         return
+    _skip(run, reason=reason)
+
+
+def _skip(run: AgentRun, *, reason: str, also: list[str] | tuple[str, ...] = ()) -> None:
+    """End the run skipped (an expected refusal, not a failure): no ErrorLog, no retry."""
     run.error = reason
     run.output = {"skipped": reason}
     run.finished_at = clock.now()
-    run.transition_to(AgentRun.Status.SKIPPED, also=["error", "output", "finished_at", "lease_expires_at"])
+    run.lease_expires_at = None
+    run.transition_to(AgentRun.Status.SKIPPED, also=["error", "output", "finished_at", "lease_expires_at", *also])
 
 
 def _pause(run: AgentRun, ctx: RunContext, pause: PauseRun) -> None:

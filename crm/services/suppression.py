@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -32,6 +33,7 @@ __all__ = [
     "stop_enrollments",
     "suppress",
     "suppressed_lead_filter",
+    "suppression_guard",
     "value_hash",
 ]
 
@@ -134,6 +136,19 @@ def is_suppressed(email: str) -> bool:
     if kind == SuppressionEntryKind.EMAIL:
         query |= Q(kind=SuppressionEntryKind.EMAIL, value_hash=value_hash(value))
     return SuppressionEntry.objects.filter(query).exists()
+
+
+def suppression_guard(kind: str, addresses: list[str], payload: dict[str, Any]) -> str | None:
+    """The outbox's compliance guard: refuses an act that reaches a suppressed address or domain.
+
+    Registered by the crm app, so every performer that declares its contacts is checked before
+    each attempt, whichever agent acts. The reason names the address for the operator reading
+    the action; the outbox does not log it.
+    """
+    for address in addresses:
+        if is_suppressed(address):
+            return f"{address} is on the suppression list (or not a valid address)"
+    return None
 
 
 def search_hashes(term: str) -> list[str]:

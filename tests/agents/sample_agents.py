@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from agents.base import Agent, LLMAgent
 from agents.context import RunContext
-from agents.errors import TransientError
+from agents.errors import ComplianceBlocked, TransientError
 from agents.outbox import register_performer
 from agents.registry import register
 
@@ -183,3 +183,59 @@ class ThinkerAgent(LLMAgent[LeadText, Verdict, Verdict]):
 class BulkThinkerAgent(ThinkerAgent):
     name = "t_bulk"
     batch = True
+
+
+class MailInput(BaseModel):
+    to: list[str]
+    subject: str = "Hello"
+    per_recipient: bool = False  # catch a refusal per address instead of letting it skip the run
+
+
+class MailOutput(BaseModel):
+    sent: list[str]
+    blocked: list[str] = Field(default_factory=list)
+
+
+@register
+class MailerAgent(Agent[MailInput, MailOutput]):
+    """Sends one email per address through the outbox, as the sequence scheduler will."""
+
+    name = "t_mailer"
+    category = "test"
+    trigger = "event"
+    atomic = False
+    Input = MailInput
+    Output = MailOutput
+
+    def run(self, ctx: RunContext, data: MailInput) -> MailOutput:
+        sent: list[str] = []
+        blocked: list[str] = []
+        for address in data.to:
+            payload = {"to": address, "subject": data.subject}
+            if not data.per_recipient:
+                ctx.act("test.email", f"{ctx.run.pk}:{address}", payload)
+                sent.append(address)
+                continue
+            try:
+                ctx.act("test.email", f"{ctx.run.pk}:{address}", payload)
+            except ComplianceBlocked:
+                blocked.append(address)
+            else:
+                sent.append(address)
+        return MailOutput(sent=sent, blocked=blocked)
+
+
+class Outbox:
+    """A fake email provider: what it was asked to send, and whether the next send times out."""
+
+    sent: list[str] = []
+    fail_next: int = 0
+
+
+@register_performer("test.email", contacts=("to",))
+def send_test_email(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    if Outbox.fail_next:
+        Outbox.fail_next -= 1
+        raise TransientError("provider timed out")
+    Outbox.sent.append(payload["to"])
+    return {"message_id": f"msg-{len(Outbox.sent)}"}
