@@ -7,6 +7,6 @@ class AgentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Like admin.autodiscover(): every installed app's `agents` module registers its agents.
-        from agents import registry
+        from agents import checks, registry  # noqa: F401 - importing registers the system checks
 
         registry.autodiscover()

@@ -199,7 +199,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
 
 # --- Brains ---------------------------------------------------------------------------------
 ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
-ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-sonnet-4-5")
+ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-sonnet-5")
 # "anthropic" when a key is set, otherwise the agents' deterministic heuristics.
 BRAIN_DEFAULT = env.str("BRAIN_DEFAULT", default="anthropic" if ANTHROPIC_API_KEY else "heuristic")
 

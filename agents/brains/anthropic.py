@@ -4,11 +4,18 @@ The request keeps a stable prefix cacheable: the tool (whose input schema is the
 schema), the system prompt and the agent's sorted learnings, each marked ``cache_control``.
 The tool input is validated against the schema; on failure the validation error goes back to the
 model once (a repair), and a second failure is a clean, permanent BrainOutputInvalid.
+
+A forced tool call cannot run alongside thinking, so the request turns thinking off (models with
+adaptive thinking on by default would otherwise refuse it). Models that refuse forced tool use
+altogether (Claude Sonnet 5.5) answer through structured outputs instead: the same schema as
+``output_config.format``, the answer read from the text and validated the same way.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anthropic
@@ -27,6 +34,30 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EPHEMERAL = {"type": "ephemeral"}
+
+
+@dataclass(frozen=True)
+class AnswerStyle:
+    """How a model family gives a structured answer."""
+
+    forced_tool: bool  # False: structured outputs (output_config.format) instead of a forced tool call
+    thinking: dict[str, str] | None  # the thinking setting to send; None sends none (the model's default)
+
+
+# A forced tool call cannot run alongside thinking: families that think by default get it turned
+# off; families that refuse forced tool use (or always think) answer through structured outputs,
+# with their lowest thinking setting. Longest prefix wins; dated ids match their family.
+# https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (forced tool use: 400)
+# https://platform.claude.com/docs/en/models/sonnet-5/overview (adaptive thinking on by default)
+ANSWER_STYLES: dict[str, AnswerStyle] = {
+    "claude-sonnet-5-5": AnswerStyle(forced_tool=False, thinking={"type": "between_tools"}),
+    "claude-sonnet-5": AnswerStyle(forced_tool=True, thinking={"type": "disabled"}),
+    "claude-opus-5-5": AnswerStyle(forced_tool=False, thinking=None),  # adaptive, always on
+    "claude-opus-5": AnswerStyle(forced_tool=True, thinking={"type": "disabled"}),
+    "claude-fable-5": AnswerStyle(forced_tool=False, thinking=None),  # adaptive, always on
+}
+DEFAULT_STYLE = AnswerStyle(forced_tool=True, thinking=None)  # earlier models think only when asked
+
 _transport: httpx2.BaseTransport | None = None
 _client: anthropic.Anthropic | None = None
 
@@ -59,6 +90,13 @@ def model_for(agent: LLMAgent[Any, Any, Any]) -> str:
     return agent.model or settings.ANTHROPIC_MODEL
 
 
+def answer_style(model: str) -> AnswerStyle:
+    for name in sorted(ANSWER_STYLES, key=len, reverse=True):
+        if model == name or model.startswith(name + "-"):
+            return ANSWER_STYLES[name]
+    return DEFAULT_STYLE
+
+
 def tool_for(agent: LLMAgent[Any, Any, Any]) -> dict[str, Any]:
     return {
         "name": agent.tool_name,
@@ -75,32 +113,70 @@ def build_request(agent: LLMAgent[Any, Any, Any], *, user_prompt: str, prompt_ru
         # Sorted so the same set of learnings yields the same prefix, hence a cache hit.
         rules = "\n".join(f"- {rule}" for rule in sorted(set(prompt_rules)))
         system.append({"type": "text", "text": f"Rules learned from past runs:\n{rules}", "cache_control": EPHEMERAL})
-    return {
-        "model": model_for(agent),
+    model = model_for(agent)
+    request: dict[str, Any] = {
+        "model": model,
         "max_tokens": agent.max_tokens,
         "system": system,
-        "tools": [tool_for(agent)],
-        "tool_choice": {"type": "tool", "name": agent.tool_name},
         "messages": [{"role": "user", "content": user_prompt}],
     }
+    style = answer_style(model)
+    if style.forced_tool:
+        request["tools"] = [tool_for(agent)]
+        request["tool_choice"] = {"type": "tool", "name": agent.tool_name}
+    else:
+        # The API's strict subset of JSON Schema: bounds move into descriptions, and pydantic
+        # still enforces them when the answer is validated.
+        schema = anthropic.transform_schema(agent.Decision.model_json_schema())
+        request["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+    if style.thinking is not None:
+        request["thinking"] = style.thinking
+    return request
 
 
 def parse_decision(agent: LLMAgent[Any, Any, Any], content: list[Any]) -> BaseModel:
-    """The validated tool input; ValidationError (or ValueError without a tool call) otherwise."""
+    """The validated answer: the tool's input, or the JSON text of a structured-output answer.
+
+    Raises ValidationError, or ValueError when the answer holds neither.
+    """
+    texts: list[str] = []
     for block in content:
-        if _get(block, "type") == "tool_use" and _get(block, "name") == agent.tool_name:
+        kind = _get(block, "type")
+        if kind == "tool_use" and _get(block, "name") == agent.tool_name:
             return agent.Decision.model_validate(_get(block, "input"))
-    raise ValueError(f"the answer has no {agent.tool_name!r} tool call")
+        if kind == "text" and _get(block, "text"):
+            texts.append(_get(block, "text"))
+    if not texts:
+        raise ValueError(f"the answer has no {agent.tool_name!r} tool call and no JSON text")
+    try:
+        data = json.loads("".join(texts))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the answer is not JSON: {exc}") from exc
+    return agent.Decision.model_validate(data)
 
 
 def _get(block: Any, name: str) -> Any:
     return block.get(name) if isinstance(block, dict) else getattr(block, name, None)
 
 
-def _as_param(block: Any) -> dict[str, Any]:
-    if _get(block, "type") == "tool_use":
-        return {"type": "tool_use", "id": _get(block, "id"), "name": _get(block, "name"), "input": _get(block, "input")}
-    return {"type": "text", "text": _get(block, "text") or ""}
+def _as_params(content: list[Any]) -> list[dict[str, Any]]:
+    """The answer's blocks as they go back in a repair: tool calls and non-empty text only (the API
+    refuses empty text blocks; thinking blocks of a finished turn need not be sent back)."""
+    params: list[dict[str, Any]] = []
+    for block in content:
+        kind = _get(block, "type")
+        if kind == "tool_use":
+            params.append(
+                {
+                    "type": "tool_use",
+                    "id": _get(block, "id"),
+                    "name": _get(block, "name"),
+                    "input": _get(block, "input"),
+                }
+            )
+        elif kind == "text" and _get(block, "text"):
+            params.append({"type": "text", "text": _get(block, "text")})
+    return params or [{"type": "text", "text": "(no answer)"}]
 
 
 def _call(request: dict[str, Any]) -> Any:
@@ -146,8 +222,11 @@ class AnthropicBrain:
     @staticmethod
     def _repair_request(request: dict[str, Any], content: list[Any], error: Exception) -> dict[str, Any]:
         tool_use = next((b for b in content if _get(b, "type") == "tool_use"), None)
-        messages = [*request["messages"], {"role": "assistant", "content": [_as_param(b) for b in content]}]
-        feedback = f"Your answer did not match the schema:\n{error}\nCall the tool again with a corrected input."
+        messages = [*request["messages"], {"role": "assistant", "content": _as_params(content)}]
+        again = (
+            "Call the tool again with a corrected input." if "tools" in request else "Answer again with corrected JSON."
+        )
+        feedback = f"Your answer did not match the schema:\n{error}\n{again}"
         if tool_use is not None:
             messages.append(
                 {

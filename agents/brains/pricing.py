@@ -40,6 +40,7 @@ PRICES: dict[str, ModelPrice] = {
     "claude-mythos-5-1": _price("10", "12.50", "0.25", "50"),
     "claude-fable-5": _price("10", "12.50", "1", "50"),
     "claude-mythos-5": _price("10", "12.50", "1", "50"),
+    "claude-opus-5-5": _price("4", "5", "0.20", "20"),
     "claude-opus-5": _price("5", "6.25", "0.50", "25"),
     "claude-opus-4-8": _price("5", "6.25", "0.50", "25"),
     "claude-opus-4-7": _price("5", "6.25", "0.50", "25"),
@@ -47,6 +48,10 @@ PRICES: dict[str, ModelPrice] = {
     "claude-opus-4-5": _price("5", "6.25", "0.50", "25"),
     "claude-opus-4-1": _price("15", "18.75", "1.50", "75"),
     "claude-opus-4": _price("15", "18.75", "1.50", "75"),
+    # Sonnet 5.5's cache reads were reported cut to $0.10 in October 2026; kept at the published
+    # $0.20 until confirmed, since a budget must over-count rather than under-count.
+    "claude-sonnet-5-5": _price("2", "2.50", "0.20", "10"),
+    "claude-sonnet-5": _price("2", "2.50", "0.20", "10"),
     "claude-sonnet-4-6": _price("3", "3.75", "0.30", "15"),
     "claude-sonnet-4-5": _price("3", "3.75", "0.30", "15"),
     "claude-sonnet-4": _price("3", "3.75", "0.30", "15"),

@@ -74,6 +74,7 @@ def test_the_request_has_a_cached_prefix_and_a_forced_tool(anthropic_api, settin
         }
     ]
     assert body["tool_choice"] == {"type": "tool", "name": "verdict"}
+    assert "thinking" not in body and "output_config" not in body  # Sonnet 4.6 thinks only when asked
     assert body["messages"] == [{"role": "user", "content": json.dumps({"text": "has budget"}, indent=1)}]
     assert route.calls.last.request.headers["anthropic-version"]
     # usage and cost: 100 in x $3 + 20 out x $15 + 500 cache writes x $3.75, per million tokens
@@ -140,3 +141,81 @@ def test_tests_cannot_reach_a_real_model(settings) -> None:
         anthropic_brain.client()
     run = _think()
     assert run.status == AgentRun.Status.FAILED and "RealModelCallInTests" in run.error
+
+
+def text_message(text: str, usage: dict[str, int] | None = None) -> dict[str, Any]:
+    """A structured-output answer: the JSON comes back as the message's text."""
+    return {
+        "id": "msg_json",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-5-5",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": usage or USAGE,
+    }
+
+
+def test_a_model_thinking_by_default_is_asked_for_the_forced_tool_without_thinking(anthropic_api, settings) -> None:
+    # Claude Sonnet 5 thinks adaptively unless told not to, and thinking cannot run with a forced tool.
+    settings.ANTHROPIC_MODEL = "claude-sonnet-5"
+    route = anthropic_api.post("/v1/messages").mock(
+        return_value=httpx.Response(200, json=message({"label": "hot", "score": 80}))
+    )
+    run = _think()
+    assert run.status == AgentRun.Status.SUCCEEDED
+    body = json.loads(route.calls.last.request.content)
+    assert body["model"] == "claude-sonnet-5" and body["thinking"] == {"type": "disabled"}
+    assert body["tool_choice"] == {"type": "tool", "name": "verdict"}
+    # 100 in x $2 + 20 out x $10 + 500 cache writes x $2.50, per million tokens
+    assert run.cost == Decimal("0.001650")
+
+
+def test_a_model_refusing_forced_tools_answers_through_structured_outputs(anthropic_api, settings) -> None:
+    settings.ANTHROPIC_MODEL = "claude-sonnet-5-5-20260928"  # a dated id takes its family's style
+    route = anthropic_api.post("/v1/messages").mock(
+        return_value=httpx.Response(200, json=text_message('{"label": "hot", "score": 80}'))
+    )
+    run = _think()
+    assert run.status == AgentRun.Status.SUCCEEDED and run.output == {"label": "hot", "score": 80}
+    body = json.loads(route.calls.last.request.content)
+    assert "tools" not in body and "tool_choice" not in body
+    assert body["thinking"] == {"type": "between_tools"}  # its lowest setting: "disabled" is refused
+    schema = body["output_config"]["format"]
+    assert schema["type"] == "json_schema"
+    assert schema["schema"]["additionalProperties"] is False
+    assert schema["schema"]["required"] == ["label", "score"]
+    assert "minimum" not in schema["schema"]["properties"]["score"]  # moved into the description
+    assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
+
+
+def test_a_structured_output_answer_out_of_bounds_is_repaired_once_then_fails(anthropic_api, settings) -> None:
+    settings.ANTHROPIC_MODEL = "claude-sonnet-5-5"
+    route = anthropic_api.post("/v1/messages").mock(
+        side_effect=[
+            httpx.Response(200, json=text_message('{"label": "hot", "score": 150}')),
+            httpx.Response(200, json=text_message("not json at all")),
+        ]
+    )
+    run = _think()
+    assert route.call_count == 2
+    repair = json.loads(route.calls[1].request.content)
+    assistant, feedback = repair["messages"][1], repair["messages"][2]
+    assert assistant == {"role": "assistant", "content": [{"type": "text", "text": '{"label": "hot", "score": 150}'}]}
+    assert feedback["role"] == "user" and "score" in feedback["content"] and "corrected JSON" in feedback["content"]
+    assert run.status == AgentRun.Status.FAILED and "not JSON" in run.error
+
+
+def test_an_empty_answer_is_repaired_without_sending_an_empty_text_block(anthropic_api, settings) -> None:
+    settings.ANTHROPIC_MODEL = "claude-sonnet-5-5"
+    route = anthropic_api.post("/v1/messages").mock(
+        side_effect=[
+            httpx.Response(200, json=text_message("")),
+            httpx.Response(200, json=text_message('{"label": "cold", "score": 3}')),
+        ]
+    )
+    run = _think()
+    assert run.status == AgentRun.Status.SUCCEEDED and run.output == {"label": "cold", "score": 3}
+    sent = json.loads(route.calls[1].request.content)["messages"][1]["content"]
+    assert all(block.get("text") for block in sent)  # the API refuses empty text blocks
