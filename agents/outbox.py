@@ -49,6 +49,10 @@ class _FunctionPerformer:
 # A guard sees (kind, addresses, payload) and returns why the act must not happen, or None.
 Guard = Callable[[str, list[str], dict[str, Any]], str | None]
 
+# Kinds in these namespaces reach people: registering one without ``contacts`` is refused, so a
+# new sender cannot skip the suppression list by forgetting to name its recipients.
+REACHES_PEOPLE = frozenset({"email", "outreach", "sms", "call", "voice", "linkedin"})
+
 _performers: dict[str, Performer] = {}
 _contacts: dict[str, tuple[str, ...]] = {}
 _guards: dict[tuple[str, str], Guard] = {}
@@ -60,6 +64,9 @@ def register_performer(kind: str, *, contacts: Sequence[str] = ()) -> Callable[[
     ``contacts``: the payload keys holding the addresses the act reaches (a string or a list of
     strings each), checked by the compliance guards before every attempt.
     """
+
+    if not contacts and kind.partition(".")[0] in REACHES_PEOPLE:
+        raise ValueError(f"{kind!r} reaches people: register it with contacts=(the payload keys of its recipients)")
 
     def decorator(obj: Any) -> Any:
         existing = _performers.get(kind)

@@ -137,3 +137,9 @@ def test_the_blocked_address_is_not_logged(caplog: pytest.LogCaptureFixture) -> 
     with caplog.at_level(logging.DEBUG):
         _mail("jane@acme.example")
     assert "jane@acme.example" not in caplog.text
+
+
+def test_a_performer_that_reaches_people_must_name_its_recipients() -> None:
+    with pytest.raises(ValueError, match="reaches people"):
+        outbox.register_performer("email.send")
+    assert "email.send" not in outbox._performers
