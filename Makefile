@@ -39,11 +39,14 @@ check-deploy: install
 	DJANGO_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(60))') \
 		DJANGO_ALLOWED_HOSTS=agency.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
+## Each benchmark on a scratch database and a Redis DB of its own (they print figures, assert nothing).
+BENCH_PG := postgres://postgres@127.0.0.1:5432
 bench: install
 	bash scripts/services.sh
-	$(PY) bench/runtime/run.py
-	$(PY) bench/webhooks/run.py
-	$(PY) bench/learning/run.py
+	DATABASE_URL=$(BENCH_PG)/st_runtime REDIS_URL=redis://127.0.0.1:6379/3 $(PY) bench/runtime/run.py
+	DATABASE_URL=$(BENCH_PG)/st_webhooks REDIS_URL=redis://127.0.0.1:6379/6 $(PY) bench/webhooks/run.py
+	DJANGO_SETTINGS_MODULE=smarter_team.settings_test DATABASE_URL=$(BENCH_PG)/st_learning \
+		REDIS_URL=redis://127.0.0.1:6379/4 $(PY) bench/learning/run.py
 
 clean:
 	rm -rf var/broker var/mail

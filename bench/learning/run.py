@@ -1,7 +1,7 @@
 """Learning bench: a recurring failure, the rule learned from it, and what the rule is worth.
 
-Run by hand (prints figures; writes nothing that survives - everything happens in a transaction that
-is rolled back):
+Run by hand (prints figures). It creates and migrates the scratch database when needed; the play
+itself writes nothing that survives (it happens in a transaction that is rolled back):
 
     DJANGO_SETTINGS_MODULE=smarter_team.settings_test DATABASE_URL=postgres://... \\
         .venv/bin/python bench/learning/run.py [--before 300] [--after 1000] [--missing 0.3]
@@ -18,10 +18,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarter_team.settings_test")
+if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    sys.exit("set DATABASE_URL (PostgreSQL, a scratch database)")
 
-import django
+from bench.scratch import ensure_database
+
+ensure_database()
+
+import django  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 
 django.setup()
+call_command("migrate", verbosity=0)
 logging.getLogger("agents").setLevel(logging.ERROR)  # each injected failure logs a warning: keep the figures readable
 
 from django.conf import settings  # noqa: E402

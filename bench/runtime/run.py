@@ -44,6 +44,10 @@ os.environ.update(
 if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
     sys.exit("set DATABASE_URL (PostgreSQL, a scratch database) and REDIS_URL (a Redis DB of its own)")
 
+from bench.scratch import ensure_database  # noqa: E402
+
+ensure_database()
+
 import django  # noqa: E402
 
 django.setup()

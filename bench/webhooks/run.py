@@ -181,6 +181,9 @@ def main() -> None:
 
     env = server_env()
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DJANGO_ENV", "DATABASE_URL", "REDIS_URL")})
+    from bench.scratch import ensure_database
+
+    ensure_database()
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
 
     import django
