@@ -21,6 +21,7 @@ from agents.base import Agent
 from agents.errors import UnknownAgent
 from agents.models import AgentRun
 from smarter_team import clock
+from smarter_team.db import hot_cursor
 
 # The statuses a claim takes a run from (queued -> running; running -> running past its lease).
 CLAIMABLE = (AgentRun.Status.QUEUED, AgentRun.Status.RUNNING)
@@ -84,7 +85,7 @@ def _claim_at_once(run_id: int) -> AgentRun | None:
 def _execute_claim(params: dict[str, Any]) -> AgentRun | None:
     from learning.services import rule_cache
 
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_claim_sql(), params)
         row = cursor.fetchone()
     if row is None:
@@ -157,7 +158,7 @@ def save_with(run: AgentRun, *, fields: list[str], statement: tuple[str, list[An
         f"WITH outcome AS (UPDATE {_TABLE} SET {', '.join(sets)} WHERE id = %s RETURNING id), "  # noqa: S608
         f"hook AS ({sql}) SELECT count(*) FROM outcome"
     )
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(combined, [*params, run.pk, *statement_params])
         row = cursor.fetchone()
     if row is None or row[0] != 1:

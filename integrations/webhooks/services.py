@@ -35,6 +35,7 @@ from integrations.webhooks.base import (
 from integrations.webhooks.providers import get_provider
 from integrations.webhooks.signatures import SignatureError
 from smarter_team import clock
+from smarter_team.db import hot_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def _execute_once(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> Any:
     if optimistic:
         db.health_check_done = True  # type: ignore[attr-defined]
     try:
-        with db.cursor() as cursor:
+        with hot_cursor(db) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
     except (OperationalError, InterfaceError):
@@ -173,7 +174,7 @@ def _execute_once(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> Any:
             raise
         logger.warning("webhook insert: the database connection was dead; reconnecting once")
         db.close()
-    with db.cursor() as cursor:
+    with hot_cursor(db) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 

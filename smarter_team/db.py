@@ -1,0 +1,66 @@
+"""Prepared statements for the few hot statements the runtime and the webhook endpoint run per item.
+
+Django binds parameters on the client (the SQL is sent with its values inlined) and prepares
+nothing, so PostgreSQL parses and plans every statement anew. For a statement run once per agent
+run or per webhook, that planning is a measurable share of the cost: a server-side binding cursor
+with ``prepare=True`` plans it once per connection and then only executes it (bench/runtime).
+
+The cursor is still wrapped by Django (``_prepare_cursor``): execute_wrapper hooks run and database
+errors are Django's own. While queries are logged (DEBUG, CaptureQueriesContext) the plain cursor
+is used instead, so the log keeps the SQL with its values.
+Behind a pooler in transaction mode without prepared-statement support (PgBouncer < 1.21), set
+DATABASE_PREPARED_STATEMENTS=false.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
+
+
+def _server_binding_cursor_class() -> type[Any] | None:
+    try:
+        from django.db.backends.postgresql import base
+    except ImportError:  # no PostgreSQL driver installed
+        return None
+    server_binding: Any = getattr(base, "ServerBindingCursor", None)
+    if server_binding is None:  # psycopg2: no server-side binding
+        return None
+
+    class PreparedCursor(server_binding):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            return server_binding.execute(self, query, params, prepare=True)
+
+    return PreparedCursor
+
+
+_PREPARED_CURSOR = _server_binding_cursor_class()
+
+
+def hot_cursor(db: BaseDatabaseWrapper | None = None) -> CursorWrapper:
+    """A cursor for a statement run once per item: prepared on PostgreSQL (psycopg 3), plain elsewhere."""
+    db = db or connections[DEFAULT_DB_ALIAS]
+    if (
+        db.vendor != "postgresql"
+        or _PREPARED_CURSOR is None
+        or not getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)
+        # Under query logging (DEBUG, CaptureQueriesContext) the plain cursor, whose log shows the
+        # SQL with its values; Django cannot render a prepared statement's text.
+        or db.queries_logged
+    ):
+        return db.cursor()
+    # What BaseDatabaseWrapper._cursor() does, with another cursor class.
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        raw = db.connection
+        if raw.prepare_threshold is None:
+            # Django opens connections with preparing off (None), which also makes psycopg ignore
+            # prepare=True. Its own cursors bind on the client and never prepare, whatever this says.
+            raw.prepare_threshold = 5
+        wrapper: Any = db
+        return wrapper._prepare_cursor(_PREPARED_CURSOR(raw))

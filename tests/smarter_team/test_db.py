@@ -1,0 +1,56 @@
+"""Prepared hot statements: planned once per connection, same results, plain cursor when logging."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from smarter_team.db import hot_cursor
+
+pytestmark = pytest.mark.django_db(transaction=True)  # as in a worker: autocommit, a real connection
+
+SQL = "SELECT %s::int + 1, %s::text"
+
+
+def _prepared_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_hot_statement_is_prepared_once_and_answers_like_a_plain_one() -> None:
+    before = _prepared_names()
+    for n in range(3):
+        with hot_cursor() as cursor:
+            cursor.execute(SQL, [n, "x"])
+            assert cursor.fetchone() == (n + 1, "x")
+    assert len(_prepared_names() - before) == 1  # one statement, prepared once, executed three times
+
+
+def test_named_parameters_work_as_with_django_cursors() -> None:
+    with hot_cursor() as cursor:
+        cursor.execute("SELECT %(a)s::int * 2", {"a": 21})
+        assert cursor.fetchone() == (42,)
+
+
+def test_while_queries_are_logged_the_plain_cursor_keeps_the_sql_readable() -> None:
+    with CaptureQueriesContext(connection) as captured, hot_cursor() as cursor:
+        cursor.execute(SQL, [1, "logged"])
+    assert captured.captured_queries[-1]["sql"] == "SELECT 1::int + 1, 'logged'::text"
+
+
+def test_prepared_statements_can_be_switched_off(settings) -> None:
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    before = _prepared_names()
+    with hot_cursor() as cursor:
+        cursor.execute(SQL, [5, "off"])
+        assert cursor.fetchone() == (6, "off")
+    assert _prepared_names() == before
+
+
+def test_a_database_error_is_djangos_own() -> None:
+    from django.db import DataError
+
+    with pytest.raises(DataError), hot_cursor() as cursor:
+        cursor.execute("SELECT %s::int", ["not a number"])
