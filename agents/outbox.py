@@ -58,11 +58,13 @@ _contacts: dict[str, tuple[str, ...]] = {}
 _guards: dict[tuple[str, str], Guard] = {}
 
 
-def register_performer(kind: str, *, contacts: Sequence[str] = ()) -> Callable[[Any], Any]:
+def register_performer(kind: str, *, contacts: Sequence[str]) -> Callable[[Any], Any]:
     """Decorator for a performer class (instantiated once) or a ``(payload, key) -> dict`` function.
 
-    ``contacts``: the payload keys holding the addresses the act reaches (a string or a list of
-    strings each), checked by the compliance guards before every attempt.
+    ``contacts`` (required, so no sender is registered without thinking about it): the payload keys
+    holding the addresses, phone numbers or profile URLs the act reaches (a string or a list of
+    strings each), checked by the compliance guards before every attempt; ``()`` declares that the
+    act reaches nobody (a CRM update, a file upload).
     """
 
     if not contacts and kind.partition(".")[0] in REACHES_PEOPLE:

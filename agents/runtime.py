@@ -166,12 +166,20 @@ def _blocked(run: AgentRun, *, effect: str, reason: str) -> None:
 
 
 def _skip(run: AgentRun, *, reason: str, also: list[str] | tuple[str, ...] = ()) -> None:
-    """End the run skipped (an expected refusal, not a failure): no ErrorLog, no retry."""
+    """End the run skipped (an expected refusal, not a failure): no ErrorLog, no retry.
+
+    The rules applied before the work close as successes: the mistake they answer did not happen
+    (left pending, they would never count in the rule's evidence).
+    """
+    from learning import hooks
+
     run.error = reason
     run.output = {"skipped": reason}
     run.finished_at = clock.now()
     run.lease_expires_at = None
-    run.transition_to(AgentRun.Status.SKIPPED, also=["error", "output", "finished_at", "lease_expires_at", *also])
+    with transaction.atomic():
+        run.transition_to(AgentRun.Status.SKIPPED, also=["error", "output", "finished_at", "lease_expires_at", *also])
+        hooks.after_run(run=run, succeeded=True)
 
 
 def _pause(run: AgentRun, ctx: RunContext, pause: PauseRun) -> None:

@@ -6,6 +6,7 @@ re-import of the same person. Suppressing is idempotent: the first entry for a v
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from crm.models import (
     SuppressionEntryKind,
     SuppressionEntryReason,
 )
-from crm.services.normalize import normalize_domain, normalize_email
+from crm.services.normalize import normalize_domain, normalize_email, normalize_phone
 
 __all__ = [
     "ErasureResult",
@@ -139,16 +140,60 @@ def is_suppressed(email: str) -> bool:
 
 
 def suppression_guard(kind: str, addresses: list[str], payload: dict[str, Any]) -> str | None:
-    """The outbox's compliance guard: refuses an act that reaches a suppressed address or domain.
+    """The outbox's compliance guard: refuses an act that reaches anyone who opted out.
 
     Registered by the crm app, so every performer that declares its contacts is checked before
-    each attempt, whichever agent acts. The reason names the address for the operator reading
-    the action; the outbox does not log it.
+    each attempt, whichever agent acts. A contact is an email address (the suppression list, and
+    the do-not-contact flag of its leads) or a phone number or profile URL (the leads it belongs
+    to: do-not-contact, or an address of theirs on the list; a contact no lead owns cannot be
+    checked, so it is refused). The reason names the recipient by position and hash prefix only:
+    refusals are stored on actions and runs, which an erasure does not scrub.
     """
-    for address in addresses:
-        if is_suppressed(address):
-            return f"{address} is on the suppression list (or not a valid address)"
+    for position, contact in enumerate(addresses, start=1):
+        refusal = _contact_refusal(contact)
+        if refusal is not None:
+            digest = value_hash(contact.strip().lower())[:12]
+            return f"recipient {position} of {len(addresses)} (sha256 {digest}…) {refusal}"
     return None
+
+
+def _contact_refusal(contact: str) -> str | None:
+    if "@" in contact and "://" not in contact:
+        try:
+            address = normalize_email(contact)
+        except ValueError:
+            return "is not a valid email address"
+        if is_suppressed(address):
+            return "is on the suppression list"
+        if Lead.objects.filter(email=address, do_not_contact=True).exists():
+            return "belongs to a lead marked do-not-contact"
+        return None
+    channel = _channel_filter(contact)
+    if channel is None:
+        return "is not a valid address, phone number or profile URL"
+    leads = list(Lead.objects.filter(channel).values_list("email", "do_not_contact"))
+    if not leads:
+        return "is a phone number or profile no lead owns, so its opt-out cannot be checked"
+    for email, do_not_contact in leads:
+        if do_not_contact:
+            return "belongs to a lead marked do-not-contact"
+        if email and is_suppressed(email):
+            return "belongs to a lead whose address is on the suppression list"
+    return None
+
+
+def _channel_filter(contact: str) -> Q | None:
+    """Leads reached through a phone number or a profile URL, in the forms the lead import stores;
+    None when the contact is neither."""
+    value = contact.strip()
+    with contextlib.suppress(ValueError):
+        return Q(phone=normalize_phone(value))
+    if "/" not in value or " " in value:
+        return None
+    url = value.rstrip("/")
+    if "://" not in url:
+        url = f"https://{url}"
+    return Q(linkedin_url__in=[url, f"{url}/"])
 
 
 def search_hashes(term: str) -> list[str]:

@@ -119,7 +119,7 @@ class SenderAgent(Agent[SendInput, SendOutput]):
         return SendOutput(result=ctx.act("test.side_effect", data.key, payload))
 
 
-@register_performer("test.side_effect")
+@register_performer("test.side_effect", contacts=())
 class FileSideEffect:
     """A 'provider' whose side effect is a line in a file; it can tell whether a key was sent."""
 

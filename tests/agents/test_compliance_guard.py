@@ -13,9 +13,11 @@ from agents.errors import ComplianceBlocked
 from agents.models import Action, AgentRun
 from agents.services.runs import start_run
 from crm.services.suppression import suppress, suppression_guard
-from learning.models import ErrorLog
+from learning.models import ErrorLog, RuleApplication
 from smarter_team import clock
 from tests.agents.sample_agents import Outbox
+from tests.factories.crm import LeadFactory, SuppressionEntryFactory
+from tests.factories.learning import KnowledgeRuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +57,7 @@ def test_a_suppressed_address_is_never_sent_to_and_the_run_is_skipped_with_the_r
     assert Outbox.sent == []
     assert run.status == AgentRun.Status.SKIPPED
     assert "suppression list" in run.error and run.output == {"skipped": run.error}
+    assert "jane" not in run.error.lower()  # stored refusals name no one: an erasure does not scrub them
     action = Action.objects.get(run=run)
     assert action.status == Action.Status.FAILED and action.error.startswith("blocked: ")
     assert action.attempts == 0  # the provider was never called
@@ -141,5 +144,70 @@ def test_the_blocked_address_is_not_logged(caplog: pytest.LogCaptureFixture) -> 
 
 def test_a_performer_that_reaches_people_must_name_its_recipients() -> None:
     with pytest.raises(ValueError, match="reaches people"):
-        outbox.register_performer("email.send")
+        outbox.register_performer("email.send", contacts=())
     assert "email.send" not in outbox._performers
+
+
+def test_an_address_of_a_lead_marked_do_not_contact_is_refused() -> None:
+    LeadFactory(email="quiet@fine.example", do_not_contact=True)
+    assert _mail("quiet@fine.example").status == AgentRun.Status.SKIPPED
+    assert Outbox.sent == []
+
+
+class _Dialer:
+    calls: list[str] = []  # reset by the fixture below
+
+    def perform(self, payload: dict[str, Any], key: str) -> dict[str, Any]:
+        self.calls.append(payload["phone"])
+        return {"call": key}
+
+
+@pytest.fixture
+def dialer() -> Iterator[type[_Dialer]]:
+    _Dialer.calls = []
+    outbox.register_performer("test.call", contacts=("phone", "profile"))(_Dialer)
+    yield _Dialer
+    outbox.unregister_performer("test.call")
+
+
+def test_a_phone_number_is_checked_through_the_lead_it_belongs_to(dialer: type[_Dialer]) -> None:
+    LeadFactory(email="ada@acme.example", phone="+14155550100")
+    assert outbox.act(run=None, kind="test.call", key="ok", payload={"phone": "+1 (415) 555-0100"}) == {
+        "call": "test.call:ok"
+    }
+    suppress(email_or_domain="acme.example", reason="complaint")
+    with pytest.raises(ComplianceBlocked, match=r"do-not-contact|suppression list"):
+        outbox.act(run=None, kind="test.call", key="after", payload={"phone": "+1 415 555 0100"})
+    assert dialer.calls == ["+1 (415) 555-0100"]
+
+
+def test_a_phone_number_no_lead_owns_cannot_be_checked_and_is_refused(dialer: type[_Dialer]) -> None:
+    with pytest.raises(ComplianceBlocked, match="no lead owns"):
+        outbox.act(run=None, kind="test.call", key="k", payload={"phone": "+14155550199"})
+    assert dialer.calls == []
+
+
+def test_a_profile_url_is_checked_through_its_lead(dialer: type[_Dialer]) -> None:
+    LeadFactory(email="bo@acme.example", linkedin_url="https://www.linkedin.com/in/bo-acme", do_not_contact=True)
+    with pytest.raises(ComplianceBlocked, match="do-not-contact"):
+        outbox.act(run=None, kind="test.call", key="k", payload={"profile": "www.linkedin.com/in/bo-acme/"})
+    assert dialer.calls == []
+
+
+def test_rules_applied_before_a_blocked_act_are_closed_not_left_pending() -> None:
+    rule = KnowledgeRuleFactory(agent_name="t_mailer", rule_type="always", condition={}, text="Be brief.")
+    suppress(email_or_domain="jane@acme.example", reason="unsubscribe")
+    run = _mail("jane@acme.example")
+    assert run.status == AgentRun.Status.SKIPPED
+    outcomes = set(RuleApplication.objects.filter(run=run).values_list("outcome", flat=True))
+    assert outcomes and RuleApplication.Outcome.PENDING not in outcomes
+    assert rule.pk in {a.rule_id for a in RuleApplication.objects.filter(run=run)}
+
+
+def test_a_phone_number_of_a_lead_whose_address_is_listed_is_refused(dialer: type[_Dialer]) -> None:
+    # The entry alone (written by another path, the lead not flagged yet) must be enough.
+    SuppressionEntryFactory(value="kim@acme.example")
+    LeadFactory(email="kim@acme.example", phone="+14155550111", do_not_contact=False)
+    with pytest.raises(ComplianceBlocked, match="address is on the suppression list"):
+        outbox.act(run=None, kind="test.call", key="k", payload={"phone": "+14155550111"})
+    assert dialer.calls == []

@@ -81,7 +81,7 @@ def test_a_permanent_failure_marks_the_action_failed() -> None:
     def refuse(payload: dict[str, Any], key: str) -> dict[str, Any]:
         raise ValueError("address rejected")
 
-    outbox.register_performer("test.refuse")(refuse)
+    outbox.register_performer("test.refuse", contacts=())(refuse)
     try:
         with pytest.raises(ValueError):
             outbox.act(run=None, kind="test.refuse", key="k", payload={})
@@ -99,7 +99,7 @@ def test_acting_inside_a_transaction_is_refused(tmp_path: Path) -> None:
 def test_two_performers_for_one_kind_are_refused() -> None:
     with pytest.raises(ValueError, match="already registered"):
 
-        @outbox.register_performer("test.side_effect")
+        @outbox.register_performer("test.side_effect", contacts=())
         class Another:
             def perform(self, payload: dict[str, Any], key: str) -> dict[str, Any]:
                 return {}
