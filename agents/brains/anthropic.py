@@ -7,8 +7,12 @@ model once (a repair), and a second failure is a clean, permanent BrainOutputInv
 
 A forced tool call cannot run alongside thinking, so the request turns thinking off (models with
 adaptive thinking on by default would otherwise refuse it). Models that refuse forced tool use
-altogether (Claude Sonnet 5.5) answer through structured outputs instead: the same schema as
-``output_config.format``, the answer read from the text and validated the same way.
+altogether (Claude Sonnet 5.5, and any family not known to accept it) answer through structured
+outputs instead: the same schema as ``output_config.format``, the answer read from the text and
+validated the same way.
+
+A refusal (stop_reason "refusal") or an answer cut off at max_tokens fails at once, without a
+repair: asking again would be refused or cut off again, and paid for twice.
 """
 
 from __future__ import annotations
@@ -42,21 +46,36 @@ class AnswerStyle:
 
     forced_tool: bool  # False: structured outputs (output_config.format) instead of a forced tool call
     thinking: dict[str, str] | None  # the thinking setting to send; None sends none (the model's default)
+    # Thinking is spent inside max_tokens: a model left to think needs room for it and the answer,
+    # or the answer is cut off. 0 keeps the agent's own max_tokens.
+    min_max_tokens: int = 0
 
+
+THINKING_ROOM = 8192
+_FORCED_NO_THINKING = AnswerStyle(forced_tool=True, thinking=None)  # thinks only when asked
+_STRUCTURED_THINKING = AnswerStyle(forced_tool=False, thinking=None, min_max_tokens=THINKING_ROOM)
 
 # A forced tool call cannot run alongside thinking: families that think by default get it turned
 # off; families that refuse forced tool use (or always think) answer through structured outputs,
 # with their lowest thinking setting. Longest prefix wins; dated ids match their family.
+# Forced tool use is an allow-list of the families known to accept it: the newer families refuse
+# it and may think, so an unknown (newer) model is asked like them.
 # https://platform.claude.com/docs/en/models/sonnet-5-5/whats-new-sonnet-5-5 (forced tool use: 400)
 # https://platform.claude.com/docs/en/models/sonnet-5/overview (adaptive thinking on by default)
 ANSWER_STYLES: dict[str, AnswerStyle] = {
+    "claude-3": _FORCED_NO_THINKING,
+    "claude-haiku-4": _FORCED_NO_THINKING,
+    "claude-sonnet-4": _FORCED_NO_THINKING,
+    "claude-opus-4": _FORCED_NO_THINKING,
     "claude-sonnet-5-5": AnswerStyle(forced_tool=False, thinking={"type": "between_tools"}),
     "claude-sonnet-5": AnswerStyle(forced_tool=True, thinking={"type": "disabled"}),
-    "claude-opus-5-5": AnswerStyle(forced_tool=False, thinking=None),  # adaptive, always on
+    "claude-opus-5-5": _STRUCTURED_THINKING,  # adaptive, always on
     "claude-opus-5": AnswerStyle(forced_tool=True, thinking={"type": "disabled"}),
-    "claude-fable-5": AnswerStyle(forced_tool=False, thinking=None),  # adaptive, always on
+    "claude-haiku-5-5": _STRUCTURED_THINKING,  # adaptive by default
+    "claude-fable-5": _STRUCTURED_THINKING,  # adaptive, always on
+    "claude-mythos-5": _STRUCTURED_THINKING,  # always thinks, refuses forced tool use
 }
-DEFAULT_STYLE = AnswerStyle(forced_tool=True, thinking=None)  # earlier models think only when asked
+DEFAULT_STYLE = _STRUCTURED_THINKING
 
 _transport: httpx2.BaseTransport | None = None
 _client: anthropic.Anthropic | None = None
@@ -114,13 +133,13 @@ def build_request(agent: LLMAgent[Any, Any, Any], *, user_prompt: str, prompt_ru
         rules = "\n".join(f"- {rule}" for rule in sorted(set(prompt_rules)))
         system.append({"type": "text", "text": f"Rules learned from past runs:\n{rules}", "cache_control": EPHEMERAL})
     model = model_for(agent)
+    style = answer_style(model)
     request: dict[str, Any] = {
         "model": model,
-        "max_tokens": agent.max_tokens,
+        "max_tokens": max(agent.max_tokens, style.min_max_tokens),
         "system": system,
         "messages": [{"role": "user", "content": user_prompt}],
     }
-    style = answer_style(model)
     if style.forced_tool:
         request["tools"] = [tool_for(agent)]
         request["tool_choice"] = {"type": "tool", "name": agent.tool_name}
@@ -190,6 +209,31 @@ def _call(request: dict[str, Any]) -> Any:
         raise PermanentError(f"anthropic refused the request: HTTP {exc.status_code}") from exc
 
 
+class ModelRefused(BrainOutputInvalid):
+    """The model declined to answer (stop_reason "refusal"): asking again would be refused again.
+
+    A BrainOutputInvalid so that the brain's caller records the paid call's usage as it does for
+    an invalid answer.
+    """
+
+
+def _check_stop_reason(agent: LLMAgent[Any, Any, Any], message: Any, request: dict[str, Any], usage: Usage) -> None:
+    """Fail at once when the answer cannot be repaired: a repair would meet the same end, paid again."""
+    reason = getattr(message, "stop_reason", None)
+    error: BrainOutputInvalid
+    if reason == "refusal":
+        error = ModelRefused(f"{agent.name}: the model refused to answer")
+    elif reason == "max_tokens":
+        error = BrainOutputInvalid(
+            f"{agent.name}: the model's answer was cut off at max_tokens ({request['max_tokens']}); "
+            f"raise the agent's max_tokens"
+        )
+    else:
+        return
+    error.usage = usage  # type: ignore[attr-defined]  # the calls were paid for: record them
+    raise error
+
+
 class AnthropicBrain:
     name = "anthropic"
 
@@ -205,6 +249,7 @@ class AnthropicBrain:
         message = _call(request)
         usage = Usage(model=model)
         usage.add(usage_of(model, message.usage))
+        _check_stop_reason(agent, message, request, usage)
         try:
             return BrainResult(decision=parse_decision(agent, message.content), usage=usage)
         except (ValidationError, ValueError) as first_error:
@@ -212,6 +257,7 @@ class AnthropicBrain:
             repair = self._repair_request(request, message.content, first_error)
         message = _call(repair)
         usage.add(usage_of(model, message.usage))
+        _check_stop_reason(agent, message, repair, usage)
         try:
             return BrainResult(decision=parse_decision(agent, message.content), usage=usage)
         except (ValidationError, ValueError) as second_error:

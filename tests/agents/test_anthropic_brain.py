@@ -17,7 +17,7 @@ from agents.models import AgentRun
 from agents.services.runs import start_run
 from learning.hooks import BeforeRunDecision
 from learning.models import ErrorLog
-from tests.agents.sample_agents import Verdict
+from tests.agents.sample_agents import ThinkerAgent, Verdict
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +219,71 @@ def test_an_empty_answer_is_repaired_without_sending_an_empty_text_block(anthrop
     assert run.status == AgentRun.Status.SUCCEEDED and run.output == {"label": "cold", "score": 3}
     sent = json.loads(route.calls[1].request.content)["messages"][1]["content"]
     assert all(block.get("text") for block in sent)  # the API refuses empty text blocks
+
+
+@pytest.mark.parametrize("model", ["claude-mythos-5-1", "claude-mythos-5", "claude-haiku-5-5", "claude-newfamily-9"])
+def test_thinking_and_unknown_families_answer_through_structured_outputs_with_room_to_think(
+    anthropic_api, settings, model
+) -> None:
+    # These think by default (or always) and refuse forced tool use: a forced tool call is a 400.
+    settings.ANTHROPIC_MODEL = model
+    route = anthropic_api.post("/v1/messages").mock(
+        return_value=httpx.Response(200, json=text_message('{"label": "hot", "score": 80}'))
+    )
+    run = _think()
+    assert run.status == AgentRun.Status.SUCCEEDED and run.output == {"label": "hot", "score": 80}
+    body = json.loads(route.calls.last.request.content)
+    assert body["model"] == model
+    assert "tools" not in body and "tool_choice" not in body and "thinking" not in body
+    assert body["output_config"]["format"]["type"] == "json_schema"
+    assert body["max_tokens"] == anthropic_brain.THINKING_ROOM > ThinkerAgent.max_tokens  # thinking counts
+
+
+def test_only_the_known_families_keep_the_forced_tool_and_the_agents_max_tokens(settings) -> None:
+    expected = {
+        # model: (forced tool, thinking sent, max_tokens)
+        "claude-3-haiku-20240307": (True, None, 1024),
+        "claude-3-5-haiku": (True, None, 1024),
+        "claude-3-7-sonnet-20250219": (True, None, 1024),
+        "claude-haiku-4-5": (True, None, 1024),
+        "claude-sonnet-4-6": (True, None, 1024),
+        "claude-opus-4": (True, None, 1024),
+        "claude-opus-4-1": (True, None, 1024),
+        "claude-opus-4-1-20250805": (True, None, 1024),
+        "claude-sonnet-5": (True, {"type": "disabled"}, 1024),
+        "claude-opus-5": (True, {"type": "disabled"}, 1024),
+        "claude-sonnet-5-5": (False, {"type": "between_tools"}, 1024),
+        "claude-opus-5-5": (False, None, 8192),
+        "claude-fable-5": (False, None, 8192),
+        "claude-mythos-5-1": (False, None, 8192),
+        "claude-haiku-5-5": (False, None, 8192),
+        "claude-opus-6": (False, None, 8192),  # an unknown family is not taken for "claude-opus-4"/"-5"
+        "claude-newfamily-9": (False, None, 8192),
+    }
+    seen = {}
+    for model in expected:
+        settings.ANTHROPIC_MODEL = model
+        request = anthropic_brain.build_request(ThinkerAgent(), user_prompt="hi", prompt_rules=[])
+        assert ("tools" in request) is not ("output_config" in request)
+        seen[model] = ("tool_choice" in request, request.get("thinking"), request["max_tokens"])
+    assert seen == expected
+
+
+def test_a_refusal_fails_at_once_and_records_the_paid_call(anthropic_api) -> None:
+    refusal = {**text_message(""), "model": "claude-sonnet-4-6", "stop_reason": "refusal"}
+    route = anthropic_api.post("/v1/messages").mock(return_value=httpx.Response(200, json=refusal))
+    run = _think()
+    assert route.call_count == 1  # a repair would be refused again
+    assert run.status == AgentRun.Status.FAILED
+    assert "t_thinker: the model refused" in run.error
+    assert run.tokens_in == 100 and run.cost > 0
+
+
+def test_an_answer_cut_off_at_max_tokens_fails_without_a_repair(anthropic_api) -> None:
+    cut = {**message({"label": "hot"}), "stop_reason": "max_tokens"}
+    route = anthropic_api.post("/v1/messages").mock(return_value=httpx.Response(200, json=cut))
+    run = _think()
+    assert route.call_count == 1  # a repair would be cut off again
+    assert run.status == AgentRun.Status.FAILED
+    assert run.error.startswith("BrainOutputInvalid: t_thinker: the model's answer was cut off at max_tokens (1024)")
+    assert run.tokens_in == 100 and run.cost > 0
