@@ -68,7 +68,9 @@ def refresh_rules(*, rule_ids: Iterable[int] | None = None, retire: bool = True)
                 _dec(measured.low),
                 _dec(measured.high),
             )
-        rule.save(update_fields=list(KnowledgeRule.EVIDENCE_FIELDS))
+        # An update, not save(): measuring a rule does not change it, so updated_at (part of the
+        # version every worker's rule cache compares) stays, and no worker reloads its rules.
+        KnowledgeRule.objects.filter(pk=rule.pk).update(**{f: getattr(rule, f) for f in KnowledgeRule.EVIDENCE_FIELDS})
         if (
             retire
             and rule.status == KnowledgeRule.Status.ACTIVE

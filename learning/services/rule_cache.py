@@ -42,9 +42,12 @@ _lock = threading.Lock()
 def version_sql(agent_name_sql: str) -> str:
     """A scalar subquery giving the version of the active rules of the agent named by the SQL
     expression ``agent_name_sql`` (a column or a placeholder), for a statement of the caller's."""
+    # Every active rule's id and updated_at, not their max: an edit stamped by a process whose clock
+    # is behind (or an accelerated/frozen project clock) still changes the version. Evidence saves
+    # leave updated_at alone, so measuring a rule does not empty every worker's cache.
     table = KnowledgeRule._meta.db_table
     return (
-        f"(SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(max(updated_at)::text, '') "  # noqa: S608
+        f"(SELECT coalesce(md5(string_agg(id::text || '@' || updated_at::text, ',' ORDER BY id)), '') "  # noqa: S608
         f"FROM {table} WHERE status = 'active' AND agent_name IN ({agent_name_sql}, ''))"
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,9 +12,10 @@ from agents.services import claims
 from learning import hooks
 from learning.models import KnowledgeRule
 from learning.services import rule_cache
+from learning.services.evidence import refresh_rules
 from learning.services.rules import approve_rule, edit_rule, retire_rule
 from tests.factories.agents import AgentRunFactory
-from tests.factories.learning import KnowledgeRuleFactory
+from tests.factories.learning import KnowledgeRuleFactory, RuleApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +71,27 @@ def test_another_process_changing_the_rules_is_seen(no_holdout) -> None:
     # Another process retires it: no signal in this process; the version read with the claim changes.
     KnowledgeRule.objects.filter(pk=rule.pk).update(status="retired")
     assert hooks.before_run(run=_claimed(), data={}).prompt_rules == []
+
+
+def test_an_edit_stamped_by_a_clock_that_is_behind_still_changes_the_version(no_holdout) -> None:
+    older = KnowledgeRuleFactory.create(rule_type="always", text="Be brief.", condition={})
+    KnowledgeRuleFactory.create(rule_type="always", text="Be kind.", condition={})
+    assert sorted(hooks.before_run(run=_claimed(), data={}).prompt_rules) == ["Be brief.", "Be kind."]
+    # Another process, its clock an hour behind, rewrites the older rule: max(updated_at) is unchanged.
+    stamp = older.updated_at - dt.timedelta(hours=1)
+    KnowledgeRule.objects.filter(pk=older.pk).update(text="Be very brief.", updated_at=stamp)
+    assert sorted(hooks.before_run(run=_claimed(), data={}).prompt_rules) == ["Be kind.", "Be very brief."]
+
+
+def test_measuring_a_rule_keeps_the_version(no_holdout) -> None:
+    # Evidence is refreshed after every run a rule touched: it must not make every worker reload.
+    rule = KnowledgeRuleFactory.create(rule_type="always", text="Be brief.", condition={})
+    RuleApplicationFactory.create(rule=rule, outcome="success")
+    before = rule_cache._read_version("lead_research")
+    refresh_rules(rule_ids=[rule.pk])
+    rule.refresh_from_db()
+    assert rule.times_applied == 1
+    assert rule_cache._read_version("lead_research") == before
 
 
 def test_another_agents_rules_do_not_change_this_agents_version() -> None:
