@@ -23,7 +23,9 @@ class WebhookReplay(Agent[Empty, ReplayOutput]):
     name = "webhook_replay"
     category = "system"
     trigger = "schedule"
-    schedule = 300
+    # Every minute: a lost opt-out event is due for replay a minute after arrival (URGENT_REPLAY_AFTER).
+    # The sweep is two indexed queries when nothing is stuck.
+    schedule = 60
     Output = ReplayOutput
 
     def run(self, ctx: RunContext, data: Any) -> ReplayOutput:

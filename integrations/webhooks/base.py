@@ -62,6 +62,11 @@ class WebhookProvider:
     # stored masked, never shown.
     secret_headers: tuple[str, ...] = ()
     secret_query: tuple[str, ...] = ()
+    # Event types whose processing must not wait (opt-outs: a lead who unsubscribed, complained
+    # or hard-bounced must never be emailed again). Each is published on its own at commit,
+    # before the answer, rather than through the batching publisher, whose buffer dies with the
+    # process; and the sweeper replays it sooner (services.URGENT_REPLAY_AFTER).
+    urgent: frozenset[str] = frozenset()
     # How the vendor authenticates, for the docs and the admin.
     scheme: str = ""
 

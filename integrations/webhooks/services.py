@@ -2,8 +2,9 @@
 
 ``receive_webhook`` is what the endpoint calls; it does the least that makes the event safe (verify,
 store once: one INSERT, committed before the answer) and leaves the work to ``process_event``, run
-by a Celery task after the commit (the endpoint's events go out batched, see publisher.py). The
-sweeper (``replay_unprocessed``) catches what a lost task or a failed handler left behind.
+by a Celery task after the commit (the endpoint's events go out batched, see publisher.py; a
+provider's urgent types, opt-outs, go out alone at once). The sweeper (``replay_unprocessed``)
+catches what a lost task or a failed handler left behind.
 """
 
 from __future__ import annotations
@@ -18,9 +19,18 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field
+from django.db.models import Case, Field, Q, Value, When
 
 from integrations.models import WebhookEvent
 from integrations.webhooks import publisher
@@ -32,7 +42,7 @@ from integrations.webhooks.base import (
     parse_json,
     signing_secrets,
 )
-from integrations.webhooks.providers import get_provider
+from integrations.webhooks.providers import PROVIDERS, get_provider
 from integrations.webhooks.signatures import SignatureError
 from smarter_team import clock
 from smarter_team.db import hot_cursor
@@ -43,6 +53,9 @@ MASK = "[masked]"
 # Never worth keeping, whoever sends them.
 DROPPED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 MAX_ERROR_CHARS = 2000
+# An urgent event still received this long after arrival lost its publish (broker down, or the
+# process died before it): the sweeper does not make an opt-out wait WEBHOOK_REPLAY_AFTER_MINUTES.
+URGENT_REPLAY_AFTER = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -77,10 +90,24 @@ def _enqueue(event_pk: int) -> None:
     transaction.on_commit(lambda: process_webhook_event.delay(event_pk), robust=True)
 
 
-def _publish_on_commit(event_pk: int) -> None:
+def _publish_on_commit(event_pk: int, *, urgent: bool = False) -> None:
     # Batched with the other events of this process (publisher.py): the request never waits for
-    # the broker; a lost publish leaves the event received, for the sweeper.
-    transaction.on_commit(partial(publisher.publish_later, event_pk), robust=True)
+    # the broker; a lost publish leaves the event received, for the sweeper. An urgent one cannot
+    # afford to sit in the batcher's buffer (lost with the process, then minutes until the
+    # sweeper): it is published before the answer, at the cost of one broker round trip.
+    publish = _publish_now if urgent else publisher.publish_later
+    transaction.on_commit(partial(publish, event_pk), robust=True)
+
+
+def _publish_now(event_pk: int) -> None:
+    """One ``process_event`` message for an urgent event; a failure is logged, never raised."""
+    from integrations.webhooks.tasks import process_webhook_event
+
+    try:
+        process_webhook_event.apply_async((event_pk,))
+    except Exception:
+        # The row is stored as received: the sweeper publishes it after URGENT_REPLAY_AFTER.
+        logger.exception("publishing urgent webhook event %s failed; the sweeper will replay it", event_pk)
 
 
 def _store_rejected(provider: WebhookProvider, request: IncomingRequest, reason: str) -> None:
@@ -100,6 +127,9 @@ def _store_rejected(provider: WebhookProvider, request: IncomingRequest, reason:
 # Fields whose Python value is already what the database driver takes (get_db_prep_save would
 # only hand it back): skipped when preparing the hot-path INSERT's parameters.
 _PASS_THROUGH = (models.CharField, models.TextField, models.BooleanField, models.PositiveSmallIntegerField)
+# The vendors whose INSERT takes ``ON CONFLICT (...) DO NOTHING`` (RETURNING is a feature flag:
+# SQLite before 3.35 lacks it).
+_ON_CONFLICT_VENDORS = frozenset({"postgresql", "sqlite"})
 # The hot-path INSERT and its fields (with whether each needs preparing) per database vendor.
 _INSERT_SQL: dict[str, tuple[str, list[tuple[Field[Any, Any], bool]]]] = {}
 
@@ -135,14 +165,35 @@ def _insert_once(**values: Any) -> int | None:
     receivers exist for WebhookEvent (save() only stamps updated_at, which the caller sets);
     a field left out of ``values`` gets its default, as with ``objects.create``.
     """
-    sql, fields = _insert_sql()
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: `connection` is a per-attribute proxy
+    if db.vendor not in _ON_CONFLICT_VENDORS or not db.features.can_return_columns_from_insert:
+        return _create_once(values)
+    sql, fields = _insert_sql()
     params = []
     for f, prepare in fields:
         value = values[f.attname] if f.attname in values else f.get_default()
         params.append(f.get_db_prep_save(value, db) if prepare else value)
     row = _execute_once(db, sql, params)
     return int(row[0]) if row else None
+
+
+def _create_once(values: dict[str, Any]) -> int | None:
+    """``_insert_once`` through the ORM, where the database lacks ON CONFLICT ... RETURNING.
+
+    Django accepts SQLite from 3.31; RETURNING needs 3.35. Slower (a savepoint, and a second
+    query for a duplicate), but the same answer: the pk, or None when the event is stored.
+    """
+    try:
+        # The savepoint keeps a caller's transaction (the sandbox posts in-process) usable after
+        # the failed INSERT of a duplicate.
+        with transaction.atomic():
+            return int(WebhookEvent.objects.create(**values).pk)
+    except IntegrityError:
+        # Only the (provider, event_id) conflict is a duplicate, as ON CONFLICT decides; any
+        # other violation is a bug and raises on either path.
+        if WebhookEvent.objects.filter(provider=values["provider"], event_id=values["event_id"]).exists():
+            return None
+        raise
 
 
 def _execute_once(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> Any:
@@ -237,7 +288,7 @@ def receive_webhook(
         return Receipt(200, {"status": "duplicate", **answer})
     if not known:
         return Receipt(200, {"status": "ignored", **answer})
-    _publish_on_commit(event_pk)
+    _publish_on_commit(event_pk, urgent=identity.event_type in provider.urgent)
     return Receipt(200, {"status": "accepted", **answer})
 
 
@@ -307,18 +358,38 @@ def replay_event(*, event: WebhookEvent) -> bool:
     return True
 
 
+def _urgent_events() -> Q | None:
+    """The events of every provider's urgent types; None when no provider declares any."""
+    found = None
+    for provider in PROVIDERS.values():
+        if provider.urgent:
+            these = Q(provider=provider.name, event_type__in=sorted(provider.urgent))
+            found = these if found is None else found | these
+    return found
+
+
 def replay_unprocessed(*, limit: int = 500) -> int:
     """The sweeper: re-enqueue events stored but never processed, and failed ones with tries left.
 
     "Never processed" means still received WEBHOOK_REPLAY_AFTER_MINUTES after arrival (the task
-    was lost: broker down, worker killed). Failed events wait as long after their last attempt.
+    was lost: broker down, worker killed), or URGENT_REPLAY_AFTER for a provider's urgent types,
+    which also come first. Failed events wait as long after their last attempt, urgent or not.
     """
-    cutoff = clock.now() - dt.timedelta(minutes=settings.WEBHOOK_REPLAY_AFTER_MINUTES)
+    now = clock.now()
+    after = dt.timedelta(minutes=settings.WEBHOOK_REPLAY_AFTER_MINUTES)
+    cutoff = now - after
+    due = Q(received_at__lt=cutoff)
+    ordering: list[Any] = ["received_at"]
+    urgent = _urgent_events()
+    if urgent is not None:
+        due |= urgent & Q(received_at__lt=now - min(after, URGENT_REPLAY_AFTER))
+        # Before a backlog of older, ordinary events can fill the limit.
+        ordering.insert(0, Case(When(urgent, then=Value(0)), default=Value(1)))
     replayed = 0
     with transaction.atomic():
         stuck = list(
-            WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED, received_at__lt=cutoff)
-            .order_by("received_at")
+            WebhookEvent.objects.filter(due, status=WebhookEvent.Status.RECEIVED)
+            .order_by(*ordering)
             .values_list("pk", flat=True)[:limit]
         )
         for pk in stuck:

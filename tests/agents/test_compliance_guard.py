@@ -195,7 +195,7 @@ def test_a_profile_url_is_checked_through_its_lead(dialer: type[_Dialer]) -> Non
 
 
 def test_rules_applied_before_a_blocked_act_are_closed_not_left_pending() -> None:
-    rule = KnowledgeRuleFactory(agent_name="t_mailer", rule_type="always", condition={}, text="Be brief.")
+    rule = KnowledgeRuleFactory.create(agent_name="t_mailer", rule_type="always", condition={}, text="Be brief.")
     suppress(email_or_domain="jane@acme.example", reason="unsubscribe")
     run = _mail("jane@acme.example")
     assert run.status == AgentRun.Status.SKIPPED

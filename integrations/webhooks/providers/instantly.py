@@ -87,6 +87,9 @@ PROVIDER = WebhookProvider(
         "lead_unsubscribed": _handler("unsubscribe_compliance", "unsubscribe"),
         "email_complained": _handler("unsubscribe_compliance", "complaint"),
     },
+    # Opt-outs: the sequences may send again while one of these waits. The type is all that is
+    # known before processing, so every bounce counts (a soft one only costs an extra message).
+    urgent=frozenset({"email_bounced", "lead_unsubscribed", "email_complained"}),
     secret_headers=(AUTH_HEADER.lower(),),
     scheme=f"{AUTH_HEADER} (shared secret)",
 )

@@ -10,10 +10,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import connections
+from django.db import IntegrityError, connection, connections
 
 from integrations.models import WebhookEvent
-from integrations.webhooks import publisher
+from integrations.webhooks import publisher, services
 from tests.integrations.webhooks.conftest import SECRETS, fixture_body, sign
 
 pytestmark = pytest.mark.django_db
@@ -219,6 +219,52 @@ def test_webhooks_need_no_csrf_token(settings: Any) -> None:
     assert response.status_code == 200
 
 
+@pytest.fixture
+def without_insert_returning(monkeypatch: Any) -> None:
+    """A database like SQLite before 3.35 (Django accepts 3.31): no INSERT ... RETURNING."""
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+
+    # The ORM then reads the new id as SQLite's lastrowid; psycopg's cursors have none, so this
+    # PostgreSQL answers from the session's own sequence value instead.
+    def last_insert_id(cursor: Any, table_name: str, pk_name: str) -> int:
+        cursor.execute("SELECT currval(pg_get_serial_sequence(%s, %s))", [table_name, pk_name])
+        return int(cursor.fetchone()[0])
+
+    monkeypatch.setattr(connection.ops, "last_insert_id", last_insert_id)
+
+    def no_raw_insert(*args: Any) -> None:
+        raise AssertionError("the INSERT ... RETURNING ran on a database without it")
+
+    monkeypatch.setattr(services, "_execute_once", no_raw_insert)
+
+
+@pytest.mark.usefixtures("without_insert_returning")
+def test_without_insert_returning_an_event_is_stored_once_and_duplicates_reported(
+    post_signed: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    body = fixture_body("stripe", "invoice_paid")
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = post_signed("stripe", body)
+        second = post_signed("stripe", body)
+    assert first.json()["status"] == "accepted"
+    assert second.json()["status"] == "duplicate"
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.signature_ok, bytes(event.raw_body)) == ("received", True, body)
+    assert len(callbacks) == 1
+
+
+@pytest.mark.usefixtures("without_insert_returning")
+def test_without_insert_returning_the_fallback_answers_as_the_insert_does() -> None:
+    values = {"provider": "stripe", "event_id": "evt_1", "raw_body": b"{}", "signature_ok": True}
+    pk = services._insert_once(**values)
+    assert pk == WebhookEvent.objects.get().pk
+    assert services._insert_once(**values) is None
+    # Only the (provider, event_id) conflict is a duplicate: an unsigned, received event is a bug.
+    with pytest.raises(IntegrityError):
+        services._insert_once(**{**values, "event_id": "evt_2", "signature_ok": False})
+    assert WebhookEvent.objects.count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 class TestOutsideATransaction:
     """As in production: the INSERT commits on its own, then the publisher gets the id."""
@@ -278,6 +324,17 @@ class TestOutsideATransaction:
             response = post_signed("stripe", fixture_body("stripe", "invoice_paid"))
         assert response.json()["status"] == "accepted"
         assert checks == []
+
+    @pytest.mark.usefixtures("without_insert_returning")
+    def test_without_insert_returning_an_event_is_committed_and_published_once(
+        self, post_signed: Any, published: list[list[int]]
+    ) -> None:
+        body = fixture_body("stripe", "invoice_paid")
+        assert post_signed("stripe", body).json()["status"] == "accepted"
+        assert post_signed("stripe", body).json()["status"] == "duplicate"
+        assert self.ids(published, 1) == [WebhookEvent.objects.get().pk]
+        time.sleep(0.05)
+        assert len(self.ids(published, 1)) == 1
 
     def test_a_connection_the_database_dropped_is_replaced_and_the_event_still_stored(
         self, post_signed: Any, published: list[list[int]]
