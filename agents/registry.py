@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 A = TypeVar("A", bound="type[Agent]")
 
 _agents: dict[str, type[Agent]] = {}
+# Bumped on every change, so what is derived from the registry can be cached until it changes.
+_generation = 0
 
 
 def register(cls: A) -> A:
@@ -27,13 +29,17 @@ def register(cls: A) -> A:
     # Re-importing the same module (autoreload, a test importing it twice) is not a clash.
     if existing is not None and (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
         raise ValueError(f"agent name {cls.name!r} is taken by {existing.__module__}.{existing.__qualname__}")
+    global _generation
     _agents[cls.name] = cls
+    _generation += 1
     return cls
 
 
 def unregister(name: str) -> None:
     """Remove an agent (tests that register throwaway agents clean up with this)."""
+    global _generation
     _agents.pop(name, None)
+    _generation += 1
 
 
 def get(name: str) -> type[Agent]:
@@ -45,6 +51,11 @@ def get(name: str) -> type[Agent]:
 
 def is_registered(name: str) -> bool:
     return name in _agents
+
+
+def generation() -> int:
+    """Changes whenever an agent is registered or removed."""
+    return _generation
 
 
 def all_agents() -> list[type[Agent]]:

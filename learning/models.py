@@ -76,8 +76,8 @@ class KnowledgeRule(StatefulModel):
             Status.RETIRED: {Status.ACTIVE},
         }
     )
-    # The measured evidence, rewritten by learning.services.evidence; a save touching only these
-    # changes no behaviour (the per-process rule cache keeps its entries).
+    # The measured evidence, rewritten by learning.services.evidence with update(): measuring a
+    # rule changes no behaviour, so it leaves updated_at (the rule cache's version) alone.
     EVIDENCE_FIELDS = (
         "times_applied",
         "times_successful",

@@ -69,11 +69,11 @@ ANSWER_STYLES: dict[str, AnswerStyle] = {
     "claude-opus-4": _FORCED_NO_THINKING,
     "claude-sonnet-5-5": AnswerStyle(forced_tool=False, thinking={"type": "between_tools"}),
     "claude-sonnet-5": AnswerStyle(forced_tool=True, thinking={"type": "disabled"}),
-    "claude-opus-5-5": _STRUCTURED_THINKING,  # adaptive, always on
+    # Adaptive, always on; listed only so that the "claude-opus-5" prefix does not claim it.
+    "claude-opus-5-5": _STRUCTURED_THINKING,
     "claude-opus-5": AnswerStyle(forced_tool=True, thinking={"type": "disabled"}),
-    "claude-haiku-5-5": _STRUCTURED_THINKING,  # adaptive by default
-    "claude-fable-5": _STRUCTURED_THINKING,  # adaptive, always on
-    "claude-mythos-5": _STRUCTURED_THINKING,  # always thinks, refuses forced tool use
+    # Haiku 5.5 (thinks by default), Fable 5.x and Mythos 5.x (always think, refuse forced tool
+    # use) and anything newer take the default.
 }
 DEFAULT_STYLE = _STRUCTURED_THINKING
 

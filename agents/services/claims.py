@@ -108,11 +108,20 @@ def _converters() -> list[tuple[Any, list[Any]]]:
     return [(col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)) for col in cols]
 
 
+_leases: tuple[int, str] = (-1, "{}")
+
+
 def _lease_overrides() -> str:
-    """{agent: lease_seconds} of the agents whose lease differs from the default, as JSON."""
-    return json.dumps(
-        {a.name: a.lease_seconds for a in registry.all_agents() if a.lease_seconds != Agent.lease_seconds}
-    )
+    """{agent: lease_seconds} of the agents whose lease differs from the default, as JSON.
+
+    A parameter of every claim: built once per registry generation, not per run.
+    """
+    global _leases
+    generation = registry.generation()
+    if _leases[0] != generation:
+        leases = {a.name: a.lease_seconds for a in registry.all_agents() if a.lease_seconds != Agent.lease_seconds}
+        _leases = (generation, json.dumps(leases))
+    return _leases[1]
 
 
 def _claim_checked(run_id: int) -> AgentRun | None:

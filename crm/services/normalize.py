@@ -27,6 +27,7 @@ __all__ = [
     "guess_time_zone",
     "is_disposable_domain",
     "is_role_account",
+    "looks_like_email",
     "normalize_country",
     "normalize_domain",
     "normalize_email",
@@ -41,6 +42,11 @@ _WS = re.compile(r"\s+")
 
 
 # --- email and domain ---------------------------------------------------------------------------
+
+
+def looks_like_email(value: str) -> bool:
+    """An address rather than a URL (``https://user@host/`` holds an ``@`` too); not a validation."""
+    return "@" in value and "://" not in value
 
 
 def normalize_email(raw: str) -> str:
@@ -83,7 +89,7 @@ def normalize_domain(raw: str) -> str:
     value = (raw or "").strip()
     if not value:
         raise ValueError("domain is empty")
-    if "@" in value and "://" not in value:
+    if looks_like_email(value):
         value = value.rpartition("@")[2]
     parts = urlsplit(value if "://" in value else f"//{value}")
     try:

@@ -24,7 +24,7 @@ from crm.models import (
     SuppressionEntryKind,
     SuppressionEntryReason,
 )
-from crm.services.normalize import normalize_domain, normalize_email, normalize_phone
+from crm.services.normalize import looks_like_email, normalize_domain, normalize_email, normalize_phone
 
 __all__ = [
     "ErasureResult",
@@ -49,7 +49,7 @@ def value_hash(value: str) -> str:
 def _parse(email_or_domain: str) -> tuple[str, str]:
     """(kind, normalised value); raises ValueError with the reason."""
     raw = (email_or_domain or "").strip()
-    if "@" in raw and "://" not in raw:
+    if looks_like_email(raw):
         return SuppressionEntryKind.EMAIL, normalize_email(raw)
     return SuppressionEntryKind.DOMAIN, normalize_domain(raw)
 
@@ -158,7 +158,7 @@ def suppression_guard(kind: str, addresses: list[str], payload: dict[str, Any]) 
 
 
 def _contact_refusal(contact: str) -> str | None:
-    if "@" in contact and "://" not in contact:
+    if looks_like_email(contact):
         try:
             address = normalize_email(contact)
         except ValueError:

@@ -20,5 +20,5 @@ def process_webhook_events(event_pks: list[int]) -> dict[str, int]:
 
 @shared_task(name="integrations.webhooks.replay_unprocessed", queue="system", acks_late=True, ignore_result=True)
 def replay_unprocessed() -> int:
-    """The webhook_replay sweeper (beat, every 5 minutes)."""
+    """The webhook sweeper as a task (beat runs it through the webhook_replay agent, every minute)."""
     return services.replay_unprocessed()

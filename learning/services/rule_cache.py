@@ -2,9 +2,9 @@
 
 Every run asks for its agent's active rules; they change rarely (an operator approves, edits or
 retires one; extraction proposes one). Each process keeps the rules it loaded with the *version*
-they had: count, highest id and latest ``updated_at`` of the agent's active rules (its own and the
-global ones). Approving, retiring, deleting or editing a rule changes the version; so does an
-evidence refresh (a reload, one query, for agents that have rules).
+they had: a digest of the ids and ``updated_at`` of the agent's active rules (its own and the
+global ones). Approving, retiring, deleting or editing a rule changes the version; an evidence
+refresh does not (it writes the counters with ``update()``, leaving ``updated_at``).
 
 The version is read in the same statement as the run's claim (``version_sql``, no round trip of its
 own, and consistent with the database); a lookup without it reads it with one small query. A
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 MAX_AGE = 60.0  # seconds
 # The attribute of a claimed run holding the version read with its claim (see agents.services.claims).
 RUN_ATTR = "_learning_rules_version"
-# Saves touching only the evidence counters change no behaviour: no need to drop entries.
-EVIDENCE_FIELDS = frozenset((*KnowledgeRule.EVIDENCE_FIELDS, "updated_at"))
 
 _entries: dict[str, tuple[str, float, list[KnowledgeRule]]] = {}
 _lock = threading.Lock()
@@ -95,10 +93,8 @@ def bump() -> None:
         _entries.clear()
 
 
-def on_rule_saved(sender: Any, instance: KnowledgeRule, update_fields: Any = None, **kwargs: Any) -> None:
-    """post_save/post_delete receiver: drops entries unless only the evidence counters were saved."""
-    if update_fields is not None and set(update_fields) <= EVIDENCE_FIELDS:
-        return
+def on_rule_saved(sender: Any, instance: KnowledgeRule, **kwargs: Any) -> None:
+    """post_save/post_delete receiver: a rule saved in this process drops this process's entries."""
     bump()
 
 
