@@ -17,11 +17,13 @@ from agents.models import (
     AgentRun,
     AuditLog,
     Budget,
+    ClockOffset,
     CodeSchedule,
     Escalation,
     HealthCheck,
     LLMBatch,
     LLMBatchItem,
+    LookupCache,
     Report,
 )
 from agents.services.escalations import decide
@@ -153,7 +155,7 @@ class ActionAdmin(BaseAdmin):
     list_select_related = ("run",)
     autocomplete_fields = ("run",)
     readonly_fields = ("kind", "idempotency_key", "run", "payload_pretty", "status", "result_pretty", "error",
-                       "attempts", "done_at")  # fmt: skip
+                       "attempts", "done_at", "next_attempt_at", "lease_expires_at")  # fmt: skip
     exclude = ("payload", "result")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -293,6 +295,27 @@ class LLMBatchItemAdmin(AppendOnlyAdmin):
     list_select_related = ("batch", "run")
     search_fields = ("=custom_id", "=batch__provider_batch_id")
     raw_id_fields = ("batch", "run")
+
+
+@admin.register(LookupCache)
+class LookupCacheAdmin(AppendOnlyAdmin):
+    """Paid provider reads kept by domain identity (ctx.cached): what a retry did not pay for twice."""
+
+    list_display = ("key", "created_at", "expires_at")
+    search_fields = ("=key",)
+    readonly_fields = ("key", "value_pretty", "created_at", "expires_at")
+    exclude = ("value",)
+
+    @admin.display(description="value")
+    def value_pretty(self, obj: LookupCache) -> str:
+        return pretty_json(obj.value)
+
+
+@admin.register(ClockOffset)
+class ClockOffsetAdmin(AppendOnlyAdmin):
+    """How far the demo's business time was skipped ahead while every queue was idle."""
+
+    list_display = ("id", "seconds")
 
 
 @admin.register(CodeSchedule)

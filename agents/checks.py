@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import json
+import textwrap
 from typing import Any
 
 from django.conf import settings
@@ -43,3 +47,170 @@ def check_models_not_deprecated(app_configs: Any = None, **kwargs: Any) -> list[
         for model, users in models_in_use().items()
         if model in deprecated
     ]
+
+
+# --- declared wiring --------------------------------------------------------------------------
+# Every name an agent hands off to, a webhook starts or a schedule ticks must be a registered agent,
+# or one of the roster's planned agents (agents/roster.py) while the roster grows.
+
+
+def _known(name: str) -> bool:
+    from agents import registry, roster
+
+    return registry.is_registered(name) or name in roster.PLANNED
+
+
+def _literal_calls(cls: type, method: str, attr: str) -> list[tuple[str, ast.Call]]:
+    """The ``ctx.<attr>("literal", ...)`` calls in ``cls.<method>``, with their first argument."""
+    func = cls.__dict__.get(method)
+    if func is None:
+        return []
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == attr
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.args[0].value, node))
+    return found
+
+
+@checks.register()
+def check_agent_wiring(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from agents import outbox, registry, roster
+
+    errors: list[checks.CheckMessage] = []
+    for cls in registry.all_agents():
+        for target in cls.next:
+            if not _known(target):
+                errors.append(
+                    checks.Error(
+                        f"{cls.name} declares a handoff to {target!r}, which is not a registered agent",
+                        hint="Fix the name in its `next`, or register the agent (planned ones: agents/roster.py).",
+                        obj=cls,
+                        id="agents.E010",
+                    )
+                )
+        for klass in cls.__mro__:
+            if klass.__module__.startswith("agents.base") or klass is object:
+                continue
+            for method in list(vars(klass)):
+                for target, _ in _literal_calls(klass, method, "handoff"):
+                    if target not in cls.next:
+                        errors.append(
+                            checks.Error(
+                                f"{cls.name}.{method}() hands off to {target!r}, which {cls.__name__}.next "
+                                "does not declare",
+                                hint=f"Add {target!r} to {cls.__name__}.next (ctx.handoff refuses it otherwise).",
+                                obj=cls,
+                                id="agents.E011",
+                            )
+                        )
+                for kind, call in _literal_calls(klass, method, "act"):
+                    errors.extend(_check_act_call(cls, method, kind, call, outbox.registered_kinds()))
+    for name in sorted(roster.PLANNED):
+        if registry.is_registered(name):
+            errors.append(
+                checks.Error(
+                    f"{name} is registered and still listed as planned",
+                    hint="Remove it from PLANNED in agents/roster.py: the list only shrinks.",
+                    id="agents.E012",
+                )
+            )
+    for name in sorted(set(roster.ROSTER) - roster.PLANNED):
+        if not registry.is_registered(name):
+            errors.append(
+                checks.Error(
+                    f"{name} (AGENTS.md) is neither registered nor planned",
+                    hint="Register it, or list it in PLANNED in agents/roster.py.",
+                    id="agents.E013",
+                )
+            )
+    errors.extend(_check_webhook_targets())
+    errors.extend(_check_schedules())
+    return errors
+
+
+def _check_act_call(
+    cls: type, method: str, kind: str, call: ast.Call, kinds: dict[str, Any]
+) -> list[checks.CheckMessage]:
+    spec = kinds.get(kind)
+    if spec is None:
+        return [
+            checks.Error(
+                f"{getattr(cls, 'name', cls)}.{method}() records an act of kind {kind!r}, which no performer handles",
+                hint="Register a performer for it (agents.outbox.register_performer) or fix the kind.",
+                obj=cls,
+                id="agents.E014",
+            )
+        ]
+    payload = call.args[2] if len(call.args) > 2 else next((k.value for k in call.keywords if k.arg == "payload"), None)
+    if isinstance(payload, ast.Call):
+        name = payload.func.id if isinstance(payload.func, ast.Name) else getattr(payload.func, "attr", "")
+        if name and name != spec.payload.__name__ and name[:1].isupper():
+            return [
+                checks.Error(
+                    f"{getattr(cls, 'name', cls)}.{method}() gives {kind!r} a {name} payload; it takes "
+                    f"{spec.payload.__name__}",
+                    hint=f"Build the payload as {spec.payload.__name__}(...).",
+                    obj=cls,
+                    id="agents.E015",
+                )
+            ]
+    return []
+
+
+def _check_webhook_targets() -> list[checks.CheckMessage]:
+    try:
+        from integrations.webhooks.providers import PROVIDERS
+    except ImportError:
+        return []
+    errors: list[checks.CheckMessage] = []
+    for provider in PROVIDERS.values():
+        for target in getattr(provider, "starts", ()):
+            if not _known(target):
+                errors.append(
+                    checks.Error(
+                        f"webhooks from {provider.name} start {target!r}, which is not a registered agent",
+                        hint="Fix the name in the provider's `starts`, or register the agent.",
+                        id="agents.E016",
+                    )
+                )
+    return errors
+
+
+def _check_schedules() -> list[checks.CheckMessage]:
+    """Beat rows (which operators may edit) that tick an agent that is not there."""
+    from django.db import DatabaseError
+
+    try:
+        from django_celery_beat.models import PeriodicTask
+
+        rows = list(
+            PeriodicTask.objects.filter(task="agents.start_scheduled", enabled=True).values_list("name", "args")
+        )
+    except DatabaseError:  # not migrated yet: nothing scheduled
+        return []
+    errors: list[checks.CheckMessage] = []
+    for name, args in rows:
+        try:
+            target = (json.loads(args or "[]") or [""])[0]
+        except (ValueError, IndexError):
+            target = ""
+        if not _known(str(target)):
+            errors.append(
+                checks.Error(
+                    f"the schedule {name!r} starts {target!r}, which is not a registered agent",
+                    hint="Disable or delete the periodic task in the admin, or fix its argument.",
+                    id="agents.E017",
+                )
+            )
+    return errors

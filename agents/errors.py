@@ -38,12 +38,29 @@ class RealModelCallInTests(RuntimeError):
     """A test would have reached a real model: tests must install a fake transport."""
 
 
-class OutboxInTransaction(RuntimeError):
-    """ctx.act was called inside a transaction, where its intent could not be committed first."""
+class PhaseError(RuntimeError):
+    """A write (update, act, handoff, escalate) outside the act phase: a bug in the agent."""
 
 
-class Interruption(Exception):
-    """Stops the run without failing it; the runtime turns it into a status."""
+class ModelCallInTransaction(RuntimeError):
+    """A brain was asked while a database transaction was open: a bug in the agent."""
+
+
+class UndeclaredHandoff(RuntimeError):
+    """A handoff to an agent the class does not declare in ``next``: a bug in the agent."""
+
+
+class ActPayloadMismatch(TypeError):
+    """An act's payload is not the typed payload registered for its kind."""
+
+
+class Interruption(BaseException):
+    """Stops the run without failing it; the runtime turns it into a status.
+
+    A BaseException, like KeyboardInterrupt: an ``except Exception`` in agent or service code (a
+    fallback around a model call, a best-effort step) cannot swallow a budget pause, a skip or an
+    escalation. Only the runtime catches it.
+    """
 
 
 class SkipRun(Interruption):
@@ -73,9 +90,20 @@ class PauseRun(Interruption):
 class EscalateRun(Interruption):
     """End this attempt waiting for a human: an Escalation of ``kind`` is raised for the run."""
 
-    def __init__(self, kind: str, reason: str, *, payload: dict[str, Any] | None = None, dedupe_key: str = "") -> None:
+    def __init__(
+        self,
+        kind: str,
+        reason: str,
+        *,
+        payload: dict[str, Any] | None = None,
+        dedupe_key: str = "",
+        group: str = "operator",
+        wait: bool = True,
+    ) -> None:
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
         self.payload = payload or {}
         self.dedupe_key = dedupe_key
+        self.group = group
+        self.wait = wait

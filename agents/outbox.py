@@ -1,50 +1,48 @@
-"""The outbox: every external side effect is an Action row, performed once per idempotency key.
+"""The transactional outbox: every external side effect is an Action row, performed once per key.
 
-The order is the whole point. The intent (a pending Action) is committed before the provider is
-called, so a worker that dies mid-act leaves evidence. On the next attempt a done action returns
-its stored result without acting; a pending one is first reconciled (the performer asks the
-provider whether it already happened) and otherwise performed again with the same key, which
-providers that accept idempotency keys deduplicate. Performers that reconcile can never act twice.
+The order is the whole point.
 
-A performer that reaches people declares where its payload names them (``contacts``). Before every
-attempt to perform such an act, each compliance guard (the suppression list, registered by the
-crm app) sees those addresses; a refusal fails the action and raises ComplianceBlocked. The check
-runs at act time, not when the work was planned, so an unsubscribe that lands between a draft and
-its sending, or between two attempts, still stops it.
+1. **Record** (``ctx.act`` in the act phase): a pending Action is written in the act's transaction,
+   with the domain writes and the run's outcome. A worker that dies before commit leaves nothing;
+   after commit the intent is durable.
+2. **Perform** (after commit): the worker that committed it performs it at once; the sweeper
+   (``perform_due``, a beat task) performs what a dead worker left, after a short grace. Each attempt
+   first takes the row's lease (an UPDATE, its own commit), so two processes never perform it at once.
+   A row that was attempted before is first **reconciled** (the performer asks the provider whether
+   it already happened), then checked by the **compliance guards** (the suppression list: an opt-out
+   that lands between the decision and the send still stops it), then performed with the same key,
+   which providers that accept idempotency keys deduplicate.
+3. **Result**: the done mark and the kind's result handler (``on_done``: the Stripe invoice id onto
+   the Invoice) commit together. A transient failure retries the act alone, with back-off, never the
+   run's decisions; a permanent one fails the action, records one ErrorLog for the run and fails or
+   escalates it (``on_failed`` tells the domain); a compliance refusal blocks it (``on_failed`` with
+   ``blocked=True``: the sequence marks its message failed and stops the enrollment).
+
+Times here are infrastructure time (leases, back-off): the wall clock, never the demo's.
+
+A performer that reaches people declares where its payload names them (``contacts``); a kind in a
+namespace that reaches people cannot be registered without them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from pydantic import BaseModel, ValidationError
 
-from agents.errors import ComplianceBlocked, OutboxInTransaction
+from agents.errors import ActPayloadMismatch
 from agents.models import Action, AgentRun
 from smarter_team import clock
+from smarter_team.logging import redact
 
 logger = logging.getLogger(__name__)
-
-
-class Performer(Protocol):
-    def perform(self, payload: dict[str, Any], key: str) -> dict[str, Any]: ...
-
-
-@runtime_checkable
-class Reconciler(Protocol):
-    def reconcile(self, payload: dict[str, Any], key: str) -> dict[str, Any] | None: ...
-
-
-class _FunctionPerformer:
-    def __init__(self, func: Callable[[dict[str, Any], str], dict[str, Any]]) -> None:
-        self.func = func
-
-    def perform(self, payload: dict[str, Any], key: str) -> dict[str, Any]:
-        return self.func(payload, key)
-
 
 # A guard sees (kind, addresses, payload) and returns why the act must not happen, or None.
 Guard = Callable[[str, list[str], dict[str, Any]], str | None]
@@ -52,30 +50,83 @@ Guard = Callable[[str, list[str], dict[str, Any]], str | None]
 # Kinds in these namespaces reach people: registering one without ``contacts`` is refused, so a
 # new sender cannot skip the suppression list by forgetting to name its recipients.
 REACHES_PEOPLE = frozenset({"email", "outreach", "sms", "call", "voice", "linkedin"})
+# The committing worker performs its acts at once; the sweeper waits this long before taking over.
+GRACE = dt.timedelta(seconds=15)
+LEASE = dt.timedelta(minutes=5)  # longer than a provider call with its own retries
+MAX_BACKOFF = dt.timedelta(hours=1)
+MAX_KEY = 200  # Action.idempotency_key max_length
 
-_performers: dict[str, Performer] = {}
-_contacts: dict[str, tuple[str, ...]] = {}
+
+@dataclass(frozen=True)
+class ActKind:
+    kind: str
+    payload: type[BaseModel]
+    contacts: tuple[str, ...]
+    performer: Any
+    max_attempts: int
+
+    def perform(self, payload: BaseModel, key: str) -> dict[str, Any]:
+        result = self.performer.perform(payload, key)
+        return result if isinstance(result, dict) else {"result": result}
+
+    def reconcile(self, payload: BaseModel, key: str) -> dict[str, Any] | None:
+        reconcile = getattr(self.performer, "reconcile", None)
+        return reconcile(payload, key) if reconcile is not None else None
+
+    @property
+    def reconciles(self) -> bool:
+        return hasattr(self.performer, "reconcile")
+
+    def on_done(self, action: Action, result: dict[str, Any]) -> None:
+        handler = getattr(self.performer, "on_done", None)
+        if handler is not None:
+            handler(action, result)
+
+    def on_failed(self, action: Action, reason: str, *, blocked: bool) -> None:
+        handler = getattr(self.performer, "on_failed", None)
+        if handler is not None:
+            handler(action, reason, blocked=blocked)
+
+
+class _FunctionPerformer:
+    def __init__(self, func: Callable[[Any, str], dict[str, Any]]) -> None:
+        self.func = func
+
+    def perform(self, payload: Any, key: str) -> dict[str, Any]:
+        return self.func(payload, key)
+
+
+_kinds: dict[str, ActKind] = {}
 _guards: dict[tuple[str, str], Guard] = {}
 
 
-def register_performer(kind: str, *, contacts: Sequence[str]) -> Callable[[Any], Any]:
+def register_performer(
+    kind: str, *, payload: type[BaseModel], contacts: Sequence[str], max_attempts: int = 5
+) -> Callable[[Any], Any]:
     """Decorator for a performer class (instantiated once) or a ``(payload, key) -> dict`` function.
 
-    ``contacts`` (required, so no sender is registered without thinking about it): the payload keys
-    holding the addresses, phone numbers or profile URLs the act reaches (a string or a list of
-    strings each), checked by the compliance guards before every attempt; ``()`` declares that the
-    act reaches nobody (a CRM update, a file upload).
+    ``payload``: the kind's typed payload (a pydantic model); ``ctx.act`` refuses any other.
+    ``contacts`` (required, so no sender is registered without thinking about it): the payload's
+    fields holding the addresses, phone numbers or profile URLs the act reaches, checked by the
+    compliance guards before every attempt; ``()`` declares that the act reaches nobody.
+    A class may also define ``reconcile(payload, key) -> dict | None`` (did it already happen?),
+    ``on_done(action, result)`` and ``on_failed(action, reason, *, blocked)`` (write the outcome back
+    onto the domain, in the transaction that marks the action).
     """
-
+    if not (isinstance(payload, type) and issubclass(payload, BaseModel)):
+        raise TypeError(f"{kind!r}: payload must be a pydantic model class")
     if not contacts and kind.partition(".")[0] in REACHES_PEOPLE:
-        raise ValueError(f"{kind!r} reaches people: register it with contacts=(the payload keys of its recipients)")
+        raise ValueError(f"{kind!r} reaches people: register it with contacts=(the payload fields of its recipients)")
+    missing = [c for c in contacts if c not in payload.model_fields]
+    if missing:
+        raise ValueError(f"{kind!r}: contacts {missing} are not fields of {payload.__name__}")
 
     def decorator(obj: Any) -> Any:
-        existing = _performers.get(kind)
-        if existing is not None and _origin(existing) != (obj.__module__, obj.__qualname__):
+        existing = _kinds.get(kind)
+        if existing is not None and _origin(existing.performer) != (obj.__module__, obj.__qualname__):
             raise ValueError(f"a performer for {kind!r} is already registered")
-        _performers[kind] = obj() if isinstance(obj, type) else _FunctionPerformer(obj)
-        _contacts[kind] = tuple(contacts)
+        performer = obj() if isinstance(obj, type) else _FunctionPerformer(obj)
+        _kinds[kind] = ActKind(kind, payload, tuple(contacts), performer, max_attempts)
         return obj
 
     return decorator
@@ -87,13 +138,34 @@ def register_guard(guard: Guard) -> Guard:
     return guard
 
 
+def _origin(performer: Any) -> tuple[str, str]:
+    # Re-importing a module (autoreload, tests) registers the same performer again: not a clash.
+    obj: Any = performer.func if isinstance(performer, _FunctionPerformer) else type(performer)
+    return obj.__module__, obj.__qualname__
+
+
+def unregister_performer(kind: str) -> None:
+    _kinds.pop(kind, None)
+
+
+def kind_spec(kind: str) -> ActKind:
+    try:
+        return _kinds[kind]
+    except KeyError:
+        raise LookupError(f"no performer registered for action kind {kind!r}") from None
+
+
+def registered_kinds() -> dict[str, ActKind]:
+    return dict(_kinds)
+
+
 def contacts_of(kind: str, payload: dict[str, Any]) -> list[str] | None:
     """The addresses an act of ``kind`` reaches (None when the kind reaches nobody)."""
-    keys = _contacts.get(kind, ())
-    if not keys:
+    spec = _kinds.get(kind)
+    if spec is None or not spec.contacts:
         return None
     found: list[str] = []
-    for key in keys:
+    for key in spec.contacts:
         value = payload.get(key)
         values = value if isinstance(value, list | tuple) else [value]
         found.extend(str(v).strip() for v in values if v is not None and str(v).strip())
@@ -106,8 +178,8 @@ def check_compliance(kind: str, payload: dict[str, Any]) -> str | None:
     if addresses is None:
         return None
     if not addresses:
-        # Fails closed: a recipient under a key the performer did not declare would go unchecked.
-        return f"no recipient under {', '.join(_contacts[kind])} to check"
+        # Fails closed: a recipient under a field the performer did not declare would go unchecked.
+        return f"no recipient under {', '.join(_kinds[kind].contacts)} to check"
     if not _guards:
         return "no compliance guard is registered (the crm app is not loaded)"
     for guard in list(_guards.values()):
@@ -117,87 +189,199 @@ def check_compliance(kind: str, payload: dict[str, Any]) -> str | None:
     return None
 
 
-def _origin(performer: Performer) -> tuple[str, str]:
-    # Re-importing a module (autoreload, tests) registers the same performer again: not a clash.
-    obj: Any = performer.func if isinstance(performer, _FunctionPerformer) else type(performer)
-    return obj.__module__, obj.__qualname__
+# --- 1. record ----------------------------------------------------------------------------------
 
 
-def unregister_performer(kind: str) -> None:
-    _performers.pop(kind, None)
-    _contacts.pop(kind, None)
-
-
-def performer_for(kind: str) -> Performer:
+def typed_payload(kind: str, payload: BaseModel | dict[str, Any]) -> BaseModel:
+    """The kind's payload model for ``payload``; ActPayloadMismatch says what is wrong."""
+    spec = kind_spec(kind)
+    if isinstance(payload, spec.payload):
+        return payload
+    if isinstance(payload, BaseModel):
+        raise ActPayloadMismatch(f"{kind!r} takes a {spec.payload.__name__} payload, not {type(payload).__name__}")
     try:
-        return _performers[kind]
-    except KeyError:
-        raise LookupError(f"no performer registered for action kind {kind!r}") from None
+        return spec.payload.model_validate(payload)
+    except ValidationError as exc:
+        raise ActPayloadMismatch(f"{kind!r} payload does not match {spec.payload.__name__}: {exc}") from None
 
 
-def _in_real_transaction() -> bool:
-    # The test runner's own wrapping transaction does not count: it is how tests isolate data.
-    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+def full_key(kind: str, key: str) -> str:
+    candidate = f"{kind}:{key}"
+    if len(candidate) <= MAX_KEY:
+        return candidate
+    return f"{kind}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def act(*, run: AgentRun | None, kind: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Perform ``kind`` once for ``key`` and return its result (the stored one if already done)."""
-    if _in_real_transaction():
-        raise OutboxInTransaction(
-            f"ctx.act({kind!r}) inside a transaction: the intent must commit before acting "
-            "(set atomic = False on the agent and keep transactions around database writes only)"
-        )
-    performer = performer_for(kind)
-    full_key = f"{kind}:{key}"
-    action = _record_intent(run=run, kind=kind, key=full_key, payload=payload)
-    if action.status == Action.Status.DONE:
-        return action.result or {}
-    if action.attempts > 0 and isinstance(performer, Reconciler):
-        # A previous attempt may have acted and died before recording it: ask the provider first.
-        found = performer.reconcile(action.payload, full_key)
-        if found is not None:
-            logger.info("action %s (%s) reconciled: it had already happened", action.pk, kind)
-            return _mark_done(action, found)
-    refusal = check_compliance(kind, action.payload)
-    if refusal is not None:
-        action.error = f"blocked: {refusal}"[:2000]
-        action.transition_to(Action.Status.FAILED, also=["error"])
-        # By id: a key or a reason may name the person, and addresses stay out of log lines.
-        logger.info("action %s (%s) blocked by a compliance guard", action.pk, kind)
-        raise ComplianceBlocked(f"{kind} blocked: {refusal}")
-    Action.objects.filter(pk=action.pk).update(attempts=F("attempts") + 1, updated_at=clock.now())
-    try:
-        result = performer.perform(action.payload, full_key)
-    except Exception as exc:
-        # A transient error leaves the intent pending for the retry (reconcile, then act again);
-        # anything else is recorded failed and fails the run.
-        transient = bool(getattr(exc, "transient", False))
-        action.error = f"{type(exc).__name__}: {exc}"[:2000]
-        if transient:
-            Action.objects.filter(pk=action.pk).update(error=action.error, updated_at=clock.now())
-        else:
-            action.transition_to(Action.Status.FAILED, also=["error"])
-        raise
-    return _mark_done(action, result if isinstance(result, dict) else {"result": result})
-
-
-def _record_intent(*, run: AgentRun | None, kind: str, key: str, payload: dict[str, Any]) -> Action:
-    action = Action.objects.filter(idempotency_key=key).first()
+def record(*, run: AgentRun | None, kind: str, key: str, payload: BaseModel | dict[str, Any]) -> Action:
+    """Write the intent in the caller's transaction (the act's). Idempotent per (kind, key): a key
+    already recorded returns its row. A failed row is tried again only by a retry of the run that
+    recorded it (an operator's retry); another run cannot make a failed business action act again."""
+    data = typed_payload(kind, payload).model_dump(mode="json")
+    idem = full_key(kind, key)
+    action = Action.objects.filter(idempotency_key=idem).first()
     if action is None:
         try:
             with transaction.atomic():
-                action = Action.objects.create(kind=kind, idempotency_key=key, run=run, payload=payload)
+                action = Action.objects.create(
+                    kind=kind,
+                    idempotency_key=idem,
+                    run=run,
+                    payload=data,
+                    next_attempt_at=clock.wall_now() + GRACE,
+                )
         except IntegrityError:
-            action = Action.objects.get(idempotency_key=key)
-    if action.status == Action.Status.FAILED:
-        # An operator's retry of the run: try the failed action again, same key.
-        action.transition_to(Action.Status.PENDING)
+            action = Action.objects.get(idempotency_key=idem)
+    if action.status == Action.Status.FAILED and run is not None and action.run_id == run.pk:
+        action.next_attempt_at = clock.wall_now() + GRACE
+        action.error = ""
+        action.transition_to(Action.Status.PENDING, also=["next_attempt_at", "error"])
     return action
 
 
-def _mark_done(action: Action, result: dict[str, Any]) -> dict[str, Any]:
+# --- 2. perform ---------------------------------------------------------------------------------
+
+
+def _claim(action_id: int) -> Action | None:
+    """Take the action's lease (its own commit); None when it is done, failed, or held by a live worker."""
+    wall = clock.wall_now()
+    taken = (
+        Action.objects.filter(pk=action_id, status=Action.Status.PENDING)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=wall))
+        .update(lease_expires_at=wall + LEASE, attempts=F("attempts") + 1, updated_at=clock.now())
+    )
+    if not taken:
+        return None
+    return Action.objects.select_related("run").get(pk=action_id)
+
+
+def perform_recorded(action_ids: Iterable[int]) -> None:
+    """Perform what a run just committed (the worker's own acts, at once, in order)."""
+    for action_id in action_ids:
+        perform(action_id)
+
+
+def perform(action_id: int) -> str | None:
+    """One attempt at one action; its status afterwards, or None when another process holds it."""
+    from agents import runtime_hooks
+
+    action = _claim(action_id)
+    if action is None:
+        return None
+    runtime_hooks.boundary("before_call")
+    try:
+        spec = kind_spec(action.kind)
+    except LookupError as exc:
+        return _fail_permanently(action, None, exc)
+    payload = spec.payload.model_validate(action.payload)
+    if action.attempts > 1 and spec.reconciles:
+        # A previous attempt may have acted and died before recording it: ask the provider first.
+        try:
+            found = spec.reconcile(payload, action.idempotency_key)
+        except Exception as exc:
+            return _after_error(action, spec, exc)
+        if found is not None:
+            logger.info("action %s (%s) reconciled: it had already happened", action.pk, action.kind)
+            return _done(action, spec, found)
+    refusal = check_compliance(action.kind, action.payload)
+    if refusal is not None:
+        return _blocked(action, spec, refusal)
+    try:
+        result = spec.perform(payload, action.idempotency_key)
+    except Exception as exc:
+        return _after_error(action, spec, exc)
+    runtime_hooks.boundary("after_call")
+    return _done(action, spec, result)
+
+
+def _done(action: Action, spec: ActKind, result: dict[str, Any]) -> str:
     action.result = result
     action.done_at = clock.now()
     action.error = ""
-    action.transition_to(Action.Status.DONE, also=["result", "done_at", "error"])
-    return result
+    action.lease_expires_at = None
+    fields = ["result", "done_at", "error", "lease_expires_at"]
+    try:
+        with transaction.atomic():
+            action.transition_to(Action.Status.DONE, also=fields)
+            spec.on_done(action, result)
+    except Exception as exc:
+        # The act happened: keep it done (never act again), and fail the run for its handler.
+        action.error = redact(f"result handler failed: {type(exc).__name__}: {exc}")[:2000]
+        with transaction.atomic():
+            action.transition_to(Action.Status.DONE, also=[*fields, "error"])
+        _fail_run(action, exc)
+    return Action.Status.DONE
+
+
+def _blocked(action: Action, spec: ActKind, refusal: str) -> str:
+    action.error = f"blocked: {refusal}"[:2000]
+    action.lease_expires_at = None
+    with transaction.atomic():
+        action.transition_to(Action.Status.BLOCKED, also=["error", "lease_expires_at"])
+        spec.on_failed(action, refusal, blocked=True)
+    # By id: a key or a reason may name the person, and addresses stay out of log lines.
+    logger.info("action %s (%s) blocked by a compliance guard", action.pk, action.kind)
+    return Action.Status.BLOCKED
+
+
+def backoff(attempt: int, *, retry_after: float | None = None) -> dt.timedelta:
+    delay = min(30.0 * 2 ** max(attempt - 1, 0), MAX_BACKOFF.total_seconds())
+    return dt.timedelta(seconds=max(delay, retry_after or 0))
+
+
+def _after_error(action: Action, spec: ActKind, exc: Exception) -> str:
+    transient = bool(getattr(exc, "transient", False))
+    if transient and action.attempts < spec.max_attempts:
+        # The act alone is tried again later (the run's decisions stand): reconcile, then act.
+        action.error = redact(f"{type(exc).__name__}: {exc}")[:2000]
+        action.next_attempt_at = clock.wall_now() + backoff(
+            action.attempts, retry_after=getattr(exc, "retry_after", None)
+        )
+        action.lease_expires_at = None
+        action.save(update_fields=["error", "next_attempt_at", "lease_expires_at"])
+        logger.warning("action %s (%s) will be retried: %s", action.pk, action.kind, type(exc).__name__)
+        return Action.Status.PENDING
+    return _fail_permanently(action, spec, exc)
+
+
+def _fail_permanently(action: Action, spec: ActKind | None, exc: BaseException) -> str:
+    reason = redact(f"{type(exc).__name__}: {exc}")[:2000]
+    action.error = reason
+    action.lease_expires_at = None
+    with transaction.atomic():
+        action.transition_to(Action.Status.FAILED, also=["error", "lease_expires_at"])
+        if spec is not None:
+            spec.on_failed(action, reason, blocked=False)
+    _fail_run(action, exc)
+    return Action.Status.FAILED
+
+
+def _fail_run(action: Action, exc: BaseException) -> None:
+    """One ErrorLog under the run's failure, and the run failed or escalated as its plan says."""
+    from agents import runtime
+
+    if action.run_id is None:
+        return
+    with transaction.atomic():
+        run = AgentRun.objects.select_for_update().filter(pk=action.run_id).first()
+        if run is None:
+            return
+        runtime.fail_after_act(run, exc, kind=action.kind)
+
+
+# --- the sweeper --------------------------------------------------------------------------------
+
+
+def perform_due(*, limit: int = 200) -> int:
+    """Perform pending actions whose worker died or whose back-off has passed. Returns how many were tried."""
+    wall = clock.wall_now()
+    due = list(
+        Action.objects.filter(status=Action.Status.PENDING, next_attempt_at__lte=wall)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=wall))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    tried = 0
+    for action_id in due:
+        if perform(action_id) is not None:
+            tried += 1
+    return tried

@@ -9,21 +9,21 @@ from django.utils.module_loading import autodiscover_modules
 from agents.errors import UnknownAgent
 
 if TYPE_CHECKING:
-    from agents.base import Agent
+    from agents.base import AgentBase
 
-A = TypeVar("A", bound="type[Agent]")
+A = TypeVar("A", bound="type[AgentBase]")
 
-_agents: dict[str, type[Agent]] = {}
+_agents: dict[str, type[AgentBase]] = {}
 # Bumped on every change, so what is derived from the registry can be cached until it changes.
 _generation = 0
 
 
 def register(cls: A) -> A:
     """Class decorator: make the agent startable by its ``name``. Names are unique project-wide."""
-    from agents.base import Agent
+    from agents.base import AgentBase
 
-    if not (isinstance(cls, type) and issubclass(cls, Agent)):
-        raise TypeError(f"{cls!r} is not an Agent subclass")
+    if not (isinstance(cls, type) and issubclass(cls, AgentBase)):
+        raise TypeError(f"{cls!r} is not an Agent or LLMAgent subclass")
     cls.check_declaration()
     existing = _agents.get(cls.name)
     # Re-importing the same module (autoreload, a test importing it twice) is not a clash.
@@ -42,7 +42,7 @@ def unregister(name: str) -> None:
     _generation += 1
 
 
-def get(name: str) -> type[Agent]:
+def get(name: str) -> type[AgentBase]:
     try:
         return _agents[name]
     except KeyError:
@@ -58,7 +58,7 @@ def generation() -> int:
     return _generation
 
 
-def all_agents() -> list[type[Agent]]:
+def all_agents() -> list[type[AgentBase]]:
     return [_agents[name] for name in sorted(_agents)]
 
 

@@ -1,24 +1,31 @@
-"""The runtime: claim a run, guard it, let the agent work, record the outcome.
+"""The runtime: claim a run, then load, guards, decide, act; record the outcome.
 
-One attempt is: claim (row lock, attempts + 1, a lease) -> learned guards (``before_run``) ->
-``agent.run(ctx, data)`` -> outcome. Success saves the output and the usage; an interruption
-(pause, escalation) parks the run; a failure is logged (ErrorLog) and then retried with backoff,
-escalated or failed, as the error's nature and the learned rules say. Nothing is swallowed.
+One attempt is: claim (row lock, attempts + 1, a wall-clock lease; its own commit) -> ``load``
+(reads, no transaction) -> learned guards over input + facts -> ``decide`` (LLM agents: the brain,
+no transaction) -> ``act`` (domain writes, handoffs, outbox intents AND the outcome in one
+transaction) -> the recorded acts performed after commit (agents/outbox.py). A worker that dies
+anywhere leaves either nothing of the attempt or all of it; the lease brings the run back.
+An interruption (pause, skip, escalation: BaseExceptions no ``except Exception`` can swallow) parks
+or ends the run; a failure is logged (ErrorLog) and retried with back-off, escalated or failed, as
+the error's nature and the learned rules say. Nothing is swallowed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
 from pydantic import BaseModel, ValidationError
 
-from agents import registry
-from agents.base import Agent
+from agents import outbox, registry, runtime_hooks
+from agents.base import AgentBase, LLMAgent
 from agents.context import RunContext
 from agents.errors import EscalateRun, PauseRun, SkipRun, TransientError, UnknownAgent
 from agents.models import AgentRun, Escalation
@@ -44,7 +51,7 @@ def claim(run_id: int) -> AgentRun | None:
     return claims.claim(run_id)
 
 
-def _agent_class(run: AgentRun) -> type[Agent[Any, Any]] | None:
+def _agent_class(run: AgentRun) -> type[AgentBase] | None:
     try:
         return registry.get(run.agent_name)
     except UnknownAgent:
@@ -62,9 +69,7 @@ def execute(run_id: int) -> AgentRun | None:
 
 
 def perform(run: AgentRun) -> None:
-    """Work a claimed run to an outcome."""
-    from learning import hooks
-
+    """Work a claimed run to an outcome: load, guards, decide, act (ARCHITECTURE.md)."""
     agent_cls = _agent_class(run)
     if agent_cls is None:
         fail(run, UnknownAgent(f"no agent registered as {run.agent_name!r}"), ctx=None)
@@ -75,25 +80,9 @@ def perform(run: AgentRun) -> None:
     except ValidationError as exc:
         fail(run, exc, ctx=None, step="input")
         return
+    ctx = RunContext(run=run, agent=agent)
     try:
-        decision = hooks.before_run(run=run, data=run.input)
-    except Exception as exc:  # the guards could not be checked: not a reason to run unguarded
-        fail(run, exc, ctx=None, step="guards")
-        return
-    ctx = RunContext(run=run, agent=agent, prompt_rules=decision.prompt_rules)
-    if decision.blocked:
-        approval = ctx.approval
-        if decision.effect == "block" and approval is not None and approval.kind == Escalation.Kind.POLICY:
-            ctx.log.info("blocked by learned rules, but an operator approved it: %s", decision.reason)
-        else:
-            _blocked(run, effect=decision.effect, reason=decision.reason)
-            return
-    try:
-        if agent.atomic:
-            with transaction.atomic():
-                output = _validated_output(agent, agent.run(ctx, data))
-        else:
-            output = _validated_output(agent, agent.run(ctx, data))
+        _work(run, agent, ctx, data)
     except PauseRun as pause:
         _pause(run, ctx, pause)
     except SkipRun as skip:
@@ -105,15 +94,97 @@ def perform(run: AgentRun) -> None:
             reason=escalation.reason,
             payload=escalation.payload,
             dedupe_key=escalation.dedupe_key,
+            group=escalation.group,
             also=_apply_usage(run, ctx),
         )
+    except _GuardsFailed as exc:  # the guards could not be checked: not a reason to run unguarded
+        fail(run, exc.__cause__ or exc, ctx=ctx, step="guards")
     except Exception as exc:  # every failure gets its row and its outcome
         fail(run, exc, ctx=ctx)
     else:
+        # After commit: the acts this attempt recorded, at once (the sweeper covers a death here).
+        outbox.perform_recorded(ctx.recorded_actions)
+
+
+class _GuardsFailed(Exception):
+    pass
+
+
+def _work(run: AgentRun, agent: AgentBase, ctx: RunContext, data: BaseModel) -> None:
+    from learning import hooks
+
+    # 1. load: reads only, no transaction of ours (provider reads may be slow).
+    ctx.phase = "load"
+    with _gone_is_skip():
+        facts = agent.load(ctx, data)
+    _check_facts(agent, facts)
+    ctx.facts = facts
+    runtime_hooks.boundary("after_load")
+    # 2. guards: the learned rules, over the input and the facts.
+    try:
+        verdict = hooks.before_run(run=run, data=run.input, facts=facts)
+    except Exception as exc:
+        raise _GuardsFailed(str(exc)) from exc
+    ctx.prompt_rules = verdict.prompt_rules
+    if verdict.blocked:
+        if verdict.effect == "block" and ctx.approved(Escalation.Kind.POLICY) is not None:
+            ctx.log.info("blocked by learned rules, but an operator approved it: %s", verdict.reason)
+        elif verdict.effect == "block":
+            raise EscalateRun(Escalation.Kind.POLICY, verdict.reason, payload={"input": run.input})
+        else:
+            raise SkipRun(verdict.reason)
+    # 3. decide: the brain, with no transaction open (BrainHandle refuses one).
+    decision = None
+    if isinstance(agent, LLMAgent):
+        ctx.phase = "decide"
+        decision = agent.decide(ctx, facts)
+        runtime_hooks.boundary("after_decide")
+    # 4. act: writes, handoffs, outbox intents and the outcome, in one transaction.
+    ctx.phase = "act"
+    writes = _StatementCounter()
+    with _gone_is_skip(), transaction.atomic():
+        with connection.execute_wrapper(writes):
+            result = agent.act(ctx, facts, decision) if isinstance(agent, LLMAgent) else agent.act(ctx, facts)  # type: ignore[attr-defined]
+        output = _validated_output(agent, result)
+        runtime_hooks.boundary("in_act")
+        if writes.count:
+            _succeed(run, ctx, output)
+    if not writes.count:
+        # Nothing was written: the outcome alone is atomic (one statement, its own commit).
         _succeed(run, ctx, output)
+    ctx.phase = "done"
 
 
-def _validated_output(agent: Agent[Any, Any], output: Any) -> BaseModel:
+@contextmanager
+def _gone_is_skip() -> Iterator[None]:
+    """A row the run works on that no longer exists (deleted, merged away) ends it skipped, with the
+    reason: not a failure to retry, log or learn from."""
+    try:
+        yield
+    except ObjectDoesNotExist as exc:
+        raise SkipRun(f"its target no longer exists ({exc})") from None
+
+
+class _StatementCounter:
+    """Counts the statements an act ran (an execute_wrapper): none, and the outcome needs no transaction."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _check_facts(agent: AgentBase, facts: Any) -> None:
+    expected = agent.facts_type()
+    if not isinstance(facts, expected):
+        raise TypeError(
+            f"{agent.name}.load() returned {type(facts).__name__}, not its declared Facts ({expected.__name__})"
+        )
+
+
+def _validated_output(agent: AgentBase, output: Any) -> BaseModel:
     if isinstance(output, agent.Output):
         return output
     return agent.Output.model_validate(output.model_dump() if isinstance(output, BaseModel) else output)
@@ -143,7 +214,8 @@ def _succeed(run: AgentRun, ctx: RunContext, output: BaseModel) -> None:
     fields = ["output", "error", "lease_expires_at", *_apply_usage(run, ctx)]
     if ctx.waiting_on is not None:
         # Done for now; a human's decision re-queues or cancels it.
-        run.transition_to(AgentRun.Status.ESCALATED, also=fields)
+        run.waiting_on = ctx.waiting_on
+        run.transition_to(AgentRun.Status.ESCALATED, also=[*fields, "waiting_on"])
         return
     run.finished_at = clock.now()
     run.transition_to(AgentRun.Status.SUCCEEDED, save=False)
@@ -155,14 +227,6 @@ def _succeed(run: AgentRun, ctx: RunContext, output: BaseModel) -> None:
             hooks.after_run(run=run, succeeded=True)
         return
     claims.save_with(run, fields=fields, statement=statement)
-
-
-def _blocked(run: AgentRun, *, effect: str, reason: str) -> None:
-    run.lease_expires_at = None
-    if effect == "block":
-        _escalate(run, kind=Escalation.Kind.POLICY, reason=reason, payload={"input": run.input})
-        return
-    _skip(run, reason=reason)
 
 
 def _skip(run: AgentRun, *, reason: str, also: list[str] | tuple[str, ...] = ()) -> None:
@@ -195,13 +259,19 @@ def _escalate(
     reason: str,
     payload: dict[str, Any] | None = None,
     dedupe_key: str = "",
+    group: str = "operator",
     also: list[str] | tuple[str, ...] = (),
 ) -> Escalation:
+    """Park the run on an escalation (a new one, or the open one with the same dedupe key: every run
+    waiting on it resumes or ends with its decision)."""
     with transaction.atomic():
-        escalation = raise_escalation(kind=kind, reason=reason, payload=payload, run=run, dedupe_key=dedupe_key)
+        escalation = raise_escalation(
+            kind=kind, reason=reason, payload=payload, run=run, dedupe_key=dedupe_key, group=group
+        )
         run.error = f"escalated ({kind}): {reason}"
         run.lease_expires_at = None
-        run.transition_to(AgentRun.Status.ESCALATED, also=["error", "lease_expires_at", *also])
+        run.waiting_on = escalation
+        run.transition_to(AgentRun.Status.ESCALATED, also=["error", "lease_expires_at", "waiting_on", *also])
     return escalation
 
 
@@ -243,7 +313,8 @@ def fail(run: AgentRun, exc: BaseException, *, ctx: RunContext | None, step: str
             delay = dt.timedelta(seconds=plan.retry_delays[min(run.attempts - 1, len(plan.retry_delays) - 1)])
         else:
             delay = backoff(run.attempts, retry_after=getattr(exc, "retry_after", None))
-        requeue(run, due_at=clock.now() + delay, error=message, also=tuple(usage_fields))
+        # A provider's back-off is infrastructure time: it lasts its seconds on the wall at any demo speed.
+        requeue(run, due_at=clock.after_wall(delay.total_seconds()), error=message, also=tuple(usage_fields))
     else:
         run.error = message
         run.finished_at = clock.now()
@@ -254,14 +325,43 @@ def fail(run: AgentRun, exc: BaseException, *, ctx: RunContext | None, step: str
 
 def recover_lost_runs(*, limit: int = 500) -> int:
     """The sweeper: runs still running past their lease lost their worker. Each loss is a
-    transient failure (ErrorLog, then a retry with backoff, or failed after max attempts)."""
-    now = clock.now()
+    transient failure (ErrorLog, then a retry with backoff, or failed after max attempts).
+    Leases are wall-clock time: the demo's accelerated clock never expires a live worker's lease."""
+    wall = clock.wall_now()
     with transaction.atomic():
         runs = list(
             AgentRun.objects.select_for_update(skip_locked=True)
-            .filter(status=AgentRun.Status.RUNNING, lease_expires_at__lt=now)
+            .filter(status=AgentRun.Status.RUNNING, lease_expires_at__lt=wall)
             .order_by("lease_expires_at")[:limit]
         )
         for run in runs:
             fail(run, WorkerLost(f"lease expired at {run.lease_expires_at:%Y-%m-%d %H:%M:%S}"), ctx=None, step="lease")
     return len(runs)
+
+
+def fail_after_act(run: AgentRun, exc: BaseException, *, kind: str) -> None:
+    """An act of the run failed for good after its decisions committed (call holding the run's
+    row lock): one ErrorLog under the run's failure, then the run failed or escalated as its plan
+    says. Never a retry of the decisions: the act itself was retried while it was transient."""
+    from learning import hooks
+
+    message = redact(f"{kind} failed: {type(exc).__name__}: {exc}")[:4000]
+    logger.warning("run %s of %s: its act %s failed for good", run.pk, run.agent_name, kind)
+    error_log = hooks.record_failure(
+        run=run,
+        agent_name=run.agent_name,
+        exc=exc,
+        step=str(getattr(exc, "step", "") or "act"),
+        provider=str(getattr(exc, "provider", "") or ""),
+        transient=False,
+        context={"attempt": run.attempts, "act": kind, "correlation_id": str(run.correlation_id)},
+    )
+    if run.status not in (AgentRun.Status.SUCCEEDED, AgentRun.Status.ESCALATED, AgentRun.Status.RUNNING):
+        return  # already failed (a second act of the same run) or canceled: the ErrorLog is enough
+    plan = hooks.on_failure(run=run, error=error_log)
+    if plan.escalate:
+        _escalate(run, kind=Escalation.Kind.ERROR, reason=plan.reason or message, payload={"error": message})
+        return
+    run.error = message
+    run.finished_at = run.finished_at or clock.now()
+    run.transition_to(AgentRun.Status.FAILED, also=["error", "finished_at"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel
 
 from agents.base import Agent, Empty
@@ -28,5 +26,5 @@ class WebhookReplay(Agent[Empty, ReplayOutput]):
     schedule = 60
     Output = ReplayOutput
 
-    def run(self, ctx: RunContext, data: Any) -> ReplayOutput:
+    def act(self, ctx: RunContext, data: Empty) -> ReplayOutput:
         return ReplayOutput(replayed=replay_unprocessed())

@@ -10,13 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.base import Agent, Empty, LLMAgent
+from agents.base import Agent, Empty, Facts, LLMAgent
 from agents.context import RunContext
+from agents.errors import BrainOutputInvalid
 from agents.models import Escalation
 from agents.registry import register
 from learning.conditions import describe
-from learning.derivation import ErrorGroup, Proposal
 from learning.services import extraction, monitoring, performance
+from learning.services.monitoring import Spike
 
 
 class SpikeOut(BaseModel):
@@ -31,6 +32,10 @@ class MonitoringOutput(BaseModel):
     spikes: list[SpikeOut] = Field(default_factory=list)
 
 
+class Spikes(Facts):
+    spikes: list[Spike]
+
+
 @register
 class ErrorMonitoring(Agent[Empty, MonitoringOutput]):
     """Error spikes per agent/integration against their own 24h baseline -> one open escalation each."""
@@ -39,11 +44,15 @@ class ErrorMonitoring(Agent[Empty, MonitoringOutput]):
     category = "system"
     trigger = "schedule"
     schedule = 300
+    Facts = Spikes
     Output = MonitoringOutput
 
-    def run(self, ctx: RunContext, data: Any) -> MonitoringOutput:
+    def load(self, ctx: RunContext, data: Empty) -> Spikes:
+        return Spikes(spikes=monitoring.detect_spikes(now=ctx.now()))
+
+    def act(self, ctx: RunContext, facts: Spikes) -> MonitoringOutput:
         out = MonitoringOutput()
-        for spike in monitoring.detect_spikes(now=ctx.now()):
+        for spike in facts.spikes:
             escalation = ctx.escalate(
                 Escalation.Kind.ERROR,
                 spike.reason,
@@ -88,6 +97,16 @@ class ExtractionOutput(BaseModel):
     retired: list[int] = Field(default_factory=list)
 
 
+class Drafts(BaseModel):
+    """One text per planned rule, in order ("" keeps the derived template)."""
+
+    texts: list[str] = Field(default_factory=list)
+
+
+class Plan(Facts):
+    plan: extraction.ExtractionPlan
+
+
 @register
 class LearningExtraction(LLMAgent[Empty, ExtractionOutput, DraftedRule]):
     """Recurring alike errors -> proposed KnowledgeRules (text worded by the brain); rule evidence refreshed."""
@@ -97,9 +116,7 @@ class LearningExtraction(LLMAgent[Empty, ExtractionOutput, DraftedRule]):
     trigger = "schedule"
     queue = "system"
     schedule = 3600
-    # The model is asked once per new rule; the run writes through services with their own transactions
-    # so no database transaction stays open during a model call.
-    atomic = False
+    Facts = Plan
     Output = ExtractionOutput
     Decision = DraftedRule
     tool_name = "rule"
@@ -112,11 +129,17 @@ class LearningExtraction(LLMAgent[Empty, ExtractionOutput, DraftedRule]):
         "ids, names or numbers that are not in the input. No preamble."
     )
 
-    def heuristic(self, ctx: RunContext, data: Any) -> DraftedRule:
-        return DraftedRule(text=data.template_text)
+    def load(self, ctx: RunContext, data: Empty) -> Plan:
+        return Plan(plan=extraction.plan(now=ctx.now()))
 
-    def run(self, ctx: RunContext, data: Any) -> ExtractionOutput:
-        def draft(group: ErrorGroup, proposal: Proposal) -> str:
+    def heuristic(self, ctx: RunContext, subject: DraftRequest) -> DraftedRule:
+        return DraftedRule(text=subject.template_text)
+
+    def decide(self, ctx: RunContext, facts: Plan) -> Drafts:
+        """One question per new rule; a rule the model cannot word keeps its derived text."""
+        texts = []
+        for item in facts.plan.planned:
+            group, proposal = item.group, item.proposal
             request = DraftRequest(
                 agent=group.agent_name or group.provider or "all agents",
                 error_type=group.error_type,
@@ -128,10 +151,20 @@ class LearningExtraction(LLMAgent[Empty, ExtractionOutput, DraftedRule]):
                 action_params={k: v for k, v in proposal.action_params.items() if k != "evidence"},
                 template_text=proposal.text,
             )
-            decision = ctx.brain.decide(request)
-            return str(getattr(decision, "text", "") or "")
+            try:
+                decision = ctx.brain.decide(request)
+            except BrainOutputInvalid as exc:  # the template text is a fine fallback; the log says so
+                ctx.log.warning("rule text drafting failed (%s); using the template", type(exc).__name__)
+                texts.append("")
+                continue
+            texts.append(str(getattr(decision, "text", "") or ""))
+        return Drafts(texts=texts)
 
-        result = extraction.extract(drafter=draft, now=ctx.now())
+    def act(self, ctx: RunContext, facts: Plan, decision: Drafts) -> ExtractionOutput:
+        for item, text in zip(facts.plan.planned, decision.texts, strict=False):
+            if text.strip():
+                item.proposal.text = text.strip()[:2000]
+        result = extraction.apply(facts.plan)
         return ExtractionOutput(
             groups_seen=result.groups_seen,
             proposed=[r.pk for r in result.proposed],
@@ -163,7 +196,7 @@ class AgentPerformance(Agent[PerformanceInput, PerformanceOutput]):
     Input = PerformanceInput
     Output = PerformanceOutput
 
-    def run(self, ctx: RunContext, data: PerformanceInput) -> PerformanceOutput:
+    def act(self, ctx: RunContext, data: PerformanceInput) -> PerformanceOutput:
         day = data.day or (ctx.now() - dt.timedelta(days=1)).date()
         rows = performance.compute(day=day)
         areas = [r.learning_area for r in rows]

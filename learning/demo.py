@@ -51,7 +51,7 @@ class DemoEnricher(Agent[DemoInput, DemoOutput]):
     Input = DemoInput
     Output = DemoOutput
 
-    def run(self, ctx: Any, data: DemoInput) -> DemoOutput:
+    def act(self, ctx: Any, data: DemoInput) -> DemoOutput:
         if not data.company_domain:
             raise PermanentError(f"lead {data.lead_id} has no company domain; cannot enrich lead {data.lead_id}")
         return DemoOutput(enriched=True)

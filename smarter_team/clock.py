@@ -1,9 +1,18 @@
 """The project's one clock. Every piece of code reads time here, never ``datetime.now()``.
 
-Two reasons: tests freeze time (``frozen``), and the sandbox world runs faster than the wall
-clock (``CLOCK_SPEED``) so a month of agency life passes in minutes. Accelerated time is
-anchored at ``CLOCK_EPOCH`` (real and virtual time agree there), so every process of one
-deployment (web, worker, beat) computes the same virtual time without talking to each other.
+Two kinds of time, never mixed (ARCHITECTURE.md, Time):
+
+- ``now()``, **business time**: due times, send windows, meeting and invoice dates, agents'
+  schedules. The demo accelerates it (``CLOCK_SPEED``) so a month of agency life passes in
+  minutes, and may skip it ahead to the next due work when every queue is idle (``skip_to``).
+  Accelerated time is anchored at ``CLOCK_EPOCH`` (real and virtual time agree there), so every
+  process of one deployment computes the same virtual time; a skip is a shared offset (a row)
+  that each process re-reads at most once a second.
+- ``wall_now()``, **infrastructure time**: leases, republish timers, signature tolerance, breaker
+  cool-downs, retry back-off, time limits. Always the wall clock, whatever the demo's speed: at
+  1,000x a 900 s lease must still last 900 s, or the sweeper would run live work twice.
+
+Tests freeze both at once (``frozen``): a frozen test controls all time.
 """
 
 from __future__ import annotations
@@ -33,17 +42,84 @@ def _epoch() -> dt.datetime | None:
     return epoch if epoch.tzinfo else epoch.replace(tzinfo=UTC)
 
 
+def _frozen() -> dt.datetime | None:
+    return getattr(_state, "frozen", None) or (_frozen_global[-1] if _frozen_global else None)
+
+
+def speed() -> float:
+    return float(getattr(settings, "CLOCK_SPEED", 1.0) or 1.0)
+
+
 def now() -> dt.datetime:
-    """The current time, time zone aware (UTC)."""
-    frozen = getattr(_state, "frozen", None) or (_frozen_global[-1] if _frozen_global else None)
+    """Business time, time zone aware (UTC): accelerated and skipped ahead in the demo."""
+    frozen = _frozen()
     if frozen is not None:
         return frozen
     wall = _wall()
-    speed = float(getattr(settings, "CLOCK_SPEED", 1.0))
+    rate = speed()
     epoch = _epoch()
-    if speed == 1.0 or epoch is None:
-        return wall
-    return epoch + (wall - epoch) * speed
+    virtual = wall if rate == 1.0 or epoch is None else epoch + (wall - epoch) * rate
+    return virtual + _offset(wall)
+
+
+def wall_now() -> dt.datetime:
+    """Infrastructure time (leases, timers, back-off): the wall clock at any demo speed."""
+    frozen = _frozen()
+    return frozen if frozen is not None else _wall()
+
+
+def after_wall(seconds: float) -> dt.datetime:
+    """The business time at which ``seconds`` of wall-clock time will have passed.
+
+    For business rows that wait on infrastructure (a run retried after a provider's back-off):
+    the wait lasts its seconds on the wall, not 1/CLOCK_SPEED of them.
+    """
+    return now() + dt.timedelta(seconds=seconds * speed())
+
+
+# --- skipping ahead when idle (the demo) ------------------------------------------------------
+# The offset is shared through a row (agents.ClockOffset) so every process skips together. Read
+# at most once a second of wall time per process; zero, and never read, unless CLOCK_SKIP_IDLE.
+_OFFSET_TTL = dt.timedelta(seconds=1)
+_offset_cache: list[tuple[dt.datetime, dt.timedelta]] = []
+
+
+def _offset(wall: dt.datetime) -> dt.timedelta:
+    if not getattr(settings, "CLOCK_SKIP_IDLE", False):
+        return dt.timedelta(0)
+    if _offset_cache and wall - _offset_cache[0][0] < _OFFSET_TTL:
+        return _offset_cache[0][1]
+    offset = _read_offset()
+    _offset_cache[:] = [(wall, offset)]
+    return offset
+
+
+def _read_offset() -> dt.timedelta:
+    from django.db import DatabaseError
+
+    try:
+        from agents.models import ClockOffset
+
+        seconds = ClockOffset.objects.filter(pk=1).values_list("seconds", flat=True).first()
+    except DatabaseError:  # not migrated yet (first start): no skip so far
+        return dt.timedelta(0)
+    return dt.timedelta(seconds=seconds or 0)
+
+
+def skip_to(target: dt.datetime) -> dt.timedelta:
+    """Move business time forward to ``target`` (never back); every process follows within a second."""
+    from django.db import transaction
+
+    from agents.models import ClockOffset
+
+    with transaction.atomic():
+        row, _ = ClockOffset.objects.select_for_update().get_or_create(pk=1)
+        jump = target - now()
+        if jump > dt.timedelta(0):
+            row.seconds += jump.total_seconds()
+            row.save(update_fields=["seconds"])
+    _offset_cache.clear()
+    return max(jump, dt.timedelta(0))
 
 
 def today() -> dt.date:
@@ -52,7 +128,7 @@ def today() -> dt.date:
 
 def real_seconds(virtual: dt.timedelta) -> float:
     """How many wall-clock seconds a span of virtual time takes at the current speed."""
-    return virtual.total_seconds() / float(getattr(settings, "CLOCK_SPEED", 1.0) or 1.0)
+    return virtual.total_seconds() / speed()
 
 
 class FrozenClock:

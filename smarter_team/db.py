@@ -64,3 +64,10 @@ def hot_cursor(db: BaseDatabaseWrapper | None = None) -> CursorWrapper:
             raw.prepare_threshold = 5
         wrapper: Any = db
         return wrapper._prepare_cursor(_PREPARED_CURSOR(raw))
+
+
+def in_real_transaction(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether a transaction of our own is open. The test runner's wrapping transaction does not
+    count: it is how tests isolate data, not a transaction the code opened."""
+    connection = connections[using]
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)

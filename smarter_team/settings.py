@@ -171,6 +171,9 @@ USE_TZ = True
 # world lives a month in minutes. 1.0 = real time.
 CLOCK_SPEED = env.float("CLOCK_SPEED", default=1.0)
 CLOCK_EPOCH = env.str("CLOCK_EPOCH", default="")
+# The demo: when no run is queued or running and no act is pending, business time jumps to the
+# next due work (a queued run, a sandbox event, a schedule's next tick) instead of waiting for it.
+CLOCK_SKIP_IDLE = env.bool("CLOCK_SKIP_IDLE", default=False)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

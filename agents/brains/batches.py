@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import F
 from pydantic import ValidationError
@@ -60,11 +61,20 @@ def submit_batch(*, agent_name: str, limit: int = MAX_REQUESTS) -> LLMBatch | No
         if not runs:
             return None
         requests = []
+        asked = []
         for run in runs:
             ctx = RunContext(run=run, agent=agent, prompt_rules=rules)
-            data = agent_cls.Input.model_validate(run.input)
-            params = build_request(agent, user_prompt=agent.prompt(ctx, data), prompt_rules=rules)
+            try:
+                # The same facts the run will load when it acts on the answer (reads only).
+                facts = agent.load(ctx, agent_cls.Input.model_validate(run.input))
+            except (ObjectDoesNotExist, ValidationError):
+                continue  # the run itself will end skipped or failed, with the reason, when it runs
+            params = build_request(agent, user_prompt=agent.prompt(ctx, facts), prompt_rules=rules)
             requests.append({"custom_id": f"run-{run.pk}", "params": params})
+            asked.append(run)
+        runs = asked
+        if not runs:
+            return None
         created = client().messages.batches.create(requests=requests)  # type: ignore[arg-type]
         batch = LLMBatch.objects.create(
             provider_batch_id=created.id,

@@ -29,6 +29,8 @@ from .runs import (
     AgentRun,
     AgentRunStatus,
     AgentRunTrigger,
+    ClockOffset,
+    LookupCache,
 )
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "BudgetOnExceed",
     "BudgetPeriod",
     "BudgetScope",
+    "ClockOffset",
     "CodeSchedule",
     "Escalation",
     "EscalationKind",
@@ -53,6 +56,7 @@ __all__ = [
     "LLMBatchItem",
     "LLMBatchItemStatus",
     "LLMBatchStatus",
+    "LookupCache",
     "Report",
     "ReportKind",
     "StaffGroup",

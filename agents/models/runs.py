@@ -49,6 +49,8 @@ class AgentRun(StatefulModel):
             },
             Status.FAILED: {Status.QUEUED},  # an operator's retry
             Status.ESCALATED: {Status.QUEUED, Status.CANCELED, Status.FAILED, Status.SUCCEEDED},
+            # The run's decisions committed, then one of its acts failed for good after commit.
+            Status.SUCCEEDED: {Status.FAILED, Status.ESCALATED},
         }
     )
     FINISHED = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.SKIPPED})
@@ -87,6 +89,14 @@ class AgentRun(StatefulModel):
     learnings_applied = models.JSONField(
         default=list, blank=True, help_text="[{rule, mode: applied|holdout, stage}] for every rule considered"
     )
+    waiting_on = models.ForeignKey(
+        "agents.Escalation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="waiting_runs",
+        help_text="the escalation this run waits for; its decision resumes or cancels every run waiting on it",
+    )
     client_key = models.CharField(max_length=64, blank=True, help_text="client id for client budgets")
     campaign_key = models.CharField(max_length=64, blank=True, help_text="campaign id for campaign budgets")
 
@@ -123,6 +133,7 @@ class ActionStatus(models.TextChoices):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+    BLOCKED = "blocked"  # refused by a compliance guard at perform time (an opt-out, for one)
 
 
 class Action(StatefulModel):
@@ -130,7 +141,9 @@ class Action(StatefulModel):
 
     Status = ActionStatus
 
-    STATUS_MACHINE = StatusMachine({Status.PENDING: {Status.DONE, Status.FAILED}, Status.FAILED: {Status.PENDING}})
+    STATUS_MACHINE = StatusMachine(
+        {Status.PENDING: {Status.DONE, Status.FAILED, Status.BLOCKED}, Status.FAILED: {Status.PENDING}}
+    )
 
     kind = models.CharField(max_length=64, db_index=True, help_text="e.g. email.send, invoice.create")
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -141,10 +154,17 @@ class Action(StatefulModel):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     done_at = models.DateTimeField(null=True, blank=True)
+    # Infrastructure time (wall clock, never accelerated): when the sweeper may next try it, and
+    # until when a worker performing it holds it.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="wall clock: next try by the sweeper")
+    lease_expires_at = models.DateTimeField(null=True, blank=True, help_text="wall clock: held by a worker until")
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "kind"], name="action_status_kind")]
+        indexes = [
+            models.Index(fields=["status", "kind"], name="action_status_kind"),
+            models.Index(fields=["status", "next_attempt_at"], name="action_status_next"),
+        ]
         constraints = [
             choices_check("status", ActionStatus, "action_status_valid"),
             models.CheckConstraint(
@@ -154,3 +174,25 @@ class Action(StatefulModel):
 
     def __str__(self) -> str:
         return f"{self.kind} [{self.idempotency_key}] ({self.status})"
+
+
+class LookupCache(models.Model):
+    """A paid provider read (an email found, a company's pages), kept by domain identity so a retry,
+    or a second run about the same person or company, does not pay for it twice."""
+
+    key = models.CharField(max_length=200, unique=True)
+    value = models.JSONField()
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ClockOffset(models.Model):
+    """How far the demo's business time was skipped ahead (one row, pk=1; see smarter_team.clock)."""
+
+    seconds = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"+{self.seconds:.0f}s"

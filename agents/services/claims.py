@@ -17,7 +17,7 @@ from typing import Any
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from agents import registry
-from agents.base import Agent
+from agents.base import AgentBase
 from agents.errors import UnknownAgent
 from agents.models import AgentRun
 from smarter_team import clock
@@ -32,13 +32,13 @@ _BY_NAME = {f.name: f for f in _FIELDS}
 _CLAIM_SQL = f"""
 UPDATE {_TABLE} AS r
 SET status = 'running', attempts = r.attempts + 1, started_at = COALESCE(r.started_at, %(now)s),
-    lease_expires_at = %(now)s + make_interval(secs => COALESCE((%(leases)s::jsonb ->> r.agent_name)::int, %(lease)s)),
+    lease_expires_at = %(wall)s + make_interval(secs => COALESCE((%(leases)s::jsonb ->> r.agent_name)::int, %(lease)s)),
     updated_at = %(now)s
 WHERE r.id = (
     SELECT id FROM {_TABLE}
     WHERE id = %(id)s AND (
         (status = 'queued' AND due_at <= %(now)s)
-        OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= %(now)s))
+        OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= %(wall)s))
     )
     FOR UPDATE SKIP LOCKED
 )
@@ -68,7 +68,15 @@ def claim(run_id: int) -> AgentRun | None:
 def _claim_at_once(run_id: int) -> AgentRun | None:
     """The common case in one statement (one round trip, its own commit): a due queued run, or a
     running one whose lease expired, not locked by another worker -> running, attempts + 1, a lease."""
-    params = {"id": run_id, "now": clock.now(), "lease": Agent.lease_seconds, "leases": _lease_overrides()}
+    # Two clocks: ``now`` (business) decides whether the run is due; ``wall`` (infrastructure) times
+    # the lease, so an accelerated demo clock never expires a live worker's lease.
+    params = {
+        "id": run_id,
+        "now": clock.now(),
+        "wall": clock.wall_now(),
+        "lease": AgentBase.lease_seconds,
+        "leases": _lease_overrides(),
+    }
     if connection.in_atomic_block:
         return _execute_claim(params)
     if connection.connection is not None:
@@ -119,7 +127,7 @@ def _lease_overrides() -> str:
     global _leases
     generation = registry.generation()
     if _leases[0] != generation:
-        leases = {a.name: a.lease_seconds for a in registry.all_agents() if a.lease_seconds != Agent.lease_seconds}
+        leases = {a.name: a.lease_seconds for a in registry.all_agents() if a.lease_seconds != AgentBase.lease_seconds}
         _leases = (generation, json.dumps(leases))
     return _leases[1]
 
@@ -129,9 +137,9 @@ def _claim_checked(run_id: int) -> AgentRun | None:
         run = AgentRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
         if run is None:
             return None  # deleted, or another worker holds the lock right now
-        now = clock.now()
+        now, wall = clock.now(), clock.wall_now()
         if run.status == AgentRun.Status.RUNNING:
-            if run.lease_expires_at is not None and run.lease_expires_at > now:
+            if run.lease_expires_at is not None and run.lease_expires_at > wall:
                 return None  # a live worker has it (a duplicate message)
         elif run.status != AgentRun.Status.QUEUED:
             return None  # finished or waiting for a human
@@ -141,7 +149,7 @@ def _claim_checked(run_id: int) -> AgentRun | None:
             return None
         run.attempts += 1
         run.started_at = run.started_at or now
-        run.lease_expires_at = now + dt.timedelta(seconds=lease_seconds(run.agent_name))
+        run.lease_expires_at = wall + dt.timedelta(seconds=lease_seconds(run.agent_name))
         run.transition_to(AgentRun.Status.RUNNING, also=["attempts", "started_at", "lease_expires_at"])
     return run
 
@@ -150,7 +158,7 @@ def lease_seconds(agent_name: str) -> int:
     try:
         return registry.get(agent_name).lease_seconds
     except UnknownAgent:
-        return Agent.lease_seconds
+        return AgentBase.lease_seconds
 
 
 def save_with(run: AgentRun, *, fields: list[str], statement: tuple[str, list[Any]]) -> None:

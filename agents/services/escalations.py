@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 
 from agents.models import AgentRun, Escalation
 from agents.services.audit import record_change
@@ -54,7 +55,8 @@ def raise_escalation(
 
 
 def decide(*, escalation: Escalation, approve: bool, user: AbstractBaseUser | None, note: str = "") -> Escalation:
-    """Approve or reject. A run waiting on it is re-queued (it sees ``ctx.approval``) or canceled.
+    """Approve or reject. Every run waiting on it is re-queued (its ``ctx.approved`` or
+    ``ctx.require_approval`` then passes) or canceled.
 
     Deciding twice (a double click, two operators) changes nothing the second time.
     """
@@ -68,13 +70,17 @@ def decide(*, escalation: Escalation, approve: bool, user: AbstractBaseUser | No
         new = Escalation.Status.APPROVED if approve else Escalation.Status.REJECTED
         escalation.transition_to(new, also=["decided_by", "decided_at", "decision_note"])
         run = AgentRun.objects.select_for_update().filter(pk=escalation.run_id).first() if escalation.run_id else None
-        if run is not None and run.status == AgentRun.Status.ESCALATED:
+        # Every run parked on it (several runs may ask for the same approval key) resumes or ends.
+        waiting = AgentRun.objects.select_for_update().filter(
+            Q(waiting_on=escalation) | Q(pk=escalation.run_id), status=AgentRun.Status.ESCALATED
+        )
+        for parked in waiting:
             if approve:
-                requeue(run)
+                requeue(parked)
             else:
-                run.finished_at = clock.now()
-                run.error = f"rejected by {_name(user)}: {note}".strip().rstrip(":")
-                run.transition_to(AgentRun.Status.CANCELED, also=["finished_at", "error"])
+                parked.finished_at = clock.now()
+                parked.error = f"rejected by {_name(user)}: {note}".strip().rstrip(":")
+                parked.transition_to(AgentRun.Status.CANCELED, also=["finished_at", "error"])
         record_change(
             action="escalation.approve" if approve else "escalation.reject",
             target=escalation,

@@ -14,7 +14,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from agents import registry
-from agents.base import Agent
+from agents.base import AgentBase
 from agents.models import AgentRun
 from smarter_team import clock
 
@@ -96,7 +96,7 @@ def _answered_by_batch(agent_cls: type) -> bool:
 def publish_on_commit(run: AgentRun) -> None:
     """Publish ``agents.run`` for the run once the current transaction commits (at once outside one)."""
     run_id, queue, priority = run.pk, run.queue, run.priority
-    agent_cls = registry.get(run.agent_name) if registry.is_registered(run.agent_name) else Agent
+    agent_cls = registry.get(run.agent_name) if registry.is_registered(run.agent_name) else AgentBase
     limit = agent_cls.time_limit
 
     def publish() -> None:

@@ -12,10 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from agents.base import Agent
+from agents.base import Agent, Facts
 from agents.context import RunContext
 from agents.registry import register
-from agents.services.audit import record_change
 from crm.models import Company, Lead
 from crm.services import normalize
 from crm.services.leads import lead_disqualify
@@ -38,6 +37,13 @@ class ValidationInput(BaseModel):
         if (self.lead_id is None) == (self.company_id is None):
             raise ValueError("give exactly one of lead_id or company_id")
         return self
+
+
+class Record(Facts):
+    """The one record to validate: a lead with its company, or a company."""
+
+    lead: Lead | None = None
+    company: Company | None = None
 
 
 class ValidationOutput(BaseModel):
@@ -69,18 +75,25 @@ class DataValidation(Agent[ValidationInput, ValidationOutput]):
     trigger = "handoff"
     queue = "crm"
     Input = ValidationInput
+    Facts = Record
     Output = ValidationOutput
+    next = ("deduplication",)
 
-    def run(self, ctx: RunContext, data: ValidationInput) -> ValidationOutput:
+    def load(self, ctx: RunContext, data: ValidationInput) -> Record:
         if data.lead_id is not None:
-            return self._lead(ctx, data.lead_id)
-        assert data.company_id is not None
-        return self._company(ctx, data.company_id)
+            return Record(lead=Lead.objects.select_related("company").get(pk=data.lead_id))
+        assert data.company_id is not None  # the input's validator demands one of the two
+        return Record(company=Company.objects.get(pk=data.company_id))
+
+    def act(self, ctx: RunContext, facts: Record) -> ValidationOutput:
+        if facts.lead is not None:
+            return self._lead(ctx, ctx.lock(facts.lead))
+        assert facts.company is not None
+        return self._company(ctx, ctx.lock(facts.company))
 
     # --- leads -----------------------------------------------------------------------------------
 
-    def _lead(self, ctx: RunContext, lead_id: int) -> ValidationOutput:
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("company").get(pk=lead_id)
+    def _lead(self, ctx: RunContext, lead: Lead) -> ValidationOutput:
         out = ValidationOutput(lead_id=lead.pk)
         if lead.merged_into_id is not None:
             out.reasons.append(f"merged into lead {lead.merged_into_id}: nothing to validate")
@@ -88,7 +101,7 @@ class DataValidation(Agent[ValidationInput, ValidationOutput]):
         before = {
             f: getattr(lead, f) for f in ("first_name", "last_name", "title", "email", "phone", "country", "time_zone")
         }
-        values = dict(before)
+        values: dict[str, Any] = dict(before)
         values["first_name"], values["last_name"] = self._names(lead.first_name, lead.last_name)
         values["title"] = _WS.sub(" ", lead.title or "").strip()
         self._normalise(values, "country", normalize.normalize_country, out)
@@ -110,19 +123,7 @@ class DataValidation(Agent[ValidationInput, ValidationOutput]):
                 out.duplicate_of, values["email"] = clash, before["email"]
         if email_error:
             values["email"] = before["email"]
-        changed = [f for f, v in values.items() if v != before[f]]
-        if changed:
-            for f in changed:
-                setattr(lead, f, values[f])
-            lead.save(update_fields=changed)
-            record_change(
-                action="lead.normalise",
-                target=lead,
-                before={f: before[f] for f in changed},
-                after={f: values[f] for f in changed},
-                run=ctx.run,
-            )
-        out.changed = changed
+        out.changed = ctx.update(lead, action="lead.normalise", **values)
         if out.reasons and lead.status in REJECTABLE:
             out.rejected = True
             lead_disqualify(lead=lead, reasons=[f"data_validation: {r}" for r in out.reasons])
@@ -170,14 +171,13 @@ class DataValidation(Agent[ValidationInput, ValidationOutput]):
 
     # --- companies -------------------------------------------------------------------------------
 
-    def _company(self, ctx: RunContext, company_id: int) -> ValidationOutput:
-        company = Company.objects.select_for_update().get(pk=company_id)
+    def _company(self, ctx: RunContext, company: Company) -> ValidationOutput:
         out = ValidationOutput(company_id=company.pk)
         if company.merged_into_id is not None:
             out.reasons.append(f"merged into company {company.merged_into_id}: nothing to validate")
             return out
         before = {"name": company.name, "domain": company.domain, "country": company.country}
-        values = dict(before)
+        values: dict[str, Any] = dict(before)
         values["name"] = _WS.sub(" ", company.name or "").strip()
         self._normalise(values, "country", normalize.normalize_country, out)
         if not values["domain"]:
@@ -200,19 +200,7 @@ class DataValidation(Agent[ValidationInput, ValidationOutput]):
             if other is not None:
                 # The domain is another company's: that one is us; deduplication merges the two.
                 out.duplicate_of, values["domain"] = other, before["domain"]
-        changed = [f for f, v in values.items() if v != before[f]]
-        if changed:
-            for f in changed:
-                setattr(company, f, values[f])
-            company.save(update_fields=changed)
-            record_change(
-                action="company.normalise",
-                target=company,
-                before={f: before[f] for f in changed},
-                after={f: values[f] for f in changed},
-                run=ctx.run,
-            )
-        out.changed = changed
+        out.changed = ctx.update(company, action="company.normalise", **values)
         out.rejected = bool(out.reasons)
         if not out.rejected:
             ctx.handoff("deduplication", {"company_id": company.pk, "domain": domain or None})

@@ -12,11 +12,9 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from pydantic import BaseModel, Field
 
-from agents import registry
-from agents.base import Agent
+from agents.base import Agent, Facts
 from agents.context import RunContext
 from agents.registry import register
-from agents.services.audit import record_change
 from crm.models import Company, Lead
 from crm.services.leads import lead_set_status
 from crm.services.reference_data import FREE_MAIL_DOMAINS
@@ -42,7 +40,6 @@ LEAD_FILL = (
 )
 COMPANY_FILL = ("domain", "industry", "employee_range", "revenue_band", "country", "description")
 SCAN_LIMIT = 500
-NEXT_AGENT = "email_finder"
 
 
 class DedupInput(BaseModel):
@@ -56,6 +53,15 @@ class DedupOutput(BaseModel):
     merged_leads: list[tuple[int, int]] = Field(default_factory=list, description="(duplicate, survivor)")
     merged_companies: list[tuple[int, int]] = Field(default_factory=list, description="(duplicate, survivor)")
     skipped_relations: list[str] = Field(default_factory=list)
+
+
+class Targets(Facts):
+    """The lead and/or company to deduplicate (the lead as its live survivor); neither: the nightly sweep."""
+
+    lead: Lead | None = None
+    company: Company | None = None
+    email: str | None = None
+    domain: str | None = None
 
 
 def _snapshot(obj: models.Model, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -72,26 +78,33 @@ class Deduplication(Agent[DedupInput, DedupOutput]):
     queue = "crm"
     schedule = "30 3 * * *"  # nightly sweep for duplicates that arrived by other paths
     Input = DedupInput
+    Facts = Targets
     Output = DedupOutput
+    next = ("email_finder",)
 
-    def run(self, ctx: RunContext, data: DedupInput) -> DedupOutput:
-        out = DedupOutput()
-        if data.company_id is not None:
-            self._dedupe_company(ctx, data.company_id, data.domain, out)
+    def load(self, ctx: RunContext, data: DedupInput) -> Targets:
+        lead = None
         if data.lead_id is not None:
-            survivor = self._dedupe_lead(ctx, data.lead_id, data.email, out)
-            if survivor is not None and registry.is_registered(NEXT_AGENT):
-                ctx.handoff(NEXT_AGENT, {"lead_id": survivor.pk})
-        if data.lead_id is None and data.company_id is None:
+            lead = Lead.objects.select_related("company").get(pk=data.lead_id)
+            while lead.merged_into_id is not None:
+                lead = Lead.objects.select_related("company").get(pk=lead.merged_into_id)
+        company = Company.objects.get(pk=data.company_id) if data.company_id is not None else None
+        return Targets(lead=lead, company=company, email=data.email, domain=data.domain)
+
+    def act(self, ctx: RunContext, facts: Targets) -> DedupOutput:
+        out = DedupOutput()
+        if facts.company is not None:
+            self._dedupe_company(ctx, ctx.lock(facts.company), facts.domain, out)
+        if facts.lead is not None:
+            survivor = self._dedupe_lead(ctx, ctx.lock(facts.lead), facts.email, out)
+            ctx.handoff("email_finder", {"lead_id": survivor.pk})
+        if facts.lead is None and facts.company is None:
             self._scan(ctx, out)
         return out
 
     # --- leads -----------------------------------------------------------------------------------
 
-    def _dedupe_lead(self, ctx: RunContext, lead_id: int, email: str | None, out: DedupOutput) -> Lead | None:
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("company").get(pk=lead_id)
-        while lead.merged_into_id is not None:
-            lead = Lead.objects.select_for_update(of=("self",)).select_related("company").get(pk=lead.merged_into_id)
+    def _dedupe_lead(self, ctx: RunContext, lead: Lead, email: str | None, out: DedupOutput) -> Lead:
         match = Q(email=email or lead.email) if (email or lead.email) else Q(pk__in=[])
         domain = self._domain_of(lead)
         if domain and lead.first_name and lead.last_name:
@@ -128,44 +141,29 @@ class Deduplication(Agent[DedupInput, DedupOutput]):
         return (a, b) if key_a >= key_b else (b, a)
 
     def _merge_lead(self, ctx: RunContext, drop: Lead, keep: Lead, out: DedupOutput) -> None:
-        before_drop, before_keep = _snapshot(drop, LEAD_FILL), _snapshot(keep, LEAD_FILL)
-        filled = [f for f in LEAD_FILL if not getattr(keep, f) and getattr(drop, f)]
+        before_drop = _snapshot(drop, LEAD_FILL)
+        filled = {f: getattr(drop, f) for f in LEAD_FILL if not getattr(keep, f) and getattr(drop, f)}
         if "email" in filled:
             # The address is unique: release it on the duplicate before the survivor takes it.
             Lead.objects.filter(pk=drop.pk).update(email=None)
-        for f in filled:
-            setattr(keep, f, getattr(drop, f))
-        if filled:
-            keep.save(update_fields=[f.removesuffix("_id") for f in filled])
+            drop.email = None
+        ctx.update(keep, action="lead.merge_survivor", note={"absorbed": drop.pk}, **filled)
         out.skipped_relations += _repoint(Lead, drop, keep)
         # An opt-out on either row binds the person: never contact the survivor either.
         if drop.status == Lead.Status.UNSUBSCRIBED:
             lead_set_status(
                 lead=keep, status=Lead.Status.UNSUBSCRIBED, reason=f"merged with unsubscribed lead {drop.pk}"
             )
-        elif drop.do_not_contact and not keep.do_not_contact:
-            keep.do_not_contact = True
-            keep.save(update_fields=["do_not_contact"])
-        drop.email = None if "email" in filled else drop.email
-        drop.merged_into = keep
-        drop.do_not_contact = True
-        drop.save(update_fields=["merged_into", "do_not_contact"])
-        record_change(
-            action="lead.merged", target=drop, before=before_drop, after={"merged_into": keep.pk}, run=ctx.run
-        )
-        record_change(
-            action="lead.merge_survivor",
-            target=keep,
-            before={f: before_keep[f] for f in filled} | {"absorbed": None},
-            after={f: getattr(keep, f) for f in filled} | {"absorbed": drop.pk},
-            run=ctx.run,
+        elif drop.do_not_contact:
+            ctx.update(keep, action="lead.do_not_contact", do_not_contact=True)
+        ctx.update(
+            drop, action="lead.merged", note={"was": _jsonable(before_drop)}, merged_into=keep, do_not_contact=True
         )
         out.merged_leads.append((drop.pk, keep.pk))
 
     # --- companies -------------------------------------------------------------------------------
 
-    def _dedupe_company(self, ctx: RunContext, company_id: int, domain: str | None, out: DedupOutput) -> None:
-        company = Company.objects.select_for_update().get(pk=company_id)
+    def _dedupe_company(self, ctx: RunContext, company: Company, domain: str | None, out: DedupOutput) -> None:
         domain = domain or company.domain
         if company.merged_into_id is not None or not domain:
             return
@@ -178,27 +176,14 @@ class Deduplication(Agent[DedupInput, DedupOutput]):
             self._merge_company(ctx, company, other, out)
 
     def _merge_company(self, ctx: RunContext, drop: Company, keep: Company, out: DedupOutput) -> None:
-        before_drop, before_keep = _snapshot(drop, COMPANY_FILL), _snapshot(keep, COMPANY_FILL)
-        filled = [f for f in COMPANY_FILL if not getattr(keep, f) and getattr(drop, f)]
+        before_drop = _snapshot(drop, COMPANY_FILL)
+        filled = {f: getattr(drop, f) for f in COMPANY_FILL if not getattr(keep, f) and getattr(drop, f)}
         if "domain" in filled:
             Company.objects.filter(pk=drop.pk).update(domain=None)
-        for f in filled:
-            setattr(keep, f, getattr(drop, f))
-        if filled:
-            keep.save(update_fields=filled)
+            drop.domain = None
+        ctx.update(keep, action="company.merge_survivor", note={"absorbed": drop.pk}, **filled)
         out.skipped_relations += _repoint(Company, drop, keep)
-        drop.merged_into = keep
-        drop.save(update_fields=["merged_into"])
-        record_change(
-            action="company.merged", target=drop, before=before_drop, after={"merged_into": keep.pk}, run=ctx.run
-        )
-        record_change(
-            action="company.merge_survivor",
-            target=keep,
-            before={f: before_keep[f] for f in filled} | {"absorbed": None},
-            after={f: getattr(keep, f) for f in filled} | {"absorbed": drop.pk},
-            run=ctx.run,
-        )
+        ctx.update(drop, action="company.merged", note={"was": _jsonable(before_drop)}, merged_into=keep)
         out.merged_companies.append((drop.pk, keep.pk))
 
     # --- the nightly sweep -----------------------------------------------------------------------
@@ -226,7 +211,11 @@ class Deduplication(Agent[DedupInput, DedupOutput]):
                 .first()
             )
             if lead is not None:
-                self._dedupe_lead(ctx, lead.pk, None, out)
+                self._dedupe_lead(ctx, ctx.lock(lead), None, out)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | int | float | bool | type(None)) else str(v) for k, v in values.items()}
 
 
 def _repoint(model: type[models.Model], drop: models.Model, keep: models.Model) -> list[str]:

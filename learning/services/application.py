@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,8 +101,9 @@ def _block_overridden(run: AgentRun) -> bool:
     )
 
 
-def before_run(*, run: AgentRun | None, data: dict[str, Any]) -> BeforeRunDecision:
-    """Prompt texts of 'always' rules and the verdict of the validate/avoid/never conditions on the input.
+def before_run(*, run: AgentRun | None, data: dict[str, Any], facts: Any = None) -> BeforeRunDecision:
+    """Prompt texts of 'always' rules and the verdict of the validate/avoid/never conditions on the
+    input and the run's loaded facts (``lead.company.domain``: agents/facts.py).
 
     The rules come from the per-process cache: no query at all for an agent without rules when the
     run's claim read the rules' version (the runtime's claim does).
@@ -111,11 +113,13 @@ def before_run(*, run: AgentRun | None, data: dict[str, Any]) -> BeforeRunDecisi
     rules = [rule for rule in rules_for_run(run) if rule.rule_type in BEFORE_TYPES]
     if not rules:
         return BeforeRunDecision()
+    from agents.facts import FactsView
+
     with transaction.atomic():
-        return _apply_before(run, rules, data)
+        return _apply_before(run, rules, FactsView(data, facts))
 
 
-def _apply_before(run: AgentRun, rules: list[KnowledgeRule], data: dict[str, Any]) -> BeforeRunDecision:
+def _apply_before(run: AgentRun, rules: list[KnowledgeRule], data: Mapping[str, Any]) -> BeforeRunDecision:
     decision = BeforeRunDecision()
     rate = _holdout_rate()
     entries: list[tuple[KnowledgeRule, str, str, str, str]] = []

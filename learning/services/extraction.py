@@ -122,26 +122,39 @@ def propose_rule(group: ErrorGroup, proposal: Proposal) -> KnowledgeRule | None:
         return None
 
 
-def extract(*, drafter: Drafter | None = None, now: dt.datetime | None = None) -> ExtractionResult:
-    """One extraction pass: propose rules for new recurring errors, refresh every rule's evidence."""
+@dataclass
+class Planned:
+    """One recurring error with the rule derived for it (its text may still be reworded)."""
+
+    group: ErrorGroup
+    proposal: Proposal
+
+
+@dataclass
+class ExtractionPlan:
+    groups_seen: int = 0
+    planned: list[Planned] = field(default_factory=list)
+
+
+def plan(*, now: dt.datetime | None = None) -> ExtractionPlan:
+    """The reads of an extraction pass: recurring error groups and the rule derived for each."""
     until = now or clock.now()
     since = until - dt.timedelta(hours=int(settings.LEARNING_WINDOW_HOURS))
-    result = ExtractionResult()
     groups = error_groups(since=since, until=until, threshold=min_occurrences())
-    result.groups_seen = len(groups)
-    auto = _auto_approve_types()
+    result = ExtractionPlan(groups_seen=len(groups))
     for group in groups:
         failing, succeeding = _inputs(group, since=since, until=until)
-        proposal = propose(group, failing, succeeding)
-        if drafter is not None:
-            try:
-                drafted = drafter(group, proposal).strip()
-            except Exception as exc:  # the template text is a fine fallback; the log says so
-                logger.warning("rule text drafting failed (%s); using the template", type(exc).__name__)
-                drafted = ""
-            if drafted:
-                proposal.text = drafted[:2000]
-        rule = propose_rule(group, proposal)
+        result.planned.append(Planned(group=group, proposal=propose(group, failing, succeeding)))
+    return result
+
+
+def apply(planned: ExtractionPlan) -> ExtractionResult:
+    """The writes of an extraction pass: propose (and auto-approve) the planned rules, refresh every
+    rule's evidence."""
+    result = ExtractionResult(groups_seen=planned.groups_seen)
+    auto = _auto_approve_types()
+    for item in planned.planned:
+        rule = propose_rule(item.group, item.proposal)
         if rule is None:
             continue
         result.proposed.append(rule)
@@ -153,3 +166,18 @@ def extract(*, drafter: Drafter | None = None, now: dt.datetime | None = None) -
     ).values_list("pk", flat=True)
     result.retired = refresh_rules(rule_ids=list(live))
     return result
+
+
+def extract(*, drafter: Drafter | None = None, now: dt.datetime | None = None) -> ExtractionResult:
+    """One extraction pass (plan, reword, apply) for callers outside an agent run (the demo, tests)."""
+    planned = plan(now=now)
+    if drafter is not None:
+        for item in planned.planned:
+            try:
+                drafted = drafter(item.group, item.proposal).strip()
+            except Exception as exc:  # the template text is a fine fallback; the log says so
+                logger.warning("rule text drafting failed (%s); using the template", type(exc).__name__)
+                drafted = ""
+            if drafted:
+                item.proposal.text = drafted[:2000]
+    return apply(planned)

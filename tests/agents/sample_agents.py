@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from agents.base import Agent, LLMAgent
 from agents.context import RunContext
-from agents.errors import ComplianceBlocked, TransientError
+from agents.errors import TransientError
 from agents.outbox import register_performer
 from agents.registry import register
 
@@ -33,7 +33,7 @@ class EchoAgent(Agent[Text, Echoed]):
     Input = Text
     Output = Echoed
 
-    def run(self, ctx: RunContext, data: Text) -> Echoed:
+    def act(self, ctx: RunContext, data: Text) -> Echoed:
         return Echoed(echo=data.text)
 
 
@@ -53,7 +53,7 @@ class FlakyAgent(Agent[FlakyInput, Attempt]):
     Input = FlakyInput
     Output = Attempt
 
-    def run(self, ctx: RunContext, data: FlakyInput) -> Attempt:
+    def act(self, ctx: RunContext, data: FlakyInput) -> Attempt:
         if ctx.run.attempts <= data.fail_times:
             raise TransientError(f"provider timed out (attempt {ctx.run.attempts})")
         return Attempt(attempt=ctx.run.attempts)
@@ -67,7 +67,7 @@ class BrokenAgent(Agent[Text, Echoed]):
     Input = Text
     Output = Echoed
 
-    def run(self, ctx: RunContext, data: Text) -> Echoed:
+    def act(self, ctx: RunContext, data: Text) -> Echoed:
         raise ValueError(f"cannot handle {data.text!r}")
 
 
@@ -89,10 +89,12 @@ class ChainAgent(Agent[Hop, Handed]):
     trigger = "handoff"
     Input = Hop
     Output = Handed
+    next = ("t_chain",)
 
-    def run(self, ctx: RunContext, data: Hop) -> Handed:
+    def act(self, ctx: RunContext, data: Hop) -> Handed:
         payload = {"n": data.n, "same": True} if data.same else {"n": data.n + 1}
-        return Handed(child=ctx.handoff("t_chain", payload).pk)
+        child = ctx.handoff("t_chain", payload)
+        return Handed(child=child.pk if child is not None else None)
 
 
 class SendInput(BaseModel):
@@ -102,37 +104,44 @@ class SendInput(BaseModel):
 
 
 class SendOutput(BaseModel):
-    result: dict[str, Any]
+    action: int
+
+
+class SideEffect(BaseModel):
+    path: str
+    crash: bool = False
 
 
 @register
 class SenderAgent(Agent[SendInput, SendOutput]):
+    """One act per run, keyed by the input's key, plus a domain write (an audited note on the run's
+    own input key: here, nothing but the act)."""
+
     name = "t_sender"
     category = "test"
     trigger = "event"
-    atomic = False
     Input = SendInput
     Output = SendOutput
 
-    def run(self, ctx: RunContext, data: SendInput) -> SendOutput:
-        payload = {"path": data.path, "crash": data.crash}
-        return SendOutput(result=ctx.act("test.side_effect", data.key, payload))
+    def act(self, ctx: RunContext, data: SendInput) -> SendOutput:
+        action = ctx.act("test.side_effect", data.key, SideEffect(path=data.path, crash=data.crash))
+        return SendOutput(action=action.pk)
 
 
-@register_performer("test.side_effect", contacts=())
+@register_performer("test.side_effect", payload=SideEffect, contacts=())
 class FileSideEffect:
     """A 'provider' whose side effect is a line in a file; it can tell whether a key was sent."""
 
-    def perform(self, payload: dict[str, Any], key: str) -> dict[str, Any]:
-        path = Path(payload["path"])
+    def perform(self, payload: SideEffect, key: str) -> dict[str, Any]:
+        path = Path(payload.path)
         with path.open("a") as fh:
             fh.write(key + "\n")
-        if payload.get("crash") and os.environ.get("T_SIDE_EFFECT_CRASH") == "1":
+        if payload.crash and os.environ.get("T_SIDE_EFFECT_CRASH") == "1":
             os.kill(os.getpid(), signal.SIGKILL)  # dies after acting, before the outbox records it
         return {"sent": key}
 
-    def reconcile(self, payload: dict[str, Any], key: str) -> dict[str, Any] | None:
-        path = Path(payload["path"])
+    def reconcile(self, payload: SideEffect, key: str) -> dict[str, Any] | None:
+        path = Path(payload.path)
         lines = path.read_text().splitlines() if path.exists() else []
         return {"sent": key, "reconciled": True} if key in lines else None
 
@@ -149,11 +158,9 @@ class ApprovalAgent(Agent[Text, Approved]):
     Input = Text
     Output = Approved
 
-    def run(self, ctx: RunContext, data: Text) -> Approved:
-        if ctx.approval is None:
-            ctx.escalate("approval", f"may I do {data.text}?", {"text": data.text})
-            return Approved()
-        return Approved(approved_by_note=ctx.approval.decision_note)
+    def act(self, ctx: RunContext, data: Text) -> Approved:
+        approval = ctx.require_approval(f"t_approval:{data.text}", f"may I do {data.text}?", {"text": data.text})
+        return Approved(approved_by_note=approval.decision_note)
 
 
 class Verdict(BaseModel):
@@ -188,12 +195,15 @@ class BulkThinkerAgent(ThinkerAgent):
 class MailInput(BaseModel):
     to: list[str]
     subject: str = "Hello"
-    per_recipient: bool = False  # catch a refusal per address instead of letting it skip the run
 
 
 class MailOutput(BaseModel):
-    sent: list[str]
-    blocked: list[str] = Field(default_factory=list)
+    queued: list[str]
+
+
+class MailPayload(BaseModel):
+    to: str
+    subject: str = "Hello"
 
 
 @register
@@ -203,39 +213,40 @@ class MailerAgent(Agent[MailInput, MailOutput]):
     name = "t_mailer"
     category = "test"
     trigger = "event"
-    atomic = False
     Input = MailInput
     Output = MailOutput
 
-    def run(self, ctx: RunContext, data: MailInput) -> MailOutput:
-        sent: list[str] = []
-        blocked: list[str] = []
+    def act(self, ctx: RunContext, data: MailInput) -> MailOutput:
         for address in data.to:
-            payload = {"to": address, "subject": data.subject}
-            if not data.per_recipient:
-                ctx.act("test.email", f"{ctx.run.pk}:{address}", payload)
-                sent.append(address)
-                continue
-            try:
-                ctx.act("test.email", f"{ctx.run.pk}:{address}", payload)
-            except ComplianceBlocked:
-                blocked.append(address)
-            else:
-                sent.append(address)
-        return MailOutput(sent=sent, blocked=blocked)
+            ctx.act("test.email", f"{data.subject}:{address}", MailPayload(to=address, subject=data.subject))
+        return MailOutput(queued=list(data.to))
 
 
 class Outbox:
-    """A fake email provider: what it was asked to send, and whether the next send times out."""
+    """A fake email provider: what it was asked to send, whether the next send fails, and what the
+    domain was told (the result handlers)."""
 
     sent: list[str] = []
     fail_next: int = 0
+    fail_permanently: int = 0
+    done: list[str] = []
+    failed: list[tuple[str, bool]] = []
 
 
-@register_performer("test.email", contacts=("to",))
-def send_test_email(payload: dict[str, Any], key: str) -> dict[str, Any]:
-    if Outbox.fail_next:
-        Outbox.fail_next -= 1
-        raise TransientError("provider timed out")
-    Outbox.sent.append(payload["to"])
-    return {"message_id": f"msg-{len(Outbox.sent)}"}
+@register_performer("test.email", payload=MailPayload, contacts=("to",))
+class SendTestEmail:
+    def perform(self, payload: MailPayload, key: str) -> dict[str, Any]:
+        if Outbox.fail_next:
+            Outbox.fail_next -= 1
+            raise TransientError("provider timed out")
+        if Outbox.fail_permanently:
+            Outbox.fail_permanently -= 1
+            raise ValueError("the provider refused the message")
+        Outbox.sent.append(payload.to)
+        return {"message_id": f"msg-{len(Outbox.sent)}"}
+
+    def on_done(self, action: Any, result: dict[str, Any]) -> None:
+        Outbox.done.append(result["message_id"])
+
+    def on_failed(self, action: Any, reason: str, *, blocked: bool) -> None:
+        Outbox.failed.append((action.payload["to"], blocked))

@@ -1,21 +1,27 @@
-"""The outbox's compliance guard: no act reaches a suppressed address, whichever agent performs it."""
+"""The outbox's compliance guard: no act reaches a suppressed address, whichever agent records it.
+
+The guard runs at perform time, after the run committed its decision: an opt-out that lands in
+between still stops the send. A blocked act is ``blocked`` (not failed: the rule worked), its kind's
+``on_failed(blocked=True)`` tells the domain, and nothing is logged as an error.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-from agents import outbox, runtime
-from agents.errors import ComplianceBlocked
-from agents.models import Action, AgentRun
-from agents.services.runs import start_run
+from agents import outbox
+from agents.models import Action
+from agents.testing import RunResult, run_agent
 from crm.services.suppression import suppress, suppression_guard
 from learning.models import ErrorLog, RuleApplication
 from smarter_team import clock
-from tests.agents.sample_agents import Outbox
+from tests.agents.sample_agents import MailPayload, Outbox
 from tests.factories.crm import LeadFactory, SuppressionEntryFactory
 from tests.factories.learning import KnowledgeRuleFactory
 
@@ -24,21 +30,21 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _mailbag() -> Iterator[None]:
-    Outbox.sent, Outbox.fail_next = [], 0
+    Outbox.sent, Outbox.fail_next, Outbox.fail_permanently, Outbox.done, Outbox.failed = [], 0, 0, [], []
     yield
-    Outbox.sent, Outbox.fail_next = [], 0
+    Outbox.sent, Outbox.fail_next, Outbox.fail_permanently, Outbox.done, Outbox.failed = [], 0, 0, [], []
 
 
-def _mail(*to: str, per_recipient: bool = False) -> AgentRun:
-    run = start_run(
-        agent_name="t_mailer",
-        input={"to": list(to), "per_recipient": per_recipient},
-        trigger="event",
-        enqueue=False,
-    )
-    runtime.execute(run.pk)
-    run.refresh_from_db()
-    return run
+def _mail(*to: str) -> RunResult:
+    return run_agent("t_mailer", {"to": list(to)})
+
+
+def _act(kind: str, key: str, payload: BaseModel | dict[str, Any]) -> Action:
+    """Record an act outside any run and perform it, as the worker does after commit."""
+    action = outbox.record(run=None, kind=kind, key=key, payload=payload)
+    outbox.perform(action.pk)
+    action.refresh_from_db()
+    return action
 
 
 def test_the_crm_app_registers_the_suppression_guard() -> None:
@@ -46,47 +52,46 @@ def test_the_crm_app_registers_the_suppression_guard() -> None:
 
 
 def test_an_address_not_suppressed_is_sent_to() -> None:
-    run = _mail("ada@fine.example")
-    assert run.status == AgentRun.Status.SUCCEEDED
+    result = _mail("ada@fine.example")
+    assert result.status == "succeeded"
     assert Outbox.sent == ["ada@fine.example"]
 
 
-def test_a_suppressed_address_is_never_sent_to_and_the_run_is_skipped_with_the_reason() -> None:
+def test_a_suppressed_address_is_never_sent_to_and_the_act_is_blocked_with_the_reason() -> None:
     suppress(email_or_domain="Jane@Acme.example", reason="unsubscribe")
-    run = _mail("jane@acme.example")
+    result = _mail("jane@acme.example")
     assert Outbox.sent == []
-    assert run.status == AgentRun.Status.SKIPPED
-    assert "suppression list" in run.error and run.output == {"skipped": run.error}
-    assert "jane" not in run.error.lower()  # stored refusals name no one: an erasure does not scrub them
-    action = Action.objects.get(run=run)
-    assert action.status == Action.Status.FAILED and action.error.startswith("blocked: ")
-    assert action.attempts == 0  # the provider was never called
+    [action] = result.acts
+    assert action.status == Action.Status.BLOCKED and action.error.startswith("blocked: ")
+    assert "suppression list" in action.error
+    assert "jane" not in action.error.lower()  # stored refusals name no one: an erasure does not scrub them
+    assert Outbox.failed == [("jane@acme.example", True)]  # the domain was told: it was blocked
+    assert result.status == "succeeded"  # the decision was right when made; the guard did its job
     assert not ErrorLog.objects.exists()  # a refusal is the rule working, not an error to learn from
 
 
 def test_a_suppressed_domain_covers_its_subdomains() -> None:
     suppress(email_or_domain="acme.example", reason="complaint")
-    assert _mail("bob@mail.acme.example").status == AgentRun.Status.SKIPPED
+    assert _mail("bob@mail.acme.example").acts[0].status == Action.Status.BLOCKED
     assert Outbox.sent == []
 
 
-def test_an_agent_acting_for_many_recipients_skips_only_the_suppressed_one() -> None:
+def test_an_agent_acting_for_many_recipients_blocks_only_the_suppressed_one() -> None:
     suppress(email_or_domain="no@acme.example", reason="unsubscribe")
-    run = _mail("yes@acme.example", "no@acme.example", "also@fine.example", per_recipient=True)
-    assert run.status == AgentRun.Status.SUCCEEDED
-    assert run.output == {"sent": ["yes@acme.example", "also@fine.example"], "blocked": ["no@acme.example"]}
+    result = _mail("yes@acme.example", "no@acme.example", "also@fine.example")
+    assert [a.status for a in result.acts] == [Action.Status.DONE, Action.Status.BLOCKED, Action.Status.DONE]
     assert Outbox.sent == ["yes@acme.example", "also@fine.example"]
 
 
-def test_an_unsubscribe_between_two_attempts_stops_the_retry() -> None:
+def test_an_unsubscribe_between_the_decision_and_the_send_stops_it() -> None:
     Outbox.fail_next = 1  # the first attempt times out at the provider, before sending
-    run = _mail("jane@acme.example")
-    assert run.status == AgentRun.Status.QUEUED and run.due_at is not None and run.due_at > clock.now()
+    result = _mail("jane@acme.example")
+    assert result.acts[0].status == Action.Status.PENDING
     suppress(email_or_domain="jane@acme.example", reason="unsubscribe")  # the reply said "stop"
-    AgentRun.objects.filter(pk=run.pk).update(due_at=clock.now())
-    runtime.execute(run.pk)
-    run.refresh_from_db()
-    assert run.status == AgentRun.Status.SKIPPED
+    with clock.frozen(clock.wall_now() + dt.timedelta(hours=1)):
+        outbox.perform_due()
+    result.acts[0].refresh_from_db()
+    assert result.acts[0].status == Action.Status.BLOCKED
     assert Outbox.sent == []
 
 
@@ -100,39 +105,48 @@ def test_an_act_that_already_happened_is_reconciled_not_blocked() -> None:
         def reconcile(self, payload: dict[str, Any], key: str) -> dict[str, Any] | None:
             return {"message_id": "msg-from-provider"}
 
-    outbox.register_performer("test.reconciled_email", contacts=("to",))(Reconciling)
+    outbox.register_performer("test.reconciled_email", payload=MailPayload, contacts=("to",))(Reconciling)
     try:
         Action.objects.create(
             kind="test.reconciled_email",
             idempotency_key="test.reconciled_email:k",
-            payload={"to": "jane@acme.example"},
+            payload={"to": "jane@acme.example", "subject": "Hello"},
             attempts=1,
         )
         suppress(email_or_domain="jane@acme.example", reason="unsubscribe")
-        result = outbox.act(run=None, kind="test.reconciled_email", key="k", payload={"to": "jane@acme.example"})
+        action = Action.objects.get()
+        outbox.perform(action.pk)
     finally:
         outbox.unregister_performer("test.reconciled_email")
-    assert result == {"message_id": "msg-from-provider"}
-    assert Action.objects.get().status == Action.Status.DONE
+    action.refresh_from_db()
+    assert action.result == {"message_id": "msg-from-provider"}
+    assert action.status == Action.Status.DONE
 
 
-@pytest.mark.parametrize("payload", [{}, {"to": ""}, {"to": []}, {"cc": "someone@fine.example"}])
-def test_an_act_whose_recipient_cannot_be_found_is_refused(payload: dict[str, Any]) -> None:
-    with pytest.raises(ComplianceBlocked, match="no recipient under to"):
-        outbox.act(run=None, kind="test.email", key="k", payload=payload)
-    assert Outbox.sent == []
+class Loose(BaseModel):
+    to: Any = None
+
+
+@pytest.mark.parametrize("to", [None, "", []])
+def test_an_act_whose_recipient_cannot_be_found_is_refused(to: Any) -> None:
+    outbox.register_performer("test.loose_email", payload=Loose, contacts=("to",))(lambda p, k: {"sent": True})
+    try:
+        action = _act("test.loose_email", "k", Loose(to=to))
+    finally:
+        outbox.unregister_performer("test.loose_email")
+    assert action.status == Action.Status.BLOCKED and "no recipient under to" in action.error
 
 
 def test_an_invalid_address_is_refused() -> None:
-    with pytest.raises(ComplianceBlocked, match="not a valid address"):
-        outbox.act(run=None, kind="test.email", key="k", payload={"to": "not an address"})
+    action = _act("test.email", "k", MailPayload(to="not an address"))
+    assert action.status == Action.Status.BLOCKED and "not a valid address" in action.error
     assert Outbox.sent == []
 
 
 def test_acts_that_reach_nobody_are_not_checked(tmp_path: Any) -> None:
     suppress(email_or_domain="acme.example", reason="manual")
-    result = outbox.act(run=None, kind="test.side_effect", key="k", payload={"path": str(tmp_path / "x")})
-    assert result == {"sent": "test.side_effect:k"}
+    action = _act("test.side_effect", "k", {"path": str(tmp_path / "x")})
+    assert action.result == {"sent": "test.side_effect:k"}
 
 
 def test_the_blocked_address_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -144,70 +158,74 @@ def test_the_blocked_address_is_not_logged(caplog: pytest.LogCaptureFixture) -> 
 
 def test_a_performer_that_reaches_people_must_name_its_recipients() -> None:
     with pytest.raises(ValueError, match="reaches people"):
-        outbox.register_performer("email.send", contacts=())
-    assert "email.send" not in outbox._performers
+        outbox.register_performer("email.send", payload=MailPayload, contacts=())
+    assert "email.send" not in outbox.registered_kinds()
 
 
 def test_an_address_of_a_lead_marked_do_not_contact_is_refused() -> None:
     LeadFactory(email="quiet@fine.example", do_not_contact=True)
-    assert _mail("quiet@fine.example").status == AgentRun.Status.SKIPPED
+    assert _mail("quiet@fine.example").acts[0].status == Action.Status.BLOCKED
     assert Outbox.sent == []
+
+
+class Call(BaseModel):
+    phone: str | None = None
+    profile: str | None = None
 
 
 class _Dialer:
     calls: list[str] = []  # reset by the fixture below
 
-    def perform(self, payload: dict[str, Any], key: str) -> dict[str, Any]:
-        self.calls.append(payload["phone"])
+    def perform(self, payload: Call, key: str) -> dict[str, Any]:
+        self.calls.append(payload.phone or payload.profile or "")
         return {"call": key}
 
 
 @pytest.fixture
 def dialer() -> Iterator[type[_Dialer]]:
     _Dialer.calls = []
-    outbox.register_performer("test.call", contacts=("phone", "profile"))(_Dialer)
+    outbox.register_performer("test.call", payload=Call, contacts=("phone", "profile"))(_Dialer)
     yield _Dialer
     outbox.unregister_performer("test.call")
 
 
 def test_a_phone_number_is_checked_through_the_lead_it_belongs_to(dialer: type[_Dialer]) -> None:
     LeadFactory(email="ada@acme.example", phone="+14155550100")
-    assert outbox.act(run=None, kind="test.call", key="ok", payload={"phone": "+1 (415) 555-0100"}) == {
-        "call": "test.call:ok"
-    }
+    assert _act("test.call", "ok", Call(phone="+1 (415) 555-0100")).result == {"call": "test.call:ok"}
     suppress(email_or_domain="acme.example", reason="complaint")
-    with pytest.raises(ComplianceBlocked, match=r"do-not-contact|suppression list"):
-        outbox.act(run=None, kind="test.call", key="after", payload={"phone": "+1 415 555 0100"})
+    blocked = _act("test.call", "after", Call(phone="+1 415 555 0100"))
+    assert blocked.status == Action.Status.BLOCKED
+    assert "do-not-contact" in blocked.error or "suppression list" in blocked.error
     assert dialer.calls == ["+1 (415) 555-0100"]
 
 
 def test_a_phone_number_no_lead_owns_cannot_be_checked_and_is_refused(dialer: type[_Dialer]) -> None:
-    with pytest.raises(ComplianceBlocked, match="no lead owns"):
-        outbox.act(run=None, kind="test.call", key="k", payload={"phone": "+14155550199"})
+    action = _act("test.call", "k", Call(phone="+14155550199"))
+    assert action.status == Action.Status.BLOCKED and "no lead owns" in action.error
     assert dialer.calls == []
 
 
 def test_a_profile_url_is_checked_through_its_lead(dialer: type[_Dialer]) -> None:
     LeadFactory(email="bo@acme.example", linkedin_url="https://www.linkedin.com/in/bo-acme", do_not_contact=True)
-    with pytest.raises(ComplianceBlocked, match="do-not-contact"):
-        outbox.act(run=None, kind="test.call", key="k", payload={"profile": "www.linkedin.com/in/bo-acme/"})
+    action = _act("test.call", "k", Call(profile="www.linkedin.com/in/bo-acme/"))
+    assert action.status == Action.Status.BLOCKED and "do-not-contact" in action.error
     assert dialer.calls == []
 
 
-def test_rules_applied_before_a_blocked_act_are_closed_not_left_pending() -> None:
+def test_rules_applied_to_a_run_whose_act_is_blocked_are_closed_not_left_pending() -> None:
     rule = KnowledgeRuleFactory.create(agent_name="t_mailer", rule_type="always", condition={}, text="Be brief.")
     suppress(email_or_domain="jane@acme.example", reason="unsubscribe")
-    run = _mail("jane@acme.example")
-    assert run.status == AgentRun.Status.SKIPPED
-    outcomes = set(RuleApplication.objects.filter(run=run).values_list("outcome", flat=True))
+    result = _mail("jane@acme.example")
+    assert result.acts[0].status == Action.Status.BLOCKED
+    outcomes = set(RuleApplication.objects.filter(run=result.run).values_list("outcome", flat=True))
     assert outcomes and RuleApplication.Outcome.PENDING not in outcomes
-    assert rule.pk in {a.rule_id for a in RuleApplication.objects.filter(run=run)}
+    assert rule.pk in {a.rule_id for a in RuleApplication.objects.filter(run=result.run)}
 
 
 def test_a_phone_number_of_a_lead_whose_address_is_listed_is_refused(dialer: type[_Dialer]) -> None:
     # The entry alone (written by another path, the lead not flagged yet) must be enough.
     SuppressionEntryFactory(value="kim@acme.example")
     LeadFactory(email="kim@acme.example", phone="+14155550111", do_not_contact=False)
-    with pytest.raises(ComplianceBlocked, match="address is on the suppression list"):
-        outbox.act(run=None, kind="test.call", key="k", payload={"phone": "+14155550111"})
+    action = _act("test.call", "k", Call(phone="+14155550111"))
+    assert action.status == Action.Status.BLOCKED and "address is on the suppression list" in action.error
     assert dialer.calls == []

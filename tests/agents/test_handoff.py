@@ -33,9 +33,10 @@ def test_a_retried_parent_gets_its_existing_child_back() -> None:
 
     root = _root({"n": 0})
     ctx = RunContext(run=root, agent=ChainAgent())
+    ctx.phase = "act"
     first = ctx.handoff("t_chain", {"n": 1})
     again = ctx.handoff("t_chain", {"n": 1})
-    assert first.pk == again.pk
+    assert first is not None and again is not None and first.pk == again.pk
     assert AgentRun.objects.filter(parent=root).count() == 1
 
 

@@ -29,6 +29,9 @@ def test_a_second_agent_with_a_taken_name_is_refused() -> None:
         category = "test"
         trigger = "event"
 
+        def act(self, ctx: Any, facts: Any) -> Any:
+            raise AssertionError("never run")
+
     with pytest.raises(ValueError, match="taken"):
         registry.register(Impostor)
 

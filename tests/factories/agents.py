@@ -14,11 +14,13 @@ from agents.models import (
     AgentRun,
     AuditLog,
     Budget,
+    ClockOffset,
     CodeSchedule,
     Escalation,
     HealthCheck,
     LLMBatch,
     LLMBatchItem,
+    LookupCache,
     Report,
 )
 
@@ -97,6 +99,23 @@ class CodeScheduleFactory(DjangoModelFactory[CodeSchedule]):
         model = CodeSchedule
 
     name = factory.Sequence(lambda n: f"agent:factory_{n}")
+
+
+class LookupCacheFactory(DjangoModelFactory[LookupCache]):
+    class Meta:
+        model = LookupCache
+
+    key = factory.Sequence(lambda n: f"email_finder:acme{n}.example:ada:lovelace")
+    value = factory.LazyFunction(lambda: {"email": "ada@acme.example", "provider": "sandbox"})
+
+
+class ClockOffsetFactory(DjangoModelFactory[ClockOffset]):
+    class Meta:
+        model = ClockOffset
+        django_get_or_create = ("id",)
+
+    id = 1
+    seconds = 3600.0
 
 
 class LLMBatchFactory(DjangoModelFactory[LLMBatch]):

@@ -14,7 +14,7 @@ from django.test import Client
 from pydantic import BaseModel
 
 from agents import registry
-from agents.base import Agent
+from agents.base import Agent, Empty
 from agents.errors import UnknownAgent
 from integrations.webhooks import inputs
 from integrations.webhooks.signatures import hmac_hex, sign_standard_webhooks, sign_stripe
@@ -102,7 +102,14 @@ def event_agents() -> Iterator[None]:
             stub = type(
                 f"Stub_{name}",
                 (Agent,),
-                {"name": name, "category": "test", "trigger": "event", "Input": model, "__module__": __name__},
+                {
+                    "name": name,
+                    "category": "test",
+                    "trigger": "event",
+                    "Input": model,
+                    "act": lambda self, ctx, facts: Empty(),
+                    "__module__": __name__,
+                },
             )
             registry.register(stub)
             added.append(name)

@@ -1,0 +1,252 @@
+"""The testing kit: run one agent in-process and get back, as data, what it decided and did.
+
+Every agent test uses it::
+
+    result = run_agent("data_validation", {"lead_id": lead.pk})
+    assert result.status == "succeeded"
+    assert result.output["changed"] == ["email"]
+    assert result.handoffs[0].agent_name == "deduplication"
+    assert result.created == {}                      # rows created, by model (runtime tables left out)
+
+    first, second = assert_idempotent("email_finder", {"lead_id": lead.pk})   # same input twice
+    result = crash_and_finish("sequence_scheduler", {}, at="after_call")      # a worker dies there
+
+LLM agents answer with the heuristic brain unless the test gives ``answers`` (the scripted brain:
+dicts, Decision instances or exceptions, in order). Tests never reach a real model.
+Acts are performed in-process after the run commits, as a worker does (``perform_acts=False``
+leaves them pending, to test what the sweeper does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Q
+from django.test.utils import override_settings
+
+from agents import outbox, runtime, runtime_hooks
+from agents.brains import scripted
+from agents.models import Action, AgentRun, AuditLog, Escalation
+from agents.services.runs import start_run
+from smarter_team import clock
+
+# Bookkeeping every run writes: not what an agent "created".
+RUNTIME_TABLES = frozenset(
+    {
+        "agents.AgentRun",
+        "agents.AuditLog",
+        "agents.LookupCache",
+        "agents.ClockOffset",
+        "learning.ErrorLog",
+        "learning.RuleApplication",
+        "learning.ResponseTracking",
+        "integrations.ApiUsage",
+    }
+)
+DOMAIN_APPS = ("agents", "crm", "sales", "delivery", "learning", "integrations")
+
+
+class SimulatedCrash(BaseException):
+    """The worker died here (raised at a runtime boundary; nothing catches it but the kit)."""
+
+
+@dataclass
+class RunResult:
+    run: AgentRun
+    writes: list[AuditLog] = field(default_factory=list)
+    created: dict[str, int] = field(default_factory=dict)
+    handoffs: list[AgentRun] = field(default_factory=list)
+    acts: list[Action] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+    errors: list[Any] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return str(self.run.status)
+
+    @property
+    def output(self) -> dict[str, Any]:
+        return self.run.output if isinstance(self.run.output, dict) else {}
+
+    @property
+    def error(self) -> str:
+        return self.run.error
+
+    def acts_of(self, kind: str) -> list[Action]:
+        return [a for a in self.acts if a.kind == kind]
+
+    def handed_to(self, agent_name: str) -> list[AgentRun]:
+        return [r for r in self.handoffs if r.agent_name == agent_name]
+
+
+def _counted_models() -> list[type[models.Model]]:
+    return [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in DOMAIN_APPS and m._meta.label not in RUNTIME_TABLES and not m._meta.proxy
+    ]
+
+
+def table_counts() -> dict[str, int]:
+    return {m._meta.label: m._base_manager.count() for m in _counted_models()}
+
+
+def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {label: after[label] - before.get(label, 0) for label in after if after[label] != before.get(label, 0)}
+
+
+@contextmanager
+def _brain(answers: Sequence[Any] | None, agent_name: str) -> Iterator[None]:
+    if answers is None:
+        with override_settings(BRAIN_DEFAULT="heuristic"):
+            yield
+        return
+    scripted.script(agent_name, *answers)
+    with override_settings(BRAIN_DEFAULT="scripted"):
+        yield
+
+
+def result_of(run: AgentRun, *, before: dict[str, int] | None = None) -> RunResult:
+    """What ``run`` (and any earlier attempt of it) wrote, handed off, recorded and raised."""
+    from learning.models import ErrorLog
+
+    run.refresh_from_db()
+    return RunResult(
+        run=run,
+        writes=list(AuditLog.objects.filter(run=run).order_by("pk")),
+        created=_delta(before, table_counts()) if before is not None else {},
+        handoffs=list(AgentRun.objects.filter(parent=run).order_by("pk")),
+        acts=list(Action.objects.filter(run=run).order_by("pk")),
+        escalations=list(Escalation.objects.filter(Q(run=run) | Q(waiting_runs=run)).distinct().order_by("pk")),
+        errors=list(ErrorLog.objects.filter(run=run).order_by("pk")),
+    )
+
+
+def run_agent(
+    agent_name: str,
+    input: dict[str, Any] | None = None,
+    *,
+    answers: Sequence[Any] | None = None,
+    perform_acts: bool = True,
+    key: str | None = None,
+) -> RunResult:
+    """Start ``agent_name`` with ``input`` and work it to an outcome here, as one worker would."""
+    before = table_counts()
+    run = start_run(
+        agent_name=agent_name, input=input or {}, trigger=AgentRun.Trigger.MANUAL, idempotency_key=key, enqueue=False
+    )
+    with _brain(answers, agent_name):
+        if perform_acts:
+            runtime.execute(run.pk)
+        else:
+            with _no_perform():
+                runtime.execute(run.pk)
+    return result_of(run, before=before)
+
+
+def rerun(run: AgentRun, *, answers: Sequence[Any] | None = None) -> RunResult:
+    """Work an existing run again (a retry after an approval, a failure or a lost worker)."""
+    before = table_counts()
+    with _brain(answers, run.agent_name):
+        runtime.execute(run.pk)
+    return result_of(run, before=before)
+
+
+@contextmanager
+def _no_perform() -> Iterator[None]:
+    original = outbox.perform_recorded
+    outbox.perform_recorded = lambda action_ids: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        outbox.perform_recorded = original  # type: ignore[assignment]
+
+
+def assert_idempotent(
+    agent_name: str, input: dict[str, Any] | None = None, *, answers: Sequence[Any] | None = None
+) -> tuple[RunResult, RunResult]:
+    """Run the same input twice (two runs, as a duplicated trigger would): the second may succeed
+    or skip, but creates no row, writes no audited change, hands off to nobody new and performs
+    no act a second time."""
+    first = run_agent(agent_name, input, answers=answers)
+    done_before = set(Action.objects.filter(status=Action.Status.DONE).values_list("idempotency_key", flat=True))
+    second = run_agent(agent_name, input, answers=answers)
+    assert second.status in ("succeeded", "skipped"), f"second run ended {second.status}: {second.error}"
+    assert second.created == {}, f"the second run created rows: {second.created}"
+    assert not second.writes, f"the second run changed records again: {[w.action for w in second.writes]}"
+    new_done = [a for a in second.acts if a.status == Action.Status.DONE and a.idempotency_key not in done_before]
+    assert not new_done, f"the second run acted again: {[a.idempotency_key for a in new_done]}"
+    first_children = {(r.agent_name, r.payload_hash) for r in first.handoffs}
+    again = [r for r in second.handoffs if (r.agent_name, r.payload_hash) not in first_children]
+    assert not second.handoffs or not again, f"the second run handed off anew: {[r.agent_name for r in again]}"
+    return first, second
+
+
+@contextmanager
+def crash_at(boundary: str) -> Iterator[None]:
+    """Raise SimulatedCrash the first time the runtime reaches ``boundary`` (runtime_hooks.BOUNDARIES)."""
+    if boundary not in runtime_hooks.BOUNDARIES:
+        raise ValueError(f"unknown boundary {boundary!r}; one of {runtime_hooks.BOUNDARIES}")
+    fired = []
+
+    def callback(name: str) -> None:
+        if name == boundary and not fired:
+            fired.append(name)
+            raise SimulatedCrash(name)
+
+    runtime_hooks.add_callback(callback)
+    try:
+        yield
+    finally:
+        runtime_hooks.remove_callback(callback)
+
+
+def finish_after_crash(run: AgentRun, *, answers: Sequence[Any] | None = None) -> RunResult:
+    """What happens once the dead worker's leases expire: the sweepers take the run and its acts
+    back and finish them."""
+    wall = clock.wall_now() - dt.timedelta(seconds=1)
+    AgentRun.objects.filter(pk=run.pk, status=AgentRun.Status.RUNNING).update(lease_expires_at=wall)
+    Action.objects.filter(run=run, status=Action.Status.PENDING).update(lease_expires_at=wall, next_attempt_at=wall)
+    with _brain(answers, run.agent_name):
+        runtime.recover_lost_runs()
+        run.refresh_from_db()
+        if run.status == AgentRun.Status.QUEUED:
+            AgentRun.objects.filter(pk=run.pk).update(due_at=clock.now())
+            runtime.execute(run.pk)
+        outbox.perform_due()
+    return result_of(run)
+
+
+def crash_and_finish(
+    agent_name: str, input: dict[str, Any] | None = None, *, at: str, answers: Sequence[Any] | None = None
+) -> RunResult:
+    """Run the agent, let its worker die at ``at``, then let the sweepers finish the work."""
+    run = start_run(agent_name=agent_name, input=input or {}, trigger=AgentRun.Trigger.MANUAL, enqueue=False)
+    with _brain(answers, agent_name), crash_at(at), suppress(SimulatedCrash):
+        runtime.execute(run.pk)
+    # A real crash loses the worker's memory: answers scripted for the dead attempt are gone too.
+    return finish_after_crash(run, answers=answers)
+
+
+def drain(*, limit: int = 500, answers: dict[str, Sequence[Any]] | None = None) -> list[AgentRun]:
+    """Work every queued run that is due, the ones they start too, until none is left (a chain)."""
+    done: list[AgentRun] = []
+    for name, queued in (answers or {}).items():
+        scripted.script(name, *queued)
+    with override_settings(BRAIN_DEFAULT="scripted" if answers else "heuristic"):
+        while len(done) < limit:
+            due = AgentRun.objects.filter(status=AgentRun.Status.QUEUED, due_at__lte=clock.now()).order_by("pk").first()
+            if due is None:
+                break
+            runtime.execute(due.pk)
+            due.refresh_from_db()
+            if due.status == AgentRun.Status.QUEUED:
+                break  # retried later (a transient failure): not ours to wait for here
+            done.append(due)
+    return done
