@@ -42,7 +42,8 @@ def lost_messages_since_last_look(consumer: str) -> bool:
     try:
         client = _client(url)
         run_id = str(client.info("server").get("run_id", ""))
-        key = KEY.format(consumer=consumer)
+        prefix = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", ""))
+        key = prefix + KEY.format(consumer=consumer)
         previous = client.getset(key, run_id)
     except Exception as exc:
         # Down: whatever is published now fails and is marked for republishing by its publisher.

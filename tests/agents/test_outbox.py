@@ -106,6 +106,7 @@ def test_two_performers_for_one_kind_are_refused() -> None:
 
 
 @pytest.mark.worker
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_after_acting_does_not_act_twice(tmp_path: Path) -> None:
     """The worker performs the side effect and is SIGKILLed before recording it. The sweeper
