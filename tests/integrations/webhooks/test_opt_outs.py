@@ -77,7 +77,7 @@ def test_a_failing_handler_cannot_roll_the_suppression_back(post_signed: Any, mo
     def explode(event: WebhookEvent, payload: Any) -> bool:
         raise RuntimeError("the agent runtime is down")
 
-    monkeypatch.setitem(instantly.PROVIDER.handlers, "lead_unsubscribed", explode)  # type: ignore[index]
+    monkeypatch.setitem(instantly.PROVIDER.handlers, "lead_unsubscribed", explode)
     event = receive(post_signed, "lead_unsubscribed")
     assert services.process_event(event_pk=event.pk) == "failed"
     assert is_suppressed(fixture_json("instantly", "lead_unsubscribed")["lead_email"])
