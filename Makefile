@@ -4,6 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/smarter_team
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# The embedded default's database: the ORM fallbacks and code paths PostgreSQL never takes.
+TEST_SQLITE_URL ?= sqlite:///$(CURDIR)/var/test.sqlite3
+# Two xdist workers: each has its own test database and Redis key space (settings_test.py).
+XDIST ?= -n 2
 PYTEST_ARGS ?=
 
 .PHONY: install run test lint format check-deploy bench clean
@@ -20,10 +24,16 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py agency
 
-## The test suite against PostgreSQL and Redis (started here when they are not running).
+## The test suite on PostgreSQL, then on SQLite (every test not marked postgresql), with Redis
+## (started here when they are not running). Any red, or a run that collects no test (pytest's
+## exit code 5), fails the target.
 test: install
 	bash scripts/services.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest --create-db -q $(PYTEST_ARGS)
+	mkdir -p var
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(VENV)/bin/pytest --create-db -q $(XDIST) $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_SQLITE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(VENV)/bin/pytest --create-db -q $(XDIST) -m "not postgresql" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

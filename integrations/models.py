@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from smarter_team import clock
+from smarter_team.fields import RedactedTextField
 from smarter_team.models import StatefulModel, StatusMachine, choices_check
 
 
@@ -68,10 +69,16 @@ class WebhookEvent(StatefulModel):
     event_type = models.CharField(max_length=128, blank=True)
     headers = models.JSONField(default=dict, blank=True, help_text="signature headers are stored masked")
     raw_body = models.BinaryField()
+    # Set when raw_body holds only a prefix (rejected requests): the whole body's size and digest.
+    body_size = models.PositiveIntegerField(null=True, blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    # Set when a publish of this event failed (broker down): the sweeper republishes it on its
+    # next pass instead of WEBHOOK_REPLAY_AFTER_MINUTES after arrival.
+    publish_failed_at = models.DateTimeField(null=True, blank=True)
     signature_ok = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
+    error = RedactedTextField(blank=True)
     received_at = models.DateTimeField(default=clock.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -157,7 +157,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_TASK_DEFAULT_QUEUE = "system"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's, creating agents' scheduled runs itself so a broker outage drops no tick.
+CELERY_BEAT_SCHEDULER = "smarter_team.beat:Scheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -301,6 +302,8 @@ LEARNING_EMBEDDING_DIM = env.int("LEARNING_EMBEDDING_DIM", default=512)
 WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = env.int("WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS", default=300)
 WEBHOOK_REPLAY_AFTER_MINUTES = env.int("WEBHOOK_REPLAY_AFTER_MINUTES", default=10)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+# Rejected (unsigned) requests stored per source address and minute; past it they are only logged.
+WEBHOOK_REJECTED_PER_MINUTE = env.int("WEBHOOK_REJECTED_PER_MINUTE", default=30)
 # Bearer tokens of the non-webhook API, as lower-case sha256 hex digests (the token itself is
 # never stored): python -c "import hashlib,sys;print(hashlib.sha256(sys.argv[1].encode()).hexdigest())" TOKEN
 API_TOKEN_SHA256 = [h.strip().lower() for h in env.list("API_TOKEN_SHA256", default=[]) if h.strip()]

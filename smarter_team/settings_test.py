@@ -17,3 +17,15 @@ from smarter_team.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user factories
 INTEGRATION_KEYS = {name: "" for name in INTEGRATION_KEYS}  # noqa: F405
+
+# pytest-xdist: each worker gets its own test database (pytest-django suffixes the name) and its
+# own Redis key space (cache keys, Celery queues, broker bookkeeping), so two workers never purge,
+# consume or count each other's messages.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    CACHES["default"]["KEY_PREFIX"] = XDIST_WORKER  # noqa: F405
+    if CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
+        CELERY_BROKER_TRANSPORT_OPTIONS = {
+            **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+            "global_keyprefix": f"{XDIST_WORKER}:",
+        }

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from smarter_team import clock
+from smarter_team.fields import RedactedTextField
 from smarter_team.models import StatefulModel, StatusMachine, choices_check
 
 
@@ -60,7 +61,7 @@ class AgentRun(StatefulModel):
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     input = models.JSONField(default=dict, blank=True)
     output = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    error = RedactedTextField(blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     correlation_id = models.UUIDField(default=uuid.uuid4, db_index=True)
     depth = models.PositiveSmallIntegerField(default=0)
@@ -151,7 +152,7 @@ class Action(StatefulModel):
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     result = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    error = RedactedTextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     done_at = models.DateTimeField(null=True, blank=True)
     # Infrastructure time (wall clock, never accelerated): when the sweeper may next try it, and

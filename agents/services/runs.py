@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from agents import registry
 from agents.base import AgentBase
 from agents.models import AgentRun
-from smarter_team import clock
+from smarter_team import broker, clock
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +102,33 @@ def publish_on_commit(run: AgentRun) -> None:
     def publish() -> None:
         from agents.tasks import run_agent
 
-        run_agent.apply_async(
-            (run_id,), queue=queue, priority=priority, time_limit=limit, soft_time_limit=limit - SOFT_LIMIT_MARGIN
-        )
+        def send() -> None:
+            run_agent.apply_async(
+                (run_id,), queue=queue, priority=priority, time_limit=limit, soft_time_limit=limit - SOFT_LIMIT_MARGIN
+            )
+
+        if run_agent.app.conf.task_always_eager:  # runs inline: its errors are the run's, not the broker's
+            send()
+            return
+        try:
+            if broker.looks_down():
+                raise broker.BrokerLooksDown("a publish failed moments ago")
+            send()
+        except Exception as exc:
+            # The run is committed: its caller must not see the broker's error. Unmarked as
+            # published, so the next dispatch_due (every few seconds) publishes it again.
+            broker.note_publish_failed()
+            logger.warning("publishing run %s failed (%s); dispatch_due will publish it", run_id, type(exc).__name__)
+            _unmark_published(run_id)
 
     transaction.on_commit(publish)
+
+
+def _unmark_published(run_id: int) -> None:
+    try:
+        AgentRun.objects.filter(pk=run_id, status=AgentRun.Status.QUEUED).update(enqueued_at=None)
+    except Exception as exc:  # the database down too: REPUBLISH_AFTER still catches the run
+        logger.warning("could not unmark run %s as published (%s)", run_id, type(exc).__name__)
 
 
 def requeue(run: AgentRun, *, due_at: dt.datetime | None = None, error: str = "", also: tuple[str, ...] = ()) -> None:
@@ -152,9 +174,16 @@ def cancel_run(*, run: AgentRun, user: AbstractBaseUser | None = None, reason: s
 
 
 def dispatch_due(*, limit: int = DISPATCH_BATCH) -> int:
-    """Publish queued runs that are due and not (recently) published. Returns how many."""
+    """Publish queued runs that are due and not (recently) published. Returns how many.
+
+    After a broker restart (its messages may be gone) every queued run counts as unpublished.
+    """
     now = clock.now()
+    lost = broker.lost_messages_since_last_look("runs")
     with transaction.atomic():
+        if lost:
+            logger.warning("the broker restarted: every queued run is published again")
+            AgentRun.objects.filter(status=AgentRun.Status.QUEUED, enqueued_at__isnull=False).update(enqueued_at=None)
         runs = list(
             AgentRun.objects.select_for_update(skip_locked=True)
             .filter(status=AgentRun.Status.QUEUED, due_at__lte=now)

@@ -2,6 +2,10 @@
 
 Entries keep a sha256 of the normalised value forever, so an erased (GDPR) address still blocks a
 re-import of the same person. Suppressing is idempotent: the first entry for a value wins.
+
+``record_opt_out`` is the one entry point for a person's own opt-out, whatever carried it (a
+provider's webhook event, the one-click unsubscribe link, a reply that says "stop"): it takes an
+address only, never a domain, so no event can suppress everyone at gmail.com.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from crm.models import (
 from crm.services.normalize import looks_like_email, normalize_domain, normalize_email, normalize_phone
 
 __all__ = [
+    "OPT_OUT_REASONS",
     "ErasureResult",
     "erase",
     "is_suppressed",
+    "record_opt_out",
     "search_hashes",
     "stop_enrollments",
     "suppress",
@@ -92,6 +98,26 @@ def suppress(*, email_or_domain: str, reason: str, source: str = "", note: str =
     for lead in leads:
         _stop_lead(lead, bounced=bounce, why=f"suppressed: {reason}")
     return entry
+
+
+# A person's own opt-outs, as the reasons they are stored under.
+OPT_OUT_REASONS = frozenset(
+    {SuppressionEntryReason.UNSUBSCRIBE, SuppressionEntryReason.COMPLAINT, SuppressionEntryReason.HARD_BOUNCE}
+)
+
+
+def record_opt_out(*, email: str, reason: str, source: str, note: str = "") -> SuppressionEntry:
+    """Suppress one address because its owner opted out (unsubscribe, complaint, hard bounce).
+
+    Commits with the caller's transaction (call it outside any transaction that may roll back for
+    another reason: the opt-out must stand on its own). Idempotent, like ``suppress``; raises
+    ValueError for a value that is not an email address or a reason that is not an opt-out.
+    """
+    if reason not in OPT_OUT_REASONS:
+        raise ValueError(f"{reason!r} is not an opt-out; one of {', '.join(sorted(OPT_OUT_REASONS))}")
+    if not looks_like_email((email or "").strip()):
+        raise ValueError("an opt-out names an email address, not a domain")
+    return suppress(email_or_domain=email, reason=reason, source=source, note=note)
 
 
 def _stop_lead(lead: Lead, *, bounced: bool, why: str) -> None:

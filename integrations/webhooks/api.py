@@ -65,7 +65,14 @@ def receive(request: HttpRequest, provider: str) -> HttpResponse:
     body = request.body
     if len(body) > limit:
         return _answer(413, {"detail": f"the body is larger than {limit} bytes"})
-    receipt = receive_webhook(provider_name=provider, body=body, headers=request.headers, query=request.GET)
+    receipt = receive_webhook(
+        provider_name=provider,
+        body=body,
+        headers=request.headers,
+        query=request.GET,
+        # The peer's address, not X-Forwarded-For: a client could spoof that to dodge the quota.
+        source=str(request.META.get("REMOTE_ADDR") or ""),
+    )
     return _answer(receipt.status_code, receipt.body)
 
 

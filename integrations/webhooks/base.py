@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from django.conf import settings
 
 if TYPE_CHECKING:
     from integrations.models import WebhookEvent
+    from integrations.webhooks.optouts import OptOutReader
 
 
 class MalformedEvent(Exception):
@@ -67,6 +68,9 @@ class WebhookProvider:
     # before the answer, rather than through the batching publisher, whose buffer dies with the
     # process; and the sweeper replays it sooner (services.URGENT_REPLAY_AFTER).
     urgent: frozenset[str] = frozenset()
+    # Event type -> reader of the opt-out it carries (optouts.py): applied by the processing
+    # service before the handler, whatever agents exist. Every such type should be urgent too.
+    opt_outs: Mapping[str, OptOutReader] = field(default_factory=dict)
     # How the vendor authenticates, for the docs and the admin.
     scheme: str = ""
 
@@ -127,11 +131,65 @@ def require_str(data: Mapping[str, Any], key: str, what: str) -> str:
     return str(value)
 
 
+# Deeper than any vendor's payload (theirs stay under 15 levels); bounds every later walk over it
+# (pydantic, json.dumps into a JSON column, the admin's pretty-printing) far below the recursion limit.
+MAX_JSON_DEPTH = 64
+# What PostgreSQL refuses in text and jsonb (NUL) and what UTF-8 cannot encode (lone UTF-16
+# surrogates, which a JSON "\ud800" escape produces): each becomes U+FFFD, the replacement character.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable_text(text: str) -> str:
+    """``text`` without the characters no database column can hold (NUL, lone surrogates)."""
+    return _UNSTORABLE.sub(REPLACEMENT, text)
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (json.loads accepts them; PostgreSQL's jsonb does not).
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_json(body: bytes) -> Any:
+    """The body as JSON whose every string (key or value) can be stored; MalformedEvent otherwise.
+
+    Every input class that once made a 500 is answered here: deep nesting (json's RecursionError,
+    or more than MAX_JSON_DEPTH levels), NaN/Infinity, numbers past Python's digit limit, invalid
+    UTF-8; NUL characters and lone surrogates inside strings are replaced (see ``storable_text``).
+    """
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedEvent(f"the body is not valid JSON: {exc}") from None
+        payload = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise MalformedEvent(f"the body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise MalformedEvent(f"the body is not valid JSON: {storable_text(str(exc))[:200]}") from None
+    return storable_json(payload)
+
+
+def storable_json(value: Any, depth: int = 0) -> Any:
+    """``value`` (parsed JSON) with ``storable_text`` applied to every string; containers are
+    changed in place, a dict rebuilt only when one of its keys changes. Raises MalformedEvent past
+    MAX_JSON_DEPTH, so this recursion stays shallow."""
+    if isinstance(value, str):
+        return storable_text(value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, list):
+        if depth >= MAX_JSON_DEPTH:
+            raise MalformedEvent(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
+        for i, item in enumerate(value):
+            if isinstance(item, str | list | dict):
+                value[i] = storable_json(item, depth + 1)
+        return value
+    if isinstance(value, dict):
+        if depth >= MAX_JSON_DEPTH:
+            raise MalformedEvent(f"the body nests deeper than {MAX_JSON_DEPTH} levels")
+        if any(_UNSTORABLE.search(k) for k in value):
+            # Two keys may now collide; the later wins, as json.loads does for duplicate keys.
+            value = {storable_text(k): v for k, v in value.items()}
+        for k, item in value.items():
+            if isinstance(item, str | list | dict):
+                value[k] = storable_json(item, depth + 1)
+        return value
+    return value
 
 
 # Currencies without minor units: Stripe sends their amounts as whole units.

@@ -154,9 +154,15 @@ class BatchPublisher:
             return
         try:
             self._publish(batch)
-        except Exception:
-            # Stored as received: the sweeper publishes them again.
-            logger.exception("publishing %d webhook events failed; the sweeper will replay them", len(batch))
+        except Exception as exc:
+            # Stored as received, and marked: the sweeper's next pass publishes them again. The
+            # exception's class only: a broker error's text may carry the broker URL's password.
+            logger.warning(
+                "publishing %d webhook events failed (%s); the sweeper will replay them", len(batch), type(exc).__name__
+            )
+            from integrations.webhooks.services import mark_publish_failed
+
+            mark_publish_failed(batch)
 
 
 _publisher = BatchPublisher()

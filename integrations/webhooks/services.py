@@ -10,9 +10,7 @@ catches what a lost task or a failed handler left behind.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,6 +30,7 @@ from django.db import (
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, Field, Q, Value, When
 
+from agents.errors import UnknownAgent
 from integrations.models import WebhookEvent
 from integrations.webhooks import publisher
 from integrations.webhooks.base import (
@@ -41,11 +40,15 @@ from integrations.webhooks.base import (
     body_digest,
     parse_json,
     signing_secrets,
+    storable_text,
 )
+from integrations.webhooks.optouts import apply_opt_out
 from integrations.webhooks.providers import PROVIDERS, get_provider
+from integrations.webhooks.rejected import store_rejected
 from integrations.webhooks.signatures import SignatureError
-from smarter_team import clock
+from smarter_team import broker, clock
 from smarter_team.db import hot_cursor
+from smarter_team.logging import redact
 
 logger = logging.getLogger(__name__)
 
@@ -71,23 +74,26 @@ def _error(status_code: int, detail: str) -> Receipt:
 
 
 def stored_headers(provider: WebhookProvider, headers: Mapping[str, str], query: Mapping[str, str]) -> dict[str, str]:
-    """The request's headers (and query) as stored: secrets and signatures masked, credentials dropped."""
+    """The request's headers (and query) as stored: secrets and signatures masked, credentials dropped.
+
+    Names and values go through ``storable_text``: anyone can put a NUL (``?a=%00``) or a lone
+    surrogate in them, and PostgreSQL's jsonb refuses the first.
+    """
     kept: dict[str, str] = {}
     for name, value in headers.items():
         lower = name.lower()
         if lower in DROPPED_HEADERS:
             continue
-        kept[lower] = MASK if lower in provider.secret_headers else value
+        kept[storable_text(lower)] = MASK if lower in provider.secret_headers else storable_text(value)
     for name, value in query.items():
-        kept[f"?{name}"] = MASK if name in provider.secret_query else value
+        kept[storable_text(f"?{name}")] = MASK if name in provider.secret_query else storable_text(value)
     return kept
 
 
 def _enqueue(event_pk: int) -> None:
-    from integrations.webhooks.tasks import process_webhook_event
-
-    # robust: a broker hiccup must not turn a stored event into a 500; the sweeper replays it.
-    transaction.on_commit(lambda: process_webhook_event.delay(event_pk), robust=True)
+    # A broker hiccup must not turn a stored event into a 500: _publish_now logs it and marks
+    # the event for the sweeper's next pass.
+    transaction.on_commit(partial(_publish_now, event_pk), robust=True)
 
 
 def _publish_on_commit(event_pk: int, *, urgent: bool = False) -> None:
@@ -105,23 +111,26 @@ def _publish_now(event_pk: int) -> None:
 
     try:
         process_webhook_event.apply_async((event_pk,))
-    except Exception:
-        # The row is stored as received: the sweeper publishes it after URGENT_REPLAY_AFTER.
-        logger.exception("publishing urgent webhook event %s failed; the sweeper will replay it", event_pk)
+    except Exception as exc:
+        # The row is stored as received: marked, the sweeper's next pass publishes it again.
+        logger.warning(
+            "publishing webhook event %s failed (%s); the sweeper will replay it", event_pk, type(exc).__name__
+        )
+        mark_publish_failed([event_pk])
 
 
-def _store_rejected(provider: WebhookProvider, request: IncomingRequest, reason: str) -> None:
-    # A random id: an attacker's unsigned request must never occupy an id a real event needs.
-    WebhookEvent.objects.create(
-        provider=provider.name,
-        event_id=f"rejected:{uuid.uuid4().hex}",
-        headers=stored_headers(provider, request.headers, request.query),
-        raw_body=request.body,
-        signature_ok=False,
-        status=WebhookEvent.Status.REJECTED,
-        error=reason[:MAX_ERROR_CHARS],
-        received_at=request.now,
-    )
+def mark_publish_failed(event_pks: list[int]) -> None:
+    """Flag received events whose publish failed, for the sweeper's next pass (not minutes later).
+
+    Called after commit, from the request's thread or the publisher's; never raises (the database
+    may be down too: then the events wait for the ordinary replay delay).
+    """
+    try:
+        WebhookEvent.objects.filter(pk__in=event_pks, status=WebhookEvent.Status.RECEIVED).update(
+            publish_failed_at=clock.now()
+        )
+    except Exception as exc:
+        logger.warning("could not mark %d webhook events for republishing: %s", len(event_pks), type(exc).__name__)
 
 
 # Fields whose Python value is already what the database driver takes (get_db_prep_save would
@@ -231,9 +240,13 @@ def _execute_once(db: BaseDatabaseWrapper, sql: str, params: list[Any]) -> Any:
 
 
 def receive_webhook(
-    *, provider_name: str, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
+    *, provider_name: str, body: bytes, headers: Mapping[str, str], query: Mapping[str, str], source: str = ""
 ) -> Receipt:
-    """Verify, store once and enqueue one webhook request; returns the HTTP answer."""
+    """Verify, store once and enqueue one webhook request; returns the HTTP answer.
+
+    ``source`` is the client's address: rejected requests are stored at most
+    WEBHOOK_REJECTED_PER_MINUTE times per source and minute (rejected.py).
+    """
     provider = get_provider(provider_name)
     if provider is None:
         return _error(404, f"unknown webhook provider {provider_name!r}")
@@ -249,7 +262,8 @@ def receive_webhook(
             raise SignatureError(f"no {provider.key_name} is configured: events are refused")
         provider.verify(request, secrets)
     except SignatureError as exc:
-        _store_rejected(provider, request, str(exc))
+        headers_kept = stored_headers(provider, request.headers, request.query)
+        store_rejected(provider=provider, request=request, reason=str(exc), source=source, headers=headers_kept)
         logger.warning("webhook %s rejected: %s", provider.name, exc)
         return _error(401, str(exc))
 
@@ -271,19 +285,20 @@ def receive_webhook(
             **fields,
             event_id=f"malformed:{body_digest(body, 64)}",
             status=WebhookEvent.Status.IGNORED,
-            error=str(exc)[:MAX_ERROR_CHARS],
+            error=storable_text(str(exc))[:MAX_ERROR_CHARS],
         )
         return _error(400, str(exc))
 
     known = identity.event_type in provider.handlers
     event_pk = _insert_once(
         **fields,
-        event_id=identity.event_id[:255],
-        event_type=identity.event_type[:128],
+        # Ids and types come from the sender (a JSON string, a header): stored as text can be.
+        event_id=storable_text(identity.event_id)[:255],
+        event_type=storable_text(identity.event_type)[:128],
         status=WebhookEvent.Status.RECEIVED if known else WebhookEvent.Status.IGNORED,
         error="" if known else "no handler for this event type",
     )
-    answer = {"event_id": identity.event_id, "event_type": identity.event_type}
+    answer = {"event_id": storable_text(identity.event_id), "event_type": storable_text(identity.event_type)}
     if event_pk is None:
         return Receipt(200, {"status": "duplicate", **answer})
     if not known:
@@ -298,7 +313,11 @@ def process_event(*, event_pk: int) -> str:
     Holds the event's row lock for the whole handler, so a duplicate task or the sweeper waits
     and then sees the event processed. A failing handler is rolled back to its savepoint and
     the event marked failed (the sweeper retries it until WEBHOOK_MAX_ATTEMPTS).
+
+    An opt-out the event carries (optouts.py) is applied first, in its own committed transaction,
+    so that neither a failing handler nor a missing agent can undo or delay it.
     """
+    _apply_opt_out_of(event_pk)
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().filter(pk=event_pk).first()
         if event is None or event.status != WebhookEvent.Status.RECEIVED:
@@ -312,10 +331,19 @@ def process_event(*, event_pk: int) -> str:
             return event.status
         try:
             with transaction.atomic():
-                acted = handler(event, json.loads(bytes(event.raw_body)))
+                acted = handler(event, parse_json(bytes(event.raw_body)))
+        except UnknownAgent as exc:
+            # A deploy without the agent (or before it): the event waits, failed and replayable,
+            # for the sweeper or an operator once the agent is registered.
+            logger.error("webhook %s %s: its agent is not registered: %s", event.provider, event.pk, exc)
+            event.error = redact(
+                f"no agent to hand this event to (UnknownAgent: {exc}); replay it once the agent is registered"
+            )[:MAX_ERROR_CHARS]
+            event.transition_to(WebhookEvent.Status.FAILED, also=["attempts", "error"])
+            return event.status
         except Exception as exc:
-            logger.exception("webhook %s %s failed", event.provider, event.event_id)
-            event.error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+            logger.exception("webhook %s %s failed", event.provider, event.pk)
+            event.error = redact(storable_text(f"{type(exc).__name__}: {exc}"))[:MAX_ERROR_CHARS]
             event.transition_to(WebhookEvent.Status.FAILED, also=["attempts", "error"])
             return event.status
         event.error = "" if acted else "the handler found nothing to do"
@@ -323,6 +351,24 @@ def process_event(*, event_pk: int) -> str:
         new = WebhookEvent.Status.PROCESSED if acted else WebhookEvent.Status.IGNORED
         event.transition_to(new, also=["attempts", "error", "processed_at"])
         return event.status
+
+
+def _apply_opt_out_of(event_pk: int) -> None:
+    """The opt-out of a received (or failed) event, suppressed and committed before its handler."""
+    event = (
+        WebhookEvent.objects.filter(
+            pk=event_pk, signature_ok=True, status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED]
+        )
+        .only("pk", "provider", "event_id", "event_type", "raw_body")
+        .first()
+    )
+    provider = get_provider(event.provider) if event is not None else None
+    if event is None or provider is None or event.event_type not in provider.opt_outs:
+        return
+    try:
+        apply_opt_out(provider=provider, event=event)
+    except MalformedEvent as exc:
+        logger.warning("webhook %s %s: opt-out unreadable: %s", event.provider, event.pk, exc)
 
 
 def process_events(*, event_pks: list[int]) -> dict[str, int]:
@@ -374,11 +420,18 @@ def replay_unprocessed(*, limit: int = 500) -> int:
     "Never processed" means still received WEBHOOK_REPLAY_AFTER_MINUTES after arrival (the task
     was lost: broker down, worker killed), or URGENT_REPLAY_AFTER for a provider's urgent types,
     which also come first. Failed events wait as long after their last attempt, urgent or not.
+
+    After a broker outage nothing waits that long: an event whose publish failed is marked
+    (``publish_failed_at``) and due at once, and when the broker restarted since the last pass
+    (its messages may be gone, smarter_team/broker.py) every received event is due at once.
     """
     now = clock.now()
     after = dt.timedelta(minutes=settings.WEBHOOK_REPLAY_AFTER_MINUTES)
     cutoff = now - after
-    due = Q(received_at__lt=cutoff)
+    due = Q(received_at__lt=cutoff) | Q(publish_failed_at__isnull=False)
+    if broker.lost_messages_since_last_look("webhooks"):
+        logger.warning("the broker restarted: every received webhook event is published again")
+        due = Q(received_at__lt=now)
     ordering: list[Any] = ["received_at"]
     urgent = _urgent_events()
     if urgent is not None:
@@ -392,6 +445,8 @@ def replay_unprocessed(*, limit: int = 500) -> int:
             .order_by(*ordering)
             .values_list("pk", flat=True)[:limit]
         )
+        # Cleared before publishing: a publish that fails again marks them again.
+        WebhookEvent.objects.filter(pk__in=stuck, publish_failed_at__isnull=False).update(publish_failed_at=None)
         for pk in stuck:
             _enqueue(pk)
         replayed += len(stuck)

@@ -38,10 +38,11 @@ def _any_equal(candidates: Sequence[str], expected: Sequence[str]) -> bool:
 
 
 def _check_timestamp(raw: str, *, now: dt.datetime, tolerance_seconds: int) -> int:
-    try:
-        timestamp = int(raw)
-    except ValueError:
-        raise SignatureError("the signature timestamp is not an integer") from None
+    # ASCII digits only, and few enough for a float: int() alone would take "١٢٣" or "1_000", and
+    # a signed 400-digit timestamp would overflow the comparison below (a 500, not a 401).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise SignatureError("the signature timestamp is not an integer")
+    timestamp = int(raw)
     # Both directions: a timestamp far in the future is as suspect as an old one.
     if abs(now.timestamp() - timestamp) > tolerance_seconds:
         raise StaleSignature(f"the signature timestamp is outside the {tolerance_seconds} s tolerance")
@@ -79,11 +80,16 @@ def verify_stripe(
 # --- Standard Webhooks (Fathom): webhook-id, webhook-timestamp, webhook-signature -------------
 # https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
 def _standard_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: the base64 after ``whsec_``.
+
+    Padding is optional, as in the reference library (``b64decode(secret + "==")``): vendors hand
+    out secrets with the ``=`` stripped. Only a secret that is not base64 even when padded is used
+    as its raw characters (some vendors hand out plain strings).
+    """
     raw = secret.removeprefix("whsec_")
     try:
-        return base64.b64decode(raw, validate=True)
+        return base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
     except (binascii.Error, ValueError):
-        # Not base64: some vendors hand out plain strings; use the bytes as they are.
         return raw.encode()
 
 

@@ -12,20 +12,13 @@ from learning.fingerprint import error_type_of, fingerprint
 from learning.models import ErrorLog
 from smarter_team import clock
 from smarter_team.context import current_agent_name, current_run_id
-from smarter_team.logging import redact as redact_known_secrets
+from smarter_team.logging import redact as redact_all
 
 if TYPE_CHECKING:
     from agents.models import AgentRun
 
 MAX_MESSAGE = 4000
 _SECRET_KEYS = re.compile(r"(key|token|secret|password|passwd|authorization|auth|cookie|signature)", re.IGNORECASE)
-# key=value / key: value pairs whose key looks like a credential (query strings, headers in messages).
-_SECRET_PAIRS = re.compile(
-    r"(?P<k>[\w-]*(?:api[_-]?key|token|secret|password|authorization|signature)[\w-]*)"
-    r"(?P<sep>\s*[=:]\s*)(?P<v>(?:bearer\s+)?[^\s&,;'\"]+)",
-    re.IGNORECASE,
-)
-_BEARER = re.compile(r"\bbearer\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
 _ENTITY_KEYS = ("lead", "company", "client", "campaign", "deal", "proposal", "invoice", "meeting", "project")
 
 AUTH_WORDS = ("auth", "permission", "forbidden", "unauthori", "credential", "policy", "suppress")
@@ -42,10 +35,9 @@ TRANSIENT_WORDS = (
 
 
 def redact(text: str) -> str:
-    """The text with credential-looking values removed: an error message must never carry a secret."""
-    text = redact_known_secrets(text)  # the configured keys' own values, wherever they appear
-    text = _SECRET_PAIRS.sub(lambda m: f"{m.group('k')}{m.group('sep')}[redacted]", text)
-    return _BEARER.sub("Bearer [redacted]", text)
+    """The text without secrets or email addresses: an error message must never carry either
+    (the one rule set of smarter_team.logging, shared with the log lines)."""
+    return redact_all(text)
 
 
 def _clean_context(value: Any, depth: int = 0) -> Any:

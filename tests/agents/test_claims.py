@@ -45,6 +45,7 @@ def test_the_claim_statement_makes_only_transitions_the_status_machine_allows() 
     assert all(AgentRun.STATUS_MACHINE.allowed(status, AgentRun.Status.RUNNING) for status in claims.CLAIMABLE)
 
 
+@pytest.mark.postgresql
 def test_a_claim_is_one_statement_and_loads_the_whole_run(frozen_clock) -> None:
     run = _start(data={"text": "loaded"}, client_key="c1")
     with CaptureQueriesContext(connection) as captured:
@@ -73,6 +74,7 @@ def test_a_run_whose_lease_expired_is_claimed_again_keeping_its_start(frozen_clo
     assert again is not None and again.attempts == 2 and again.started_at == started
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_run_locked_by_another_worker_is_skipped_not_waited_for() -> None:
     run = _start()
@@ -97,6 +99,7 @@ def test_a_run_locked_by_another_worker_is_skipped_not_waited_for() -> None:
     assert claimed is not None and claimed.attempts == 1
 
 
+@pytest.mark.postgresql
 def test_a_finished_run_is_left_alone_by_both_paths() -> None:
     run = _start()
     AgentRun.objects.filter(pk=run.pk).update(status=AgentRun.Status.SUCCEEDED)
@@ -106,6 +109,7 @@ def test_a_finished_run_is_left_alone_by_both_paths() -> None:
     assert any("FOR UPDATE SKIP LOCKED" in q["sql"] for q in captured.captured_queries[1:])  # the checked path
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_broken_while_idle_is_replaced_and_the_claim_tried_once_more() -> None:
     run = _start()
@@ -123,6 +127,7 @@ def test_a_connection_broken_while_idle_is_replaced_and_the_claim_tried_once_mor
     assert claimed is not None and claimed.attempts == 1 and len(calls) == 2
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)  # as in a worker: autocommit
 def test_a_success_is_saved_with_its_response_tracking_in_one_statement(frozen_clock) -> None:
     run = _start(data={"text": "tracked"})
@@ -154,6 +159,7 @@ def test_an_automatic_outcome_is_updated_when_a_run_finishes_again() -> None:
     assert ResponseTracking.objects.get(run=run).actual_outcome == "success"
 
 
+@pytest.mark.postgresql
 def test_an_outcome_for_a_vanished_run_is_an_error_not_a_silent_loss() -> None:
     run = claims.claim(_start().pk)
     assert run is not None

@@ -193,6 +193,7 @@ def sql_queries(captured: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)  # as in a worker: no test transaction around it
 def test_queries_per_run_are_constant_and_few() -> None:
     runtime.execute(_start("t_echo", {"text": "warm-up"}).pk)  # a process loads an agent's rules once

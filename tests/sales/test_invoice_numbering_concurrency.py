@@ -17,6 +17,7 @@ THREADS = 6
 PER_THREAD = 5
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("frozen_clock")
 def test_concurrent_writers_get_gapless_unique_numbers() -> None:

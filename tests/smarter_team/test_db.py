@@ -19,6 +19,7 @@ def _prepared_names() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+@pytest.mark.postgresql
 def test_a_hot_statement_is_prepared_once_and_answers_like_a_plain_one() -> None:
     before = _prepared_names()
     for n in range(3):
@@ -28,18 +29,21 @@ def test_a_hot_statement_is_prepared_once_and_answers_like_a_plain_one() -> None
     assert len(_prepared_names() - before) == 1  # one statement, prepared once, executed three times
 
 
+@pytest.mark.postgresql
 def test_named_parameters_work_as_with_django_cursors() -> None:
     with hot_cursor() as cursor:
         cursor.execute("SELECT %(a)s::int * 2", {"a": 21})
         assert cursor.fetchone() == (42,)
 
 
+@pytest.mark.postgresql
 def test_while_queries_are_logged_the_plain_cursor_keeps_the_sql_readable() -> None:
     with CaptureQueriesContext(connection) as captured, hot_cursor() as cursor:
         cursor.execute(SQL, [1, "logged"])
     assert captured.captured_queries[-1]["sql"] == "SELECT 1::int + 1, 'logged'::text"
 
 
+@pytest.mark.postgresql
 def test_prepared_statements_can_be_switched_off(settings) -> None:
     settings.DATABASE_PREPARED_STATEMENTS = False
     before = _prepared_names()
@@ -49,6 +53,7 @@ def test_prepared_statements_can_be_switched_off(settings) -> None:
     assert _prepared_names() == before
 
 
+@pytest.mark.postgresql
 def test_a_database_error_is_djangos_own() -> None:
     from django.db import DataError
 

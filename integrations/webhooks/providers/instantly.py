@@ -22,6 +22,7 @@ from integrations.webhooks.base import (
 )
 from integrations.webhooks.dispatch import start_event_run
 from integrations.webhooks.inputs import EmailEvent, parse_when
+from integrations.webhooks.optouts import OptOut, OptOutReader
 from integrations.webhooks.signatures import verify_shared_secret
 
 if TYPE_CHECKING:
@@ -76,6 +77,22 @@ def _handler(agent_name: str, kind: str) -> Any:
     return handle
 
 
+# Bounce types that mean the address does not exist (Instantly says "hard"; others "permanent").
+HARD_BOUNCES = frozenset({"hard", "permanent"})
+
+
+def _opt_out(reason: str, *, hard_bounce_only: bool = False) -> OptOutReader:
+    def read(payload: Any) -> OptOut | None:
+        if not isinstance(payload, dict):
+            return None
+        if hard_bounce_only and str(payload.get("bounce_type") or "").strip().lower() not in HARD_BOUNCES:
+            return None
+        email = str(payload.get("lead_email") or "").strip().lower()
+        return OptOut(email=email, reason=reason) if email else None
+
+    return read
+
+
 PROVIDER = WebhookProvider(
     name="instantly",
     key_name="INSTANTLY_WEBHOOK_SECRET",
@@ -90,6 +107,11 @@ PROVIDER = WebhookProvider(
     # Opt-outs: the sequences may send again while one of these waits. The type is all that is
     # known before processing, so every bounce counts (a soft one only costs an extra message).
     urgent=frozenset({"email_bounced", "lead_unsubscribed", "email_complained"}),
+    opt_outs={
+        "lead_unsubscribed": _opt_out("unsubscribe"),
+        "email_complained": _opt_out("complaint"),
+        "email_bounced": _opt_out("hard_bounce", hard_bounce_only=True),
+    },
     secret_headers=(AUTH_HEADER.lower(),),
     scheme=f"{AUTH_HEADER} (shared secret)",
 )

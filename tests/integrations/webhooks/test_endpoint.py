@@ -96,6 +96,7 @@ def test_a_rotated_secret_is_accepted_alongside_the_new_one(provider: str, post_
     assert post_signed(provider, fixture_body(provider, GOOD[provider])).status_code == 200
 
 
+@pytest.mark.postgresql
 @pytest.mark.parametrize("insert", ["on_conflict_returning", "orm_fallback"])
 def test_a_duplicate_is_acknowledged_without_processing_again(
     insert: str, post_signed: Any, django_capture_on_commit_callbacks: Any, request: pytest.FixtureRequest
@@ -242,6 +243,7 @@ def without_insert_returning(monkeypatch: Any) -> None:
     monkeypatch.setattr(services, "_execute_once", no_raw_insert)
 
 
+@pytest.mark.postgresql
 @pytest.mark.usefixtures("without_insert_returning")
 def test_without_insert_returning_the_fallback_answers_as_the_insert_does() -> None:
     values = {"provider": "stripe", "event_id": "evt_1", "raw_body": b"{}", "signature_ok": True}
@@ -287,6 +289,7 @@ class TestOutsideATransaction:
         self.gate.set()
         assert self.ids(published, 1) == [event.pk]
 
+    @pytest.mark.postgresql
     @pytest.mark.parametrize("insert", ["on_conflict_returning", "orm_fallback"])
     def test_a_duplicate_is_stored_and_published_once(
         self, insert: str, post_signed: Any, published: list[list[int]], request: pytest.FixtureRequest
@@ -319,6 +322,7 @@ class TestOutsideATransaction:
         assert response.json()["status"] == "accepted"
         assert checks == []
 
+    @pytest.mark.postgresql
     def test_a_connection_the_database_dropped_is_replaced_and_the_event_still_stored(
         self, post_signed: Any, published: list[list[int]]
     ) -> None:
