@@ -161,11 +161,11 @@ def rerun(run: AgentRun, *, answers: Sequence[Any] | None = None) -> RunResult:
 @contextmanager
 def _no_perform() -> Iterator[None]:
     original = outbox.perform_recorded
-    outbox.perform_recorded = lambda action_ids: None  # type: ignore[assignment]
+    outbox.perform_recorded = lambda action_ids: None
     try:
         yield
     finally:
-        outbox.perform_recorded = original  # type: ignore[assignment]
+        outbox.perform_recorded = original
 
 
 def assert_idempotent(
@@ -193,7 +193,7 @@ def crash_at(boundary: str) -> Iterator[None]:
     """Raise SimulatedCrash the first time the runtime reaches ``boundary`` (runtime_hooks.BOUNDARIES)."""
     if boundary not in runtime_hooks.BOUNDARIES:
         raise ValueError(f"unknown boundary {boundary!r}; one of {runtime_hooks.BOUNDARIES}")
-    fired = []
+    fired: list[str] = []
 
     def callback(name: str) -> None:
         if name == boundary and not fired:

@@ -1,4 +1,11 @@
-"""Beat's scheduler: django-celery-beat's, with agents' ticks that a broker outage cannot drop.
+"""Beat's scheduler: django-celery-beat's, with agents' ticks on business time that a broker
+outage cannot drop.
+
+Agents' schedules (``agents.start_scheduled`` rows, editable in the admin) are not evaluated on
+beat's wall clock: on every wake-up this scheduler starts the ticks that are due on the project
+clock (agents/clockwork.py), so ``CLOCK_SPEED`` and the demo's skip ahead reach them too, and a
+tick missed while beat was down starts when it is back. Those ticks write rows only; the
+infrastructure entries (dispatcher, sweepers) stay on beat's wall-clock schedule.
 
 Stock beat publishes each due entry and, when the broker is down, logs the error and moves on:
 that tick is gone. For most entries it does not matter (the next ``agents.dispatch_due`` in ten
@@ -12,10 +19,11 @@ published on commit like any other; if that publish fails the row is left unpubl
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery.beat import SchedulingError
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django_celery_beat.schedulers import DatabaseScheduler
 
 logger = logging.getLogger(__name__)
@@ -23,7 +31,24 @@ logger = logging.getLogger(__name__)
 START_SCHEDULED = "agents.start_scheduled"
 
 
+# How often (wall seconds, at most) beat evaluates the business-time ticks and the idle skip.
+BUSINESS_TICK_SECONDS = 1.0
+
+
 class Scheduler(DatabaseScheduler):
+    _last_business_tick = 0.0
+
+    def all_as_schedule(self) -> dict[str, Any]:
+        # Agents' entries are ticked on business time in tick(), never by beat's wall clock.
+        return {name: entry for name, entry in super().all_as_schedule().items() if entry.task != START_SCHEDULED}
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        now = time.monotonic()
+        if now - self._last_business_tick >= BUSINESS_TICK_SECONDS:
+            self._last_business_tick = now
+            business_tick()
+        return min(float(super().tick(*args, **kwargs)), BUSINESS_TICK_SECONDS)
+
     def apply_async(self, entry: Any, producer: Any = None, advance: bool = True, **kwargs: Any) -> Any:
         if entry.task != START_SCHEDULED:
             return super().apply_async(entry, producer=producer, advance=advance, **kwargs)
@@ -36,6 +61,19 @@ class Scheduler(DatabaseScheduler):
             self._tasks_since_sync += 1
             if self.should_sync():
                 self._do_sync()
+
+
+def business_tick() -> None:
+    """Start the agents' due ticks, then skip ahead if the demo is idle; a database hiccup is
+    logged and tried again at the next wake-up (beat must keep running)."""
+    from agents import clockwork
+
+    close_old_connections()
+    try:
+        clockwork.start_due_ticks()
+        clockwork.skip_ahead_if_idle()
+    except DatabaseError:
+        logger.exception("business-time tick failed; trying again at the next wake-up")
 
 
 def start_tick(agent_name: str) -> int:

@@ -59,6 +59,9 @@ class WebhookProvider:
     verify: Verifier  # raises SignatureError
     identify: Identifier  # raises MalformedEvent
     handlers: Mapping[str, Handler]
+    # The agents its handlers start (declared wiring: start_event_run refuses any other, and
+    # `manage.py check` fails on a name that is neither registered nor planned).
+    starts: tuple[str, ...] = ()
     # Header names (lower case) and query parameters whose values are secrets or signatures:
     # stored masked, never shown.
     secret_headers: tuple[str, ...] = ()

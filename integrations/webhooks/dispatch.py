@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from agents.models import AgentRun
     from integrations.models import WebhookEvent
 
-_MAX_KEY = 200  # AgentRun.idempotency_key max_length
+_MAX_KEY = 200
+
+
+class UndeclaredAgent(RuntimeError):
+    """A handler starts an agent its provider does not declare (a wiring bug, caught in tests)."""  # AgentRun.idempotency_key max_length
 
 
 def event_idempotency_key(*, provider: str, key: str) -> str:
@@ -31,6 +35,14 @@ def start_event_run(*, event: WebhookEvent, agent_name: str, input: EventInput, 
     # Imported here: the runtime imports the integrations app, not the other way round.
     from agents.models import AgentRun
     from agents.services.runs import start_run
+    from integrations.webhooks.providers import get_provider
+
+    provider = get_provider(event.provider)
+    if provider is not None and agent_name not in provider.starts:
+        raise UndeclaredAgent(
+            f"{event.provider} webhooks start {agent_name!r}, which the provider does not declare: "
+            f"add it to its `starts`"
+        )
 
     ref = WebhookRef(event=event.pk, provider=event.provider, type=event.event_type, id=event.event_id)
     return start_run(

@@ -47,7 +47,7 @@ class Ticker(Agent[Empty, Ticked]):
     Input = Empty
     Output = Ticked
 
-    def run(self, ctx: RunContext, data: Any) -> Ticked:
+    def act(self, ctx: RunContext, data: Any) -> Ticked:
         return Ticked()
 
 
@@ -59,7 +59,8 @@ def _register() -> None:
             registry.get(name)
         except UnknownAgent:
             stub = type(f"Stub_{name}", (Agent,), {"name": name, "category": "test", "trigger": "event",
-                                                    "Input": inputs.EmailEvent, "__module__": __name__})  # fmt: skip
+                                                    "Input": inputs.EmailEvent, "__module__": __name__,
+                                                    "act": lambda self, ctx, facts: Empty()})  # fmt: skip
             registry.register(stub)
 
 

@@ -10,11 +10,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agents.base import Agent, LLMAgent
+from agents.base import Agent, Facts, LLMAgent
 from agents.context import RunContext
 from agents.errors import TransientError
 from agents.outbox import register_performer
 from agents.registry import register
+from crm.models import Lead
 
 
 class Text(BaseModel):
@@ -250,3 +251,107 @@ class SendTestEmail:
 
     def on_failed(self, action: Any, reason: str, *, blocked: bool) -> None:
         Outbox.failed.append((action.payload["to"], blocked))
+
+
+class LeadRef(BaseModel):
+    lead_id: int
+    path: str = ""
+
+
+class LeadFacts(Facts):
+    lead: Lead
+
+
+class Closing(BaseModel):
+    title: str
+
+
+class Closed(BaseModel):
+    changed: list[str]
+    child: int | None = None
+    action: int | None = None
+
+
+@register
+class CloserAgent(LLMAgent[LeadRef, Closed, Closing]):
+    """Everything one agent can do, for crash tests: loads a lead, asks its brain, then writes the
+    lead (audited), hands off and records an act, all in one act phase."""
+
+    name = "t_closer"
+    category = "test"
+    trigger = "event"
+    Input = LeadRef
+    Facts = LeadFacts
+    Output = Closed
+    Decision = Closing
+    next = ("t_echo",)
+    system_prompt = "You pick a lead's new title."
+
+    def load(self, ctx: RunContext, data: LeadRef) -> LeadFacts:
+        return LeadFacts(lead=Lead.objects.select_related("company").get(pk=data.lead_id))
+
+    def prompt(self, ctx: RunContext, facts: LeadFacts) -> str:
+        return f"Lead {facts.lead.pk}: {facts.lead.title}"
+
+    def heuristic(self, ctx: RunContext, facts: LeadFacts) -> Closing:
+        return Closing(title=f"{facts.lead.title or 'Lead'} (contacted)".removeprefix(" "))
+
+    def act(self, ctx: RunContext, facts: LeadFacts, decision: Closing) -> Closed:
+        lead = ctx.lock(facts.lead)
+        changed = ctx.update(lead, action="lead.contacted", title=decision.title[:200])
+        child = ctx.handoff("t_echo", {"text": f"lead {lead.pk}"})
+        path = ctx.run.input.get("path") or ""
+        action = ctx.act("test.side_effect", f"lead:{lead.pk}:welcome", SideEffect(path=path)) if path else None
+        return Closed(changed=changed, child=child.pk if child else None, action=action.pk if action else None)
+
+
+class Swallowing(BaseModel):
+    swallowed: bool
+
+
+@register
+class SwallowingAgent(LLMAgent[Text, Swallowing, Verdict]):
+    """Wraps its brain call in a broad ``except Exception`` as fallback code does: an interruption
+    (a budget pause, a skip) must still get through."""
+
+    name = "t_swallowing"
+    category = "test"
+    trigger = "event"
+    Input = Text
+    Output = Swallowing
+    Decision = Verdict
+    system_prompt = "Judge."
+
+    def heuristic(self, ctx: RunContext, facts: Text) -> Verdict:
+        return Verdict(label="cold", score=1)
+
+    def decide(self, ctx: RunContext, facts: Text) -> Swallowing:
+        try:
+            ctx.brain.decide(facts)
+        except Exception:
+            return Swallowing(swallowed=True)
+        return Swallowing(swallowed=False)
+
+    def act(self, ctx: RunContext, facts: Text, decision: Swallowing) -> Swallowing:
+        return decision
+
+
+class Planned(BaseModel):
+    lead_id: int = 0
+
+
+@register
+class PlannedHandoffAgent(Agent[Planned, Handed]):
+    """Hands off to a roster agent that is planned but not built yet (report_generator: the last
+    agent the roster gets; when it lands, pick another planned one or delete this test agent)."""
+
+    name = "t_planned"
+    category = "test"
+    trigger = "event"
+    Input = Planned
+    Output = Handed
+    next = ("report_generator",)
+
+    def act(self, ctx: RunContext, data: Planned) -> Handed:
+        child = ctx.handoff("report_generator", {"lead_id": data.lead_id})
+        return Handed(child=child.pk if child else None)

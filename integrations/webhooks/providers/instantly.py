@@ -94,6 +94,8 @@ def _opt_out(reason: str, *, hard_bounce_only: bool = False) -> OptOutReader:
 
 
 PROVIDER = WebhookProvider(
+    # The agents its events start: `manage.py check` fails on an unregistered one.
+    starts=("email_response_handler", "unsubscribe_compliance"),
     name="instantly",
     key_name="INSTANTLY_WEBHOOK_SECRET",
     verify=verify,
