@@ -197,7 +197,8 @@ def _check_schedules() -> list[checks.CheckMessage]:
         rows = list(
             PeriodicTask.objects.filter(task="agents.start_scheduled", enabled=True).values_list("name", "args")
         )
-    except DatabaseError:  # not migrated yet: nothing scheduled
+    except (DatabaseError, RuntimeError):
+        # Not migrated yet, no database reachable, or a test that allows none: nothing to check.
         return []
     errors: list[checks.CheckMessage] = []
     for name, args in rows:

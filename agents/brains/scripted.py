@@ -33,7 +33,7 @@ class ScriptedBrain:
     name = "scripted"
 
     def decide(self, *, agent: LLMAgent[Any, Any, Any], ctx: RunContext, data: BaseModel) -> BrainResult:
-        calls.append((agent.name, data.model_dump(mode="json")))
+        calls.append((agent.name, _as_record(agent, ctx, data)))
         if not _answers[agent.name]:
             raise AssertionError(f"the scripted brain has no answer queued for {agent.name!r}")
         answer, usage = _answers[agent.name].popleft()
@@ -41,3 +41,12 @@ class ScriptedBrain:
             raise answer
         decision = agent.Decision.model_validate(answer.model_dump() if isinstance(answer, BaseModel) else answer)
         return BrainResult(decision=decision, usage=usage or Usage())
+
+
+def _as_record(agent: LLMAgent[Any, Any, Any], ctx: RunContext, data: Any) -> dict[str, Any]:
+    """What the test can assert the brain was asked: the subject as JSON, or the prompt when the
+    subject holds model instances (facts)."""
+    try:
+        return dict(data.model_dump(mode="json"))
+    except (AttributeError, ValueError, TypeError):
+        return {"prompt": agent.prompt(ctx, data)}

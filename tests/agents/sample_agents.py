@@ -294,7 +294,8 @@ class CloserAgent(LLMAgent[LeadRef, Closed, Closing]):
         return f"Lead {facts.lead.pk}: {facts.lead.title}"
 
     def heuristic(self, ctx: RunContext, facts: LeadFacts) -> Closing:
-        return Closing(title=f"{facts.lead.title or 'Lead'} (contacted)".removeprefix(" "))
+        title = facts.lead.title or "Lead"
+        return Closing(title=title if title.endswith("(contacted)") else f"{title} (contacted)")
 
     def act(self, ctx: RunContext, facts: LeadFacts, decision: Closing) -> Closed:
         lead = ctx.lock(facts.lead)

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from pydantic import ValidationError
 
-from agents import registry, runtime
+from agents import registry, roster, runtime
 from agents.errors import UnknownAgent
 from agents.models import AgentRun
 from agents.services.runs import start_run
@@ -31,12 +31,19 @@ class Command(BaseCommand):
             self._run(options["name"], options["input"])
 
     def _list(self) -> None:
+        row = "{:<32} {:<16} {:<16} {:<9} {:<6} {:<14} {}"
+        self.stdout.write(row.format("NAME", "CATEGORY", "TRIGGER", "QUEUE", "BRAIN", "SCHEDULE", "NEXT"))
         for agent in registry.all_agents():
             trigger = ",".join(agent.trigger) if isinstance(agent.trigger, tuple) else agent.trigger
             schedule = "" if agent.schedule is None else str(agent.schedule)
             self.stdout.write(
-                f"{agent.name:<28} {agent.category:<16} {trigger:<16} {agent.queue:<9} {agent.brain:<6} {schedule}"
+                row.format(agent.name, agent.category, trigger, agent.queue, agent.brain, schedule, ",".join(agent.next))
             )
+        planned = sorted(roster.PLANNED)
+        if planned:
+            self.stdout.write(f"\n{len(planned)} of {len(roster.ROSTER)} AGENTS.md agents planned, not built yet:")
+            for name in planned:
+                self.stdout.write(f"  {name:<32} {roster.ROSTER[name]}")
 
     def _run(self, name: str, raw: str) -> None:
         try:
