@@ -1,0 +1,170 @@
+"""Checks the requests a client made, and our fixtures, against the vendor's own specification.
+
+Two kinds of source (see README.md):
+- a published OpenAPI document kept here (``OpenApi``): the request must match an operation by
+  method and path, send its required parameters and headers, no query parameter the operation
+  does not declare (an unknown one is ignored by the vendor: how the PandaDoc filter failed),
+  and a body valid against the operation's schema; a fixture must validate against the answer;
+- the vendor's official SDK: its request and response types are the specification
+  (``typed_dict_errors``, ``sdk_request``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import httpx
+import jsonschema
+import respx
+
+SPECS = Path(__file__).parent
+
+
+def _openapi30_to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0's ``nullable`` and boolean exclusive bounds, as JSON Schema 2020-12 says them."""
+    if isinstance(node, list):
+        return [_openapi30_to_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _openapi30_to_json_schema(v) for k, v in node.items()}
+    for bound in ("exclusiveMinimum", "exclusiveMaximum"):
+        if isinstance(node.get(bound), bool):
+            node.pop(bound)
+    if node.pop("nullable", False) is True:
+        if isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+            if "enum" in node:
+                node["enum"] = [*node["enum"], None]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def schema_errors(instance: Any, schema: Mapping[str, Any], *, root: Mapping[str, Any] | None = None) -> list[str]:
+    """Every way ``instance`` breaks ``schema`` (refs resolve against ``root``), as readable lines."""
+    whole = {**(root or {}), **schema}
+    validator = jsonschema.Draft202012Validator(whole)
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"
+        for error in validator.iter_errors(instance)
+    ]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    spec: dict[str, Any]
+    parameters: tuple[dict[str, Any], ...]
+
+
+class OpenApi:
+    def __init__(self, document: dict[str, Any], *, base_url: str) -> None:
+        version = str(document.get("openapi", ""))
+        self.document = _openapi30_to_json_schema(document) if version.startswith("3.0") else copy.deepcopy(document)
+        self.base_url = base_url.rstrip("/")
+
+    @classmethod
+    def load(cls, name: str, *, base_url: str) -> OpenApi:
+        return cls(json.loads((SPECS / name).read_text()), base_url=base_url)
+
+    def operation(self, method: str, url: str) -> Operation:
+        assert url.startswith(self.base_url), f"{url} is not under {self.base_url}"
+        path = url[len(self.base_url) :].split("?", 1)[0] or "/"
+        for template, item in self.document["paths"].items():
+            pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+            if re.match(pattern, path) and method.lower() in item:
+                parameters = {(p["name"], p["in"]): p for p in item.get("parameters", [])}
+                parameters |= {(p["name"], p["in"]): p for p in item[method.lower()].get("parameters", [])}
+                return Operation(method.upper(), template, item[method.lower()], tuple(parameters.values()))
+        raise AssertionError(f"{method} {path}: no such operation in the vendor's specification")
+
+    def request_errors(self, request: httpx.Request, *, ignore_headers: Iterable[str] = ()) -> list[str]:
+        """What in ``request`` the specification does not allow (empty when it agrees)."""
+        try:
+            operation = self.operation(request.method, str(request.url))
+        except AssertionError as exc:
+            return [str(exc)]
+        errors: list[str] = []
+        query = request.url.params
+        declared_query = {p["name"] for p in operation.parameters if p["in"] == "query"}
+        for parameter in operation.parameters:
+            name, where = parameter["name"], parameter["in"]
+            if not parameter.get("required"):
+                continue
+            if where == "query" and name not in query:
+                errors.append(f"query parameter {name!r} is required")
+            if where == "header" and name.lower() not in {*request.headers.keys(), *ignore_headers}:
+                errors.append(f"header {name!r} is required")
+        for name in query:
+            if name not in declared_query and name not in self._security_query():
+                errors.append(f"query parameter {name!r} is not one the operation takes")
+            schema = next(
+                (p.get("schema") for p in operation.parameters if p["name"] == name and p["in"] == "query"), None
+            )
+            if schema and "enum" in schema and query[name] not in [str(v).lower() if isinstance(v, bool) else str(v)
+                                                                    for v in schema["enum"]]:
+                errors.append(f"query parameter {name!r}={query[name]!r} is not one of {schema['enum']}")
+        errors += self._body_errors(operation, request)
+        return errors
+
+    def _security_query(self) -> set[str]:
+        schemes = self.document.get("components", {}).get("securitySchemes", {}).values()
+        return {s["name"] for s in schemes if s.get("type") == "apiKey" and s.get("in") == "query"}
+
+    def _body_errors(self, operation: Operation, request: httpx.Request) -> list[str]:
+        declared = operation.spec.get("requestBody")
+        if not request.content:
+            return ["a request body is required"] if declared and declared.get("required") else []
+        if declared is None:
+            return ["the operation takes no request body"]
+        content_type = request.headers.get("content-type", "").split(";")[0]
+        media = declared.get("content", {})
+        if content_type == "application/json":
+            schema = (media.get("application/json") or media.get("*/*") or {}).get("schema")
+            if schema is None:
+                return [f"the operation takes no JSON body (it takes {sorted(media)})"]
+            return [f"body {e}" for e in schema_errors(json.loads(request.content), schema, root=self.document)]
+        if content_type not in media:
+            return [f"the operation takes no {content_type} body (it takes {sorted(media)})"]
+        return []
+
+    def response_errors(self, method: str, url: str, status: int, body: Any) -> list[str]:
+        operation = self.operation(method, url)
+        responses = operation.spec.get("responses", {})
+        answer = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default")
+        if answer is None:
+            return [f"{status} is not an answer of {operation.method} {operation.path}"]
+        schema = (answer.get("content", {}).get("application/json") or {}).get("schema")
+        return schema_errors(body, schema, root=self.document) if schema else []
+
+
+def recorded_requests(router: respx.MockRouter) -> list[httpx.Request]:
+    return [call.request for call in router.calls]
+
+
+def typed_dict_errors(body: Mapping[str, Any], params: type, *, where: str = "body") -> list[str]:
+    """Keys a Stainless-style SDK's request TypedDict does not have, or requires and we left out."""
+    hints = get_type_hints(params, include_extras=True)
+    required = getattr(params, "__required_keys__", frozenset())
+    errors = [f"{where}: {key!r} is not a field of {params.__name__}" for key in body if key not in hints]
+    errors += [f"{where}: {key!r} is required by {params.__name__}" for key in required if key not in body]
+    return errors
+
+
+def sdk_request(call: Callable[[], Any], *, base_url: str) -> httpx.Request:
+    """The request the vendor's own SDK sends for ``call``: it is faked at the transport and caught."""
+    with respx.mock(base_url=base_url, assert_all_called=False) as router:
+        router.route().respond(200, json={})
+        try:
+            call()
+        except Exception:  # noqa: BLE001, S110 - the SDK may dislike our empty answer; the request is what we want
+            pass
+        assert router.calls, "the SDK sent nothing"
+        return router.calls[0].request
