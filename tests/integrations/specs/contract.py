@@ -108,8 +108,11 @@ class OpenApi:
             schema = next(
                 (p.get("schema") for p in operation.parameters if p["name"] == name and p["in"] == "query"), None
             )
-            if schema and "enum" in schema and query[name] not in [str(v).lower() if isinstance(v, bool) else str(v)
-                                                                    for v in schema["enum"]]:
+            if (
+                schema
+                and "enum" in schema
+                and query[name] not in [str(v).lower() if isinstance(v, bool) else str(v) for v in schema["enum"]]
+            ):
                 errors.append(f"query parameter {name!r}={query[name]!r} is not one of {schema['enum']}")
         errors += self._body_errors(operation, request)
         return errors
