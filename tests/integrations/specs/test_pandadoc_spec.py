@@ -18,9 +18,9 @@ import respx
 from pandadoc_client import ApiClient, Configuration
 from pandadoc_client.api.documents_api import DocumentsApi
 from pandadoc_client.api.members_api import MembersApi
+from pandadoc_client.model.document_create_by_template_request_tokens import DocumentCreateByTemplateRequestTokens
 from pandadoc_client.model.document_create_request import DocumentCreateRequest
 from pandadoc_client.model.document_create_request_recipients import DocumentCreateRequestRecipients
-from pandadoc_client.model.document_create_by_template_request_tokens import DocumentCreateByTemplateRequestTokens
 from pandadoc_client.model.document_send_request import DocumentSendRequest
 
 from integrations.providers.pandadoc import PandaDocClient
