@@ -162,11 +162,11 @@ def typed_dict_errors(body: Mapping[str, Any], params: type, *, where: str = "bo
     return errors
 
 
-def sdk_request(call: Callable[[], Any], *, base_url: str) -> httpx.Request:
-    """The request the vendor's own SDK sends for ``call``: it is faked at the transport and caught."""
-    with respx.mock(base_url=base_url, assert_all_called=False) as router:
-        router.route().respond(200, json={})
-        with contextlib.suppress(Exception):  # the SDK may dislike our empty answer; the request is what we want
-            call()
-        assert router.calls, "the SDK sent nothing"
-        return router.calls[0].request
+def sdk_request(call: Callable[[], Any], *, router: respx.MockRouter, base_url: str) -> httpx.Request:
+    """The request the vendor's own SDK sends for ``call``, caught by the test's ``router``."""
+    seen = len(router.calls)
+    router.route(url__startswith=base_url).respond(200, json={})
+    with contextlib.suppress(Exception):  # the SDK may dislike our empty answer; the request is what we want
+        call()
+    assert len(router.calls) > seen, "the SDK sent nothing"
+    return router.calls[seen].request
