@@ -156,7 +156,7 @@ def recorded_requests(router: respx.MockRouter) -> list[httpx.Request]:
 def typed_dict_errors(body: Mapping[str, Any], params: type, *, where: str = "body") -> list[str]:
     """Keys a Stainless-style SDK's request TypedDict does not have, or requires and we left out."""
     hints = get_type_hints(params, include_extras=True)
-    required = getattr(params, "__required_keys__", frozenset())
+    required: frozenset[str] = getattr(params, "__required_keys__", frozenset())
     errors = [f"{where}: {key!r} is not a field of {params.__name__}" for key in body if key not in hints]
     errors += [f"{where}: {key!r} is required by {params.__name__}" for key in required if key not in body]
     return errors
