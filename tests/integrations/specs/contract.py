@@ -170,3 +170,106 @@ def sdk_request(call: Callable[[], Any], *, router: respx.MockRouter, base_url: 
         call()
     assert len(router.calls) > seen, "the SDK sent nothing"
     return router.calls[seen].request
+
+
+# Google's discovery documents (shipped in google-api-python-client, Apache-2.0): another kind of spec.
+
+
+@dataclass(frozen=True)
+class DiscoveryMethod:
+    id: str
+    spec: dict[str, Any]
+
+
+class Discovery:
+    """A Google API's discovery document: methods by URL, their parameters, and their schemas."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.base = document["rootUrl"] + document["servicePath"]
+        self.schemas: dict[str, Any] = document.get("schemas", {})
+
+    @classmethod
+    def load(cls, api: str, version: str) -> Discovery:
+        from googleapiclient import discovery_cache
+
+        documents = Path(discovery_cache.__file__).parent / "documents"
+        return cls(json.loads((documents / f"{api}.{version}.json").read_text()))
+
+    def _methods(self, node: dict[str, Any]) -> Iterable[dict[str, Any]]:
+        yield from node.get("methods", {}).values()
+        for resource in node.get("resources", {}).values():
+            yield from self._methods(resource)
+
+    def method(self, http_method: str, url: str) -> DiscoveryMethod:
+        path = httpx.URL(url).copy_with(query=None).path
+        for spec in self._methods(self.document):
+            templates = [self.document["rootUrl"].rstrip("/") + "/" + self.document["servicePath"] + spec["path"]]
+            upload = spec.get("mediaUpload", {}).get("protocols", {}).get("simple", {}).get("path")
+            if upload:
+                templates.append(self.document["rootUrl"].rstrip("/") + upload)
+            for template in templates:
+                template_path = httpx.URL(template.replace("{", "%7B").replace("}", "%7D")).path
+                pattern = re.sub(r"\\\{\\\+[^}]+\\\}", ".+", re.escape(template_path))
+                pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern) + "$"
+                if spec["httpMethod"] == http_method.upper() and re.match(pattern, path):
+                    return DiscoveryMethod(spec["id"], spec)
+        raise AssertionError(f"{http_method} {path}: no such method in the {self.document['id']} discovery document")
+
+    def request_errors(self, request: httpx.Request) -> list[str]:
+        try:
+            method = self.method(request.method, str(request.url))
+        except AssertionError as exc:
+            return [str(exc)]
+        parameters = method.spec.get("parameters", {})
+        errors = [
+            f"query parameter {name!r} is required"
+            for name, p in parameters.items()
+            if p.get("required") and p["location"] == "query" and name not in request.url.params
+        ]
+        for name, value in request.url.params.multi_items():
+            declared = parameters.get(name)
+            if (declared is None or declared["location"] != "query") and name not in self.document.get(
+                "parameters", {}
+            ):
+                errors.append(f"query parameter {name!r} is not one {method.id} takes")
+            elif declared and "enum" in declared and value not in declared["enum"]:
+                errors.append(f"query parameter {name!r}={value!r} is not one of {declared['enum']}")
+        content_type = request.headers.get("content-type", "").split(";")[0]
+        if request.content and content_type == "application/json":
+            if "request" not in method.spec:
+                return [*errors, f"{method.id} takes no request body"]
+            body = json.loads(request.content)
+            errors += [f"body {e}" for e in self.unknown_fields(body, method.spec["request"])]
+        elif request.content and content_type.startswith("multipart/") and "mediaUpload" not in method.spec:
+            errors.append(f"{method.id} takes no media upload")
+        return errors
+
+    def unknown_fields(self, value: Any, schema: Mapping[str, Any], where: str = "<root>") -> list[str]:
+        """Fields of ``value`` the schema does not declare, and enum values it does not list."""
+        if "$ref" in schema:
+            return self.unknown_fields(value, self.schemas[schema["$ref"]], where)
+        if isinstance(value, list) and "items" in schema:
+            return [
+                e for i, item in enumerate(value) for e in self.unknown_fields(item, schema["items"], f"{where}/{i}")
+            ]
+        if "enum" in schema and value not in schema["enum"]:
+            return [f"{where}: {value!r} is not one of {schema['enum']}"]
+        if not isinstance(value, dict) or schema.get("type") != "object":
+            return []
+        properties = schema.get("properties", {})
+        errors: list[str] = []
+        for key, item in value.items():
+            if key in properties:
+                errors += self.unknown_fields(item, properties[key], f"{where}/{key}")
+            elif "additionalProperties" in schema:
+                errors += self.unknown_fields(item, schema["additionalProperties"], f"{where}/{key}")
+            else:
+                errors.append(f"{where}: {key!r} is not a field of {schema.get('id', 'the schema')}")
+        return errors
+
+    def response_errors(self, http_method: str, url: str, body: Any) -> list[str]:
+        method = self.method(http_method, url)
+        if "response" not in method.spec:
+            return [f"{method.id} answers with no body"]
+        return self.unknown_fields(body, method.spec["response"])
