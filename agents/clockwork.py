@@ -112,9 +112,7 @@ def start_due_ticks(*, now: dt.datetime | None = None) -> list[int]:
                 trigger=AgentRun.Trigger.SCHEDULE,
                 idempotency_key=f"schedule:{agent_name}:{tick:%Y%m%dT%H%M%S}",
             )
-            PeriodicTask.objects.filter(pk=task.pk).update(
-                last_run_at=tick, total_run_count=F("total_run_count") + 1
-            )
+            PeriodicTask.objects.filter(pk=task.pk).update(last_run_at=tick, total_run_count=F("total_run_count") + 1)
         started.append(int(run.pk))
     return started
 

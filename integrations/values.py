@@ -126,7 +126,8 @@ class Transcript(Value):
 
 
 # --- documents --------------------------------------------------------------------------------
-DocumentState = Literal["draft", "sent", "viewed", "completed", "declined", "voided", "expired", "unknown"]
+# "failed": the vendor could not create the document (PandaDoc document.error); terminal.
+DocumentState = Literal["draft", "sent", "viewed", "completed", "declined", "voided", "expired", "failed", "unknown"]
 
 
 class Recipient(Value):

@@ -14,7 +14,7 @@ from integrations.http import BaseClient, Rate
 from integrations.registry import register_provider
 from integrations.values import LeadItem, LeadSearch
 
-RUN_ACTOR = "acts/{actor_id}/runs"  # https://docs.apify.com/api/v2/act-runs-post
+RUN_ACTOR = "actors/{actor_id}/runs"  # https://docs.apify.com/api/v2/act-runs-post (/v2/acts/ is the legacy prefix)
 GET_RUN = "actor-runs/{run_id}"  # https://docs.apify.com/api/v2/actor-run-get
 DATASET_ITEMS = "datasets/{dataset_id}/items"  # https://docs.apify.com/api/v2/dataset-items-get
 ME = "users/me"  # https://docs.apify.com/api/v2/users-me-get

@@ -27,6 +27,13 @@ EVENT_TYPES_VERSION = "2024-06-14"
 ME = "me"  # https://cal.com/docs/api-reference/v2/me/get-my-profile
 
 BookingState = Literal["accepted", "pending", "cancelled", "rescheduled", "unknown"]
+# Cal.com's booking statuses; a rejected booking is a declined request: no meeting, as if cancelled.
+_STATUSES: dict[str, BookingState] = {
+    "accepted": "accepted",
+    "pending": "pending",
+    "cancelled": "cancelled",
+    "rejected": "cancelled",
+}
 _event_type_ids: dict[int, int] = {}
 _lock = threading.Lock()
 
@@ -80,8 +87,7 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _booking(booking: _Booking, attendee_email: str = "") -> Booking:
-    known: tuple[BookingState, ...] = ("accepted", "pending", "cancelled", "rescheduled")
-    status: BookingState = next((s for s in known if s == booking.status), "unknown")
+    status = _STATUSES.get(booking.status, "unknown")
     return Booking(
         booking_id=booking.uid,
         start=booking.start,

@@ -15,7 +15,7 @@ from integrations.registry import register_provider
 from integrations.values import EmailFindResult
 
 EMAIL_SEARCH = "email-search"  # https://api-doc.icypeas.com/find-emails/email-discovery/
-READ_SEARCH = "bulk-single-searchs/read"  # https://api-doc.icypeas.com/find-emails/read-results/
+READ_SEARCH = "bulk-single-searchs/read"  # https://api-doc.icypeas.com/fetch-results/search-item
 
 POLL_ATTEMPTS = 6
 POLL_INTERVAL_SECONDS = 2.0

@@ -3,7 +3,9 @@
 API reference: https://developers.pandadoc.com/reference/about
 Documents are created asynchronously (status ``document.uploaded`` until processed) and can be
 sent only once they are drafts. Our idempotency key is stored in the document's metadata and
-searched before a create, so a retried create returns the first document.
+searched before a create, so a retried create returns the first document. The list filter only
+narrows the search: a document is reused only once its own metadata carries our key, so a filter
+the vendor ignored can never hand one client's proposal to another.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, ClassVar
 
 import pydantic
 
-from integrations.http import BaseClient, Rate, TransientError
+from integrations.http import BaseClient, PermanentError, Rate, TransientError
 from integrations.registry import register_provider
 from integrations.values import Document, DocumentState, Recipient
 
@@ -22,15 +24,22 @@ DOCUMENTS = (
     "documents"  # https://developers.pandadoc.com/reference/create-document-from-pandadoc-template, list-documents
 )
 DOCUMENT = "documents/{id}"  # https://developers.pandadoc.com/reference/document-status
+DOCUMENT_DETAILS = "documents/{id}/details"  # https://developers.pandadoc.com/reference/document-details
 SEND = "documents/{id}/send"  # https://developers.pandadoc.com/reference/send-document
 CURRENT_MEMBER = "members/current/"  # https://developers.pandadoc.com/reference/get-current-member
 
+KEY_FIELD = "st_key"  # our metadata field; the list filter is ``metadata=metadata_<field>=<value>``
+
+# https://developers.pandadoc.com/reference/document-status ("a complete list of all possible document
+# statuses"). The UI's "Expired" is document.voided; there is no document.expired.
 _STATUS: dict[str, DocumentState] = {
     "document.uploaded": "draft",
+    "document.error": "failed",  # creation failed; terminal
     "document.draft": "draft",
     "document.waiting_approval": "draft",
     "document.approved": "draft",
     "document.sent": "sent",
+    "document.external_review": "sent",  # sealed and shared, with the recipient's reviewer
     "document.viewed": "viewed",
     "document.waiting_pay": "sent",
     "document.completed": "completed",
@@ -38,7 +47,6 @@ _STATUS: dict[str, DocumentState] = {
     "document.declined": "declined",
     "document.rejected": "declined",
     "document.voided": "voided",
-    "document.expired": "expired",
 }
 
 
@@ -50,6 +58,10 @@ class PandaDocument(pydantic.BaseModel):
 
 class DocumentList(pydantic.BaseModel):
     results: list[PandaDocument] = []
+
+
+class DocumentDetails(PandaDocument):
+    metadata: dict[str, Any] | None = None
 
 
 class Member(pydantic.BaseModel):
@@ -78,13 +90,20 @@ class PandaDocClient(BaseClient):
         return {"Authorization": f"API-Key {self._require_key(operation)}"}
 
     def find_by_key(self, idempotency_key: str) -> PandaDocument | None:
+        """The document created earlier under this key, if any; never one merely listed first."""
+        key = idempotency_key[:200]
         found = self.get(
             DOCUMENTS,
             operation="find_document",
             model=DocumentList,
-            params={"metadata_st_key": idempotency_key[:200], "count": 1},
+            params={"metadata": f"metadata_{KEY_FIELD}={key}", "count": 1},
         )
-        return found.results[0] if found.results else None
+        for listed in found.results:
+            # List items carry no metadata: read the document's own before trusting the filter.
+            details = self.get(DOCUMENT_DETAILS.format(id=listed.id), operation="find_document", model=DocumentDetails)
+            if (details.metadata or {}).get(KEY_FIELD) == key and details.status != "document.error":
+                return details
+        return None
 
     def create_document(
         self,
@@ -106,7 +125,7 @@ class PandaDocClient(BaseClient):
                 for r in recipients
             ],
             "tokens": [{"name": k, "value": v} for k, v in (fields or {}).items()],
-            "metadata": {"st_key": idempotency_key[:200]},
+            "metadata": {KEY_FIELD: idempotency_key[:200]},
         }
         if template_id:
             created = self.post(
@@ -130,6 +149,8 @@ class PandaDocClient(BaseClient):
         current = self.get(DOCUMENT.format(id=document_id), operation="send_document", model=PandaDocument)
         if current.status == "document.uploaded":
             raise TransientError("document is still being processed", provider=self.name, operation="send_document")
+        if current.status == "document.error":
+            raise PermanentError("document creation failed at PandaDoc", provider=self.name, operation="send_document")
         if _STATUS.get(current.status) != "draft":
             return _document(current)  # already sent (a retried send): nothing to do
         sent = self.post(

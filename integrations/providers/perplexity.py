@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pydantic
 
@@ -22,8 +22,17 @@ MODEL = "sonar"
 SYSTEM_PROMPT = "Answer concisely and factually for a B2B sales researcher. Cite sources."
 
 
+# The vendor's own response model (perplexityai's StreamChunk) makes content, citations,
+# search_results and usage nullable: an explicit null means "none", not a broken answer. Content
+# may also come as structured chunks, of which the text ones are the answer.
 class _Message(pydantic.BaseModel):
-    content: str
+    content: str | list[dict[str, Any]] | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(str(c.get("text", "")) for c in self.content if c.get("type") == "text")
+        return self.content or ""
 
 
 class _Choice(pydantic.BaseModel):
@@ -43,15 +52,18 @@ class _TokenUsage(pydantic.BaseModel):
 class ChatCompletion(pydantic.BaseModel):
     id: str
     choices: list[_Choice] = pydantic.Field(min_length=1)
-    citations: list[str] = []
-    search_results: list[_SearchResult] = []
-    usage: _TokenUsage = _TokenUsage()
+    citations: list[str] | None = None
+    search_results: list[_SearchResult] | None = None
+    usage: _TokenUsage | None = None
+
+    @property
+    def answer(self) -> str:
+        return self.choices[0].message.text
 
 
 def _usage(completion: ChatCompletion) -> Usage:
-    return Usage(
-        units=Decimal(1), tokens_in=completion.usage.prompt_tokens, tokens_out=completion.usage.completion_tokens
-    )
+    tokens = completion.usage or _TokenUsage()
+    return Usage(units=Decimal(1), tokens_in=tokens.prompt_tokens, tokens_out=tokens.completion_tokens)
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
@@ -93,12 +105,10 @@ class PerplexityClient(BaseClient):
 
     def search(self, *, query: str, max_results: int = 5) -> ResearchAnswer:
         completion = self.chat(prompt=query, operation="search")
-        citations = [Citation(url=r.url, title=r.title) for r in completion.search_results] or [
-            Citation(url=url) for url in completion.citations
+        citations = [Citation(url=r.url, title=r.title) for r in completion.search_results or ()] or [
+            Citation(url=url) for url in completion.citations or ()
         ]
-        return ResearchAnswer(
-            query=query, answer=completion.choices[0].message.content, citations=tuple(citations[:max_results])
-        )
+        return ResearchAnswer(query=query, answer=completion.answer, citations=tuple(citations[:max_results]))
 
     def scrape(self, *, url: str) -> ScrapedPage:
         """Perplexity has no scraper: fetch the page itself (no key sent to the site) and strip it to text."""

@@ -2,10 +2,11 @@
 
 API reference: https://docs.pinecone.io/reference/api/introduction
 
-Why REST through the base client and not the ``pinecone`` SDK: the SDK speaks HTTP through
-urllib3 (and optionally gRPC), so it cannot be faked at the httpx transport like every other
-provider, and it would bypass our timeouts, retries, breaker, ApiUsage rows and typed errors.
-The data plane is three small JSON endpoints, documented and versioned by header.
+Why REST through the base client and not the ``pinecone`` SDK: the SDK (10.x) has its own
+transport and retries, so it would bypass our timeouts, breaker, ApiUsage rows and typed errors,
+and it speaks API version 2026-07. The data plane is three small JSON endpoints, documented and
+versioned by header; tests/integrations/specs/test_pinecone_spec.py checks them against the
+2025-04 OpenAPI documents and against the calls the SDK itself builds.
 
 Records without a vector are embedded with integrations.local.embedding (256 dimensions), so the
 index must be created with dimension 256 and metric cosine; the text rides in metadata["text"].

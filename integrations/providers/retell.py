@@ -16,7 +16,7 @@ from integrations.values import AudioClip, PhoneCall
 
 CREATE_PHONE_CALL = "v2/create-phone-call"  # https://docs.retellai.com/api-references/create-phone-call
 GET_CALL = "v2/get-call/{call_id}"  # https://docs.retellai.com/api-references/get-call
-LIST_AGENTS = "list-agents"  # https://docs.retellai.com/api-references/list-agents
+LIST_AGENTS = "v2/list-agents"  # https://docs.retellai.com/api-references/list-agents (POST, paginated)
 
 _STATUS: dict[str, Literal["registered", "queued", "ongoing", "ended", "failed", "unknown"]] = {
     "registered": "registered",
@@ -37,6 +37,12 @@ class Call(pydantic.BaseModel):
 
 class Agent(pydantic.BaseModel):
     agent_id: str
+
+
+class AgentPage(pydantic.BaseModel):
+    items: list[Agent]
+    has_more: bool = False
+    pagination_key: str | None = None
 
 
 @register_provider("voice", "retell")
@@ -74,15 +80,18 @@ class RetellClient(BaseClient):
         body: dict[str, object] = {
             "from_number": from_number,
             "to_number": to_number,
+            # Retell answers a repeat of this key within an hour with the first call, not a second one.
+            "idempotency_key": idempotency_key,
             "metadata": {**(metadata or {}), "idempotency_key": idempotency_key},
         }
         if agent_id:
             body["override_agent_id"] = agent_id
-        return self._phone_call(self.post(CREATE_PHONE_CALL, operation="start_call", model=Call, json=body))
+        call = self.post(CREATE_PHONE_CALL, operation="start_call", model=Call, json=body, idempotent=True)
+        return self._phone_call(call)
 
     def get_call(self, call_id: str) -> PhoneCall:
         return self._phone_call(self.get(GET_CALL.format(call_id=call_id), operation="get_call", model=Call))
 
     def ping(self) -> str:
-        agents = self.get(LIST_AGENTS, operation="health_check", model=list[Agent], attempts=1)
-        return f"{len(agents)} agents"
+        page = self.post(LIST_AGENTS, operation="health_check", model=AgentPage, json={}, idempotent=True, attempts=1)
+        return f"{len(page.items)}{'+' if page.has_more else ''} agents"

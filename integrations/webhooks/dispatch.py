@@ -16,11 +16,11 @@ if TYPE_CHECKING:
     from agents.models import AgentRun
     from integrations.models import WebhookEvent
 
-_MAX_KEY = 200
+_MAX_KEY = 200  # AgentRun.idempotency_key max_length
 
 
 class UndeclaredAgent(RuntimeError):
-    """A handler starts an agent its provider does not declare (a wiring bug, caught in tests)."""  # AgentRun.idempotency_key max_length
+    """A handler starts an agent its provider does not declare (a wiring bug, caught in tests)."""
 
 
 def event_idempotency_key(*, provider: str, key: str) -> str:

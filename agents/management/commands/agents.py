@@ -36,8 +36,9 @@ class Command(BaseCommand):
         for agent in registry.all_agents():
             trigger = ",".join(agent.trigger) if isinstance(agent.trigger, tuple) else agent.trigger
             schedule = "" if agent.schedule is None else str(agent.schedule)
+            next_agents = ",".join(agent.next)
             self.stdout.write(
-                row.format(agent.name, agent.category, trigger, agent.queue, agent.brain, schedule, ",".join(agent.next))
+                row.format(agent.name, agent.category, trigger, agent.queue, agent.brain, schedule, next_agents)
             )
         planned = sorted(roster.PLANNED)
         if planned:

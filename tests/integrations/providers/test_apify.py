@@ -24,7 +24,7 @@ def client(keys: Callable[..., None]) -> ApifyClient:
 
 
 def test_run_search_starts_the_actor(client: ApifyClient, mock_http: respx.MockRouter) -> None:
-    route = mock_http.post(f"{BASE}/acts/{DEFAULT_ACTOR}/runs").respond(201, json=load_fixture("apify", "run"))
+    route = mock_http.post(f"{BASE}/actors/{DEFAULT_ACTOR}/runs").respond(201, json=load_fixture("apify", "run"))
     search = client.run_search(query="dentist", location="Austin, TX", max_items=50)
     assert (search.search_id, search.status, search.dataset_id) == ("HG7ML7M8z78YcAPEB", "running", "wmKPijuyDnPZAPRMk")
     assert body(route)["searchStringsArray"] == ["dentist"]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 import respx
 
-from integrations.http import TransientError
+from integrations.http import PermanentError, TransientError
 from integrations.providers.pandadoc import PandaDocClient
 from integrations.roles import get_role
 from integrations.values import Recipient
@@ -37,7 +37,7 @@ def test_create_from_template_with_tokens_and_key_metadata(client: PandaDocClien
         fields={"Client.Company": "Acme Dental", "Price": "$2,500"},
     )
     assert (doc.document_id, doc.status) == (DOC, "draft")
-    assert search.calls.last.request.url.params["metadata_st_key"] == "prop-1"
+    assert search.calls.last.request.url.params["metadata"] == "metadata_st_key=prop-1"
     sent = body(created)
     assert sent["template_uuid"] == "tmpl-1" and sent["metadata"] == {"st_key": "prop-1"}
     assert {"name": "Price", "value": "$2,500"} in sent["tokens"]
@@ -45,10 +45,33 @@ def test_create_from_template_with_tokens_and_key_metadata(client: PandaDocClien
 
 
 def test_a_retried_create_returns_the_first_document(client: PandaDocClient, mock_http: respx.MockRouter) -> None:
-    mock_http.get(f"{BASE}/documents").respond(200, json={"results": [load_fixture("pandadoc", "draft")]})
+    mock_http.get(f"{BASE}/documents").respond(200, json=load_fixture("pandadoc", "documents_found"))
+    mock_http.get(f"{BASE}/documents/{DOC}/details").respond(200, json=load_fixture("pandadoc", "details"))
     created = mock_http.post(f"{BASE}/documents")
     doc = client.create_document(idempotency_key="prop-1", name="x", recipients=[])
     assert doc.document_id == DOC and not created.called
+
+
+def test_a_listed_document_without_our_key_is_never_reused(client: PandaDocClient, mock_http: respx.MockRouter) -> None:
+    # Given a list that came back unfiltered: its first document is another client's proposal
+    mock_http.get(f"{BASE}/documents").respond(200, json=load_fixture("pandadoc", "documents_found"))
+    other = {**load_fixture("pandadoc", "details"), "metadata": {"st_key": "prop-someone-else"}}
+    mock_http.get(f"{BASE}/documents/{DOC}/details").respond(200, json=other)
+    created = mock_http.post(f"{BASE}/documents").respond(201, json=load_fixture("pandadoc", "created"))
+    # When our create is made
+    client.create_document(idempotency_key="prop-1", name="x", recipients=[], template_id="tmpl-1")
+    # Then a document of our own is created, not the listed one returned
+    assert created.call_count == 1 and body(created)["metadata"] == {"st_key": "prop-1"}
+
+
+def test_a_failed_document_is_reported_and_not_sent(client: PandaDocClient, mock_http: respx.MockRouter) -> None:
+    failed = {**load_fixture("pandadoc", "draft"), "status": "document.error"}
+    mock_http.get(f"{BASE}/documents/{DOC}").respond(200, json=failed)
+    send = mock_http.post(f"{BASE}/documents/{DOC}/send")
+    assert client.get_status(DOC).status == "failed"
+    with pytest.raises(PermanentError, match="creation failed"):
+        client.send_document(document_id=DOC)
+    assert not send.called
 
 
 def test_create_from_content_uploads_a_file(client: PandaDocClient, mock_http: respx.MockRouter) -> None:

@@ -88,3 +88,27 @@ def test_health_check_reports_auth_failure_without_raising(
     assert not result.ok
     assert "401" in result.detail
     assert KEY not in result.detail
+
+
+def test_explicit_nulls_the_vendor_allows_are_an_empty_answer_not_an_error(
+    client: PerplexityClient, mock_http: respx.MockRouter
+) -> None:
+    fixture = load_fixture("perplexity", "chat_completion")
+    fixture.update(citations=None, search_results=None, usage=None)
+    fixture["choices"][0]["message"]["content"] = None
+    mock_http.post(URL).respond(200, json=fixture)
+    answer = client.search(query="q")
+    assert (answer.answer, answer.citations) == ("", ())
+    assert ApiUsage.objects.get().tokens_in == 0
+
+
+def test_structured_content_chunks_are_joined_into_the_answer(
+    client: PerplexityClient, mock_http: respx.MockRouter
+) -> None:
+    fixture = load_fixture("perplexity", "chat_completion")
+    fixture["choices"][0]["message"]["content"] = [
+        {"type": "text", "text": "Four "},
+        {"type": "text", "text": "clinics."},
+    ]
+    mock_http.post(URL).respond(200, json=fixture)
+    assert client.search(query="q").answer == "Four clinics."

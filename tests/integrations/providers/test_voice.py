@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 import respx
 
@@ -69,8 +70,24 @@ def test_retell_starts_calls_and_cannot_synthesize(keys: Callable[..., None], mo
         idempotency_key="k1", to_number="+12137771235", from_number="+12137771234", agent_id="agent_x"
     )
     assert (call.call_id, call.status) == ("Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6", "registered")
-    assert body(route)["override_agent_id"] == "agent_x"
+    sent = body(route)
+    assert sent["override_agent_id"] == "agent_x"
+    assert sent["idempotency_key"] == "k1"  # Retell's own dedupe: a retry within an hour is not a second call
     with pytest.raises(UnsupportedOperationError):
         retell.synthesize(text="hi")
-    mock_http.get(f"{RETELL}/list-agents").respond(200, json=load_fixture("retell", "list_agents"))
+    agents = mock_http.post(f"{RETELL}/v2/list-agents").respond(200, json=load_fixture("retell", "list_agents"))
     assert retell.health_check().detail == "1 agents"
+    assert agents.called
+
+
+def test_retell_start_call_is_retried_under_its_idempotency_key(
+    keys: Callable[..., None], mock_http: respx.MockRouter
+) -> None:
+    keys(RETELL_API_KEY="key_retell_test_0001")
+    retell = RetellClient()
+    route = mock_http.post(f"{RETELL}/v2/create-phone-call").mock(
+        side_effect=[httpx.Response(502), httpx.Response(201, json=load_fixture("retell", "create_phone_call"))]
+    )
+    retell.start_call(idempotency_key="k2", to_number="+12137771235", from_number="+12137771234")
+    assert route.call_count == 2
+    assert {body(route, 0)["idempotency_key"], body(route, 1)["idempotency_key"]} == {"k2"}
