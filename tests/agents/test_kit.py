@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_no_model_call_happens_inside_a_transaction() -> None:
-    lead = LeadFactory(title="CTO")
+    lead = LeadFactory.create(title="CTO")
     seen: list[bool] = []
     original = scripted.ScriptedBrain.decide
 
@@ -60,7 +60,7 @@ def test_asking_the_brain_inside_a_transaction_is_refused() -> None:
 
 
 def test_the_act_its_writes_its_handoff_its_intent_and_the_outcome_commit_together(tmp_path: Any) -> None:
-    lead = LeadFactory(title="CTO")
+    lead = LeadFactory.create(title="CTO")
     result = run_agent("t_closer", {"lead_id": lead.pk, "path": str(tmp_path / "sent")})
     assert result.status == "succeeded"
     assert result.output["changed"] == ["title"]
@@ -76,7 +76,7 @@ def test_the_act_its_writes_its_handoff_its_intent_and_the_outcome_commit_togeth
 def test_a_worker_dying_before_the_act_commits_leaves_nothing_and_the_retry_does_it_once(
     boundary: str, tmp_path: Any
 ) -> None:
-    lead = LeadFactory(title="CTO")
+    lead = LeadFactory.create(title="CTO")
     sent = tmp_path / "sent"
     result = crash_and_finish("t_closer", {"lead_id": lead.pk, "path": str(sent)}, at=boundary)
     assert result.status == "succeeded"
@@ -89,7 +89,7 @@ def test_a_worker_dying_before_the_act_commits_leaves_nothing_and_the_retry_does
 
 @pytest.mark.parametrize("boundary", ["before_call", "after_call"])
 def test_a_worker_dying_after_commit_loses_no_act_and_acts_once(boundary: str, tmp_path: Any) -> None:
-    lead = LeadFactory(title="CTO")
+    lead = LeadFactory.create(title="CTO")
     sent = tmp_path / "sent"
     result = crash_and_finish("t_closer", {"lead_id": lead.pk, "path": str(sent)}, at=boundary)
     assert result.status == "succeeded"
@@ -102,7 +102,7 @@ def test_a_worker_dying_after_commit_loses_no_act_and_acts_once(boundary: str, t
 
 
 def test_the_same_input_twice_writes_and_acts_once(tmp_path: Any) -> None:
-    lead = LeadFactory(title="CTO")
+    lead = LeadFactory.create(title="CTO")
     first, second = assert_idempotent("t_closer", {"lead_id": lead.pk, "path": str(tmp_path / "sent")})
     assert first.output["changed"] == ["title"] and second.output["changed"] == []
 
@@ -115,7 +115,7 @@ def test_a_target_that_no_longer_exists_ends_the_run_skipped_with_the_reason() -
 
 
 def test_a_target_deleted_between_load_and_act_is_skipped_too() -> None:
-    lead = LeadFactory()
+    lead = LeadFactory.create()
     original = registry.get("t_closer").load
 
     def load_then_vanish(self: Any, ctx: RunContext, data: Any) -> Any:
@@ -198,14 +198,14 @@ def test_a_write_reached_outside_the_act_phase_at_run_time_is_refused() -> None:
     run = AgentRun.objects.create(agent_name="t_echo", idempotency_key="k2", input={})
     ctx = RunContext(run=run, agent=EchoAgent())
     with pytest.raises(PhaseError, match="only act"):
-        ctx.update(LeadFactory(), action="lead.x", title="y")
+        ctx.update(LeadFactory.create(), action="lead.x", title="y")
 
 
 def test_load_must_return_the_declared_facts() -> None:
     original = registry.get("t_closer").load
     registry.get("t_closer").load = lambda self, ctx, data: {"lead": 1}  # type: ignore[method-assign]
     try:
-        result = run_agent("t_closer", {"lead_id": LeadFactory().pk})
+        result = run_agent("t_closer", {"lead_id": LeadFactory.create().pk})
     finally:
         registry.get("t_closer").load = original  # type: ignore[method-assign]
     assert result.status == "failed" and "not its declared Facts (LeadFacts)" in result.error
@@ -217,18 +217,19 @@ def test_load_must_return_the_declared_facts() -> None:
 def test_update_saves_only_what_changed_and_audits_the_diff() -> None:
     from tests.agents.sample_agents import EchoAgent
 
-    lead = LeadFactory(title="CTO", country="US")
+    lead = LeadFactory.create(title="CTO", country="US")
+    was_at = lead.company_id
     run = AgentRun.objects.create(agent_name="t_echo", idempotency_key="k3", input={})
     ctx = RunContext(run=run, agent=EchoAgent())
     ctx.phase = "act"
     assert ctx.update(lead, action="lead.edit", title="CEO", country="US") == ["title"]
     assert ctx.update(lead, action="lead.edit", title="CEO") == []  # nothing changed: no write, no entry
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     assert ctx.update(lead, action="lead.move", company=company) == ["company"]
     entries = list(AuditLog.objects.filter(run=run).order_by("pk"))
     assert [(e.action, e.before, e.after) for e in entries] == [
         ("lead.edit", {"title": "CTO"}, {"title": "CEO"}),
-        ("lead.move", {"company": lead.company_id and entries[1].before["company"]}, {"company": company.pk}),
+        ("lead.move", {"company": was_at}, {"company": company.pk}),
     ]
     lead.refresh_from_db()
     assert (lead.title, lead.company_id) == ("CEO", company.pk)
@@ -303,11 +304,11 @@ def test_learning_extraction_lets_a_budget_pause_through() -> None:
         raise PauseRun("budget", until=clock.now() + dt.timedelta(hours=1))
 
     original = extraction.plan
-    extraction.plan = pause  # type: ignore[assignment]
+    extraction.plan = pause
     try:
         result = run_agent("learning_extraction")
     finally:
-        extraction.plan = original  # type: ignore[assignment]
+        extraction.plan = original
     assert result.status == "queued" and "paused" in result.error
 
 
@@ -315,7 +316,7 @@ def test_learning_extraction_lets_a_budget_pause_through() -> None:
 
 
 def test_a_learned_rule_tests_a_field_of_the_facts_the_input_does_not_hold() -> None:
-    lead = LeadFactory(company=CompanyFactory(domain=None))
+    lead = LeadFactory.create(company=CompanyFactory.create(domain=None))
     KnowledgeRuleFactory.create(
         agent_name="t_closer",
         rule_type="validate",
@@ -325,7 +326,9 @@ def test_a_learned_rule_tests_a_field_of_the_facts_the_input_does_not_hold() -> 
     )
     result = run_agent("t_closer", {"lead_id": lead.pk})
     assert result.status == "skipped" and "company domain" in result.error
-    other = run_agent("t_closer", {"lead_id": LeadFactory(company=CompanyFactory(domain="acme.example")).pk})
+    other = run_agent(
+        "t_closer", {"lead_id": LeadFactory.create(company=CompanyFactory.create(domain="acme.example")).pk}
+    )
     assert other.status == "succeeded"
 
 
@@ -333,7 +336,7 @@ def test_a_handoff_the_class_does_not_declare_is_refused() -> None:
     from tests.agents.sample_agents import ChainAgent
 
     original = ChainAgent.next
-    ChainAgent.next = ()
+    ChainAgent.next = ()  # type: ignore[assignment]
     try:
         result = run_agent("t_chain", {"n": 0})
     finally:

@@ -36,7 +36,7 @@ def temporary() -> Iterator[list[str]]:
 
 
 def _agent(name: str, **attrs: Any) -> type[Agent[Any, Any]]:
-    body = {"name": name, "category": "test", "trigger": "event", "__module__": __name__}
+    body: dict[str, Any] = {"name": name, "category": "test", "trigger": "event", "__module__": __name__}
     body.setdefault("act", lambda self, ctx, facts: BaseModel())
     body.update(attrs)
     return type(f"Agent_{name}", (Agent,), body)
