@@ -5,6 +5,6 @@ effects live there). Changelists annotate counts and join what ``__str__`` needs
 the same number of queries with 20 rows as with 2. One module per area; importing registers them.
 """
 
-from crm.admin import conversations, leads, outreach, research
+from crm.admin import agency, conversations, leads, outreach, research
 
-__all__ = ["conversations", "leads", "outreach", "research"]
+__all__ = ["agency", "conversations", "leads", "outreach", "research"]

@@ -3,6 +3,7 @@
 One module per area; every model and choice class is importable from ``crm.models``.
 """
 
+from crm.models.agency import AgencyProfile, AutopilotPolicy, RateCard, RateCardItem
 from crm.models.conversations import (
     Conversation,
     ConversationChannel,
@@ -40,6 +41,8 @@ from crm.models.research import (
 )
 
 __all__ = [
+    "AgencyProfile",
+    "AutopilotPolicy",
     "Campaign",
     "CampaignStatus",
     "CampaignStep",
@@ -61,6 +64,8 @@ __all__ = [
     "Niche",
     "NicheStatus",
     "Persona",
+    "RateCard",
+    "RateCardItem",
     "ResearchReport",
     "ResearchReportKind",
     "SuppressionEntry",

@@ -10,6 +10,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from crm.models import (
+    AgencyProfile,
     Campaign,
     CampaignStep,
     Company,
@@ -204,3 +205,20 @@ class SuppressionEntryFactory(DjangoModelFactory[SuppressionEntry]):
     value_hash = factory.LazyAttribute(lambda o: _sha256(o.value))
     reason = SuppressionEntry.Reason.UNSUBSCRIBE
     source = "factory"
+
+
+class AgencyProfileFactory(DjangoModelFactory[AgencyProfile]):
+    class Meta:
+        model = AgencyProfile
+        django_get_or_create = ("id",)
+
+    id = 1
+    name = "Smarter Team"
+    offer = "AI assistants and workflow automation for service businesses."
+    services = factory.LazyFunction(lambda: ["AI chatbots", "workflow automation"])
+    sender_name = "Alex Morgan"
+    sender_email = "alex@agency.example"
+    postal_address = "1 Example Street, Springfield, IL 62701, USA"
+    rate_card = factory.LazyFunction(
+        lambda: {"items": [{"service": "AI chatbot build", "unit": "project", "unit_price": "18000.00"}]}
+    )
