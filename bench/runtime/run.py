@@ -3,7 +3,7 @@
 Run by hand (it prints figures; it asserts nothing):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/st_runtime REDIS_URL=redis://127.0.0.1:6379/3 \\
-        .venv/bin/python bench/runtime/run.py [--runs 1000] [--rounds 3]
+        .venv/bin/python bench/runtime/run.py [--runs 1000] [--rounds 5]
 
 1. migrates the database named by DATABASE_URL (use a scratch database; bench rows are deleted);
 2. starts one Celery worker process (solo pool, the ``system`` queue) on the Redis broker;
@@ -15,8 +15,10 @@ Run by hand (it prints figures; it asserts nothing):
    the no-op's last timestamp), so the light polling does not blur it;
 4. in this process, counts the SQL queries of one run (django CaptureQueriesContext), after one
    warm-up run as the worker's rounds have (a process loads an agent's active rules once).
-Printed: tasks/s and runs/s per round, the median ratio runs/no-op (target >= 0.4), and queries
-per run (target: constant and <= 10).
+A second workload, ``bench_act``, records one outbox act per run: the intent committed with the
+outcome, performed after commit by the same worker, marked done; a round ends when every act is done.
+Printed: tasks/s and runs/s per round, the median ratio runs/no-op for both workloads (target
+>= 0.4 for the first), and queries per run of each (target: constant and <= 10).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from django.db.models import Max  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from agents import runtime  # noqa: E402
-from agents.models import AgentRun  # noqa: E402
+from agents.models import Action, AgentRun  # noqa: E402
 from agents.services.runs import start_run  # noqa: E402
 from agents.tasks import run_agent  # noqa: E402
 from bench.runtime import workload  # noqa: E402
@@ -96,28 +98,34 @@ def noop_round(n: int) -> float:
     return n / (float(workload._redis.get(workload.LAST_DONE) or 0) - started)
 
 
-def runs_round(n: int, round_no: int) -> float:
+def runs_round(n: int, round_no: int, agent: str = "bench_noop") -> float:
     with transaction.atomic():
         ids = [
-            start_run(agent_name="bench_noop", input={"n": i}, trigger="event", enqueue=False,
-                      idempotency_key=f"bench:{round_no}:{i}:{time.time_ns()}").pk
+            start_run(agent_name=agent, input={"n": i}, trigger="event", enqueue=False,
+                      idempotency_key=f"bench:{agent}:{round_no}:{i}:{time.time_ns()}").pk
             for i in range(n)
         ]  # fmt: skip
-    batch = AgentRun.objects.filter(pk__gte=ids[0], pk__lte=ids[-1], agent_name="bench_noop")
+    batch = AgentRun.objects.filter(pk__gte=ids[0], pk__lte=ids[-1], agent_name=agent)
     started = time.time()
     for run_id in ids:
         run_agent.apply_async((run_id,), queue="system")
-    wait(lambda: batch.filter(status="succeeded").count(), n)
-    last = batch.aggregate(last=Max("finished_at"))["last"]
+    if agent == "bench_act":
+        # Done means the act is done too (performed after the run's commit, then marked).
+        acts = Action.objects.filter(run_id__gte=ids[0], run_id__lte=ids[-1], kind="bench.ping")
+        wait(lambda: acts.filter(status="done").count(), n)
+        last = acts.aggregate(last=Max("done_at"))["last"]
+    else:
+        wait(lambda: batch.filter(status="succeeded").count(), n)
+        last = batch.aggregate(last=Max("finished_at"))["last"]
     return n / (last.timestamp() - started)
 
 
-def queries_per_run(samples: int = 20) -> tuple[list[int], list[int]]:
+def queries_per_run(samples: int = 20, agent: str = "bench_noop") -> tuple[list[int], list[int]]:
     sql, statements = [], []
     # Warm-up, as the worker's rounds are: a process loads an agent's active rules once (then cached).
-    runtime.execute(start_run(agent_name="bench_noop", input={"n": -1}, trigger="event", enqueue=False).pk)
+    runtime.execute(start_run(agent_name=agent, input={"n": -1}, trigger="event", enqueue=False).pk)
     for i in range(samples):
-        run = start_run(agent_name="bench_noop", input={"n": i}, trigger="event", enqueue=False)
+        run = start_run(agent_name=agent, input={"n": i}, trigger="event", enqueue=False)
         with CaptureQueriesContext(connection) as captured:
             runtime.execute(run.pk)
         statements.append(len(captured.captured_queries))
@@ -128,7 +136,7 @@ def queries_per_run(samples: int = 20) -> tuple[list[int], list[int]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -136,30 +144,37 @@ def main() -> None:
     workload.app.control.purge()
     worker = start_worker()
     try:
-        noop_round(50), runs_round(50, -1)  # warm-up: connections, imports, caches
-        ratios = []
+        noop_round(50), runs_round(50, -1), runs_round(50, -1, "bench_act")  # warm-up: connections, caches
+        ratios, act_ratios = [], []
         for round_no in range(args.rounds):
             tasks = noop_round(args.runs)
             runs = runs_round(args.runs, round_no)
+            acting = runs_round(args.runs, round_no, "bench_act")
             ratios.append(runs / tasks)
-            ratio = runs / tasks
-            print(f"round {round_no + 1}: no-op tasks {tasks:8.1f}/s   agent runs {runs:8.1f}/s   ratio {ratio:.3f}")
+            act_ratios.append(acting / tasks)
+            print(
+                f"round {round_no + 1}: no-op tasks {tasks:8.1f}/s   agent runs {runs:8.1f}/s "
+                f"(ratio {runs / tasks:.3f})   runs with one act {acting:8.1f}/s (ratio {acting / tasks:.3f})"
+            )
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-    sql, statements = queries_per_run()
     print(f"agent runs / no-op tasks (median of {args.rounds}): {statistics.median(ratios):.3f}   (target >= 0.4)")
-    print(
-        f"queries per run: {min(sql)}..{max(sql)} SQL queries "
-        f"({min(statements)}..{max(statements)} statements incl. BEGIN/COMMIT)   (target: constant, <= 10)"
-    )
+    print(f"runs with one act / no-op tasks (median of {args.rounds}): {statistics.median(act_ratios):.3f}")
+    for agent in ("bench_noop", "bench_act"):
+        sql, statements = queries_per_run(agent=agent)
+        print(
+            f"queries per run ({agent}): {min(sql)}..{max(sql)} SQL queries "
+            f"({min(statements)}..{max(statements)} statements incl. BEGIN/COMMIT)   (target: constant, <= 10)"
+        )
     cleanup()
 
 
 def cleanup() -> None:
     # A run's ResponseTracking row outlives it (SET_NULL): delete the bench's own too.
-    ResponseTracking.objects.filter(agent_name="bench_noop").delete()
-    AgentRun.objects.filter(agent_name="bench_noop").delete()
+    ResponseTracking.objects.filter(agent_name__in=["bench_noop", "bench_act"]).delete()
+    Action.objects.filter(kind="bench.ping").delete()
+    AgentRun.objects.filter(agent_name__in=["bench_noop", "bench_act"]).delete()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pydantic import BaseModel  # noqa: E402
 
 from agents.base import Agent  # noqa: E402
 from agents.context import RunContext  # noqa: E402
+from agents.outbox import register_performer  # noqa: E402
 from agents.registry import register  # noqa: E402
 from smarter_team.celery import app  # noqa: E402
 
@@ -42,7 +43,32 @@ class BenchNoop(Agent[Item, Item]):
     Input = Item
     Output = Item
 
-    def run(self, ctx: RunContext, data: Item) -> Item:
+    def act(self, ctx: RunContext, data: Item) -> Item:
+        return data
+
+
+class Ping(BaseModel):
+    n: int
+
+
+@register_performer("bench.ping", payload=Ping, contacts=())
+def ping(payload: Ping, key: str) -> dict[str, int]:
+    """A provider that answers at once: what is measured is the outbox around the call."""
+    return {"n": payload.n}
+
+
+@register
+class BenchAct(Agent[Item, Item]):
+    """One act per run: the intent in the act's transaction, performed after commit, marked done."""
+
+    name = "bench_act"
+    category = "bench"
+    trigger = "event"
+    Input = Item
+    Output = Item
+
+    def act(self, ctx: RunContext, data: Item) -> Item:
+        ctx.act("bench.ping", f"item:{ctx.run.idempotency_key}", Ping(n=data.n))
         return data
 
 

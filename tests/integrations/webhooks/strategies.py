@@ -44,6 +44,11 @@ def _marker(levels: int, kind: str) -> str:
     return f"@@deep:{levels}:{kind}@@"
 
 
+def deep_marker(levels: int, kind: str = "[") -> str:
+    """A placeholder that ``body_of`` turns into a nest ``levels`` deep (10, 70 or 3000)."""
+    return _marker(levels, kind)
+
+
 def fixtures_of(provider: str) -> list[Any]:
     return [json.loads(p.read_bytes()) for p in sorted((FIXTURES / provider).glob("*.json"))]
 

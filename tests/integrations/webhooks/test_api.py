@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 import schemathesis
@@ -13,6 +13,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from ninja import Schema
 from ninja.testing import TestClient
 from schemathesis.core import NotSet
@@ -23,6 +24,7 @@ from integrations.webhooks.api import WebhookAck, WebhookError
 from integrations.webhooks.api import router as webhooks_router
 from integrations.webhooks.providers import PROVIDERS
 from smarter_team.api import ApiTokenAuth, api
+from tests.integrations.webhooks import strategies
 from tests.integrations.webhooks.conftest import sign
 
 TOKEN = "st-test-token-0123456789"
@@ -80,16 +82,34 @@ def test_no_generated_request_causes_a_server_error(case: Any) -> None:
     case.call_and_validate(checks=[schemathesis.checks.not_a_server_error])
 
 
+webhooks = schema.include(path="/api/webhooks/{provider}")
+
+
 @pytest.mark.django_db
-@schema.include(path="/api/webhooks/{provider}").parametrize()
+@webhooks.parametrize()
+@webhooks.given(
+    hostile=strategies.hostile_value, nest=st.sampled_from([0, 10, 70, 3000]), query=strategies.hostile_text
+)
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-def test_generated_bodies_correctly_signed_never_cause_a_server_error(case: Any) -> None:
-    """Past the signature: identification, storage and the handlers face arbitrary JSON."""
-    body = json.dumps({} if isinstance(case.body, NotSet) else case.body).encode()
+def test_generated_bodies_correctly_signed_never_cause_a_server_error(
+    case: Any, hostile: Any, nest: int, query: str
+) -> None:
+    """Past the signature: identification, storage and the handlers face arbitrary JSON, with NUL,
+    lone surrogates and deep nesting in the body and the query string of every provider."""
+    generated = {} if isinstance(case.body, NotSet) else case.body
+    payload = {**generated, "hostile": hostile} if isinstance(generated, dict) else [generated, hostile]
+    if nest:
+        payload = {**payload, "nested": strategies.deep_marker(nest)} if isinstance(payload, dict) else payload
+    body = strategies.body_of(payload)
+    # As a sender would put it on the wire: the text's bytes (lone surrogates as invalid UTF-8), escaped.
+    hostile_query = "q=" + quote(query.encode("utf-8", "surrogatepass"), safe="")
     for provider in PROVIDERS:
-        headers, query = sign(provider, body)
+        headers, signed_query = sign(provider, body)
         response = Client().post(
-            f"/api/webhooks/{provider}", data=body, content_type="application/json", headers=headers, query_params=query
+            f"/api/webhooks/{provider}?{'&'.join([hostile_query, urlencode(signed_query)])}",
+            data=body,
+            content_type="application/json",
+            headers=headers,
         )
         assert response.status_code < 500
     for event in WebhookEvent.objects.filter(status="received"):
