@@ -200,7 +200,7 @@ class RunContext:
         self.usage = Usage()
         self.brains_used: list[str] = []
         self.waiting_on: Escalation | None = None
-        self.recorded_actions: list[int] = []
+        self.recorded_actions: list[Action] = []
         self.log = RunLogger(logger, {"run_id": run.pk, "agent": agent.name, "correlation_id": str(run.correlation_id)})
         self.roles = Roles()
         self.brain = BrainHandle(self)
@@ -305,7 +305,7 @@ class RunContext:
         self._in_act("act")
         action = outbox.record(run=self.run, kind=kind, key=key, payload=payload)
         if action.status == Action.Status.PENDING:
-            self.recorded_actions.append(action.pk)
+            self.recorded_actions.append(action)
         return action
 
     def handoff(

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from pydantic import BaseModel, ValidationError
 
@@ -76,6 +76,10 @@ class ActKind:
     @property
     def reconciles(self) -> bool:
         return hasattr(self.performer, "reconcile")
+
+    @property
+    def has_on_done(self) -> bool:
+        return hasattr(self.performer, "on_done")
 
     def on_done(self, action: Action, result: dict[str, Any]) -> None:
         handler = getattr(self.performer, "on_done", None)
@@ -218,19 +222,8 @@ def record(*, run: AgentRun | None, kind: str, key: str, payload: BaseModel | di
     recorded it (an operator's retry); another run cannot make a failed business action act again."""
     data = typed_payload(kind, payload).model_dump(mode="json")
     idem = full_key(kind, key)
-    action = Action.objects.filter(idempotency_key=idem).first()
-    if action is None:
-        try:
-            with transaction.atomic():
-                action = Action.objects.create(
-                    kind=kind,
-                    idempotency_key=idem,
-                    run=run,
-                    payload=data,
-                    next_attempt_at=clock.wall_now() + GRACE,
-                )
-        except IntegrityError:
-            action = Action.objects.get(idempotency_key=idem)
+    fresh = Action(kind=kind, idempotency_key=idem, run=run, payload=data, next_attempt_at=clock.wall_now() + GRACE)
+    action = _insert_new(fresh) or Action.objects.get(idempotency_key=idem)
     if action.status == Action.Status.FAILED and run is not None and action.run_id == run.pk:
         action.next_attempt_at = clock.wall_now() + GRACE
         action.error = ""
@@ -238,12 +231,56 @@ def record(*, run: AgentRun | None, kind: str, key: str, payload: BaseModel | di
     return action
 
 
+_INSERT_FIELDS = [f for f in Action._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_new(action: Action) -> Action | None:
+    """Insert the intent unless its key exists: ``action`` with its id, or None when it existed.
+
+    On PostgreSQL one statement (INSERT ... ON CONFLICT DO NOTHING RETURNING id): this is on every
+    act's path, and a savepoint around a plain INSERT costs two more round trips.
+    """
+    if connection.vendor != "postgresql":
+        if Action.objects.filter(idempotency_key=action.idempotency_key).exists():
+            return None
+        try:
+            with transaction.atomic():
+                action.save(force_insert=True)
+        except IntegrityError:
+            return None
+        return action
+    for field in _INSERT_FIELDS:  # what save() would fill in: defaults ("" for text) and timestamps
+        if getattr(action, field.attname) is None and (field.has_default() or not field.null):
+            setattr(action, field.attname, field.get_default())
+    action.created_at = action.updated_at = clock.now()
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _INSERT_FIELDS)
+    values = [f.get_db_prep_save(getattr(action, f.attname), connection) for f in _INSERT_FIELDS]
+    table = connection.ops.quote_name(Action._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(values))}) "  # noqa: S608 - our own model
+        f"ON CONFLICT ({connection.ops.quote_name('idempotency_key')}) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    action.pk = row[0]
+    action._state.adding = False
+    return action
+
+
 # --- 2. perform ---------------------------------------------------------------------------------
 
 
-def _claim(action_id: int) -> Action | None:
-    """Take the action's lease (its own commit); None when it is done, failed, or held by a live worker."""
+def _claim(action: Action | int) -> Action | None:
+    """Take the action's lease (its own commit); None when it is done, failed, or held by a live worker.
+
+    Given the row the worker just committed, it is not read again: the claim's UPDATE matching it
+    proves it is still pending, and only the claim's own fields changed.
+    """
     wall = clock.wall_now()
+    action_id = action if isinstance(action, int) else action.pk
     taken = (
         Action.objects.filter(pk=action_id, status=Action.Status.PENDING)
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=wall))
@@ -251,20 +288,24 @@ def _claim(action_id: int) -> Action | None:
     )
     if not taken:
         return None
-    return Action.objects.select_related("run").get(pk=action_id)
+    if isinstance(action, int):
+        return Action.objects.get(pk=action_id)
+    action.attempts += 1
+    action.lease_expires_at = wall + LEASE
+    return action
 
 
-def perform_recorded(action_ids: Iterable[int]) -> None:
+def perform_recorded(actions: Iterable[Action | int]) -> None:
     """Perform what a run just committed (the worker's own acts, at once, in order)."""
-    for action_id in action_ids:
-        perform(action_id)
+    for action in actions:
+        perform(action)
 
 
-def perform(action_id: int) -> str | None:
+def perform(action_or_id: Action | int) -> str | None:
     """One attempt at one action; its status afterwards, or None when another process holds it."""
     from agents import runtime_hooks
 
-    action = _claim(action_id)
+    action = _claim(action_or_id)
     if action is None:
         return None
     runtime_hooks.boundary("before_call")
@@ -299,6 +340,9 @@ def _done(action: Action, spec: ActKind, result: dict[str, Any]) -> str:
     action.error = ""
     action.lease_expires_at = None
     fields = ["result", "done_at", "error", "lease_expires_at"]
+    if not spec.has_on_done:
+        action.transition_to(Action.Status.DONE, also=fields)  # one statement: atomic by itself
+        return Action.Status.DONE
     try:
         with transaction.atomic():
             action.transition_to(Action.Status.DONE, also=fields)

@@ -161,7 +161,7 @@ def rerun(run: AgentRun, *, answers: Sequence[Any] | None = None) -> RunResult:
 @contextmanager
 def _no_perform() -> Iterator[None]:
     original = outbox.perform_recorded
-    outbox.perform_recorded = lambda action_ids: None
+    outbox.perform_recorded = lambda actions: None
     try:
         yield
     finally:
