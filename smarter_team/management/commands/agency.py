@@ -33,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--prepare-only", action="store_true", help="set everything up, start nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self._addr = options["addr"]  # printed with the login: the address the server will answer on
         self._prepare()
         if options["prepare_only"]:
             return
