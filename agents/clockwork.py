@@ -64,17 +64,21 @@ def latest_tick(task: object, now: dt.datetime) -> dt.datetime | None:
         if seconds <= 0:
             return None
         return dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=dt.UTC)
+    spec = _crontab_of(task)
+    return latest_cron_tick(spec, now) if spec is not None else None
+
+
+def _crontab_of(task: object) -> crontab | None:
     cron = getattr(task, "crontab", None)
-    if cron is not None:
-        spec = crontab(
-            minute=cron.minute,
-            hour=cron.hour,
-            day_of_week=cron.day_of_week,
-            day_of_month=cron.day_of_month,
-            month_of_year=cron.month_of_year,
-        )
-        return latest_cron_tick(spec, now)
-    return None
+    if cron is None:
+        return None
+    return crontab(
+        minute=cron.minute,
+        hour=cron.hour,
+        day_of_week=cron.day_of_week,
+        day_of_month=cron.day_of_month,
+        month_of_year=cron.month_of_year,
+    )
 
 
 def _agent_of(task: object) -> str:
@@ -125,16 +129,9 @@ def next_tick_after(task: object, after: dt.datetime) -> dt.datetime | None:
         if seconds <= 0:
             return None
         return dt.datetime.fromtimestamp((int(after.timestamp()) // seconds + 1) * seconds, tz=dt.UTC)
-    cron = getattr(task, "crontab", None)
-    if cron is None:
+    spec = _crontab_of(task)
+    if spec is None:
         return None
-    spec = crontab(
-        minute=cron.minute,
-        hour=cron.hour,
-        day_of_week=cron.day_of_week,
-        day_of_month=cron.day_of_month,
-        month_of_year=cron.month_of_year,
-    )
     # The latest tick before a day later, if after ``after``, is the first after it within that day.
     probe = after + dt.timedelta(days=1)
     for _ in range(MAX_LOOKBACK_DAYS):
