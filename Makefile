@@ -47,7 +47,8 @@ format: install
 ## What production settings demand: refuses to start without a secret key, passes the deploy checks.
 check-deploy: install
 	DJANGO_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(60))') \
-		DJANGO_ALLOWED_HOSTS=agency.example.com $(PY) manage.py check --deploy --fail-level WARNING
+		DJANGO_ALLOWED_HOSTS=agency.example.com PUBLIC_BASE_URL=https://agency.example.com \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 ## Each benchmark on a scratch database and a Redis DB of its own (they print figures, assert nothing).
 BENCH_PG := postgres://postgres@127.0.0.1:5432

@@ -215,3 +215,19 @@ def _check_schedules() -> list[checks.CheckMessage]:
                 )
             )
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_public_base_url(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Unsubscribe links must be https in production: RFC 8058 one-click needs an https URL, and
+    mailbox providers ignore (or penalise) a List-Unsubscribe over http."""
+    url = str(getattr(settings, "PUBLIC_BASE_URL", ""))
+    if url.startswith("https://"):
+        return []
+    return [
+        checks.Error(
+            f"PUBLIC_BASE_URL is {url or 'not set'}: unsubscribe links would not be https",
+            hint="Set PUBLIC_BASE_URL to this deployment's public https address.",
+            id="agents.E020",
+        )
+    ]

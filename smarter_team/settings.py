@@ -197,6 +197,9 @@ MANAGERS_EMAILS = env.list("MANAGERS_EMAILS", default=[])
 
 # --- Agency policy --------------------------------------------------------------------------
 AGENCY_NAME = env.str("AGENCY_NAME", default="Smarter Team")
+# Where people reach us from outside (unsubscribe links in emails): https in production (RFC 8058
+# requires an https List-Unsubscribe URL for one-click); `manage.py check --deploy` refuses http.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 AGENCY_POSTAL_ADDRESS = env.str("AGENCY_POSTAL_ADDRESS", default="1 Example Street, Springfield, USA")
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="USD")
 # Largest request body the webhook endpoint accepts; larger bodies get 413.

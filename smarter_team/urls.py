@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from crm.views import unsubscribe_view
 from integrations.webhooks.api import receive_view
 from smarter_team.api import api
 
@@ -13,4 +14,6 @@ urlpatterns = [
     # Ahead of the ninja API: the webhook endpoint without ninja's machinery (documented there).
     path("api/webhooks/<str:provider>", receive_view),
     path("api/", api.urls),
+    # The one-click unsubscribe link of every cold email (public: no login, no cookies).
+    path("u/<str:token>/", unsubscribe_view, name="unsubscribe"),
 ]
