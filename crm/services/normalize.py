@@ -16,19 +16,19 @@ from importlib import resources
 from urllib.parse import urlsplit
 
 import idna
-from nameparser import HumanName
-from publicsuffixlist import PublicSuffixList
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from nameparser import HumanName
 from phonenumbers import timezone as phone_timezone
+from publicsuffixlist import PublicSuffixList
 
 from crm.services.reference_data import COUNTRY_ALIASES, DISPOSABLE_DOMAINS, ROLE_LOCAL_PARTS
 
 __all__ = [
+    "country_name",
     "guess_time_zone",
     "is_disposable_domain",
-    "country_name",
     "is_role_account",
     "looks_like_email",
     "normalize_country",
