@@ -97,7 +97,11 @@ def check_syntax(raw: str) -> tuple[str, str]:
     except EmailNotValidError as exc:
         return (raw or "").strip(), str(exc)
     domain = info.ascii_domain or info.domain
-    return f"{info.local_part.lower()}@{domain.lower()}", ""
+    local = info.local_part
+    # RFC 5321 4.5.3.1.1: 64 octets of local part, whatever the library lets through.
+    if len(local.encode()) > 64:
+        return raw.strip(), f"the part before the @ is {len(local.encode())} octets long (64 at most)"
+    return f"{local.lower()}@{domain.lower()}", ""
 
 
 def check_address(

@@ -304,7 +304,8 @@ class SandboxMxResolver:
 
     def mx_hosts(self, domain: str) -> list[str]:
         domain = domain.strip().lower().rstrip(".")
-        if domain.endswith((".test", ".invalid", ".localhost", ".example")) or domain in RESERVED_DOMAINS:
+        reserved = any(domain == r or domain.endswith(f".{r}") for r in RESERVED_DOMAINS)
+        if reserved or domain.endswith((".test", ".invalid", ".localhost", ".example")):
             return []
         if find_company(domain) is not None or domain in DISPOSABLE_DOMAINS:
             return [f"mx1.{domain}", f"mx2.{domain}"]
