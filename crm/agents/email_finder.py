@@ -105,7 +105,9 @@ class EmailFinder(Agent[LeadRef, FinderOutput]):
                 )
 
             lookup = ctx.cached(key, fetch, model=Lookup)
-            found.lookups.append(lookup.model_copy(update={"cached": not fresh, "cost": lookup.cost if fresh else 0}))
+            found.lookups.append(
+                lookup.model_copy(update={"cached": not fresh, "cost": lookup.cost if fresh else Decimal("0")})
+            )
             if lookup.email:
                 break
         return found

@@ -79,7 +79,8 @@ class EmailVerification(Agent[LeadRef, VerificationOutput]):
             # The address changed between load and act: verify the new one in a fresh run.
             return VerificationOutput(email=lead.email, note="the address changed meanwhile; not verified")
         out = VerificationOutput(email=check.email, status=check.status, reason=check.reason, steps=list(check.steps))
-        ctx.update(lead, action="lead.email_verified", note={"reason": check.reason}, email_status=check.status)
+        if lead.email_status != check.status:
+            ctx.update(lead, action="lead.email_verified", note={"reason": check.reason}, email_status=check.status)
         if check.status in DISQUALIFYING:
             if lead.status != Lead.Status.DISQUALIFIED:
                 lead_disqualify(

@@ -75,7 +75,9 @@ def test_no_mx_is_invalid_and_the_provider_is_not_paid() -> None:
 
 @pytest.mark.parametrize("status", ["valid", "invalid", "risky", "catch_all"])
 def test_the_provider_has_the_last_word(status: str) -> None:
-    check = check_address("jane@acme.com", resolver=FakeResolver({"acme.com": ["mx.acme.com"]}), verify=verifier(status))
+    check = check_address(
+        "jane@acme.com", resolver=FakeResolver({"acme.com": ["mx.acme.com"]}), verify=verifier(status)
+    )
     assert check.status == status and check.steps == ("syntax", "lists", "mx", "provider")
 
 
