@@ -210,7 +210,6 @@ def test_finder_outage_waits_and_nonsense_fails_clearly(monkeypatch: pytest.Monk
 def test_the_verdict_sets_email_status_and_routes_the_lead(
     monkeypatch: pytest.MonkeyPatch, status: str, email_status: str, handoff: bool, lead_status: str
 ) -> None:
-    market.find_company  # the sandbox answers MX only for domains it knows: give it one
     monkeypatch.setattr(market.SandboxMxResolver, "mx_hosts", lambda self, d: [f"mx.{d}"])
     monkeypatch.setattr(
         market.SandboxEmailVerifier,
@@ -260,7 +259,10 @@ def test_enrichment_fills_gaps_with_sources_and_never_overwrites(monkeypatch: py
                                              "technologies": ["HubSpot"], "location": "Berlin, Germany",
                                              "seniority": "c_level"}}},
     )  # fmt: skip
-    html = "<html><body><article><p>Bright SaaS builds scheduling software for clinics and runs on Stripe and Slack with about 40 employees.</p></article></body></html>"
+    html = (
+        "<html><body><article><p>Bright SaaS builds scheduling software for clinics and runs on Stripe "
+        "and Slack with about 40 employees.</p></article></body></html>"
+    )
     monkeypatch.setattr(market.SandboxWebResearch, "scrape", lambda self, url: ScrapedPage(url=url, markdown=html))
     lead = LeadFactory.create(company=company, seniority="", status="verified")
     result = run_agent("lead_enrichment", {"lead_id": lead.pk})
