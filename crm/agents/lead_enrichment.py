@@ -121,7 +121,7 @@ class LeadEnrichment(Agent[LeadRef, EnrichmentOutput]):
         if company is not None:
             self._company(ctx, company, facts, out)
         dataset = (company.enrichment.get("lead_source") or {}).get("data", {}) if company else {}
-        lead_gaps = {}
+        lead_gaps: dict[str, Any] = {}
         if not lead.seniority and dataset.get("seniority"):
             lead_gaps["seniority"] = str(dataset["seniority"])[:32]
         if not lead.time_zone and dataset.get("timezone"):

@@ -65,8 +65,8 @@ class DnsResolver:
             return [domain]
         except (dns.resolver.NoNameservers, dns.exception.Timeout) as exc:
             raise TransientError(f"DNS did not answer for {domain}: {exc}", provider="dns", operation="mx") from exc
-        records = sorted(answer, key=lambda r: r.preference)  # type: ignore[attr-defined]
-        hosts = [str(r.exchange).rstrip(".") for r in records]  # type: ignore[attr-defined]
+        records = sorted(answer, key=lambda r: r.preference)
+        hosts = [str(r.exchange).rstrip(".") for r in records]
         return [h for h in hosts if h]  # "0 ." is a null MX (RFC 7505): accepts no mail
 
 

@@ -11,7 +11,8 @@ from integrations.values import Verdict
 
 class FakeResolver:
     def __init__(self, answers: dict[str, list[str]] | None = None, *, down: bool = False) -> None:
-        self.answers, self.down, self.asked = answers or {}, down, []
+        self.answers, self.down = answers or {}, down
+        self.asked: list[str] = []
 
     def mx_hosts(self, domain: str) -> list[str]:
         self.asked.append(domain)
@@ -66,9 +67,12 @@ def test_lists_decide_before_any_lookup(raw: str, status: str) -> None:
 
 def test_no_mx_is_invalid_and_the_provider_is_not_paid() -> None:
     paid: list[str] = []
-    check = check_address(
-        "jane@acme.com", resolver=FakeResolver(), verify=lambda e: paid.append(e) or Verdict(email=e, status="valid")
-    )
+
+    def verify(email: str) -> Verdict:
+        paid.append(email)
+        return Verdict(email=email, status="valid")
+
+    check = check_address("jane@acme.com", resolver=FakeResolver(), verify=verify)
     assert check.status == "invalid" and "no MX" in check.reason
     assert paid == []
 

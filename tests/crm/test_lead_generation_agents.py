@@ -26,10 +26,15 @@ def sandbox(settings: Any) -> None:
     settings.LEAD_LIST_DAILY_QUOTA = 5
 
 
+def _search_id() -> str:
+    result = Action.objects.get(kind="lead_source.search").result
+    assert isinstance(result, dict)
+    return str(result["search_id"])
+
+
 def _search_and_succeed(icp_id: int | None = None) -> tuple[Any, str]:
     tick = run_agent("lead_list_builder", {"icp_id": icp_id} if icp_id else {})
-    action = Action.objects.get(kind="lead_source.search")
-    return tick, action.result["search_id"]
+    return tick, _search_id()
 
 
 # --- lead_list_builder ----------------------------------------------------------------------------
@@ -51,9 +56,7 @@ def test_the_tick_starts_one_search_per_active_icp_and_day_within_the_quota() ->
 def test_the_webhook_imports_the_dataset_within_quota_and_hands_each_new_lead_on() -> None:
     icp = IdealCustomerProfileFactory.create(industries=["law firms"], countries=["GB"])
     _search_and_succeed()
-    result = run_agent(
-        "lead_list_builder", {"search_id": Action.objects.get().result["search_id"], "status": "succeeded"}
-    )
+    result = run_agent("lead_list_builder", {"search_id": _search_id(), "status": "succeeded"})
     assert result.status == "succeeded", result.error
     created = result.output["created"]
     assert 0 < len(created) <= 5
@@ -66,7 +69,7 @@ def test_the_webhook_imports_the_dataset_within_quota_and_hands_each_new_lead_on
 def test_the_webhook_run_is_idempotent() -> None:
     IdealCustomerProfileFactory.create(industries=["saas"], countries=["DE"])
     _search_and_succeed()
-    search_id = Action.objects.get().result["search_id"]
+    search_id = _search_id()
     assert_idempotent("lead_list_builder", {"search_id": search_id, "status": "succeeded"})
 
 
@@ -81,9 +84,7 @@ def test_junk_rows_are_rejected_with_their_reason(monkeypatch: pytest.MonkeyPatc
         LeadItem(domain="bad domain!", first_name="Bob", last_name="Odd", email="not-an-email"),
     ]
     monkeypatch.setattr(market.SandboxLeadSource, "fetch_items", lambda self, **kw: rows)
-    result = run_agent(
-        "lead_list_builder", {"search_id": Action.objects.get().result["search_id"], "status": "succeeded"}
-    )
+    result = run_agent("lead_list_builder", {"search_id": _search_id(), "status": "succeeded"})
     assert result.status == "succeeded"
     assert len(result.output["created"]) == 1
     reasons = " | ".join(result.output["rejected"])
@@ -99,9 +100,7 @@ def test_a_provider_outage_leaves_the_import_waiting(monkeypatch: pytest.MonkeyP
         raise TransientError("503 from the dataset API", provider="sandbox", operation="fetch_items", status_code=503)
 
     monkeypatch.setattr(market.SandboxLeadSource, "fetch_items", down)
-    result = run_agent(
-        "lead_list_builder", {"search_id": Action.objects.get().result["search_id"], "status": "succeeded"}
-    )
+    result = run_agent("lead_list_builder", {"search_id": _search_id(), "status": "succeeded"})
     assert result.status == "queued"  # retried later, not failed for good
     assert Lead.objects.count() == 0
 
@@ -221,7 +220,7 @@ def test_the_verdict_sets_email_status_and_routes_the_lead(
     lead.refresh_from_db()
     assert (lead.email_status, lead.status) == (email_status, lead_status)
     assert bool(result.handed_to("lead_enrichment")) is handoff
-    assert result.writes[0].after["reason"] == "sandbox: smtp"
+    assert (result.writes[0].after or {})["reason"] == "sandbox: smtp"
 
 
 def test_disposable_and_role_addresses_never_reach_the_provider(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -292,7 +291,7 @@ def test_enrichment_is_idempotent() -> None:
 def test_a_search_ends_in_verified_enriched_leads() -> None:
     IdealCustomerProfileFactory.create(industries=["dental clinics"], countries=["US"])
     _search_and_succeed()
-    run_agent("lead_list_builder", {"search_id": Action.objects.get().result["search_id"], "status": "succeeded"})
+    run_agent("lead_list_builder", {"search_id": _search_id(), "status": "succeeded"})
     drain()
     leads = Lead.objects.filter(merged_into__isnull=True)
     assert leads.exclude(email_status="unknown").exists()
