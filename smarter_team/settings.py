@@ -278,6 +278,15 @@ PROVIDER_OVERRIDES = {
     )
 }
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=42)
+
+# --- Lead generation (crm) --------------------------------------------------------------------
+# New leads lead_list_builder may import per ICP and business day (a search asks for no more).
+LEAD_LIST_DAILY_QUOTA = env.int("LEAD_LIST_DAILY_QUOTA", default=25)
+# MX lookups: "auto" = the sandbox world while the verifier role is the sandbox, else real DNS.
+EMAIL_MX_RESOLVER = env.str("EMAIL_MX_RESOLVER", default="auto")
+# What one email-finder lookup costs, per provider, in DEFAULT_CURRENCY (vendors bill per credit;
+# the HTTP client's ApiUsage rows carry the run, this the price).
+EMAIL_FINDER_COSTS = {"icypeas": "0.010", "findymail": "0.020", "sandbox": "0"}
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=20.0)
 
 # --- Learning (owned by learning/) ------------------------------------------------------------

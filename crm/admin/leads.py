@@ -13,7 +13,7 @@ from django.urls import URLPattern, path
 
 from crm import forms as crm_forms
 from crm.models import Company, Enrollment, Lead
-from crm.services import imports, leads, suppression
+from crm.services import imports, lead_flow, leads, suppression
 from smarter_team.admin import BaseAdmin, ReadOnlyInline, pretty_json, run_service_action
 
 # --- companies and leads ------------------------------------------------------------------------
@@ -109,6 +109,12 @@ class LeadAdmin(BaseAdmin):
     def disqualify_leads(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         why = f"disqualified by {request.user} in the console"
         run_service_action(self, request, queryset, lambda lead: leads.lead_disqualify(lead=lead, reasons=[why]))
+
+    def save_model(self, request: HttpRequest, obj: Lead, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # A lead typed in by hand enters the same chain as a sourced one.
+            lead_flow.lead_entered(lead=obj, source="admin")
 
     def get_urls(self) -> list[URLPattern]:
         own = [path("import-csv/", self.admin_site.admin_view(self.import_csv_view), name="crm_lead_import_csv")]

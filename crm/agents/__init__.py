@@ -1,5 +1,19 @@
 """The crm app's agents, registered on import (the runtime autodiscovers ``crm.agents``)."""
 
-from crm.agents import data_validation, deduplication
+from crm.agents import (
+    data_validation,
+    deduplication,
+    email_finder,
+    email_verification,
+    lead_enrichment,
+    lead_list_builder,
+)
 
-__all__ = ["data_validation", "deduplication"]
+__all__ = [
+    "data_validation",
+    "deduplication",
+    "email_finder",
+    "email_verification",
+    "lead_enrichment",
+    "lead_list_builder",
+]

@@ -15,6 +15,7 @@ from typing import IO
 
 from django.db import DatabaseError, transaction
 
+from crm.services.lead_flow import lead_entered
 from crm.services.leads import LeadDataError, create_or_update_lead
 
 __all__ = ["HEADER_ALIASES", "ImportReport", "RowError", "import_leads_csv"]
@@ -161,6 +162,8 @@ def _import_rows(
         try:
             with transaction.atomic():
                 result = create_or_update_lead(data=data, overwrite=overwrite)
+                if result.created:
+                    lead_entered(lead=result.lead, source=source)
         except LeadDataError as exc:
             report.errors.append(RowError(line, str(exc)))
             continue

@@ -19,11 +19,14 @@ import idna
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from nameparser import HumanName
 from phonenumbers import timezone as phone_timezone
+from publicsuffixlist import PublicSuffixList
 
 from crm.services.reference_data import COUNTRY_ALIASES, DISPOSABLE_DOMAINS, ROLE_LOCAL_PARTS
 
 __all__ = [
+    "country_name",
     "guess_time_zone",
     "is_disposable_domain",
     "is_role_account",
@@ -33,6 +36,7 @@ __all__ = [
     "normalize_email",
     "normalize_phone",
     "normalize_time_zone",
+    "registrable_domain",
     "split_name",
 ]
 
@@ -150,7 +154,39 @@ def is_disposable_domain(domain: str) -> bool:
     except ValueError:
         return False
     labels = host.split(".")
-    return any(".".join(labels[i:]) in DISPOSABLE_DOMAINS for i in range(len(labels) - 1))
+    suffixes = {".".join(labels[i:]) for i in range(len(labels) - 1)}
+    return bool(suffixes & DISPOSABLE_DOMAINS) or bool(suffixes & _maintained_disposable())
+
+
+@functools.cache
+def _maintained_disposable() -> frozenset[str]:
+    """The community-maintained list (disposable-email-domains); ours adds the few it lacks."""
+    from disposable_email_domains import blocklist
+
+    return frozenset(blocklist)
+
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    return PublicSuffixList()  # the list shipped with the package: no network
+
+
+def registrable_domain(raw: str) -> str:
+    """The domain a company registered: ``shop.example.co.uk`` -> ``example.co.uk`` (public suffix list).
+
+    Stripping ``www.`` is not enough: ``eu.acme.com`` and ``acme.com`` are one company, and
+    ``example.co.uk`` is not ``co.uk``. A host that is itself a public suffix is returned as is.
+    """
+    host = normalize_domain(raw)
+    return _public_suffixes().privatesuffix(host) or host
+
+
+def country_name(code: str) -> str:
+    """``"US"`` -> ``"United States"`` (ISO 3166 short name from the tz database); unknown: the code."""
+    for row_code, name, *_ in _tzdata_table("iso3166.tab"):
+        if row_code == code.upper():
+            return name
+    return code
 
 
 # --- phone --------------------------------------------------------------------------------------
@@ -334,4 +370,11 @@ def split_name(full: str) -> tuple[str, str]:
         words = [w.title() if w.isupper() or w.islower() else w for w in words]
     if not words:
         return "", ""
+    if len(words) > 2:
+        # nameparser knows the titles, particles and post-nominals of many languages that the short
+        # lists above do not (Sra., Ing., Mag., "bin", "della"); middle names stay with the last name.
+        parsed = HumanName(" ".join(words))
+        first, rest = parsed.first, " ".join(p for p in (parsed.middle, parsed.last) if p)
+        if first and rest:
+            return first, rest
     return words[0], " ".join(words[1:])

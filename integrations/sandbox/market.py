@@ -290,3 +290,28 @@ def _about(company: Company) -> str:
         f"{company.name} is a {company.industry} business in {company.city}, {company.country} with about "
         f"{company.employees} employees. It uses {', '.join(company.tech) or 'few tools'}. {news}"
     ).strip()
+
+
+class SandboxMxResolver:
+    """MX answers of the simulated market (no real DNS on the embedded default).
+
+    The world's own companies all receive mail. A domain it never generated (imported by hand) is a
+    stranger's: most have mail servers, about 1 in 10 does not (typos, parked domains), seeded by
+    the domain. Reserved names (RFC 2606/6761) never do.
+    """
+
+    NO_MX_SHARE = 0.1
+
+    def mx_hosts(self, domain: str) -> list[str]:
+        domain = domain.strip().lower().rstrip(".")
+        reserved = any(domain == r or domain.endswith(f".{r}") for r in RESERVED_DOMAINS)
+        if reserved or domain.endswith((".test", ".invalid", ".localhost", ".example")):
+            return []
+        if find_company(domain) is not None or domain in DISPOSABLE_DOMAINS:
+            return [f"mx1.{domain}", f"mx2.{domain}"]
+        if rng_for("mx", domain).random() < self.NO_MX_SHARE:
+            return []
+        return [f"mx.{domain}"]
+
+
+RESERVED_DOMAINS = frozenset({"example.com", "example.org", "example.net"})

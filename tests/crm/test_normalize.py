@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm.services import normalize
 from crm.services.normalize import (
     guess_time_zone,
     is_disposable_domain,
@@ -225,9 +226,39 @@ def test_is_role_account_leaves_people_alone(local: str) -> None:
         ("jane@yopmail.com", True),
         ("gmail.com", False),
         ("example.com", False),
-        ("notmailinator.com", False),
+        ("notmailinator.org", False),  # notmailinator.com itself is a throw-away service (maintained list)
+        ("mailinator.com.example.org", False),
         ("not a domain", False),
     ],
 )
 def test_is_disposable_domain(domain: str, expected: bool) -> None:
     assert is_disposable_domain(domain) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("shop.example.co.uk", "example.co.uk"),
+        ("https://www.eu.acme.com/about", "acme.com"),
+        ("acme.com", "acme.com"),
+        ("jane@sales.acme.io", "acme.io"),
+    ],
+)
+def test_registrable_domain_uses_the_public_suffix_list(raw: str, expected: str) -> None:
+    assert normalize.registrable_domain(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Sra. Maria de la Cruz", ("Maria", "de la Cruz")),
+        ("Ing. Hans Peter Müller", ("Hans", "Peter Müller")),
+        ("Jane van der Berg", ("Jane", "van der Berg")),
+    ],
+)
+def test_split_name_handles_titles_and_particles_of_other_languages(raw: str, expected: tuple[str, str]) -> None:
+    assert normalize.split_name(raw) == expected
+
+
+def test_country_name() -> None:
+    assert normalize.country_name("us") == "United States"

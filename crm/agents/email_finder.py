@@ -1,0 +1,139 @@
+"""email_finder: a work email from a name and the company's domain, through a provider waterfall.
+
+Providers are asked in the registry's preference order (Icypeas, then Findymail) among those whose
+keys are set, or the one ``PROVIDER_EMAIL_FINDER`` names, else the sandbox; the first hit stops the
+waterfall. Every lookup (hit or miss: both are billed) is kept by domain identity through
+``ctx.cached``, so a retry or a second run about the same person never pays twice, and its price
+is in the run's output (the HTTP client's ApiUsage rows carry the run id).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from pydantic import BaseModel, Field
+
+from agents.base import Agent, Facts
+from agents.context import RunContext
+from agents.registry import register
+from crm.models import Lead
+from crm.services import normalize
+from integrations.registry import SANDBOX, _ordered_real, is_configured, registrations
+
+
+class LeadRef(BaseModel):
+    lead_id: int
+
+
+class Lookup(BaseModel):
+    provider: str
+    email: str = ""
+    confidence: float = 0.0
+    cost: Decimal = Decimal("0")
+    cached: bool = False
+
+
+class Found(Facts):
+    lead: Lead
+    lookups: list[Lookup] = Field(default_factory=list)
+    skip: str = ""
+
+
+class FinderOutput(BaseModel):
+    email: str = ""
+    provider: str = ""
+    lookups: list[Lookup] = Field(default_factory=list)
+    cost: Decimal = Decimal("0")
+    note: str = ""
+
+
+def waterfall() -> list[str]:
+    """The email-finder providers to ask, in order."""
+    override = settings.PROVIDER_OVERRIDES.get("email_finder", "")
+    if override:
+        return [override]
+    real = [r.name for r in _ordered_real("email_finder") if is_configured(r)]
+    return real or [SANDBOX]
+
+
+def lookup_cost(provider: str) -> Decimal:
+    return Decimal(str(settings.EMAIL_FINDER_COSTS.get(provider, "0")))
+
+
+@register
+class EmailFinder(Agent[LeadRef, FinderOutput]):
+    """Finds a work email through the provider waterfall, stopping at the first hit."""
+
+    name = "email_finder"
+    category = "lead_generation"
+    trigger = "handoff"
+    queue = "crm"
+    Input = LeadRef
+    Facts = Found
+    Output = FinderOutput
+    next = ("email_verification",)
+
+    def load(self, ctx: RunContext, data: LeadRef) -> Found:
+        lead = Lead.objects.select_related("company").get(pk=data.lead_id)
+        if lead.email:
+            return Found(lead=lead, skip="the lead has an email already: nothing to find")
+        if lead.status == Lead.Status.DISQUALIFIED or lead.do_not_contact or lead.merged_into_id:
+            return Found(lead=lead, skip=f"lead is {lead.status}: not worth a paid lookup")
+        domain = lead.company.domain if lead.company is not None else None
+        if not domain:
+            return Found(lead=lead, skip="no company domain to search at")
+        if not (lead.first_name and lead.last_name):
+            return Found(lead=lead, skip="a first and a last name are needed to find an address")
+        domain = normalize.registrable_domain(domain)
+        found = Found(lead=lead)
+        for name in waterfall():
+            provider = registrations("email_finder")[name].cls()
+            key = f"email_finder:{name}:{domain}:{lead.first_name.lower()}:{lead.last_name.lower()}"
+            fresh: list[bool] = []
+
+            def fetch(provider: object = provider, name: str = name, fresh: list[bool] = fresh) -> Lookup:
+                fresh.append(True)
+                hit = provider.find_email(  # type: ignore[attr-defined]
+                    first_name=lead.first_name, last_name=lead.last_name, domain=domain
+                )
+                return Lookup(
+                    provider=name,
+                    email=hit.email if hit else "",
+                    confidence=hit.confidence if hit else 0.0,
+                    cost=lookup_cost(name),
+                )
+
+            lookup = ctx.cached(key, fetch, model=Lookup)
+            found.lookups.append(
+                lookup.model_copy(update={"cached": not fresh, "cost": lookup.cost if fresh else Decimal("0")})
+            )
+            if lookup.email:
+                break
+        return found
+
+    def act(self, ctx: RunContext, facts: Found) -> FinderOutput:
+        lead = ctx.lock(facts.lead)
+        out = FinderOutput(lookups=facts.lookups, cost=sum((x.cost for x in facts.lookups), Decimal("0")))
+        if facts.skip or lead.email:
+            out.note = facts.skip or "the lead got an email meanwhile"
+            if lead.email and lead.email_status == Lead.EmailStatus.UNKNOWN:
+                ctx.handoff("email_verification", {"lead_id": lead.pk})
+            return out
+        hit = next((x for x in facts.lookups if x.email), None)
+        if hit is None:
+            out.note = f"no address found ({', '.join(x.provider for x in facts.lookups)} asked)"
+            return out
+        try:
+            email = normalize.normalize_email(hit.email)
+        except ValueError as exc:
+            out.note = f"{hit.provider} answered an unusable address: {exc}"
+            return out
+        holder = Lead.objects.filter(email=email).exclude(pk=lead.pk).values_list("pk", flat=True).first()
+        if holder is not None:
+            out.note = f"{email} belongs to lead {holder} already (deduplication's nightly sweep merges them)"
+            return out
+        ctx.update(lead, action="lead.email_found", note={"provider": hit.provider}, email=email)
+        out.email, out.provider = email, hit.provider
+        ctx.handoff("email_verification", {"lead_id": lead.pk})
+        return out

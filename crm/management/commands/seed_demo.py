@@ -1,0 +1,62 @@
+"""`manage.py seed_demo`: what a new user needs to watch the agency work (once; idempotent).
+
+The agency's profile, two ICPs the sandbox market can search and two warmed-up mailboxes. With
+them, lead_list_builder's first daily tick (which fires at once on first start) finds leads that
+are then validated, verified and enriched within minutes, without anyone doing anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from crm.models import IdealCustomerProfile, Mailbox
+from crm.services.agency import profile
+
+ICPS = (
+    {
+        "name": "Dental clinics (US)",
+        "industries": ["dental clinics"],
+        "company_sizes": ["11-50", "51-200"],
+        "titles": ["Owner", "Founder", "COO", "Office Manager"],
+        "countries": ["US"],
+        "pains": ["missed calls and bookings", "manual patient reminders"],
+    },
+    {
+        "name": "Law firms (UK)",
+        "industries": ["law firms"],
+        "company_sizes": ["11-50", "51-200", "201-500"],
+        "titles": ["Managing Partner", "COO", "Head of Operations"],
+        "countries": ["GB"],
+        "pains": ["slow client intake", "document drafting by hand"],
+    },
+)
+MAILBOXES = (
+    {"email": "alex@mail.smarter-team.test", "display_name": "Alex Morgan", "daily_cap": 40},
+    {"email": "sam@mail.smarter-team.test", "display_name": "Sam Lee", "daily_cap": 40},
+)
+
+
+def seed_demo() -> dict[str, int]:
+    """Create what is missing; never change what exists (an operator may have edited it)."""
+    created = {"icps": 0, "mailboxes": 0}
+    with transaction.atomic():
+        profile()
+        for icp in ICPS:
+            _, new = IdealCustomerProfile.objects.get_or_create(name=icp["name"], defaults=icp)
+            created["icps"] += new
+        for mailbox in MAILBOXES:
+            _, new = Mailbox.objects.get_or_create(email=mailbox["email"], defaults=mailbox)
+            created["mailboxes"] += new
+    return created
+
+
+class Command(BaseCommand):
+    help = "Seed the demo agency (profile, two ICPs, two mailboxes) once; safe to run again."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        created = seed_demo()
+        if options["verbosity"]:
+            self.stdout.write(f"demo: {created['icps']} ICPs and {created['mailboxes']} mailboxes created")
