@@ -21,7 +21,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from smarter_team import clock
+
 QUEUES = "crm,sales,delivery,system,llm"
+# The demo's default: an hour of business time a minute.
+DEMO_SPEED = 60.0
 
 
 class Command(BaseCommand):
@@ -31,9 +35,16 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address for the web server")
         parser.add_argument("--concurrency", type=int, default=2)
         parser.add_argument("--prepare-only", action="store_true", help="set everything up, start nothing")
+        parser.add_argument(
+            "--speed",
+            type=float,
+            default=None,
+            help=f"business time per wall second (default: CLOCK_SPEED if set, else {DEMO_SPEED:g} for the demo)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self._addr = options["addr"]  # printed with the login: the address the server will answer on
+        self._clock = demo_clock(options["speed"])
         self._prepare()
         if options["prepare_only"]:
             return
@@ -53,7 +64,10 @@ class Command(BaseCommand):
             + f"\n  admin:    http://{self._addr_hint()}/admin/"
             + f"\n  login:    {username} / {password}"
             + f"\n  database: {db['ENGINE'].rsplit('.', 1)[-1]}  broker: {settings.CELERY_BROKER_URL.split('://')[0]}"
-            + f"\n  brain:    {settings.BRAIN_DEFAULT}\n  Stop with Ctrl-C.\n"
+            + f"\n  brain:    {settings.BRAIN_DEFAULT}"
+            + f"\n  clock:    {self._clock['CLOCK_SPEED']}x business time"
+            + (", skipping ahead when idle" if self._clock["CLOCK_SKIP_IDLE"] == "true" else "")
+            + "\n  Stop with Ctrl-C.\n"
         )
 
     def _addr_hint(self) -> str:
@@ -92,7 +106,9 @@ class Command(BaseCommand):
         # this command is the only supervisor, so a pidfile here is always stale.
         (Path(settings.VAR_DIR) / "beat.pid").unlink(missing_ok=True)
         procs = {
-            name: subprocess.Popen(cmd, cwd=settings.BASE_DIR, preexec_fn=_die_with_parent)  # noqa: S603
+            name: subprocess.Popen(  # noqa: S603 - our own interpreter and code
+                cmd, cwd=settings.BASE_DIR, preexec_fn=_die_with_parent, env={**os.environ, **self._clock}
+            )
             for name, cmd in commands.items()
         }
         stopping = False
@@ -119,6 +135,28 @@ class Command(BaseCommand):
                     proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def demo_clock(speed: float | None) -> dict[str, str]:
+    """The clock every process of the agency runs on (passed to them in the environment).
+
+    On the embedded default the demo runs fast, so a new user sees weeks of agency life in minutes;
+    skipping ahead when idle fills the quiet hours. The epoch (where business and wall time meet)
+    is kept in var/ so a restart goes on from the same business time instead of jumping back.
+    An operator's CLOCK_SPEED / CLOCK_SKIP_IDLE / CLOCK_EPOCH win.
+    """
+    rate = speed if speed is not None else float(os.environ.get("CLOCK_SPEED") or DEMO_SPEED)
+    skip = os.environ.get("CLOCK_SKIP_IDLE") or ("true" if rate != 1.0 else "false")
+    epoch = os.environ.get("CLOCK_EPOCH", "")
+    if not epoch and rate != 1.0:
+        stored = Path(settings.VAR_DIR) / "clock-epoch"
+        if stored.exists():
+            epoch = stored.read_text().strip()
+        else:
+            epoch = clock.wall_now().isoformat()
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            stored.write_text(epoch)
+    return {"CLOCK_SPEED": f"{rate:g}", "CLOCK_SKIP_IDLE": skip, "CLOCK_EPOCH": epoch}
 
 
 def _die_with_parent() -> None:
