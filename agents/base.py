@@ -81,6 +81,10 @@ class AgentBase:
     # An interval in seconds (int or timedelta) or a five-field crontab string ("0 6 * * *");
     # synced to django-celery-beat by ``manage.py sync_schedules``; ticks follow business time.
     schedule: ClassVar[int | dt.timedelta | str | None] = None
+    # Which clock the schedule follows: business time (the default: due work, reports, the
+    # agency's day) or wall time, for upkeep of the machinery itself (replaying lost webhooks,
+    # health checks), which must not run 60 times as often when the demo runs 60 times as fast.
+    schedule_clock: ClassVar[Literal["business", "wall"]] = "business"
     max_attempts: ClassVar[int] = 3
     priority: ClassVar[int] = 5
     # Celery's hard time limit for one attempt (the soft limit, a little earlier, fails it as transient).

@@ -89,6 +89,11 @@ def _agent_of(task: object) -> str:
     return str(args[0]) if args else ""
 
 
+def is_business_scheduled(agent_name: str) -> bool:
+    """A registered agent whose schedule follows business time (most); False for upkeep on wall time."""
+    return registry.is_registered(agent_name) and registry.get(agent_name).schedule_clock == "business"
+
+
 def start_due_ticks(*, now: dt.datetime | None = None) -> list[int]:
     """Start each enabled scheduled agent whose latest business-time tick has not run yet.
 
@@ -104,8 +109,10 @@ def start_due_ticks(*, now: dt.datetime | None = None) -> list[int]:
     tasks = PeriodicTask.objects.filter(task=START_SCHEDULED, enabled=True).select_related("interval", "crontab")
     for task in tasks:
         agent_name = _agent_of(task)
+        if not is_business_scheduled(agent_name):
+            continue  # on wall time: beat's own schedule starts it
         tick = latest_tick(task, at)
-        if tick is None or not registry.is_registered(agent_name):
+        if tick is None:
             continue
         if task.last_run_at is not None and task.last_run_at >= tick:
             continue
@@ -175,7 +182,7 @@ def next_due_work(now: dt.datetime) -> dt.datetime | None:
         SandboxEvent.objects.filter(status=SandboxEvent.Status.PENDING).aggregate(at=Min("due_at"))["at"],
     ]
     for task in PeriodicTask.objects.filter(task=START_SCHEDULED, enabled=True).select_related("interval", "crontab"):
-        if registry.is_registered(_agent_of(task)):
+        if is_business_scheduled(_agent_of(task)):
             candidates.append(next_tick_after(task, now))
     due = [c for c in candidates if c is not None and c > now]
     return min(due) if due else None

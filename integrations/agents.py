@@ -24,6 +24,7 @@ class WebhookReplay(Agent[Empty, ReplayOutput]):
     # Every minute: a lost opt-out event is due for replay a minute after arrival (URGENT_REPLAY_AFTER).
     # The sweep is two indexed queries when nothing is stuck.
     schedule = 60
+    schedule_clock = "wall"  # upkeep of the machinery: a lost event waits a wall minute at any demo speed
     Output = ReplayOutput
 
     def act(self, ctx: RunContext, data: Empty) -> ReplayOutput:

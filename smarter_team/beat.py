@@ -39,8 +39,15 @@ class Scheduler(DatabaseScheduler):
     _last_business_tick = 0.0
 
     def all_as_schedule(self) -> dict[str, Any]:
-        # Agents' entries are ticked on business time in tick(), never by beat's wall clock.
-        return {name: entry for name, entry in super().all_as_schedule().items() if entry.task != START_SCHEDULED}
+        # Agents' entries are ticked on business time in tick(), not by beat's wall clock, except
+        # the upkeep agents that declare wall time (schedule_clock = "wall").
+        from agents.clockwork import is_business_scheduled
+
+        return {
+            name: entry
+            for name, entry in super().all_as_schedule().items()
+            if entry.task != START_SCHEDULED or not is_business_scheduled(str((entry.args or [""])[0]))
+        }
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         now = time.monotonic()

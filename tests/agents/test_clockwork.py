@@ -165,3 +165,14 @@ def test_without_the_demo_setting_business_time_never_skips(settings: Any) -> No
     start_run(agent_name="t_echo", input={}, trigger="event", enqueue=False, due_at=clock.now() + dt.timedelta(days=2))
     assert clockwork.skip_ahead_if_idle() == dt.timedelta(0)
     assert not ClockOffset.objects.exists()
+
+
+@pytest.mark.django_db
+def test_upkeep_on_wall_time_is_left_to_beats_own_schedule(frozen_clock: Any) -> None:
+    from agents import registry
+
+    assert registry.get("webhook_replay").schedule_clock == "wall"
+    _schedule("webhook_replay", every=60)
+    _schedule("t_echo", every=60)
+    started = AgentRun.objects.filter(pk__in=clockwork.start_due_ticks())
+    assert [r.agent_name for r in started] == ["t_echo"]
