@@ -3,7 +3,8 @@
 Each SDK endpoint names the body and query fields it passes on (``pick``) and sends through httpx,
 so respx catches the call it builds: ours must be that call (method, path, query, body, bearer
 token, Notion-Version). A field the SDK would drop is a field Notion does not take. The SDK has no
-response models, so fixtures are not checked here (see README.md).
+response models, so the fixtures are checked against the shapes pinned from Notion's API reference
+in notion_2022_06_28.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from notion_client import Client
 
 from integrations.providers.notion import NOTION_VERSION, NotionClient
 from tests.integrations.conftest import load_fixture
-from tests.integrations.specs.contract import sdk_request
+from tests.integrations.specs import notion_2022_06_28 as notion
+from tests.integrations.specs.contract import schema_errors, sdk_request
 
 pytestmark = pytest.mark.django_db
 BASE = "https://api.notion.com/v1"
@@ -73,9 +75,7 @@ def test_list_tasks_is_the_sdks_blocks_children_list(client: NotionClient, mock_
 
 
 def test_query_database_is_the_sdks_databases_query(client: NotionClient, mock_http: respx.MockRouter) -> None:
-    route = mock_http.post(f"{BASE}/databases/db1/query").respond(
-        200, json={"object": "list", "results": [], "next_cursor": None, "has_more": False}
-    )
+    route = mock_http.post(f"{BASE}/databases/db1/query").respond(200, json=load_fixture("notion", "database_query"))
     status = {"property": "Status", "status": {"equals": "Open"}}
     client.query_database("db1", filter=status)
     theirs = _theirs(lambda: SDK.databases.query("db1", filter=status, page_size=100), mock_http)
@@ -86,3 +86,25 @@ def test_health_check_is_the_sdks_users_me(client: NotionClient, mock_http: resp
     route = mock_http.get(f"{BASE}/users/me").respond(200, json=load_fixture("notion", "me"))
     client.health_check()
     _same_call(route.calls.last.request, _theirs(lambda: SDK.users.me(), mock_http))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "schema"),
+    [
+        ("page", notion.PAGE),
+        ("appended", notion.BLOCK_LIST),
+        ("children_page_1", notion.BLOCK_LIST),
+        ("children_page_2", notion.BLOCK_LIST),
+        ("database_query", notion.PAGE_LIST),
+        ("me", notion.USER),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_fixture_has_the_shape_notions_reference_documents(fixture: str, schema: dict[str, Any]) -> None:
+    assert schema_errors(load_fixture("notion", fixture), schema) == []
+
+
+def test_a_block_without_its_type_member_is_not_notions() -> None:
+    block = load_fixture("notion", "children_page_2")["results"][0]
+    del block["to_do"]
+    assert schema_errors(block, notion.BLOCK) == ["<root>: 'to_do' is a required property"]
