@@ -89,17 +89,10 @@ ROSTER: dict[str, str] = {
 
 PLANNED: frozenset[str] = frozenset(
     {
-        "niche_research",
-        "persona_research",
-        "company_research",
-        "lead_research",
-        "competitive_intelligence",
-        "icp_refinement",
         "lead_list_builder",
         "email_finder",
         "email_verification",
         "lead_enrichment",
-        "lead_scoring",
         "campaign_manager",
         "copywriting",
         "spam_check",

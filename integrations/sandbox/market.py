@@ -284,8 +284,10 @@ class SandboxWebResearch(SandboxProvider):
         for domain in _DOMAIN.findall(text):
             company = find_company(domain.removeprefix("www."))
             if company is not None:
-                cites = (Citation(url=f"{company.website}/news", title=f"News from {company.name}"),
-                         Citation(url=company.website, title=company.name))  # fmt: skip
+                cites = (
+                    Citation(url=f"{company.website}/news", title=f"News from {company.name}"),
+                    Citation(url=company.website, title=company.name),
+                )
                 return ResearchAnswer(query=query, answer=research.news(company), citations=cites[:max_results])
         industry = next((i for i in INDUSTRIES if i in text), None)
         if industry is not None and "competitor" in text:
