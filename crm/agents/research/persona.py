@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
+from crm.agents.research._brain import ask
 from crm.models import Niche, Persona
 from crm.services import findings
 from crm.services.agency import profile
@@ -117,6 +118,9 @@ class PersonaResearch(LLMAgent[NicheRef, PersonasOut, Personas]):
             ]
         )
 
+    def decide(self, ctx: RunContext, facts: PersonaFacts) -> Personas:
+        return ask(ctx, facts, fallback=lambda: self.heuristic(ctx, facts), check=_incomplete)
+
     def act(self, ctx: RunContext, facts: PersonaFacts, decision: Personas) -> PersonasOut:
         out = PersonasOut(niche_id=facts.niche.pk)
         for draft in decision.personas:
@@ -127,3 +131,12 @@ class PersonaResearch(LLMAgent[NicheRef, PersonasOut, Personas]):
             out.personas.append(persona.pk)
         ctx.handoff("lead_list_builder", {"niche_id": facts.niche.pk})
         return out
+
+
+def _incomplete(decision: Personas) -> str | None:
+    names = [p.name.strip().lower() for p in decision.personas]
+    if len(set(names)) != len(names):
+        return "two personas with one name"
+    if any(not any(t.strip() for t in p.title_patterns) for p in decision.personas):
+        return "a persona without titles to search for"
+    return None
