@@ -13,9 +13,17 @@ def market_lead(person: Person, *, status: str = Lead.Status.VERIFIED) -> Lead:
     SandboxRecord.objects.get_or_create(kind="person", ref=person.email, defaults={"data": person.to_record()})
     c = person.company
     company, _ = Company.objects.get_or_create(domain=c.domain, defaults={"name": c.name, "industry": c.industry})
-    return Lead.objects.create(first_name=person.first_name, last_name=person.last_name, email=person.email,
-                               title=person.title, seniority=person.seniority, company=company,
-                               linkedin_url=person.linkedin_url, email_status="valid", status=status)  # fmt: skip
+    return Lead.objects.create(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        email=person.email,
+        title=person.title,
+        seniority=person.seniority,
+        company=company,
+        linkedin_url=person.linkedin_url,
+        email_status="valid",
+        status=status,
+    )
 
 
 def person_where(predicate: object, query: str = "dental clinics") -> Person:
@@ -25,6 +33,9 @@ def person_where(predicate: object, query: str = "dental clinics") -> Person:
 @pytest.fixture
 def icp() -> IdealCustomerProfile:
     return IdealCustomerProfileFactory.create(
-        name="Dental", industries=["dental clinics"], company_sizes=["11-50", "51-200", "201-500"],
-        titles=["Owner", "Founder", "CEO"], countries=[],
-    )  # fmt: skip
+        name="Dental",
+        industries=["dental clinics"],
+        company_sizes=["11-50", "51-200", "201-500"],
+        titles=["Owner", "Founder", "CEO"],
+        countries=[],
+    )

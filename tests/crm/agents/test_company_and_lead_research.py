@@ -36,7 +36,7 @@ def test_company_research_finds_the_signals_on_the_pages_with_their_sources(icp:
 
 def test_company_research_twice_reuses_the_research(icp: Any) -> None:
     lead = market_lead(person_where(lambda p: bool(p.company.signals)))
-    first, second = assert_idempotent("company_research", {"lead_id": lead.pk})
+    _first, second = assert_idempotent("company_research", {"lead_id": lead.pk})
     assert second.output["reused"] is True
 
 
@@ -61,8 +61,16 @@ def test_a_provider_5xx_makes_the_run_wait_for_a_retry(monkeypatch: Any, icp: An
 
 def test_nonsense_from_the_model_falls_back_to_the_heuristic(icp: Any) -> None:
     lead = market_lead(person_where(lambda p: bool(p.company.signals)))
-    invented = {"summary": "x", "findings": [{"kind": "signal", "claim": "They raised 50 million from SoftBank",
-                                              "source_url": "https://www.example.org/made-up"}]}  # fmt: skip
+    invented = {
+        "summary": "x",
+        "findings": [
+            {
+                "kind": "signal",
+                "claim": "They raised 50 million from SoftBank",
+                "source_url": "https://www.example.org/made-up",
+            }
+        ],
+    }
     result = run_agent("company_research", {"lead_id": lead.pk}, answers=[invented])
     assert result.status == "succeeded"
     claims = [f.claim for f in sourced_findings(company=Company.objects.get(pk=lead.company_id))]

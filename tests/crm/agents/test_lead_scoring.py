@@ -17,14 +17,29 @@ pytestmark = pytest.mark.django_db
 
 def _lead(**company: Any) -> Lead:
     defaults = {"industry": "Dental clinics", "employee_range": "11-50", "country": "US"}
-    return LeadFactory.create(company=CompanyFactory.create(**(defaults | company)), title="Owner", seniority="",
-                              country="US", status=Lead.Status.VERIFIED)  # fmt: skip
+    return LeadFactory.create(
+        company=CompanyFactory.create(**(defaults | company)),
+        title="Owner",
+        seniority="",
+        country="US",
+        status=Lead.Status.VERIFIED,
+    )
 
 
 def test_a_fitting_lead_is_qualified_with_readable_reasons_and_researched_next(icp: Any) -> None:
-    lead = _lead(enrichment={"findings": [{"kind": "signal", "claim": "Acme is hiring for operations roles.",
-             "source_url": "https://www.acme.com/careers", "provider": "sandbox",
-             "fetched_at": "2026-03-01T00:00:00Z"}]})  # fmt: skip
+    lead = _lead(
+        enrichment={
+            "findings": [
+                {
+                    "kind": "signal",
+                    "claim": "Acme is hiring for operations roles.",
+                    "source_url": "https://www.acme.com/careers",
+                    "provider": "sandbox",
+                    "fetched_at": "2026-03-01T00:00:00Z",
+                }
+            ]
+        }
+    )
     result = run_agent("lead_scoring", {"lead_id": lead.pk})
     assert result.status == "succeeded", result.error
     lead.refresh_from_db()
@@ -53,11 +68,17 @@ def test_an_unreachable_address_is_a_hard_stop(icp: Any) -> None:
 
 
 def test_signals_research_found_raise_the_score() -> None:
-    icp = IdealCustomerProfileFactory.build(industries=["dental clinics"], company_sizes=["11-50"], titles=[],
-                                            countries=[], exclusions=[])  # fmt: skip
+    icp = IdealCustomerProfileFactory.build(
+        industries=["dental clinics"], company_sizes=["11-50"], titles=[], countries=[], exclusions=[]
+    )
     lead = _lead()
-    signal = Finding(kind="signal", claim="X opened a new location.", source_url="https://www.x.com/news",
-                     provider="sandbox", fetched_at="2026-03-01T00:00:00Z")  # type: ignore[arg-type]  # fmt: skip
+    signal = Finding(
+        kind="signal",
+        claim="X opened a new location.",
+        source_url="https://www.x.com/news",
+        provider="sandbox",
+        fetched_at="2026-03-01T00:00:00Z",
+    )  # type: ignore[arg-type]
     assert score_lead(lead=lead, icp=icp, findings=[signal]).score > score_lead(lead=lead, icp=icp, findings=[]).score
 
 
@@ -68,8 +89,11 @@ def test_the_model_may_adjust_within_bounds_and_nonsense_gets_the_rules(icp: Any
     assert lead.score != 3 and "vibes" not in lead.score_reasons  # outside the bounds: the rules' card
     other = _lead(domain="other-dental.example.com")
     rules = score_lead(lead=other, icp=icp, findings=[]).score
-    run_agent("lead_scoring", {"lead_id": other.pk},
-              answers=[{"score": rules - 5, "qualified": True, "reasons": ["established practice"]}])  # fmt: skip
+    run_agent(
+        "lead_scoring",
+        {"lead_id": other.pk},
+        answers=[{"score": rules - 5, "qualified": True, "reasons": ["established practice"]}],
+    )
     other.refresh_from_db()
     assert other.score == rules - 5 and other.score_reasons == ["established practice"]
 
