@@ -293,8 +293,8 @@ class SandboxWebResearch(SandboxProvider):
         if industry is not None and "competitor" in text:
             found = research.competitors(industry)
             said = " ".join(f"{n} ({d}) {pos}; plans start at ${p:,} a month." for n, d, pos, p in found)
-            cites = tuple(Citation(url=f"https://www.{d}/pricing", title=n) for n, d, _, _ in found)
-            return ResearchAnswer(query=query, answer=said, citations=cites[:max_results])
+            pricing = tuple(Citation(url=f"https://www.{d}/pricing", title=n) for n, d, _, _ in found)
+            return ResearchAnswer(query=query, answer=said, citations=pricing[:max_results])
         if industry is not None:
             url = f"https://www.industry-report.example/{industry.replace(' ', '-')}"
             return ResearchAnswer(

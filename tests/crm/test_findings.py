@@ -35,6 +35,7 @@ def test_a_claim_is_supported_only_by_text_that_says_it() -> None:
 @pytest.mark.django_db
 def test_the_selector_reads_lead_company_and_report_findings_but_never_unsourced_ones() -> None:
     lead = LeadFactory.create(research={"findings": [{**GOOD, "kind": "post", "claim": "Ann posted about AI."}]})
+    assert lead.company is not None
     lead.company.enrichment = {"findings": [GOOD]}
     lead.company.save()
     ResearchReportFactory.create(company=lead.company)  # legacy, unsourced: ignored

@@ -4,7 +4,8 @@ through ``ctx.cached`` so that a retry or a second run about the same subject do
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -78,6 +79,19 @@ def unsupported(claims: list[Claim], docs: list[Doc]) -> str | None:
         if not text or not findings.supported(c.claim, text):
             return f"claim {c.claim[:60]!r} is not backed by {c.source_url}"
     return None
+
+
+class _HasClaims(Protocol):
+    findings: list[Claim]
+
+
+def checker(docs: list[Doc]) -> Callable[[Any], str | None]:
+    """A check for ``ask``: the answer's claims must all be backed by ``docs``."""
+
+    def check(decision: _HasClaims) -> str | None:
+        return unsupported(decision.findings, docs)
+
+    return check
 
 
 def to_findings(claims: list[Claim], docs: list[Doc]) -> list[Finding]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -144,7 +145,7 @@ class CompanyResearch(LLMAgent[LeadRef, Researched, CompanySummary]):
                 "summary": decision.summary,
                 "researched_at": newest.isoformat(),
             }
-            gaps: dict[str, str] = {}
+            gaps: dict[str, Any] = {}
             if not company.description and decision.summary:
                 gaps["description"] = decision.summary
             size = next((_SIZE.search(f.claim.lower()) for f in found if f.kind == "size"), None)

@@ -4,6 +4,7 @@ what they charge, with sources; one report per niche and week."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from pydantic import BaseModel, Field
 
@@ -102,8 +103,8 @@ class CompetitiveIntelligence(LLMAgent[Empty, WatchOut, Landscape]):
                 ask(
                     ctx,
                     item,
-                    fallback=lambda i=item: self.heuristic(ctx, i),  # type: ignore[misc]
-                    check=lambda d, docs=docs: _fetch.unsupported(d.findings, docs),
+                    fallback=partial(self.heuristic, ctx, item),
+                    check=_fetch.checker(docs),
                 )
             )
         return Decisions(answers=answers)

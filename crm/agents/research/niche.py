@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import partial
 
 from pydantic import BaseModel, Field
 
@@ -145,8 +146,8 @@ class NicheResearch(LLMAgent[NicheInput, NichesOut, NicheScores]):
                 ask(
                     ctx,
                     cand,
-                    fallback=lambda c=cand: self.heuristic(ctx, c),  # type: ignore[misc]
-                    check=lambda d, docs=docs: _fetch.unsupported(d.findings, docs),
+                    fallback=partial(self.heuristic, ctx, cand),
+                    check=_fetch.checker(docs),
                 )
             )
         return Decisions(scores=scores)

@@ -22,7 +22,7 @@ def test_company_research_finds_the_signals_on_the_pages_with_their_sources(icp:
     lead = market_lead(person)
     result = run_agent("company_research", {"lead_id": lead.pk})
     assert result.status == "succeeded", result.error
-    company = Company.objects.get(pk=lead.company_id)
+    company = Company.objects.get(pk=lead.company_id or 0)
     found = sourced_findings(company=company)
     signals = [f for f in found if f.kind == "signal"]
     assert {s for s in person.company.signals} <= {
@@ -73,7 +73,7 @@ def test_nonsense_from_the_model_falls_back_to_the_heuristic(icp: Any) -> None:
     }
     result = run_agent("company_research", {"lead_id": lead.pk}, answers=[invented])
     assert result.status == "succeeded"
-    claims = [f.claim for f in sourced_findings(company=Company.objects.get(pk=lead.company_id))]
+    claims = [f.claim for f in sourced_findings(company=Company.objects.get(pk=lead.company_id or 0))]
     assert claims and not any("SoftBank" in c for c in claims)
 
 

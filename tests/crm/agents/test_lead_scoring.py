@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -77,8 +78,8 @@ def test_signals_research_found_raise_the_score() -> None:
         claim="X opened a new location.",
         source_url="https://www.x.com/news",
         provider="sandbox",
-        fetched_at="2026-03-01T00:00:00Z",
-    )  # type: ignore[arg-type]
+        fetched_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+    )
     assert score_lead(lead=lead, icp=icp, findings=[signal]).score > score_lead(lead=lead, icp=icp, findings=[]).score
 
 
