@@ -131,6 +131,11 @@ def main() -> None:
     fits = [p.company.fits for _, p in rows]
     ours = [float(lead.score or 0) for lead, _ in rows]
     base = [float(industry_matches(lead.company.industry if lead.company else "", icp.industries)) for lead, _ in rows]
+    inside = [(o, f) for o, b, f in zip(ours, base, fits, strict=True) if b]
+    print(
+        f"AUC among leads in the ICP's industry (where the baseline cannot rank, 0.5): "
+        f"{auc([o for o, _ in inside], [f for _, f in inside]):.3f} over {len(inside)} leads"
+    )
     qualified = [lead.status == Lead.Status.QUALIFIED for lead, _ in rows]
     tp = sum(q and f for q, f in zip(qualified, fits, strict=True))
     print(f"leads: {len(truth)} loaded, {len(rows)} scored; {sum(fits)} fit (sandbox fit >= 0.6)")
@@ -140,7 +145,7 @@ def main() -> None:
         f"qualified: {sum(qualified)}, of which fit: {tp} (precision {tp / max(1, sum(qualified)):.1%}, "
         f"recall {tp / max(1, sum(fits)):.1%})"
     )
-    with_signals = sum(any("found by research" in r for r in lead.score_reasons) for lead, _ in rows)
+    with_signals = sum(any("buying signals found by research" in r for r in lead.score_reasons) for lead, _ in rows)
     print(f"leads with research signals in their reasons: {with_signals}")
     print(f"runs: {AgentRun.objects.count()}")
     print(f"time: load {loaded - started:.0f}s, agents {ran - loaded:.0f}s")
