@@ -89,13 +89,6 @@ ROSTER: dict[str, str] = {
 
 PLANNED: frozenset[str] = frozenset(
     {
-        "niche_research",
-        "persona_research",
-        "company_research",
-        "lead_research",
-        "competitive_intelligence",
-        "icp_refinement",
-        "lead_scoring",
         "campaign_manager",
         "copywriting",
         "spam_check",

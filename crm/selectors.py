@@ -8,10 +8,18 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from crm.models import Campaign, CampaignStep, Company, Enrollment, Lead, Variant
+from crm.services.findings import Finding
 from crm.services.normalize import normalize_domain, normalize_email
 from smarter_team import clock
 
-__all__ = ["company_by_domain", "contactable_leads", "due_enrollments", "lead_by_email", "variant_stats"]
+__all__ = [
+    "company_by_domain",
+    "contactable_leads",
+    "due_enrollments",
+    "lead_by_email",
+    "sourced_findings",
+    "variant_stats",
+]
 
 _SENT_STATUSES = ["sent", "delivered", "opened", "clicked", "replied", "bounced"]
 
@@ -88,3 +96,26 @@ def variant_stats(*, step: CampaignStep) -> list[dict[str, Any]]:
         }
         for v in rows
     ]
+
+
+def sourced_findings(*, lead: Lead | None = None, company: Company | None = None) -> list[Finding]:
+    """Every stored, sourced finding about a lead (its own research and its company's) or a company:
+    what personalisation may cite. Company research reports count too; unsourced entries never do."""
+    from crm.models import ResearchReport
+    from crm.services import findings
+
+    if company is None and lead is not None:
+        company = lead.company
+    found: list[Finding] = []
+    if company is not None:
+        found += findings.load(company.enrichment)
+    if lead is not None:
+        found += findings.load(lead.research)
+    reports = ResearchReport.objects.none()
+    if company is not None:
+        reports = ResearchReport.objects.filter(kind=ResearchReport.Kind.COMPANY, company=company)
+    if lead is not None:
+        reports = reports | ResearchReport.objects.filter(kind=ResearchReport.Kind.LEAD, lead=lead)
+    for report in reports.order_by("pk"):
+        found += findings.load(report.findings)
+    return findings.merge([], found)

@@ -7,6 +7,8 @@ from crm.agents import (
     email_verification,
     lead_enrichment,
     lead_list_builder,
+    lead_scoring,
+    research,
 )
 
 __all__ = [
@@ -16,4 +18,6 @@ __all__ = [
     "email_verification",
     "lead_enrichment",
     "lead_list_builder",
+    "lead_scoring",
+    "research",
 ]

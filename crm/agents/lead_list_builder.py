@@ -38,6 +38,7 @@ class BuildInput(BaseModel):
 
     icp_id: int | None = None
     persona_id: int | None = None
+    niche_id: int | None = Field(default=None, description="persona_research's handoff: the niche's ICP")
     # LeadSearchEvent's fields (integrations/webhooks/inputs.py), accepted as they come.
     webhook: WebhookRef | None = None
     search_id: str = ""
@@ -118,6 +119,9 @@ class LeadListBuilder(Agent[BuildInput, BuildOutput]):
         icps = IdealCustomerProfile.objects.filter(active=True).order_by("pk")
         if data.icp_id is not None:
             icps = icps.filter(pk=data.icp_id)
+        if data.niche_id is not None:
+            # A researched niche searches through its ICP (a niche without one has nothing to search for).
+            icps = icps.filter(niches__pk=data.niche_id)
         searches = []
         for icp in icps:
             left = daily_quota() - imported_today(icp, day)

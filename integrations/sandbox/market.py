@@ -13,11 +13,12 @@ from django.conf import settings
 
 from integrations.models import SandboxEvent, SandboxRecord
 from integrations.registry import SANDBOX, register_provider
-from integrations.sandbox import payloads
+from integrations.sandbox import payloads, research
 from integrations.sandbox.behaviour import email_outcome, personalisation, reply_text
 from integrations.sandbox.rng import rng_for, sandbox_id
 from integrations.sandbox.store import recall, records, remember, schedule
 from integrations.sandbox.world import (
+    INDUSTRIES,
     Company,
     Person,
     email_for,
@@ -259,37 +260,65 @@ class SandboxOutreach(SandboxProvider):
 
 
 _DOMAIN = re.compile(r"\b([a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|io|co|net))\b")
+_EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}")
+_LINKEDIN = re.compile(r"linkedin\.com/in/[a-z0-9-]+")
+
+
+def find_person_by_profile(url: str) -> Person | None:
+    record = SandboxRecord.objects.filter(kind="person", data__linkedin_url__icontains=url).first()
+    return person_from_record(record.data) if record is not None else None
 
 
 @register_provider("web_research", SANDBOX, keys=())
 class SandboxWebResearch(SandboxProvider):
-    """What the web says about a company the world knows: the facts personalisation can use."""
+    """What the web says: company pages and news, public profiles, niches and their competitors
+    (integrations/sandbox/research.py). Buying signals are only here, never in the lead search."""
 
     def search(self, *, query: str, max_results: int = 5) -> ResearchAnswer:
-        for domain in _DOMAIN.findall(query.lower()):
+        text = query.lower()
+        person = self._person(text)
+        if person is not None:
+            url = person.linkedin_url
+            said = " ".join(research.profile(person).sentences(person))
+            return ResearchAnswer(query=query, answer=said, citations=(Citation(url=url, title=person.full_name),))
+        for domain in _DOMAIN.findall(text):
             company = find_company(domain.removeprefix("www."))
             if company is not None:
-                return ResearchAnswer(
-                    query=query,
-                    answer=_about(company),
-                    citations=(Citation(url=company.website, title=company.name),)[:max_results],
+                cites = (
+                    Citation(url=f"{company.website}/news", title=f"News from {company.name}"),
+                    Citation(url=company.website, title=company.name),
                 )
+                return ResearchAnswer(query=query, answer=research.news(company), citations=cites[:max_results])
+        industry = next((i for i in INDUSTRIES if i in text), None)
+        if industry is not None and "competitor" in text:
+            found = research.competitors(industry)
+            said = " ".join(f"{n} ({d}) {pos}; plans start at ${p:,} a month." for n, d, pos, p in found)
+            pricing = tuple(Citation(url=f"https://www.{d}/pricing", title=n) for n, d, _, _ in found)
+            return ResearchAnswer(query=query, answer=said, citations=pricing[:max_results])
+        if industry is not None:
+            url = f"https://www.industry-report.example/{industry.replace(' ', '-')}"
+            return ResearchAnswer(
+                query=query, answer=research.niche_answer(industry), citations=(Citation(url=url, title=industry),)
+            )
         return ResearchAnswer(query=query, answer="No specific public information was found.", citations=())
+
+    @staticmethod
+    def _person(text: str) -> Person | None:
+        email = _EMAIL.search(text)
+        if email is not None and recall(kind="person", ref=email.group(0)) is not None:
+            return find_person(email.group(0))
+        profile_url = _LINKEDIN.search(text)
+        return find_person_by_profile(profile_url.group(0)) if profile_url else None
 
     def scrape(self, *, url: str) -> ScrapedPage:
         match = _DOMAIN.search(url.lower())
         company = find_company(match.group(1).removeprefix("www.")) if match else None
-        if company is None:
+        path = url.lower().split(match.group(1), 1)[1].split("?")[0] if match else ""
+        found = research.page(company, path) if company is not None else None
+        if found is None:
             return ScrapedPage(url=url, title="", markdown="", status_code=404)
-        return ScrapedPage(url=url, title=company.name, markdown=f"# {company.name}\n\n{_about(company)}")
-
-
-def _about(company: Company) -> str:
-    news = " ".join(f"{company.name} {signal}." for signal in company.signals)
-    return (
-        f"{company.name} is a {company.industry} business in {company.city}, {company.country} with about "
-        f"{company.employees} employees. It uses {', '.join(company.tech) or 'few tools'}. {news}"
-    ).strip()
+        title, markdown = found
+        return ScrapedPage(url=url, title=title, markdown=markdown)
 
 
 class SandboxMxResolver:

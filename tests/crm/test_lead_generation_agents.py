@@ -297,3 +297,15 @@ def test_a_search_ends_in_verified_enriched_leads() -> None:
     assert leads.exclude(email_status="unknown").exists()
     assert leads.filter(status__in=["verified", "enriched"]).exists()
     assert AgentRun.objects.filter(agent_name="lead_enrichment", status="succeeded").exists()
+
+
+def test_a_researched_niche_builds_leads_for_its_icp_only() -> None:
+    from crm.models import Niche
+    from tests.factories.crm import IdealCustomerProfileFactory
+
+    wanted = IdealCustomerProfileFactory.create(industries=["Dental clinics"], countries=["US"])
+    IdealCustomerProfileFactory.create(industries=["Law firms"], countries=["GB"])
+    niche = Niche.objects.create(name="US dental groups", icp=wanted)
+    result = run_agent("lead_list_builder", {"niche_id": niche.pk})
+    assert result.status == "succeeded"
+    assert result.output["searches_started"] == [wanted.pk]
