@@ -250,3 +250,48 @@ def drain(*, limit: int = 500, answers: dict[str, Sequence[Any]] | None = None) 
                 break  # retried later (a transient failure): not ours to wait for here
             done.append(due)
     return done
+
+
+@dataclass
+class WorldStep:
+    at: Any
+    ticks: int = 0
+    delivered: int = 0
+    processed: int = 0
+    runs: int = 0
+
+
+def advance(frozen: Any, *, until: dt.datetime, step: dt.timedelta, max_runs: int = 5000) -> list[WorldStep]:
+    """Live the agency on a frozen clock until ``until``, a step at a time, as beat, the workers and
+    the sandbox world would: each step the schedules tick (business time), the world's due events
+    are posted to the real webhook endpoint and processed, due acts are performed and every run
+    that becomes due is worked, with the ones it starts. For end-to-end tests of a stage or the
+    whole lifecycle. Schedules come from beat's rows: call ``sync_schedules()`` first."""
+    from agents import clockwork
+    from integrations.models import WebhookEvent
+    from integrations.sandbox.delivery import deliver_due
+    from integrations.webhooks.services import process_event
+
+    steps: list[WorldStep] = []
+    worked = 0
+    while frozen.now < until and worked < max_runs:
+        frozen.tick(step)
+        record = WorldStep(at=frozen.now)
+        record.ticks = len(clockwork.start_due_ticks())
+        while True:
+            posted = deliver_due()
+            record.delivered += posted
+            received = list(
+                WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).values_list("pk", flat=True)
+            )
+            for pk in received:
+                process_event(event_pk=pk)
+            record.processed += len(received)
+            outbox.perform_due()
+            done = drain(limit=max_runs - worked)
+            worked += len(done)
+            record.runs += len(done)
+            if not (posted or received or done):
+                break
+        steps.append(record)
+    return steps

@@ -41,8 +41,29 @@ def test_production_settings_pass_the_deploy_checks() -> None:
         "from django.core.management import call_command; call_command('check', deploy=True, fail_level='WARNING')"
     )
     key = secrets.token_urlsafe(60)
-    result = _run(code, DJANGO_ENV="production", DJANGO_SECRET_KEY=key, DJANGO_ALLOWED_HOSTS="a.example")
+    result = _run(
+        code,
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY=key,
+        DJANGO_ALLOWED_HOSTS="a.example",
+        PUBLIC_BASE_URL="https://a.example",
+    )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_unsubscribe_links_over_http() -> None:
+    code = SETUP + (
+        "from django.core.management import call_command; call_command('check', deploy=True, fail_level='WARNING')"
+    )
+    key = secrets.token_urlsafe(60)
+    result = _run(
+        code,
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY=key,
+        DJANGO_ALLOWED_HOSTS="a.example",
+        PUBLIC_BASE_URL="http://a.example",
+    )
+    assert result.returncode != 0 and "agents.E020" in result.stderr
 
 
 def test_embedded_defaults_need_no_service() -> None:
