@@ -311,7 +311,7 @@ HANDWRITTEN: list[dict[str, object]] = [
     },
     {
         "intent": "out_of_office",
-        R: "2025-03-11",
+        R: "2025-03-12",
         "text": "Je suis absent du bureau jusqu'au 11 mars inclus. En cas d'urgence, contactez mon collègue.",
     },
     {
