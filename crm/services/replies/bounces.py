@@ -60,10 +60,11 @@ def original_message_id(message: Message) -> str:
                 if isinstance(block, Message) and block.get("X-Original-Message-ID"):
                     return _msgid(block["X-Original-Message-ID"])
         elif content_type in {"message/rfc822", "text/rfc822-headers"}:
-            headers = part.get_payload()
-            if isinstance(headers, list):  # message/rfc822: the returned message itself
-                headers = headers[0].get("Message-ID", "") if headers else ""
-            found = _msgid(headers)
+            payload = part.get_payload()
+            if isinstance(payload, list):  # message/rfc822: the returned message itself
+                returned = payload[0] if payload else None
+                payload = returned.get("Message-ID", "") if isinstance(returned, Message) else ""
+            found = _msgid(payload)
             if found:
                 return found
     return ""

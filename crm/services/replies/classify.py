@@ -68,6 +68,8 @@ UNSUBSCRIBE = _rx(
     r"\bunsub\b",
     r"\bopt(ing)? ?out\b",
     r"\bremove (me|us|my|this|our|him|her)\b",
+    r"\bplease remove\b",
+    r"\bremove\W*$",
     r"\bremove\b.{0,60}\b(list|database|records?|emails?)\b",
     r"\btake (me|us|my \w+( address)?) off\b",
     r"\boff (your|the|ur|this|all) (\w+ )?(mailing |email )?lists?\b",

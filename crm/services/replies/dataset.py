@@ -35,7 +35,8 @@ def is_held_out(text: str) -> bool:
 
 def split(rows: Iterable[dict[str, object]]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """(tune, held_out)."""
-    tune, held_out = [], []
+    tune: list[dict[str, object]] = []
+    held_out: list[dict[str, object]] = []
     for row in rows:
         (held_out if is_held_out(str(row["text"])) else tune).append(row)
     return tune, held_out

@@ -30,6 +30,14 @@ _QUOTE_STARTS = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
+_VALEDICTION = re.compile(
+    r"^(best|regards|rgds|kind regards|best regards|warm regards|cheers|thanks|thank you|thx|many thanks|"
+    r"mfg|mit freundlichen gr(ü|ue)(ß|ss)en|viele gr(ü|ue)(ß|ss)e|beste gr(ü|ue)(ß|ss)e|gru(ß|ss)|"
+    r"cordialement|bien (à|a) vous|merci|saludos|un saludo|atentamente|cordiali saluti|met vriendelijke groet)"
+    r"[,.!]?$",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True)
 class ParsedReply:
@@ -108,7 +116,18 @@ def visible_text(body: str) -> str:
     parsed = EmailReplyParser(languages=list(REPLY_LANGUAGES)).read(text)
     reply = parsed.replies[0].body if parsed.replies else text
     lines = [line for line in reply.splitlines() if not _QUOTED_LINE.match(line)]
-    return "\n".join(lines).strip()
+    return "\n".join(_without_sign_off(lines)).strip()
+
+
+def _without_sign_off(lines: list[str]) -> list[str]:
+    """Drop a sign-off the reply parser missed ("Rgds,", a name, a title and a phone number).
+
+    Only a short tail after a valediction goes, so a reply that merely starts with "Thanks" stays.
+    """
+    for index in range(len(lines) - 1, 0, -1):
+        if _VALEDICTION.match(lines[index].strip()) and len(lines) - index <= 8:
+            return lines[:index]
+    return lines
 
 
 def recipients(message: EmailMessage, header: str = "To") -> list[str]:
