@@ -1,4 +1,4 @@
-"""From an ICP to qualified leads on the sandbox, on simulated time (issue: From niche to qualified lead).
+"""From an ICP to qualified leads on the sandbox, on simulated time (From niche to qualified lead).
 
 seed_demo gives the agency its profile, two ICPs and two mailboxes; the schedules tick on business
 time; the sandbox answers searches through the real webhook endpoint. Every imported lead must end
@@ -8,7 +8,6 @@ in a definite status with its reason: none lost, none stuck half-way.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -20,6 +19,20 @@ from crm.models import Lead, Niche, Persona, ResearchReport
 
 pytestmark = pytest.mark.django_db
 
+STAGES = (
+    "niche_research",
+    "persona_research",
+    "lead_list_builder",
+    "data_validation",
+    "deduplication",
+    "email_finder",
+    "email_verification",
+    "lead_enrichment",
+    "company_research",
+    "lead_scoring",
+    "lead_research",
+)
+
 
 def test_an_icp_becomes_researched_scored_leads_and_none_is_lost(frozen_clock: Any, settings: Any) -> None:
     settings.LEAD_LIST_DAILY_QUOTA = 40  # two ICPs: at most 80 leads a day, well under 200
@@ -27,10 +40,28 @@ def test_an_icp_becomes_researched_scored_leads_and_none_is_lost(frozen_clock: A
     call_command("sync_schedules", verbosity=0)
     advance(frozen_clock, until=frozen_clock.now + dt.timedelta(hours=36), step=dt.timedelta(minutes=30))
 
-    runs = Counter(AgentRun.objects.values_list("agent_name", "status"))
-    print(sorted(runs.items()))
-    leads = Lead.objects.filter(merged_into__isnull=True)
-    print(Counter(leads.values_list("status", "email_status")))
+    # Every stage ran, and nothing failed or was left waiting.
+    succeeded = {name for name in STAGES if AgentRun.objects.filter(agent_name=name, status="succeeded").exists()}
+    assert succeeded == set(STAGES)
+    assert not AgentRun.objects.filter(status__in=["failed", "running"]).exists()
+    assert not AgentRun.objects.filter(status="queued", due_at__lte=frozen_clock.now).exists()
     assert Niche.objects.exists() and Persona.objects.exists()
-    assert 0 < leads.count() <= 200
-    assert not AgentRun.objects.filter(status__in=["failed", "queued", "running"]).exclude(due_at__gt=frozen_clock.now)
+
+    leads = Lead.objects.filter(merged_into__isnull=True)
+    imported = leads.count()
+    assert 40 <= imported <= 200
+    # None lost: every lead ended qualified or disqualified, each with its reasons.
+    assert set(leads.values_list("status", flat=True)) <= {"qualified", "disqualified"}
+    assert not leads.filter(score_reasons=[]).exists()
+    qualified = leads.filter(status="qualified")
+    assert qualified.exists() and leads.filter(status="disqualified").exists()
+    # Each stage's work shows in the data: verified addresses, sourced research, scores.
+    assert not leads.filter(email_status="unknown").exists()
+    assert not qualified.filter(email_status__in=["invalid", "disposable"]).exists()
+    assert ResearchReport.objects.filter(kind="company").count() >= qualified.values("company").distinct().count()
+    assert AgentRun.objects.filter(agent_name="lead_research", status="succeeded").count() == qualified.count()
+    assert AuditLog.objects.filter(action__startswith="lead.").exists()
+    # A stage never ran twice for the same input (no duplicate work after retries or replays).
+    for name in ("email_finder", "email_verification", "lead_enrichment", "lead_scoring", "lead_research"):
+        runs = AgentRun.objects.filter(agent_name=name)
+        assert runs.count() == runs.values("payload_hash").distinct().count(), name
