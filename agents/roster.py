@@ -154,7 +154,6 @@ PLANNED: frozenset[str] = frozenset(
         "exit_survey",
         "reactivation",
         "health_check",
-        "cost_monitor",
         "escalation_manager",
         "database_manager",
         "compliance_audit",
