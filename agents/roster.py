@@ -153,7 +153,6 @@ PLANNED: frozenset[str] = frozenset(
         "access_revocation",
         "exit_survey",
         "reactivation",
-        "health_check",
         "escalation_manager",
         "database_manager",
         "compliance_audit",
