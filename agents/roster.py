@@ -153,7 +153,6 @@ PLANNED: frozenset[str] = frozenset(
         "access_revocation",
         "exit_survey",
         "reactivation",
-        "database_manager",
         "compliance_audit",
         "report_generator",
     }
