@@ -136,7 +136,7 @@ def _pause_campaign(ctx: RunContext, key: str, reason: str) -> bool:
     from crm.models import Campaign
     from crm.services.campaigns import campaign_set_status
 
-    campaign = Campaign.objects.filter(pk=int(key) if key.isdigit() else None).first()
+    campaign = Campaign.objects.filter(pk=int(key)).first() if key.isdigit() else None
     if campaign is None or campaign.status != Campaign.Status.ACTIVE:
         return False
     campaign_set_status(campaign=campaign, status=Campaign.Status.PAUSED, reason=f"budget: {reason}")

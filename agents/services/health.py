@@ -81,9 +81,9 @@ def probe_broker(url: str | None = None) -> Probe:
         if target.startswith(("redis://", "rediss://")):
             options.update(socket_timeout=PROBE_TIMEOUT, socket_connect_timeout=PROBE_TIMEOUT)
         with Connection(target, connect_timeout=PROBE_TIMEOUT, transport_options=options) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=PROBE_TIMEOUT)
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=int(PROBE_TIMEOUT))
             if target.startswith(("redis://", "rediss://")):
-                conn.default_channel.client.ping()  # a connected socket is not yet a serving Redis
+                conn.default_channel.client.ping()  # type: ignore[attr-defined]  # a connected socket is not yet a serving Redis
         return conn.transport_cls if isinstance(conn.transport_cls, str) else "connected"
 
     return _timed("broker", check)

@@ -42,7 +42,13 @@ def paused_until(
         applicable |= Q(scope=Budget.Scope.CLIENT, key=client_key)
     if campaign_key:
         applicable |= Q(scope=Budget.Scope.CAMPAIGN, key=campaign_key)
-    ends = Budget.objects.filter(applicable, active=True, paused_until__gt=now).values_list("paused_until", flat=True)
+    ends = [
+        end
+        for end in Budget.objects.filter(applicable, active=True, paused_until__gt=now).values_list(
+            "paused_until", flat=True
+        )
+        if end is not None
+    ]
     return max(ends, default=None)
 
 

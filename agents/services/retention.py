@@ -159,8 +159,9 @@ def erase_prospects(ids: list[int]) -> int:
 
     erased = 0
     for email in Lead.objects.filter(pk__in=ids, email__isnull=False).values_list("email", flat=True):
-        erase(email=email, source="retention")
-        erased += 1
+        if email:
+            erase(email=email, source="retention")
+            erased += 1
     return erased
 
 

@@ -138,8 +138,9 @@ def test_a_backlog_is_worked_in_bounded_rounds_handed_off_to_the_next(frozen_clo
 def test_former_prospects_past_retention_are_erased_and_stay_suppressed(frozen_clock) -> None:
     old = LeadFactory.create(status=Lead.Status.LOST)
     Lead.objects.filter(pk=old.pk).update(updated_at=_days_ago(800))
-    address = old.email
+    address = str(old.email)
     client_contact = ClientFactory.create().primary_contact
+    assert client_contact is not None
     Lead.objects.filter(pk=client_contact.pk).update(updated_at=_days_ago(800))
     active_deal = LeadFactory.create(status=Lead.Status.PROPOSAL_SENT)
     Lead.objects.filter(pk=active_deal.pk).update(updated_at=_days_ago(800))
