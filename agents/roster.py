@@ -142,10 +142,6 @@ PLANNED: frozenset[str] = frozenset(
         "access_revocation",
         "exit_survey",
         "reactivation",
-        "health_check",
-        "cost_monitor",
-        "escalation_manager",
-        "database_manager",
         "compliance_audit",
         "report_generator",
     }

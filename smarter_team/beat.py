@@ -33,10 +33,16 @@ START_SCHEDULED = "agents.start_scheduled"
 
 # How often (wall seconds, at most) beat evaluates the business-time ticks and the idle skip.
 BUSINESS_TICK_SECONDS = 1.0
+# Beat's liveness mark for health_check (one small UPSERT), and its ping of the workers: beat
+# sends it because an agent cannot report that no worker is left to run it.
+HEARTBEAT_SECONDS = 30.0
+WORKER_PING_SECONDS = 300.0
 
 
 class Scheduler(DatabaseScheduler):
     _last_business_tick = 0.0
+    _last_heartbeat = 0.0
+    _last_worker_ping = 0.0
 
     def all_as_schedule(self) -> dict[str, Any]:
         # Agents' entries are ticked on business time in tick(), not by beat's wall clock, except
@@ -54,6 +60,12 @@ class Scheduler(DatabaseScheduler):
         if now - self._last_business_tick >= BUSINESS_TICK_SECONDS:
             self._last_business_tick = now
             business_tick()
+        if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
+            self._last_heartbeat = now
+            heartbeat()
+        if now - self._last_worker_ping >= WORKER_PING_SECONDS:
+            self._last_worker_ping = now
+            ping_workers()
         return min(float(super().tick(*args, **kwargs)), BUSINESS_TICK_SECONDS)
 
     def apply_async(self, entry: Any, producer: Any = None, advance: bool = True, **kwargs: Any) -> Any:
@@ -81,6 +93,23 @@ def business_tick() -> None:
         clockwork.skip_ahead_if_idle()
     except DatabaseError:
         logger.exception("business-time tick failed; trying again at the next wake-up")
+
+
+def heartbeat() -> None:
+    """Mark beat alive for health_check; a database hiccup only delays the mark."""
+    from agents.services import health
+
+    try:
+        health.note_beat_alive()
+    except DatabaseError:
+        logger.warning("could not record beat's heartbeat; trying again shortly")
+
+
+def ping_workers() -> None:
+    """Ping the workers and record the result (a short, bounded wait; never raises)."""
+    from agents.services import health
+
+    health.watch_workers()
 
 
 def start_tick(agent_name: str) -> int:

@@ -347,6 +347,26 @@ SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
 # How many due sandbox events one beat tick delivers.
 SANDBOX_DELIVERY_BATCH = env.int("SANDBOX_DELIVERY_BATCH", default=200)
 
+# --- Housekeeping (database_manager, escalation_manager, health_check) -------------------------
+# Ages (days, business time) past which finished rows are exported to ARCHIVE_DIR and deleted.
+# Webhook events, actions and sandbox events are kept at least 30 days whatever is set here: their
+# keys make redeliveries and retries exactly-once.
+RETENTION_RUNS_DAYS = env.int("RETENTION_RUNS_DAYS", default=90)
+RETENTION_ACTIONS_DAYS = env.int("RETENTION_ACTIONS_DAYS", default=90)
+RETENTION_WEBHOOKS_DAYS = env.int("RETENTION_WEBHOOKS_DAYS", default=60)
+RETENTION_SANDBOX_DAYS = env.int("RETENTION_SANDBOX_DAYS", default=30)
+RETENTION_HEALTH_DAYS = env.int("RETENTION_HEALTH_DAYS", default=14)
+# A former prospect untouched this long is erased (the address survives only as a suppression hash).
+RETENTION_PROSPECT_DAYS = env.int("RETENTION_PROSPECT_DAYS", default=730)
+# Rows per table and round: each round's transaction stays short.
+RETENTION_BATCH = env.int("RETENTION_BATCH", default=1000)
+ARCHIVE_DIR = Path(env.str("ARCHIVE_DIR", default="") or VAR_DIR / "archive")
+# Open escalations: the group is reminded after this many hours; undecided ones expire after this.
+ESCALATION_REMIND_HOURS = env.float("ESCALATION_REMIND_HOURS", default=4.0)
+ESCALATION_EXPIRE_HOURS = env.float("ESCALATION_EXPIRE_HOURS", default=72.0)
+# Beat is reported down when its last heartbeat is older than this (wall seconds).
+HEALTH_BEAT_STALE_SECONDS = env.int("HEALTH_BEAT_STALE_SECONDS", default=180)
+
 # --- Security -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -113,6 +113,9 @@ class Budget(TimeStampedModel):
     currency = currency_field()
     on_exceed = models.CharField(max_length=16, choices=OnExceed.choices, default=OnExceed.DEGRADE)
     active = models.BooleanField(default=True)
+    # Set by cost_monitor when a "pause" budget is exceeded: runs in its scope start no sooner
+    # (agents/services/pauses.py); past it, the pause has lifted by itself.
+    paused_until = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["scope", "key", "period"]

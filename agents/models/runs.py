@@ -108,6 +108,22 @@ class AgentRun(StatefulModel):
             models.Index(fields=["agent_name", "status"], name="agentrun_agent_status"),
             models.Index(fields=["status", "lease_expires_at"], name="agentrun_status_lease"),
             models.Index(fields=["agent_name", "created_at"], name="agentrun_agent_created"),
+            # Spend over a day or a month (budgets: the brain's check before every call, cost_monitor):
+            # range scans on started_at, per scope; ``cost`` included so PostgreSQL sums from the index.
+            models.Index(fields=["started_at"], include=["cost"], name="agentrun_started_cost"),
+            models.Index(fields=["agent_name", "started_at"], include=["cost"], name="agentrun_agent_started"),
+            models.Index(
+                fields=["client_key", "started_at"],
+                include=["cost"],
+                condition=~Q(client_key=""),
+                name="agentrun_client_started",
+            ),
+            models.Index(
+                fields=["campaign_key", "started_at"],
+                include=["cost"],
+                condition=~Q(campaign_key=""),
+                name="agentrun_campaign_started",
+            ),
         ]
         constraints = [
             choices_check("status", AgentRunStatus, "agentrun_status_valid"),

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from agents import registry
 from agents.base import AgentBase
 from agents.models import AgentRun
+from agents.services import pauses
 from smarter_team import broker, clock
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,15 @@ def start_run(
     data = agent_cls.Input.model_validate(input).model_dump(mode="json")
     now = clock.now()
     due = due_at or now
+    held = pauses.paused_until(
+        agent_name=agent_name,
+        category=agent_cls.category,
+        client_key=client_key or (parent.client_key if parent else ""),
+        campaign_key=campaign_key or (parent.campaign_key if parent else ""),
+        now=now,
+    )
+    if held is not None and held > due:
+        due = held  # a paused budget holds it: queued, started when the pause lifts
     publish = enqueue and due <= now and not _answered_by_batch(agent_cls)
     run = AgentRun(
         agent_name=agent_name,

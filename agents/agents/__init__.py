@@ -1,0 +1,4 @@
+"""The runtime's system agents (AGENTS.md, System): health_check, cost_monitor, escalation_manager,
+database_manager. Discovered like every app's ``agents`` module; each lives in its own module."""
+
+from agents.agents import cost_monitor, database_manager, escalation_manager, health_check  # noqa: F401
