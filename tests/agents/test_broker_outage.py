@@ -70,14 +70,14 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for(self._answers, 10.0)
+        wait_for(self.answers, 10.0)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()  # ours, by its own handle: SIGKILL, as in the measured incident
             self.proc.wait(10)
 
-    def _answers(self) -> bool:
+    def answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
@@ -144,6 +144,8 @@ def test_a_broker_outage_under_load_loses_nothing_and_recovers_within_a_minute(
     try:
         time.sleep(KILL_AT)
         redis_server.kill()
+        # The outage is real: nothing answers on the broker's port while it lasts.
+        outage_seen = not redis_server.answers()
         time.sleep(OUTAGE_SECONDS)
         redis_server.start()
         returned = time.monotonic()
@@ -181,7 +183,9 @@ def test_a_broker_outage_under_load_loses_nothing_and_recovers_within_a_minute(
     assert outcome["errors"]["start_run"] == [] and outcome["errors"]["webhook"] == []
     assert outcome["errors"]["tick"] == []
     assert outcome["statuses"] == [200] * 200
-    assert outcome["errors"]["beat_publish"], "the outage was real: beat's own publishes failed"
+    # The outage was real (on a loaded machine beat's own publishes may straddle it, so they are
+    # not the evidence; the dead port is).
+    assert outage_seen, "the broker still answered after it was killed"
     # Nothing twice: every run claimed once, every event processed once.
     echo = AgentRun.objects.filter(agent_name="t_echo")
     assert echo.count() == 100 and set(echo.values_list("attempts", flat=True)) == {1}
