@@ -74,5 +74,11 @@ def note_publish_failed() -> None:
     _down_until = time.monotonic() + DOWN_FOR_SECONDS
 
 
+def reset() -> None:
+    """Forget a past failure (tests: one test's broken broker must not hold back the next test's)."""
+    global _down_until
+    _down_until = 0.0
+
+
 class BrokerLooksDown(Exception):
     """A publish skipped because one in this process just failed (see ``looks_down``)."""

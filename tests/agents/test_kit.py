@@ -327,7 +327,7 @@ def test_a_learned_rule_tests_a_field_of_the_facts_the_input_does_not_hold() -> 
     result = run_agent("t_closer", {"lead_id": lead.pk})
     assert result.status == "skipped" and "company domain" in result.error
     other = run_agent(
-        "t_closer", {"lead_id": LeadFactory.create(company=CompanyFactory.create(domain="acme.example")).pk}
+        "t_closer", {"lead_id": LeadFactory.create(company=CompanyFactory.create(domain="acme-dental.com")).pk}
     )
     assert other.status == "succeeded"
 

@@ -39,7 +39,7 @@ def test_persona_research_writes_personas_and_hands_on_to_the_list_builder(icp: 
     assert result.status == "succeeded", result.error
     personas = Persona.objects.filter(niche=niche)
     assert personas.count() == 2 and all(p.title_patterns and p.objections for p in personas)
-    assert not result.handoffs  # lead_list_builder is planned, not built on this branch: skipped
+    assert [(r.agent_name, r.input["niche_id"]) for r in result.handoffs] == [("lead_list_builder", niche.pk)]
     assert_idempotent("persona_research", {"niche_id": niche.pk})
 
 
