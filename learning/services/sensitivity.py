@@ -27,13 +27,15 @@ def _agent_class(agent_name: str) -> type[Any] | None:
 
 
 def reads_prompts(agent_name: str) -> bool:
-    """An LLM agent's brain reads prompt rules; a rules agent decides in code and reads none."""
+    """An LLM agent's brain reads prompt rules; a rules agent decides in code and reads none.
+    Global rules (no agent) and agents not registered in this process are given the benefit of
+    the doubt (the runtime only ever runs registered agents)."""
     from agents.base import LLMAgent
 
     cls = _agent_class(agent_name) if agent_name else None
-    if not agent_name:
-        return True  # global rules: each LLM agent reads them
-    return isinstance(cls, type) and issubclass(cls, LLMAgent)
+    if cls is None:
+        return True
+    return issubclass(cls, LLMAgent)
 
 
 @functools.cache
