@@ -25,6 +25,7 @@ from agents.base import Agent, Facts
 from agents.errors import PermanentError
 from agents.models import AgentRun
 from agents.services.runs import start_run
+from crm.models import Lead
 from learning.models import ErrorLog, KnowledgeRule, RuleApplication
 from learning.services import extraction
 from learning.services.evidence import refresh_rules
@@ -182,7 +183,7 @@ class LeadRef(BaseModel):
 
 
 class LeadFacts(Facts):
-    lead: Any  # a crm Lead, loaded with its company
+    lead: Lead  # loaded with its company
 
 
 class IdOnlyEnricher(Agent[LeadRef, DemoOutput]):
@@ -197,8 +198,6 @@ class IdOnlyEnricher(Agent[LeadRef, DemoOutput]):
     Output = DemoOutput
 
     def load(self, ctx: Any, data: LeadRef) -> LeadFacts:
-        from crm.models import Lead
-
         return LeadFacts(lead=Lead.objects.select_related("company").get(pk=data.lead_id))
 
     def act(self, ctx: Any, facts: LeadFacts) -> DemoOutput:
@@ -228,7 +227,7 @@ class Arms:
 
 
 def _lead(n: int, *, domain: bool, country: str) -> int:
-    from crm.models import Company, Lead
+    from crm.models import Company
 
     company = Company.objects.create(
         name=f"Demo Co {n}", domain=f"democo{n}.example.com" if domain else None, country=country, source="demo"

@@ -164,6 +164,8 @@ def _type_has(kind: Any, parts: list[str]) -> bool:
         return True
     name, rest = parts[0], parts[1:]
     kind = _unwrap(kind)
+    if kind is Any:
+        return True  # an untyped field: nothing to check its path against
     if isinstance(kind, type) and issubclass(kind, BaseModel):
         info = kind.model_fields.get(name)
         return info is not None and (not rest or _type_has(info.annotation, rest))
