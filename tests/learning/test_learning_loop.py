@@ -124,9 +124,8 @@ def test_a_rule_that_skips_everything_scores_badly_and_is_retired(settings: Any)
     rule.refresh_from_db()
     assert retired == [rule], (rule.precision, rule.precision_high, rule.holdout_exposures, rule.times_applied)
     assert rule.status == "retired" and "precision" in rule.retired_reason
-    assert (
-        rule.precision == Decimal("0.3333") and rule.precision_high is not None and rule.precision_high < Decimal("0.5")
-    )
+    assert rule.precision == Decimal("0.3333")
+    assert rule.precision_high is not None and rule.precision_high < Decimal("0.5")
     assert rule.holdout_lift is not None and rule.holdout_lift < 0
     assert rule.successes_lost is not None and abs(float(rule.successes_lost) - 200) < 1
 
