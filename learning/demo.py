@@ -201,7 +201,7 @@ class IdOnlyEnricher(Agent[LeadRef, DemoOutput]):
         return LeadFacts(lead=Lead.objects.select_related("company").get(pk=data.lead_id))
 
     def act(self, ctx: Any, facts: LeadFacts) -> DemoOutput:
-        if not facts.lead.company.domain:
+        if facts.lead.company is None or not facts.lead.company.domain:
             raise PermanentError(f"provider rejected lead {facts.lead.pk}: company has no domain")
         return DemoOutput(enriched=True)
 

@@ -6,10 +6,10 @@ from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from learning.admin.common import RECENT, NoteActionForm, note_of, short, user_of
-from learning.models import ErrorLog, KnowledgeRule
+from learning.models import ErrorGroupNote, ErrorLog, KnowledgeRule
 from learning.services import errors as error_services
 from smarter_team.admin import BaseAdmin, pretty_json
 
@@ -113,6 +113,9 @@ class ErrorLogAdmin(BaseAdmin):
     def rules_for_fingerprint(self, obj: ErrorLog) -> str:
         found = KnowledgeRule.objects.filter(fingerprint=obj.fingerprint).order_by("-pk")[:RECENT]
         if not found:
+            note = ErrorGroupNote.objects.filter(fingerprint=obj.fingerprint).first()
+            if note is not None:  # extraction looked and proposed nothing: say why
+                return format_html("No rule proposed ({}): {}", f"{note.noted_at:%Y-%m-%d %H:%M}", note.reason)
             return "-"
         return format_html_join(
             "",

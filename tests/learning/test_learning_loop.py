@@ -243,3 +243,17 @@ def test_per_rule_is_a_bounded_number_of_queries(frozen_clock: Any, django_asser
     with django_assert_max_num_queries(2):
         assert len(performance.per_rule(day=day)) == 33
     assert AgentLearning.objects.count() == 33
+
+
+# 7. the admin tells the story ------------------------------------------------------------------
+
+
+def test_the_rule_page_shows_both_arms_precision_and_why_it_was_retired(admin_client: Any) -> None:
+    from django.urls import reverse
+
+    rule = KnowledgeRuleFactory.create(status="retired", retired_reason="automatic: precision 0.250 [0.112, 0.469]")
+    KnowledgeRule.objects.filter(pk=rule.pk).update(
+        holdout_exposures=20, holdout_failures=5, precision=Decimal("0.25"), precision_low=Decimal("0.1119")
+    )
+    page = admin_client.get(reverse("admin:learning_knowledgerule_change", args=[rule.pk])).content.decode()
+    assert "holdout arm" in page and "applied arm" in page and "0.1119" in page and "precision 0.250" in page
