@@ -136,3 +136,24 @@ class ErrorLogAdmin(BaseAdmin):
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[ErrorLog]) -> None:
         done = error_services.resolve_errors(errors=queryset, user=user_of(request), note=note_of(request))
         self.message_user(request, f"resolved: {done}", level=messages.SUCCESS)
+
+
+@admin.register(ErrorGroupNote)
+class ErrorGroupNoteAdmin(BaseAdmin):
+    """Recurring errors extraction proposed no rule for, and why (read-only: extraction writes them)."""
+
+    list_display = ("noted_at", "agent_name", "short_fingerprint", "failed_runs", "short_reason")
+    list_filter = ("agent_name",)
+    search_fields = ("fingerprint", "agent_name", "reason")
+    readonly_fields = ("fingerprint", "agent_name", "failed_runs", "reason", "noted_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="fingerprint")
+    def short_fingerprint(self, obj: ErrorGroupNote) -> str:
+        return obj.fingerprint[:12]
+
+    @admin.display(description="why no rule")
+    def short_reason(self, obj: ErrorGroupNote) -> str:
+        return short(obj.reason, 120)

@@ -17,7 +17,7 @@ from integrations.http.errors import ProviderError
 from integrations.http.usage import report_failure
 from learning import hooks
 from learning.demo import ID_AGENT, IdOnlyEnricher, LeadFacts, _lead, id_agent
-from learning.models import AgentLearning, ErrorGroupNote, ErrorLog, RuleApplication
+from learning.models import AgentLearning, ErrorGroupNote, ErrorLog, KnowledgeRule, RuleApplication
 from learning.services import application, performance
 from learning.services.evidence import refresh_rules
 from learning.services.extraction import extract
