@@ -301,13 +301,21 @@ def fail(run: AgentRun, exc: BaseException, *, ctx: RunContext | None, step: str
         provider=str(getattr(exc, "provider", "") or ""),
         transient=transient,
         context={"attempt": run.attempts, "trigger": run.trigger, "correlation_id": str(run.correlation_id)},
+        facts=ctx.facts if ctx is not None else None,
     )
     plan = hooks.on_failure(run=run, error=error_log)
     max_attempts = plan.max_attempts if plan.max_attempts is not None else run.max_attempts
     usage_fields = _apply_usage(run, ctx)
     if plan.escalate:
         reason = plan.reason or message
-        _escalate(run, kind=Escalation.Kind.ERROR, reason=reason, payload={"error": message}, also=usage_fields)
+        _escalate(
+            run,
+            kind=Escalation.Kind.ERROR,
+            reason=reason,
+            payload={"error": message},
+            group=plan.group,
+            also=usage_fields,
+        )
     elif (transient or plan.retry_delays) and run.attempts < max_attempts:
         if plan.retry_delays:
             delay = dt.timedelta(seconds=plan.retry_delays[min(run.attempts - 1, len(plan.retry_delays) - 1)])
@@ -360,7 +368,9 @@ def fail_after_act(run: AgentRun, exc: BaseException, *, kind: str) -> None:
         return  # already failed (a second act of the same run) or canceled: the ErrorLog is enough
     plan = hooks.on_failure(run=run, error=error_log)
     if plan.escalate:
-        _escalate(run, kind=Escalation.Kind.ERROR, reason=plan.reason or message, payload={"error": message})
+        _escalate(
+            run, kind=Escalation.Kind.ERROR, reason=plan.reason or message, payload={"error": message}, group=plan.group
+        )
         return
     run.error = message
     run.finished_at = run.finished_at or clock.now()

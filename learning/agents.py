@@ -16,6 +16,7 @@ from agents.errors import BrainOutputInvalid
 from agents.models import Escalation
 from agents.registry import register
 from learning.conditions import describe
+from learning.derivation import NoRule
 from learning.services import extraction, monitoring, performance
 from learning.services.monitoring import Spike
 
@@ -140,6 +141,9 @@ class LearningExtraction(LLMAgent[Empty, ExtractionOutput, DraftedRule]):
         texts = []
         for item in facts.plan.planned:
             group, proposal = item.group, item.proposal
+            if isinstance(proposal, NoRule):
+                texts.append("")  # nothing to word: the error group says why no rule fits
+                continue
             request = DraftRequest(
                 agent=group.agent_name or group.provider or "all agents",
                 error_type=group.error_type,
@@ -162,7 +166,7 @@ class LearningExtraction(LLMAgent[Empty, ExtractionOutput, DraftedRule]):
 
     def act(self, ctx: RunContext, facts: Plan, decision: Drafts) -> ExtractionOutput:
         for item, text in zip(facts.plan.planned, decision.texts, strict=False):
-            if text.strip():
+            if text.strip() and not isinstance(item.proposal, NoRule):
                 item.proposal.text = text.strip()[:2000]
         result = extraction.apply(facts.plan)
         return ExtractionOutput(

@@ -7,7 +7,7 @@ database; ``learning.services.extraction`` feeds them from ErrorLog and AgentRun
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,11 +153,107 @@ def template_text(kind: str, group: ErrorGroup, condition: Mapping[str, Any], ac
     return f"{who}: avoid the known failure {short_type} '{pattern}' ({seen}); check the inputs it depends on first."
 
 
+@dataclass
+class NoRule:
+    """Why no rule that can act fits a group of alike errors (shown on the error group in the admin)."""
+
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+Record = Mapping[str, Mapping[str, Any]]  # path -> descriptor (learning/facts_record.py)
+
+
+def _empty(record: Record, path: str) -> bool:
+    found = record.get(path)
+    return found is None or not found.get("present", True)
+
+
+def _value(record: Record, path: str) -> Any:
+    found = record.get(path)
+    return found.get("v", _NO_VALUE) if found is not None else _NO_VALUE
+
+
+_NO_VALUE = object()
+
+
+def derive_from_records(
+    failing: Sequence[Record], succeeding: Sequence[Record], *, known: Callable[[str], bool], message: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A condition over input + facts true for (nearly) all failing runs and (nearly) no succeeding
+    ones, from their recorded facts; only paths ``known`` accepts (fields of the agent's Facts or
+    Input). Tries emptiness, then a shared value (choices, flags, counts), then a numeric bound.
+    Evidence: the shares, and the counts of failing and succeeding runs the condition matched."""
+    evidence: dict[str, Any] = {"failing_runs": len(failing), "succeeding_runs": len(succeeding)}
+    if not failing or not succeeding:
+        return {}, evidence
+    paths = sorted({p for r in [*failing, *succeeding] for p in r if known(p)})
+    best: tuple[tuple[float, int, int, str], dict[str, Any], float, float] | None = None
+    for path in paths:
+        candidates: list[tuple[dict[str, Any], float, float]] = []
+        f_empty = sum(_empty(r, path) for r in failing) / len(failing)
+        o_empty = sum(_empty(r, path) for r in succeeding) / len(succeeding)
+        candidates.append(({"field": path, "op": "empty"}, f_empty, o_empty))
+        values = [_value(r, path) for r in failing]
+        scalars = [v for v in values if v is not _NO_VALUE]
+        if scalars and len(failing) >= 2:
+            top = max(set(scalars), key=lambda v: (scalars.count(v), str(v)))
+            ok_values = [_value(r, path) for r in succeeding]
+            candidates.append(
+                (
+                    {"field": path, "op": "equals", "value": top},
+                    scalars.count(top) / len(failing),
+                    sum(1 for v in ok_values if v is not _NO_VALUE and same_value(v, top)) / len(succeeding),
+                )
+            )
+            numbers = [v for v in scalars if isinstance(v, int | float) and not isinstance(v, bool)]
+            ok_numbers = [v for v in ok_values if isinstance(v, int | float) and not isinstance(v, bool)]
+            if len(numbers) == len(failing) and ok_numbers:
+                if max(numbers) < min(ok_numbers):
+                    candidates.append(({"field": path, "op": "lt", "value": min(ok_numbers)}, 1.0, 0.0))
+                elif min(numbers) > max(ok_numbers):
+                    candidates.append(({"field": path, "op": "gt", "value": max(ok_numbers)}, 1.0, 0.0))
+        for condition, f_share, o_share in candidates:
+            if f_share < FAIL_SHARE or o_share > OK_SHARE:
+                continue
+            key = (f_share - o_share, int(_mentions(message, path)), int(condition["op"] == "empty"), path)
+            if best is None or key > best[0]:
+                best = (key, condition, f_share, o_share)
+    if best is None:
+        return {}, evidence
+    _, condition, f_share, o_share = best
+    evidence.update(
+        {
+            "fail_share": round(f_share, 4),
+            "ok_share": round(o_share, 4),
+            "matched_failing": round(f_share * len(failing)),
+            "matched_succeeding_sample": round(o_share * len(succeeding)),
+        }
+    )
+    return condition, evidence
+
+
 def propose(
-    group: ErrorGroup, failing: Sequence[Mapping[str, Any]], succeeding: Sequence[Mapping[str, Any]]
-) -> Proposal:
-    """The rule to propose for a group of alike errors."""
+    group: ErrorGroup,
+    failing: Sequence[Record],
+    succeeding: Sequence[Record],
+    *,
+    reads_prompts: bool = True,
+    known: Callable[[str], bool] | None = None,
+) -> Proposal | NoRule:
+    """The rule to propose for a group of alike errors, from the failing and succeeding runs'
+    recorded facts; NoRule (with the reason) when no rule that can act fits.
+
+    A rule for a rules agent must be executable (validate, retry, escalate): prompt text is only
+    for an agent whose brain reads it (``reads_prompts``).
+    """
     kind = error_kind(group)
+    if not group.agent_name:
+        return NoRule(
+            "these failures happen outside any agent run (a webhook's processing, a provider call with no "
+            "run): no learned rule acts there; fix the handler or register the agent it needs",
+            {"kind": kind},
+        )
     if kind in ("rate_limit", "transient"):
         delays = RETRY_DELAYS[kind]
         params: dict[str, Any] = {"delays": delays, "max_attempts": len(delays) + 1}
@@ -165,8 +261,17 @@ def propose(
     if kind == "auth":
         params = {"target": "admin" if re.search(r"auth|credential|key", group.message, re.I) else "manager"}
         return Proposal(ESCALATE, template_text(kind, group, {}, params), {}, params, {"kind": kind})
-    condition, evidence = derive_condition(failing, succeeding, message=group.message)
+    condition, evidence = derive_from_records(
+        failing, succeeding, known=known or (lambda path: True), message=group.message
+    )
     evidence["kind"] = kind
-    if condition and kind in ("validation", "other"):
+    if condition:
         return Proposal(VALIDATE, template_text(kind, group, condition, {}), condition, {}, evidence)
-    return Proposal(ALWAYS, template_text(kind, group, {}, {}), {}, {}, evidence)
+    if reads_prompts:
+        return Proposal(ALWAYS, template_text(kind, group, {}, {}), {}, {}, evidence)
+    return NoRule(
+        f"no condition over the input and the facts separates the {len(failing)} failing runs from the "
+        f"{len(succeeding)} succeeding ones compared, and {group.agent_name} is a rules agent: it reads no "
+        "prompt, so a text rule could not act. Nothing is proposed; fix the agent or the data it reads",
+        evidence,
+    )

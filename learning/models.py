@@ -87,6 +87,10 @@ class KnowledgeRule(StatefulModel):
         "holdout_lift",
         "lift_low",
         "lift_high",
+        "precision",
+        "precision_low",
+        "precision_high",
+        "successes_lost",
     )
 
     agent_name = models.CharField(max_length=64, blank=True, db_index=True, help_text="blank = all agents")
@@ -106,6 +110,13 @@ class KnowledgeRule(StatefulModel):
     holdout_lift = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
     lift_low = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
     lift_high = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    # For a rule that skips, blocks or escalates: the share of the runs it matches that would have
+    # failed (from its holdout, or from the failures before approval for a rule never held out),
+    # with its 95% interval, and the successes it is estimated to have thrown away.
+    precision = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    precision_low = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    precision_high = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    successes_lost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     source_error = models.ForeignKey(ErrorLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="rules")
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -194,6 +205,9 @@ class ResponseTracking(TimeStampedModel):
     confidence_score = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
     actual_outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
     user_feedback = models.TextField(blank=True)
+    # The run's facts as learning records them (learning/facts_record.py: values of categorical
+    # fields, presence and length of contact data): the succeeding runs extraction contrasts with.
+    facts = models.JSONField(default=dict, blank=True, editable=False)
     feedback_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     feedback_at = models.DateTimeField(null=True, blank=True)
 
@@ -210,6 +224,23 @@ class ResponseTracking(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.agent_name} {self.response_type}: {self.actual_outcome}"
+
+
+class ErrorGroupNote(TimeStampedModel):
+    """What learning_extraction concluded about a recurring error (one fingerprint) when it proposed
+    no rule: why no executable rule fits. Shown on the error group in the admin."""
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    agent_name = models.CharField(max_length=64, blank=True)
+    failed_runs = models.PositiveIntegerField(default=0)
+    reason = models.TextField()
+    noted_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-noted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.agent_name or '-'} {self.fingerprint[:12]}: no rule"
 
 
 class AgentLearning(TimeStampedModel):

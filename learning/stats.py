@@ -61,3 +61,59 @@ def unit_hash(*parts: object) -> float:
 
 def in_holdout(*, rule_id: int, run_id: int, rate: float) -> bool:
     return rate > 0 and unit_hash("holdout", rule_id, run_id) < rate
+
+
+@dataclass(frozen=True)
+class Worth:
+    """What a rule that skips, blocks or escalates matched runs is worth.
+
+    ``precision``: the share of matched runs that would have failed (from the holdout), with its
+    Wilson 95% interval. Each applied run avoided a failure with that probability and threw away a
+    success otherwise, so the net lift per matched run is failures avoided minus successes thrown
+    away, ``2 * precision - 1`` (interval from the precision's). ``verdict``: "good" when the whole
+    interval is above ``min_precision``, "bad" when the whole interval is below it, else "unknown";
+    always "unknown" under ``min_holdout`` held-out runs.
+    """
+
+    precision: float
+    low: float
+    high: float
+    lift: float
+    lift_low: float
+    lift_high: float
+    failures_avoided: float
+    successes_lost: float
+    holdout_n: int
+    verdict: str
+
+
+def skip_worth(
+    *, would_fail: int, matched: int, applied_n: int, min_precision: float = 0.5, min_holdout: int = 20
+) -> Worth | None:
+    """The worth of a skipping rule from ``matched`` runs seen without it, ``would_fail`` of which
+    failed; None without any. ``applied_n``: the runs it stopped (to estimate what they cost)."""
+    if matched <= 0:
+        return None
+    would_fail = max(0, min(would_fail, matched))
+    p = would_fail / matched
+    low, high = wilson(would_fail, matched)
+    if matched < min_holdout:
+        verdict = "unknown"
+    elif low > min_precision:
+        verdict = "good"
+    elif high < min_precision:
+        verdict = "bad"
+    else:
+        verdict = "unknown"
+    return Worth(
+        precision=p,
+        low=low,
+        high=high,
+        lift=2 * p - 1,
+        lift_low=2 * low - 1,
+        lift_high=2 * high - 1,
+        failures_avoided=applied_n * p,
+        successes_lost=applied_n * (1 - p),
+        holdout_n=matched,
+        verdict=verdict,
+    )

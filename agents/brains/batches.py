@@ -33,14 +33,11 @@ MAX_REQUESTS = 10_000  # well under the API's 100,000 requests / 256 MB per batc
 COLLECT_MARGIN = dt.timedelta(hours=1)
 
 
-def _prompt_rules(agent_name: str) -> list[str]:
-    # The active learnings' texts (read-only); guards still run when each run executes.
-    from django.db.models import Q
+def _prompt_rules(run: AgentRun) -> list[str]:
+    # This run's prompt learnings (its holdout rules excluded); guards still run when it executes.
+    from learning.hooks import prompt_rules_for
 
-    from learning.models import KnowledgeRule
-
-    rules = KnowledgeRule.objects.filter(Q(agent_name=agent_name) | Q(agent_name=""), status="active")
-    return sorted(rules.values_list("text", flat=True))
+    return prompt_rules_for(run)
 
 
 def submit_batch(*, agent_name: str, limit: int = MAX_REQUESTS) -> LLMBatch | None:
@@ -51,7 +48,6 @@ def submit_batch(*, agent_name: str, limit: int = MAX_REQUESTS) -> LLMBatch | No
     if not (isinstance(agent_cls, type) and issubclass(agent_cls, LLMAgent)):
         raise TypeError(f"{agent_name} is not an LLM agent")
     agent = agent_cls()
-    rules = _prompt_rules(agent_name)
     with transaction.atomic():
         runs = list(
             AgentRun.objects.select_for_update(skip_locked=True)
@@ -63,6 +59,7 @@ def submit_batch(*, agent_name: str, limit: int = MAX_REQUESTS) -> LLMBatch | No
         requests = []
         asked = []
         for run in runs:
+            rules = _prompt_rules(run)
             ctx = RunContext(run=run, agent=agent, prompt_rules=rules)
             try:
                 # The same facts the run will load when it acts on the answer (reads only).

@@ -35,7 +35,7 @@ logging.getLogger("agents").setLevel(logging.ERROR)  # each injected failure log
 from django.conf import settings  # noqa: E402
 from django.db import transaction  # noqa: E402
 
-from learning.demo import Outcome, play  # noqa: E402
+from learning.demo import Arms, Outcome, play, play_id_only  # noqa: E402
 
 
 class Rollback(Exception):
@@ -56,6 +56,42 @@ def main() -> None:
             raise Rollback
     except Rollback:
         pass
+    for title, bad in (("(a) id-only agent, rule derived from its facts", False), ("(b) a bad rule", True)):
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                arms = play_id_only(
+                    before_runs=args.before, after_runs=args.after, missing_share=args.missing, bad_rule=bad
+                )
+                report_arms(title, arms, seconds=time.perf_counter() - started)
+                raise Rollback
+        except Rollback:
+            pass
+
+
+def report_arms(title: str, arms: Arms, *, seconds: float) -> None:
+    b, a, rule = arms.before, arms.after, arms.rule
+    print(f"\n== {title}")
+    if rule is None:
+        print("no rule was proposed")
+        return
+    print(f"rule #{rule.pk} [{rule.rule_type}] {rule.condition}; status {rule.status}")
+    if arms.proposed_after_failures is not None:
+        print(f"  proposed after failure #{arms.proposed_after_failures}")
+    print(f"recurrence before: {b.failed}/{b.concerned} ({b.recurrence:.1%}) of domain-less leads failed")
+    print(
+        f"recurrence after:  {a.failed}/{a.concerned} ({a.recurrence:.1%}); {a.skipped} runs skipped, "
+        f"{a.succeeded} succeeded of {a.runs}"
+    )
+    print(
+        f"holdout arm: {rule.holdout_failures}/{rule.holdout_exposures} would have failed; applied arm: "
+        f"{rule.times_applied} runs stopped, ~{rule.successes_lost} successes thrown away"
+    )
+    print(f"precision {rule.precision} (95% CI {rule.precision_low} .. {rule.precision_high})")
+    print(f"net lift {rule.holdout_lift} (95% CI {rule.lift_low} .. {rule.lift_high})")
+    if rule.retired_reason:
+        print(f"retired: {rule.retired_reason}")
+    print(f"elapsed {seconds:.1f}s")
 
 
 def report(outcome: Outcome, *, seconds: float) -> None:

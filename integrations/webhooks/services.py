@@ -340,17 +340,26 @@ def process_event(*, event_pk: int) -> str:
                 f"no agent to hand this event to (UnknownAgent: {exc}); replay it once the agent is registered"
             )[:MAX_ERROR_CHARS]
             event.transition_to(WebhookEvent.Status.FAILED, also=["attempts", "error"])
+            _record_failure(event, exc)
             return event.status
         except Exception as exc:
             logger.exception("webhook %s %s failed", event.provider, event.pk)
             event.error = redact(storable_text(f"{type(exc).__name__}: {exc}"))[:MAX_ERROR_CHARS]
             event.transition_to(WebhookEvent.Status.FAILED, also=["attempts", "error"])
+            _record_failure(event, exc)
             return event.status
         event.error = "" if acted else "the handler found nothing to do"
         event.processed_at = clock.now()
         new = WebhookEvent.Status.PROCESSED if acted else WebhookEvent.Status.IGNORED
         event.transition_to(new, also=["attempts", "error", "processed_at"])
         return event.status
+
+
+def _record_failure(event: WebhookEvent, exc: BaseException) -> None:
+    """The failure's ErrorLog, committed with the failed mark (learning sees webhook failures too)."""
+    from learning.hooks import record_webhook_failure
+
+    record_webhook_failure(provider=event.provider, event_type=event.event_type, event_pk=event.pk, exc=exc)
 
 
 def _apply_opt_out_of(event_pk: int) -> None:

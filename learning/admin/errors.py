@@ -6,10 +6,10 @@ from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from learning.admin.common import RECENT, NoteActionForm, note_of, short, user_of
-from learning.models import ErrorLog, KnowledgeRule
+from learning.models import ErrorGroupNote, ErrorLog, KnowledgeRule
 from learning.services import errors as error_services
 from smarter_team.admin import BaseAdmin, pretty_json
 
@@ -113,6 +113,9 @@ class ErrorLogAdmin(BaseAdmin):
     def rules_for_fingerprint(self, obj: ErrorLog) -> str:
         found = KnowledgeRule.objects.filter(fingerprint=obj.fingerprint).order_by("-pk")[:RECENT]
         if not found:
+            note = ErrorGroupNote.objects.filter(fingerprint=obj.fingerprint).first()
+            if note is not None:  # extraction looked and proposed nothing: say why
+                return format_html("No rule proposed ({}): {}", f"{note.noted_at:%Y-%m-%d %H:%M}", note.reason)
             return "-"
         return format_html_join(
             "",
@@ -133,3 +136,24 @@ class ErrorLogAdmin(BaseAdmin):
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[ErrorLog]) -> None:
         done = error_services.resolve_errors(errors=queryset, user=user_of(request), note=note_of(request))
         self.message_user(request, f"resolved: {done}", level=messages.SUCCESS)
+
+
+@admin.register(ErrorGroupNote)
+class ErrorGroupNoteAdmin(BaseAdmin):
+    """Recurring errors extraction proposed no rule for, and why (read-only: extraction writes them)."""
+
+    list_display = ("noted_at", "agent_name", "short_fingerprint", "failed_runs", "short_reason")
+    list_filter = ("agent_name",)
+    search_fields = ("fingerprint", "agent_name", "reason")
+    readonly_fields = ("fingerprint", "agent_name", "failed_runs", "reason", "noted_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="fingerprint")
+    def short_fingerprint(self, obj: ErrorGroupNote) -> str:
+        return obj.fingerprint[:12]
+
+    @admin.display(description="why no rule")
+    def short_reason(self, obj: ErrorGroupNote) -> str:
+        return short(obj.reason, 120)

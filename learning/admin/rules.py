@@ -16,7 +16,7 @@ from learning import conditions
 from learning.admin.common import RECENT, short, user_of
 from learning.models import ErrorLog, KnowledgeRule, RuleApplication
 from learning.services import rules
-from learning.services.evidence import refresh_rules
+from learning.services.evidence import refresh_rules, stops_work
 from smarter_team.admin import AppendOnlyAdmin, BaseAdmin
 
 # --- rules ------------------------------------------------------------------------------------
@@ -72,6 +72,7 @@ class KnowledgeRuleAdmin(BaseAdmin):
         "retired_reason",
         "source_errors",
         "recent_applications",
+        "arms",
     )
     fieldsets = (
         (None, {"fields": ("status", "agent_name", "rule_type", "text")}),
@@ -83,6 +84,7 @@ class KnowledgeRuleAdmin(BaseAdmin):
                 "fields": (
                     ("confidence", "times_applied", "times_successful"),
                     ("holdout_exposures", "holdout_failures", "lift"),
+                    "arms",
                     "recent_applications",
                 )
             },
@@ -114,6 +116,28 @@ class KnowledgeRuleAdmin(BaseAdmin):
         if obj.holdout_lift is None:
             return "-"
         return f"{obj.holdout_lift:+.3f} [{obj.lift_low:+.3f}, {obj.lift_high:+.3f}]"
+
+    @admin.display(description="holdout arm vs applied arm")
+    def arms(self, obj: KnowledgeRule) -> str:
+        """The two arms side by side, the precision with its interval, and why it was retired."""
+        stops = stops_work(obj)
+        applied = (
+            f"{obj.times_applied} runs stopped; ~{obj.times_successful} would have failed, "
+            f"~{obj.successes_lost if obj.successes_lost is not None else '-'} successes thrown away"
+            if stops
+            else f"{obj.times_applied} runs, {obj.times_applied - obj.times_successful} failed"
+        )
+        held = f"{obj.holdout_exposures} runs without the rule, {obj.holdout_failures} failed"
+        precision = f"{obj.precision} [{obj.precision_low}, {obj.precision_high}]" if obj.precision is not None else "-"
+        return format_html(
+            "<table><tr><th>holdout arm</th><th>applied arm</th><th>precision (95% CI)</th><th>lift (95% CI)</th>"
+            "</tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>{}",
+            held,
+            applied,
+            precision,
+            self.lift(obj),
+            format_html("<p><b>Retired:</b> {}</p>", obj.retired_reason) if obj.retired_reason else "",
+        )
 
     @admin.display(description="latest errors it answers")
     def source_errors(self, obj: KnowledgeRule) -> str:

@@ -14,9 +14,10 @@ from learning import conditions
 from learning.fingerprint import error_type_of
 from learning.models import ErrorLog, KnowledgeRule, RuleApplication
 from learning.selectors import BEFORE_TYPES, FAILURE_TYPES, active_rules
-from learning.services.errors import fingerprint_of
+from learning.services.errors import FACTS_ATTR, fingerprint_of
 from learning.services.evidence import refresh_rules
 from learning.services.rule_cache import rules_for_run
+from learning.services.sensitivity import escalation_group, guards_people_or_money, reads_prompts
 from learning.services.tracking import tracking_statement
 from learning.stats import in_holdout
 
@@ -48,6 +49,7 @@ class FailurePlan:
     max_attempts: int | None = None
     escalate: bool = False
     reason: str = ""
+    group: str = "operator"  # who the escalation goes to: the escalate rule's target
     applications: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -102,14 +104,18 @@ def _block_overridden(run: AgentRun) -> bool:
 
 
 def before_run(*, run: AgentRun | None, data: dict[str, Any], facts: Any = None) -> BeforeRunDecision:
-    """Prompt texts of 'always' rules and the verdict of the validate/avoid/never conditions on the
-    input and the run's loaded facts (``lead.company.domain``: agents/facts.py).
+    """Prompt texts of 'always' rules (LLM agents only) and the verdict of the validate/avoid/never
+    conditions on the input and the run's loaded facts (``lead.company.domain``: agents/facts.py).
+
+    The facts are remembered on the run: its outcome records them (a failure on its ErrorLog, a
+    success on its ResponseTracking) for extraction to derive conditions from.
 
     The rules come from the per-process cache: no query at all for an agent without rules when the
     run's claim read the rules' version (the runtime's claim does).
     """
     if run is None:
         return BeforeRunDecision()
+    setattr(run, FACTS_ATTR, facts)
     rules = [rule for rule in rules_for_run(run) if rule.rule_type in BEFORE_TYPES]
     if not rules:
         return BeforeRunDecision()
@@ -119,16 +125,41 @@ def before_run(*, run: AgentRun | None, data: dict[str, Any], facts: Any = None)
         return _apply_before(run, rules, FactsView(data, facts))
 
 
+def _held_out(run: AgentRun, rule: KnowledgeRule, rate: float) -> bool:
+    """Whether this run works as if the rule did not exist (to measure it). Never for a rule that
+    guards acts reaching people or moving money: its worth comes from the failures before approval."""
+    if run.pk is None or guards_people_or_money(run.agent_name) or (rule.action_params or {}).get("never_hold_out"):
+        return False
+    return in_holdout(rule_id=rule.pk, run_id=run.pk, rate=rate)
+
+
+def prompt_rules_for(run: AgentRun) -> list[str]:
+    """The prompt texts this run's brain may see: its agent's active 'always' rules, minus those the
+    run is held out of (a Message Batch asks for many runs at once: each gets its own list)."""
+    if not reads_prompts(run.agent_name):
+        return []
+    rate = _holdout_rate()
+    texts = {
+        rule.text.strip()
+        for rule in rules_for_run(run)
+        if rule.rule_type == KnowledgeRule.RuleType.ALWAYS and rule.text.strip() and not _held_out(run, rule, rate)
+    }
+    return sorted(texts)
+
+
 def _apply_before(run: AgentRun, rules: list[KnowledgeRule], data: Mapping[str, Any]) -> BeforeRunDecision:
     decision = BeforeRunDecision()
     rate = _holdout_rate()
+    prompts_read = reads_prompts(run.agent_name)
     entries: list[tuple[KnowledgeRule, str, str, str, str]] = []
     prompt: set[str] = set()
     blocking: list[tuple[KnowledgeRule, str]] = []
     pending, success = RuleApplication.Outcome.PENDING, RuleApplication.Outcome.SUCCESS
     applied, holdout = RuleApplication.Mode.APPLIED, RuleApplication.Mode.HOLDOUT
     for rule in rules:
-        held = run.pk is not None and in_holdout(rule_id=rule.pk, run_id=run.pk, rate=rate)
+        if rule.rule_type == KnowledgeRule.RuleType.ALWAYS and not prompts_read:
+            continue  # a rules agent reads no prompt: the text cannot act, and is not an exposure
+        held = _held_out(run, rule, rate)
         if rule.rule_type == KnowledgeRule.RuleType.ALWAYS:
             if held:
                 entries.append((rule, holdout, "before", "prompt", pending))
@@ -152,10 +183,16 @@ def _apply_before(run: AgentRun, rules: list[KnowledgeRule], data: Mapping[str, 
         blocking = [(rule, effect) for rule, effect in blocking if effect != BLOCK]
         entries = [e for e in entries if e[0].pk not in overridden]
     if blocking:
-        # The run will not work: no prompt is used and no holdout can be measured on it; only the
-        # rules that stopped it are recorded.
+        # The run will not work: no prompt is used. The rules that stopped it are recorded, and so
+        # are the condition rules this run is held out of: as if they did not exist, it would still
+        # have been stopped (by the others), which is their honest marginal worth here. Dropping
+        # those exposures would keep exactly the runs other rules catch out of their holdout.
         blocking_ids = {rule.pk for rule, _ in blocking}
-        entries = [e for e in entries if e[0].pk in blocking_ids and e[1] == applied]
+        entries = [
+            e
+            for e in entries
+            if (e[0].pk in blocking_ids and e[1] == applied) or (e[1] == holdout and e[3] != "prompt")
+        ]
         prompt.clear()
         decision.blocked = True
         decision.effect = BLOCK if any(effect == BLOCK for _, effect in blocking) else SKIP
@@ -203,14 +240,17 @@ def on_failure(*, run: AgentRun | None, error: ErrorLog | BaseException | str) -
     pending, success = RuleApplication.Outcome.PENDING, RuleApplication.Outcome.SUCCESS
     reasons = []
     for rule in rules:
-        held = run.pk is not None and in_holdout(rule_id=rule.pk, run_id=run.pk, rate=rate)
+        held = _held_out(run, rule, rate)
         params = rule.action_params or {}
         if rule.rule_type == KnowledgeRule.RuleType.ESCALATE:
             if held:
                 entries.append((rule, holdout, "failure", "escalated", pending))
                 continue
-            # Handed to a human without futile retries: the rule did its job (the holdout measures the need).
+            # Handed to a human without futile retries. Not a success by itself: the evidence
+            # counts only the holdout (would the retries have failed?) for an escalate rule.
             entries.append((rule, applied, "failure", "escalated", success))
+            if not plan.escalate:
+                plan.group = escalation_group(params)
             plan.escalate = True
             reasons.append(f"rule #{rule.pk} (escalate): {rule.text.strip()}")
             continue

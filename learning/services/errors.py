@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
+from learning.facts_record import record_facts
 from learning.fingerprint import error_type_of, fingerprint
 from learning.models import ErrorLog
 from smarter_team import clock
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from agents.models import AgentRun
 
 MAX_MESSAGE = 4000
+# The attribute of a run (the runtime's instance) holding the facts its load read, set by before_run.
+FACTS_ATTR = "_learning_facts"
 _SECRET_KEYS = re.compile(r"(key|token|secret|password|passwd|authorization|auth|cookie|signature)", re.IGNORECASE)
 _ENTITY_KEYS = ("lead", "company", "client", "campaign", "deal", "proposal", "invoice", "meeting", "project")
 
@@ -87,18 +90,29 @@ def record_failure(
     provider: str = "",
     transient: bool = False,
     context: dict[str, Any] | None = None,
+    facts: Any = None,
 ) -> ErrorLog:
-    """One ErrorLog row for a failure, fingerprinted so alike errors group together."""
+    """One ErrorLog row for a failure, fingerprinted so alike errors group together.
+
+    ``facts``: what the run's ``load`` read (the runtime passes them). They are kept with the
+    failure as a privacy-safe record (learning/facts_record.py): extraction derives rule conditions
+    from them, e.g. ``lead.company.domain`` missing for an agent whose input is only ``lead_id``.
+    """
     run_id = run.pk if run is not None else current_run_id.get()
     agent = agent_name or (run.agent_name if run is not None else "") or current_agent_name.get()
     error_type = error_type_of(exc)
     message = redact(str(exc) or error_type)[:MAX_MESSAGE]
+    step = step_of(exc, step=step, provider=provider)
     # An integration failure is grouped per provider as well: the same error from two vendors is two problems.
     fp_step = f"{provider}:{step}" if provider else step
     fp = fingerprint(agent_name=agent, error_type=error_type, step=fp_step, message=message)
     cleaned = _clean_context(context or {})
     if run is not None:
         cleaned.setdefault("attempt", run.attempts)
+        if facts is None:
+            facts = getattr(run, FACTS_ATTR, None)
+        if facts is not None:
+            cleaned["facts"] = record_facts(run.input if isinstance(run.input, dict) else {}, facts)
         # One failure, one row: a provider error logged by the HTTP client and then again by the runtime
         # when it fails the run is the same occurrence (same run, attempt and fingerprint).
         existing = ErrorLog.objects.filter(run_id=run.pk, fingerprint=fp, context__attempt=run.attempts).first()
@@ -123,9 +137,21 @@ def record_failure(
     )
 
 
+def step_of(exc: BaseException, *, step: str, provider: str) -> str:
+    """Where a failure happened. A provider's error is placed at its operation whoever reports it:
+    the HTTP client (step = the operation) and the runtime failing the run with the same exception
+    (step "run", "act"...) then log one row under one fingerprint, and a rule derived from that row
+    answers the run's failure."""
+    operation = getattr(exc, "operation", "")
+    if provider and isinstance(operation, str) and operation:
+        return operation
+    return step
+
+
 def fingerprint_of(*, agent_name: str, exc: BaseException, step: str = "", provider: str = "") -> str:
     """The fingerprint record_failure would give this exception (for callers holding no ErrorLog)."""
     message = redact(str(exc) or error_type_of(exc))[:MAX_MESSAGE]
+    step = step_of(exc, step=step, provider=provider)
     fp_step = f"{provider}:{step}" if provider else step
     return fingerprint(agent_name=agent_name, error_type=error_type_of(exc), step=fp_step, message=message)
 
@@ -138,4 +164,19 @@ def resolve_errors(*, errors: Iterable[ErrorLog], user: AbstractBaseUser | None,
         resolved_by=user if user is not None and user.pk else None,
         resolution_notes=note.strip(),
         updated_at=clock.now(),
+    )
+
+
+def record_webhook_failure(*, provider: str, event_type: str, event_pk: int, exc: BaseException) -> ErrorLog:
+    """The ErrorLog of a webhook event whose processing failed (no agent for it, its handler raised):
+    error_monitoring and extraction see it like any other failure. Call inside the transaction that
+    marks the event failed, so the row and the mark commit together."""
+    return record_failure(
+        run=None,
+        agent_name="",
+        exc=exc,
+        step=f"webhook:{event_type}"[:128],
+        provider=provider,
+        transient=False,
+        context={"webhook_event": event_pk, "event_type": event_type},
     )

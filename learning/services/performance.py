@@ -5,8 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Least
 
 from agents.models import AgentRun
 from learning.models import AgentLearning, ErrorLog, KnowledgeRule
@@ -41,11 +53,12 @@ def _run_counts(since: dt.datetime, until: dt.datetime) -> dict[str, tuple[int, 
 
 
 def _error_counts(since: dt.datetime, until: dt.datetime) -> dict[str, int]:
+    """agent -> failed runs with an error in the period (not ErrorLog rows)."""
     rows = (
         ErrorLog.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
         .exclude(agent_name="")
         .values("agent_name")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("run_id", distinct=True) + Count("id", filter=Q(run__isnull=True)))
     )
     return {r["agent_name"]: r["n"] for r in rows}
 
@@ -89,52 +102,90 @@ def overall(*, day: dt.date) -> list[AgentLearning]:
     return rows
 
 
+def _count_of(queryset: Any, column: str = "id", *, distinct: bool = False) -> Subquery:
+    """COUNT over a correlated queryset, as a scalar subquery (one query for every rule at once)."""
+    counted = queryset.order_by().annotate(_g=Value(1)).values("_g").annotate(n=Count(column, distinct=distinct))
+    return Subquery(counted.values("n")[:1], output_field=IntegerField())
+
+
 def per_rule(*, day: dt.date) -> list[AgentLearning]:
     """For every approved rule with a fingerprint: that error's rate in the week before approval vs since.
 
-    'Success' here is a run of the agent not failing with the rule's fingerprint (1 - recurrence).
+    'Success' here is a run of the agent not failing with the rule's fingerprint (1 - recurrence):
+    failed runs are counted, not ErrorLog rows (a run's retries are one failure). Two queries
+    whatever the number of rules: one read with a subquery per figure, one upsert.
     """
     _, end = _day_bounds(day)
+    runs = AgentRun.objects.filter(agent_name=OuterRef("agent_name"))
+    errors = ErrorLog.objects.filter(fingerprint=OuterRef("fingerprint"), run__isnull=False)
+    start_before = ExpressionWrapper(OuterRef("approved_at") - RULE_WINDOW, output_field=DateTimeField())
+    approved = OuterRef("approved_at")
+    end_after = OuterRef("after_end")
     rules = list(
         KnowledgeRule.objects.filter(approved_at__isnull=False, approved_at__lt=end)
         .exclude(fingerprint="")
         .exclude(agent_name="")
+        .annotate(
+            after_end=Least(
+                ExpressionWrapper(F("approved_at") + RULE_WINDOW, output_field=DateTimeField()),
+                Value(end, output_field=DateTimeField()),
+            )
+        )
+        .annotate(
+            runs_before_n=_count_of(runs.filter(created_at__gte=start_before, created_at__lt=approved)),
+            runs_after_n=_count_of(runs.filter(created_at__gte=approved, created_at__lt=end_after)),
+            errors_before_n=_count_of(
+                errors.filter(occurred_at__gte=start_before, occurred_at__lt=approved), "run_id", distinct=True
+            ),
+            errors_after_n=_count_of(
+                errors.filter(occurred_at__gte=approved, occurred_at__lt=end_after), "run_id", distinct=True
+            ),
+        )
     )
     rows = []
+    now = clock.now()
     for rule in rules:
-        approved = rule.approved_at
-        assert approved is not None
-        windows = {"before": (approved - RULE_WINDOW, approved), "after": (approved, min(end, approved + RULE_WINDOW))}
-        runs: dict[str, int] = {}
-        errors: dict[str, int] = {}
-        for label, (since, until) in windows.items():
-            runs[label] = AgentRun.objects.filter(
-                agent_name=rule.agent_name, created_at__gte=since, created_at__lt=until
-            ).count()
-            errors[label] = (
-                ErrorLog.objects.filter(fingerprint=rule.fingerprint, occurred_at__gte=since, occurred_at__lt=until)
-                .values("run_id")
-                .distinct()
-                .count()
-            )
-        before = _rate(max(runs["before"] - errors["before"], 0), runs["before"])
-        after = _rate(max(runs["after"] - errors["after"], 0), runs["after"])
+        n_before, n_after = rule.runs_before_n or 0, rule.runs_after_n or 0
+        e_before, e_after = rule.errors_before_n or 0, rule.errors_after_n or 0
+        before = _rate(max(n_before - e_before, 0), n_before)
+        after = _rate(max(n_after - e_after, 0), n_after)
         rows.append(
-            _save(
-                agent=rule.agent_name,
-                area=f"rule:{rule.pk}",
-                day=day,
+            AgentLearning(
+                agent_name=rule.agent_name,
+                learning_area=f"rule:{rule.pk}",
+                period_start=day,
+                period_end=day,
                 rule=rule,
-                runs_before=runs["before"],
-                runs_after=runs["after"],
-                errors_before=errors["before"],
-                errors_after=errors["after"],
+                runs_before=n_before,
+                runs_after=n_after,
+                errors_before=e_before,
+                errors_after=e_after,
                 success_rate_before=before,
                 success_rate_after=after,
                 improvement_delta=_delta(after, before),
+                created_at=now,
+                updated_at=now,
             )
         )
-    return rows
+    if not rows:
+        return []
+    return AgentLearning.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["agent_name", "learning_area", "period_start"],
+        update_fields=[
+            "period_end",
+            "rule",
+            "runs_before",
+            "runs_after",
+            "errors_before",
+            "errors_after",
+            "success_rate_before",
+            "success_rate_after",
+            "improvement_delta",
+            "updated_at",
+        ],
+    )
 
 
 def per_fingerprint(*, day: dt.date, threshold: int = 3) -> list[AgentLearning]:
@@ -149,8 +200,12 @@ def per_fingerprint(*, day: dt.date, threshold: int = 3) -> list[AgentLearning]:
         .exclude(fingerprint__in=ruled)
         .values("agent_name", "fingerprint")
         .annotate(
-            after=Count("id", filter=Q(occurred_at__gte=start)),
-            before=Count("id", filter=Q(occurred_at__lt=start)),
+            # Failed runs, not rows: a run's retries (and the client's row merged with the runtime's)
+            # are one failure; a failure outside any run counts once.
+            after=Count("run_id", filter=Q(occurred_at__gte=start), distinct=True)
+            + Count("id", filter=Q(occurred_at__gte=start, run__isnull=True)),
+            before=Count("run_id", filter=Q(occurred_at__lt=start), distinct=True)
+            + Count("id", filter=Q(occurred_at__lt=start, run__isnull=True)),
         )
     )
     for r in rows_q:

@@ -11,6 +11,7 @@ from agents.services.audit import record_change
 from learning.conditions import validate
 from learning.models import KnowledgeRule
 from learning.services.evidence import retire_rule as _retire
+from learning.services.sensitivity import reads_prompts
 from smarter_team import clock
 
 EXECUTABLE_TYPES = {
@@ -34,6 +35,11 @@ def check_executable(rule: KnowledgeRule) -> None:
         raise RuleNotExecutable(f"a {rule.rule_type} rule needs a condition on the input")
     if rule.rule_type in (KnowledgeRule.RuleType.RETRY, KnowledgeRule.RuleType.ESCALATE) and not rule.fingerprint:
         raise RuleNotExecutable(f"a {rule.rule_type} rule answers one error fingerprint; it has none")
+    if rule.rule_type == KnowledgeRule.RuleType.ALWAYS and rule.agent_name and not reads_prompts(rule.agent_name):
+        raise RuleNotExecutable(
+            f"{rule.agent_name} reads no prompt (a rules agent): an 'always' rule is text for "
+            "a prompt and could not act; make it a validate/avoid/never rule with a condition, a retry or an escalate"
+        )
 
 
 @transaction.atomic

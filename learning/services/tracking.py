@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
+from learning.facts_record import record_facts
 from learning.models import ResponseTracking
+from learning.services.errors import FACTS_ATTR
 from smarter_team import clock
 
 if TYPE_CHECKING:
@@ -18,9 +20,10 @@ _TABLE = ResponseTracking._meta.db_table
 # express that condition, hence the SQL). One statement, so the runtime can send it with its own.
 UPSERT_SQL = f"""
 INSERT INTO {_TABLE}
-    (created_at, updated_at, run_id, agent_name, response_type, confidence_score, actual_outcome, user_feedback)
-VALUES (%s, %s, %s, %s, %s, %s, %s, '')
-ON CONFLICT (run_id) DO UPDATE SET actual_outcome = excluded.actual_outcome, updated_at = excluded.updated_at
+    (created_at, updated_at, run_id, agent_name, response_type, confidence_score, actual_outcome, user_feedback, facts)
+VALUES (%s, %s, %s, %s, %s, %s, %s, '', %s)
+ON CONFLICT (run_id) DO UPDATE SET actual_outcome = excluded.actual_outcome, updated_at = excluded.updated_at,
+    facts = excluded.facts
 WHERE {_TABLE}.feedback_by_id IS NULL
 """  # noqa: S608 - the model's own table name; every value is a parameter
 
@@ -54,4 +57,8 @@ def tracking_statement(*, run: AgentRun, succeeded: bool) -> tuple[str, list[Any
     now = meta.get_field("created_at").get_db_prep_value(clock.now(), connection)
     confidence = meta.get_field("confidence_score").get_db_prep_value(confidence_of(output), connection)
     response_type = str(output.get("response_type") or "run")[:64]
-    return UPSERT_SQL, [now, now, run.pk, run.agent_name, response_type, confidence, tracked]
+    facts = getattr(run, FACTS_ATTR, None)
+    # Kept for succeeding runs only: the contrast extraction needs (failures keep theirs on the ErrorLog).
+    recorded = record_facts(run.input if isinstance(run.input, dict) else {}, facts) if succeeded else {}
+    facts_param = meta.get_field("facts").get_db_prep_value(recorded, connection)
+    return UPSERT_SQL, [now, now, run.pk, run.agent_name, response_type, confidence, tracked, facts_param]

@@ -212,7 +212,12 @@ def test_a_profile_url_is_checked_through_its_lead(dialer: type[_Dialer]) -> Non
     assert dialer.calls == []
 
 
-def test_rules_applied_to_a_run_whose_act_is_blocked_are_closed_not_left_pending() -> None:
+def test_rules_applied_to_a_run_whose_act_is_blocked_are_closed_not_left_pending(monkeypatch: Any) -> None:
+    # t_mailer is a rules agent (it reads no prompt rule since #15): treat it as reading one here,
+    # the point is that an exposure of a run whose act was blocked is closed.
+    from learning.services import application
+
+    monkeypatch.setattr(application, "reads_prompts", lambda agent_name: True)
     rule = KnowledgeRuleFactory.create(agent_name="t_mailer", rule_type="always", condition={}, text="Be brief.")
     suppress(email_or_domain="jane@acme.example", reason="unsubscribe")
     result = _mail("jane@acme.example")

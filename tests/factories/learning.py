@@ -11,7 +11,15 @@ from factory.django import DjangoModelFactory
 
 from agents.models import AgentRun
 from learning.fingerprint import fingerprint
-from learning.models import FAQ, AgentLearning, ErrorLog, KnowledgeRule, ResponseTracking, RuleApplication
+from learning.models import (
+    FAQ,
+    AgentLearning,
+    ErrorGroupNote,
+    ErrorLog,
+    KnowledgeRule,
+    ResponseTracking,
+    RuleApplication,
+)
 from smarter_team import clock
 
 
@@ -91,3 +99,13 @@ class FAQFactory(DjangoModelFactory[FAQ]):
     answer = "An answer."
     category = "general"
     approved = True
+
+
+class ErrorGroupNoteFactory(DjangoModelFactory[ErrorGroupNote]):
+    class Meta:
+        model = ErrorGroupNote
+
+    fingerprint = factory.Sequence(lambda n: f"{n:064x}")
+    agent_name = "lead_research"
+    failed_runs = 3
+    reason = "no condition over the input and the facts separates the failing runs from the succeeding ones"

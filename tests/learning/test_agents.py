@@ -44,7 +44,12 @@ def test_learning_extraction_proposes_with_the_heuristic_brain(frozen_clock) -> 
 
 def test_learning_extraction_words_rules_through_the_brain(frozen_clock, scripted_brain) -> None:
     for i in range(3):
-        hooks.record_failure(run=None, agent_name="", exc=RuntimeError(f"HTTP 401 key {i}"), provider="hunter")
+        hooks.record_failure(
+            run=make_run(status="failed"),
+            agent_name="lead_research",
+            exc=RuntimeError(f"HTTP 401 key {i}"),
+            provider="hunter",
+        )
     scripted.script("learning_extraction", {"text": "Ask an admin to renew the Hunter API key."})
     run = _run("learning_extraction")
     assert run.status == "succeeded", run.error

@@ -19,7 +19,7 @@ def test_a_recurring_failure_is_learned_and_stops_recurring_while_the_holdout_ke
     assert outcome.proposed_after_failures == 3
     rule = outcome.rule
     assert rule is not None and rule.rule_type == "validate"
-    assert rule.condition == {"field": "company_domain", "op": "missing"}
+    assert rule.condition == {"field": "company_domain", "op": "empty"}
 
     # Before: every lead without a domain failed. After: only the held-out ones do.
     assert outcome.before.recurrence == 1.0

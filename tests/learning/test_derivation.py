@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from learning.derivation import ErrorGroup, derive_condition, error_kind, field_paths, propose
+from learning.derivation import ErrorGroup, Proposal, derive_condition, error_kind, field_paths, propose
+from learning.facts_record import record_facts
 
 
 def group(error_type: str = "ValueError", message: str = "lead 1 has no company domain", **kw) -> ErrorGroup:
@@ -83,14 +84,23 @@ def test_the_field_the_message_names_wins_a_tie() -> None:
 
 
 def test_propose_maps_error_kinds_to_rule_types() -> None:
-    failing = [{"company_domain": None}] * 3
-    ok = [{"company_domain": "a.com"}] * 3
+    failing = [record_facts({"company_domain": None})] * 3
+    ok = [record_facts({"company_domain": "a.com"})] * 3
     validate = propose(group(), failing, ok)
-    assert validate.rule_type == "validate" and validate.condition == {"field": "company_domain", "op": "missing"}
-    assert "company_domain is missing" in validate.text
+    assert isinstance(validate, Proposal)
+    assert validate.rule_type == "validate" and validate.condition == {"field": "company_domain", "op": "empty"}
+    assert "company_domain is missing or empty" in validate.text
     retry = propose(group("RateLimitedError", "HTTP 429", transient_share=1.0), failing, ok)
-    assert retry.rule_type == "retry" and retry.action_params == {"delays": [60, 300, 900], "max_attempts": 4}
+    assert (
+        isinstance(retry, Proposal)
+        and retry.rule_type == "retry"
+        and retry.action_params == {"delays": [60, 300, 900], "max_attempts": 4}
+    )
     escalate = propose(group("AuthError", "invalid api key"), failing, ok)
-    assert escalate.rule_type == "escalate" and escalate.action_params["target"] == "admin"
+    assert (
+        isinstance(escalate, Proposal)
+        and escalate.rule_type == "escalate"
+        and escalate.action_params["target"] == "admin"
+    )
     always = propose(group("ValueError", "bad"), failing, failing)  # nothing discriminates
-    assert always.rule_type == "always" and always.condition == {}
+    assert isinstance(always, Proposal) and always.rule_type == "always" and always.condition == {}

@@ -17,7 +17,7 @@ def _apps(rule: KnowledgeRule, mode: str, outcome: str, n: int) -> None:
 
 
 def test_confidence_is_the_beta_posterior_mean_of_applied_outcomes() -> None:
-    rule = KnowledgeRuleFactory.create()
+    rule = KnowledgeRuleFactory.create(rule_type="retry", condition={})
     _apps(rule, "applied", "success", 8)
     _apps(rule, "applied", "failure", 2)
     _apps(rule, "applied", "pending", 5)  # not yet known: not counted
@@ -29,7 +29,7 @@ def test_confidence_is_the_beta_posterior_mean_of_applied_outcomes() -> None:
 
 
 def test_lift_and_interval_from_the_holdout() -> None:
-    rule = KnowledgeRuleFactory.create()
+    rule = KnowledgeRuleFactory.create(rule_type="retry", condition={})
     _apps(rule, "applied", "success", 18)
     _apps(rule, "holdout", "failure", 4)
     _apps(rule, "holdout", "success", 1)
@@ -42,17 +42,17 @@ def test_lift_and_interval_from_the_holdout() -> None:
     assert rule.lift_low > 0
 
 
-def test_a_rule_without_positive_lift_is_retired_after_enough_exposures(settings) -> None:
-    settings.LEARNING_RETIRE_AFTER = 30
-    rule = KnowledgeRuleFactory.create()
-    _apps(rule, "applied", "failure", 10)
-    _apps(rule, "applied", "success", 17)
-    _apps(rule, "holdout", "success", 2)
-    assert refresh_rules(rule_ids=[rule.pk]) == []  # 29 exposures: not yet
-    _apps(rule, "holdout", "failure", 1)  # 30 exposures; holdout fails 1/3 = applied 10/27 -> lift <= 0
+def test_a_retry_rule_is_retired_only_when_its_whole_interval_is_below_zero(settings) -> None:
+    settings.LEARNING_MIN_HOLDOUT = 20
+    rule = KnowledgeRuleFactory.create(rule_type="retry", condition={})
+    _apps(rule, "applied", "failure", 30)
+    _apps(rule, "applied", "success", 10)
+    _apps(rule, "holdout", "success", 19)
+    assert refresh_rules(rule_ids=[rule.pk]) == []  # 19 held-out runs: not yet
+    _apps(rule, "holdout", "success", 1)
     retired = refresh_rules(rule_ids=[rule.pk])
     rule.refresh_from_db()
-    assert retired == [rule] and rule.status == "retired" and "not positive" in rule.retired_reason
+    assert retired == [rule] and rule.status == "retired" and "whole interval" in rule.retired_reason
 
 
 def test_a_helpful_rule_stays_active() -> None:

@@ -36,7 +36,7 @@ def test_two_alike_errors_are_not_enough_the_third_proposes_a_rule(frozen_clock)
     result = extract()
     [rule] = result.proposed
     assert rule.status == "proposed" and rule.rule_type == "validate"
-    assert rule.condition == {"field": "company_domain", "op": "missing"}
+    assert rule.condition == {"field": "company_domain", "op": "empty"}
     assert rule.agent_name == "lead_research" and rule.error_type == "ValueError"
     assert rule.source_error == ErrorLog.objects.order_by("-occurred_at", "-pk").first()
     assert rule.action_params["evidence"]["fail_share"] == 1.0
@@ -73,8 +73,8 @@ def test_threshold_setting_is_clamped_to_3_5(settings) -> None:
 def test_transient_provider_errors_become_retry_rules(frozen_clock) -> None:
     for _ in range(3):
         hooks.record_failure(
-            run=None,
-            agent_name="",
+            run=make_run(status="failed"),
+            agent_name="lead_research",
             exc=RuntimeError("icypeas.find (HTTP 503): down"),
             provider="icypeas",
             transient=True,
@@ -86,7 +86,9 @@ def test_transient_provider_errors_become_retry_rules(frozen_clock) -> None:
 def test_auto_approve_by_type(frozen_clock, settings) -> None:
     settings.LEARNING_AUTO_APPROVE_TYPES = "retry"
     for _ in range(3):
-        hooks.record_failure(run=None, agent_name="", exc=RuntimeError("timeout"), provider="x", transient=True)
+        hooks.record_failure(
+            run=make_run(status="failed"), agent_name="lead_research", exc=RuntimeError("timeout"), transient=True
+        )
     result = extract()
     assert [r.pk for r in result.auto_approved] == [r.pk for r in result.proposed]
     assert KnowledgeRule.objects.get().status == "active"

@@ -304,3 +304,23 @@ class TestBatches:
         assert services.process_events(event_pks=[broken.pk, fine.pk]) == {"error": 1, "processed": 1}
         assert WebhookEvent.objects.get(pk=broken.pk).status == "received"  # the sweeper's
         assert WebhookEvent.objects.get(pk=fine.pk).status == "processed"
+
+
+def test_a_failing_handler_and_a_missing_agent_each_leave_one_errorlog(receive: Any, monkeypatch: Any) -> None:
+    from learning.models import ErrorLog
+
+    def fail(event: WebhookEvent, payload: Any) -> bool:
+        raise RuntimeError("the ledger is down")
+
+    monkeypatch.setitem(stripe.PROVIDER.handlers, "invoice.paid", fail)
+    event = process(receive("stripe", "invoice_paid"))
+    [logged] = ErrorLog.objects.all()
+    assert logged.provider == "stripe" and logged.step == "webhook:invoice.paid"
+    assert logged.context["webhook_event"] == event.pk and "ledger is down" in logged.message
+    agent = registry.get("lead_list_builder")
+    registry.unregister("lead_list_builder")
+    try:
+        process(receive("apify", "run_succeeded"))
+    finally:
+        registry.register(agent)
+    assert ErrorLog.objects.filter(provider="apify", error_type__endswith="UnknownAgent").count() == 1
