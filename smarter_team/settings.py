@@ -295,8 +295,10 @@ LEARNING_MIN_OCCURRENCES = min(5, max(3, env.int("LEARNING_MIN_OCCURRENCES", def
 LEARNING_WINDOW_HOURS = env.int("LEARNING_WINDOW_HOURS", default=24)
 # Share of eligible runs where an active rule is deliberately not applied, to measure its lift.
 LEARNING_HOLDOUT_RATE = env.float("LEARNING_HOLDOUT_RATE", default=0.10)
-# A rule whose lift is not positive after this many exposures (applied + holdout) is retired.
-LEARNING_RETIRE_AFTER = env.int("LEARNING_RETIRE_AFTER", default=30)
+# A skipping rule is retired only when its precision's whole 95% interval is below the floor, and
+# only after this many held-out runs (never on a point estimate re-tossed at every refresh).
+LEARNING_MIN_HOLDOUT = env.int("LEARNING_MIN_HOLDOUT", default=20)
+LEARNING_MIN_PRECISION = env.float("LEARNING_MIN_PRECISION", default=0.5)
 # Rule types that go live without an operator (comma list, e.g. "retry"); blank: every rule waits for approval.
 LEARNING_AUTO_APPROVE_TYPES = env.str("LEARNING_AUTO_APPROVE_TYPES", default="")
 # Error spikes: failures in the last window vs the per-window baseline of the previous day.
