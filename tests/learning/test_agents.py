@@ -32,21 +32,21 @@ def test_agents_are_registered_with_schedules() -> None:
 
 def test_learning_extraction_proposes_with_the_heuristic_brain(frozen_clock) -> None:
     for i in range(3):
-        make_run(agent_name="lead_research", status="succeeded", input={"company_domain": f"c{i}.com"})
-        run = make_run(agent_name="lead_research", status="failed", input={"company_domain": None})
-        hooks.record_failure(run=run, agent_name="lead_research", exc=ValueError(f"lead {i} no company domain"))
+        make_run(agent_name="t_domain_enricher", status="succeeded", input={"company_domain": f"c{i}.com"})
+        run = make_run(agent_name="t_domain_enricher", status="failed", input={"company_domain": None})
+        hooks.record_failure(run=run, agent_name="t_domain_enricher", exc=ValueError(f"lead {i} no company domain"))
     run = _run("learning_extraction")
     assert run.status == "succeeded", run.error
     [rule] = KnowledgeRule.objects.all()
     assert (run.output or {})["proposed"] == [rule.pk]
-    assert rule.text.startswith("lead_research: do not start the work when company_domain is missing")
+    assert rule.text.startswith("t_domain_enricher: do not start the work when company_domain is missing")
 
 
 def test_learning_extraction_words_rules_through_the_brain(frozen_clock, scripted_brain) -> None:
     for i in range(3):
         hooks.record_failure(
             run=make_run(status="failed"),
-            agent_name="lead_research",
+            agent_name="t_domain_enricher",
             exc=RuntimeError(f"HTTP 401 key {i}"),
             provider="hunter",
         )
@@ -75,9 +75,9 @@ def test_error_monitoring_escalates_a_spike_once(frozen_clock, settings) -> None
 
 def test_agent_performance_writes_rows_for_yesterday(frozen_clock) -> None:
     yesterday = frozen_clock.now - dt.timedelta(days=1)
-    make_run(agent_name="lead_research", status="succeeded", finished_at=yesterday)
-    make_run(agent_name="lead_research", status="failed", finished_at=yesterday)
+    make_run(agent_name="t_domain_enricher", status="succeeded", finished_at=yesterday)
+    make_run(agent_name="t_domain_enricher", status="failed", finished_at=yesterday)
     run = _run("agent_performance")
     assert run.status == "succeeded", run.error
-    row = AgentLearning.objects.get(agent_name="lead_research", learning_area="overall")
+    row = AgentLearning.objects.get(agent_name="t_domain_enricher", learning_area="overall")
     assert row.period_start == yesterday.date() and row.runs_after == 2 and float(row.success_rate_after or 0) == 0.5

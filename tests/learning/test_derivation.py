@@ -10,7 +10,7 @@ from learning.facts_record import record_facts
 
 def group(error_type: str = "ValueError", message: str = "lead 1 has no company domain", **kw) -> ErrorGroup:
     base = {
-        "agent_name": "lead_research",
+        "agent_name": "t_domain_enricher",
         "provider": "",
         "error_type": error_type,
         "step": "run",

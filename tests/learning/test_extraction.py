@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _failing(
-    n: int, *, agent: str = "lead_research", message: str = "lead {i} has no company domain"
+    n: int, *, agent: str = "t_domain_enricher", message: str = "lead {i} has no company domain"
 ) -> list[ErrorLog]:
     logs = []
     for i in range(n):
@@ -23,7 +23,7 @@ def _failing(
     return logs
 
 
-def _succeeding(n: int, agent: str = "lead_research") -> None:
+def _succeeding(n: int, agent: str = "t_domain_enricher") -> None:
     for i in range(n):
         make_run(agent_name=agent, status="succeeded", input={"lead_id": 100 + i, "company_domain": f"c{i}.com"})
 
@@ -37,7 +37,7 @@ def test_two_alike_errors_are_not_enough_the_third_proposes_a_rule(frozen_clock)
     [rule] = result.proposed
     assert rule.status == "proposed" and rule.rule_type == "validate"
     assert rule.condition == {"field": "company_domain", "op": "empty"}
-    assert rule.agent_name == "lead_research" and rule.error_type == "ValueError"
+    assert rule.agent_name == "t_domain_enricher" and rule.error_type == "ValueError"
     assert rule.source_error == ErrorLog.objects.order_by("-occurred_at", "-pk").first()
     assert rule.action_params["evidence"]["fail_share"] == 1.0
     assert "lead <n> has no company domain" in rule.pattern
@@ -74,7 +74,7 @@ def test_transient_provider_errors_become_retry_rules(frozen_clock) -> None:
     for _ in range(3):
         hooks.record_failure(
             run=make_run(status="failed"),
-            agent_name="lead_research",
+            agent_name="t_domain_enricher",
             exc=RuntimeError("icypeas.find (HTTP 503): down"),
             provider="icypeas",
             transient=True,
@@ -87,7 +87,7 @@ def test_auto_approve_by_type(frozen_clock, settings) -> None:
     settings.LEARNING_AUTO_APPROVE_TYPES = "retry"
     for _ in range(3):
         hooks.record_failure(
-            run=make_run(status="failed"), agent_name="lead_research", exc=RuntimeError("timeout"), transient=True
+            run=make_run(status="failed"), agent_name="t_domain_enricher", exc=RuntimeError("timeout"), transient=True
         )
     result = extract()
     assert [r.pk for r in result.auto_approved] == [r.pk for r in result.proposed]
@@ -110,7 +110,7 @@ def test_drafter_words_the_rule_and_a_failing_drafter_falls_back(frozen_clock) -
     texts = sorted(r.text for r in extract(drafter=drafter).proposed)
     assert len(calls) == 2
     assert texts[0] == "Check the company domain before enriching."
-    assert texts[1].startswith("lead_research:")
+    assert texts[1].startswith("t_domain_enricher:")
 
 
 def test_extraction_refreshes_rule_evidence(frozen_clock) -> None:
