@@ -100,8 +100,6 @@ PLANNED: frozenset[str] = frozenset(
         "deliverability_monitor",
         "campaign_analytics",
         "campaign_optimizer",
-        "email_response_handler",
-        "unsubscribe_compliance",
         "knowledge_base",
         "reply_drafting",
         "conversation_intelligence",
