@@ -20,6 +20,7 @@ from crm.models import Conversation, Enrollment, Lead, Message
 from crm.services import inbound
 from crm.services.lead_flow import lead_entered
 from crm.services.leads import LeadDataError, create_or_update_lead, lead_set_status
+from crm.services.normalize import looks_like_email
 from crm.services.replies.classify import Intent, classify
 from crm.services.replies.parse import visible_text
 from crm.services.suppression import record_opt_out
@@ -117,8 +118,7 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
         if facts.lead is None and facts.sent is not None:
             facts.lead = facts.sent.conversation.lead  # a colleague answered from another address
         if facts.lead is None:
-            facts.skip = "no lead has this address and the message answers none of ours"
-            return facts
+            return facts  # still read: an opt-out from an address we do not know is honoured too
         facts.client_contact = _client_contact(facts.lead)
         facts.conversation = inbound.thread_for(lead=facts.client_contact or facts.lead, sent=facts.sent)
         facts.enrollment = inbound.running_enrollment(lead=facts.lead, sent=facts.sent)
@@ -149,8 +149,10 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
         )
 
     def act(self, ctx: RunContext, facts: Reply, verdict: Verdict) -> Handled:
-        if facts.skip or facts.lead is None:
+        if facts.skip:
             return Handled(note=facts.skip)
+        if facts.lead is None:
+            return self._stranger(ctx, facts, verdict)
         lead = ctx.lock(facts.lead)
         data, intent = facts.data, verdict.intent
         owner = facts.client_contact or lead
@@ -214,6 +216,14 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
             "interested": ["reply_drafting", "meeting_scheduler"],
         }.get(intent, [])
         out.routed = self._route(ctx, [*routes, "conversation_intelligence"], message, conversation)
+        return out
+
+    def _stranger(self, ctx: RunContext, facts: Reply, verdict: Verdict) -> Handled:
+        """No lead and no thread: nothing to record, but an opt-out is never dropped."""
+        out = Handled(intent=verdict.intent, note="no lead has this address and the message answers none of ours")
+        if verdict.intent == "unsubscribe" and looks_like_email(facts.data.lead_email):
+            record_opt_out(email=facts.data.lead_email, reason="unsubscribe", source=self.name)
+            out.note += "; the opt-out is on the suppression list"
         return out
 
     def _sequence(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
@@ -10,11 +12,13 @@ from agents.models import AgentRun
 from agents.testing import assert_idempotent, run_agent
 from crm.models import Enrollment, Lead, Message, SuppressionEntry
 from crm.services.suppression import is_suppressed
+from integrations.webhooks.providers import instantly
 from sales.models import Client
 from tests.crm.agents.response_helpers import contacted, reply
 
 pytestmark = pytest.mark.django_db
 
+WEBHOOK_FIXTURES = Path(__file__).parents[2] / "integrations" / "webhooks" / "fixtures"
 QUOTED = "\n\nOn Mon, Mar 3, 2025 at 9:14 AM Anna <anna@smarterteam.io> wrote:\n> Unsubscribe: https://x.io/u/1\n"
 
 
@@ -115,3 +119,19 @@ def test_the_same_reply_twice_is_recorded_once() -> None:
     assert_idempotent("email_response_handler", reply(thread, "Sounds good, let's talk."))
     assert Message.objects.filter(direction="in").count() == 1
     assert SuppressionEntry.objects.count() == 0
+
+
+def test_an_opt_out_from_an_unknown_address_is_still_honoured() -> None:
+    data = {"kind": "reply", "lead_email": "stranger@nowhere.example", "text": "Unsubscribe me please"}
+    result = run_agent("email_response_handler", data)
+    assert result.output["intent"] == "unsubscribe" and is_suppressed("stranger@nowhere.example")
+
+
+def test_the_instantly_webhooks_reply_is_read_by_the_handler() -> None:
+    thread = contacted("mary.smith@brightdental.com")
+    payload = json.loads((WEBHOOK_FIXTURES / "instantly" / "reply_received.json").read_text())
+    data = instantly._email_input(payload, "reply").model_dump(mode="json")
+    result = run_agent("email_response_handler", data)
+    assert result.output["intent"] == "interested"
+    inbound = Message.objects.get(direction="in")
+    assert inbound.conversation == thread.conversation and inbound.idempotency_key == "inbound:em_abc123"
