@@ -153,6 +153,8 @@ class ReplyDrafting(LLMAgent[DraftRequest, Drafted, Draft]):
     Output = Drafted
     Decision = Draft
     system_prompt = PROMPT
+    # AGENTS.md's next; email_response_handler already starts meeting_scheduler for an interested
+    # reply, in the same chain, so a second start here would only trip the loop guard.
     next = ("meeting_scheduler",)
 
     def load(self, ctx: RunContext, data: DraftRequest) -> ReplyFacts:
@@ -277,8 +279,6 @@ class ReplyDrafting(LLMAgent[DraftRequest, Drafted, Draft]):
                 in_reply_to=inbound.provider_message_id,
             ),
         )
-        if inbound.intent == "interested":
-            ctx.handoff("meeting_scheduler", {"lead_id": lead.pk})
         out.sent = True
         return out
 

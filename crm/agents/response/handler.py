@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
+from crm.agents.response.compliance import gdpr_request
 from crm.models import Conversation, Enrollment, Lead, Message
 from crm.services import inbound
 from crm.services.lead_flow import lead_entered
@@ -131,7 +132,11 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
             return Verdict(
                 intent="bounce", confidence=1.0, reasons=[f"bounce event ({facts.data.bounce_type or 'soft'})"]
             )
-        return ctx.brain.decide(facts)
+        verdict: Verdict = ctx.brain.decide(facts)
+        if verdict.intent != "unsubscribe" and (request := gdpr_request(facts.text)):
+            # Whatever the brain read, a GDPR request is an opt-out first (compliance handles the rest).
+            return Verdict(intent="unsubscribe", confidence=1.0, reasons=[*verdict.reasons, request])
+        return verdict
 
     def prompt(self, ctx: RunContext, facts: Reply) -> str:
         return f"Received: {facts.received}\nSubject: {facts.data.subject}\n\n{facts.text}"

@@ -74,3 +74,14 @@ def test_the_handlers_unsubscribe_reaches_compliance_and_is_never_missed() -> No
     assert not is_suppressed(thread.lead.email or "")
     statuses = AgentRun.objects.filter(agent_name="unsubscribe_compliance").values_list("status", flat=True)
     assert list(statuses) == ["succeeded"] * 4
+
+
+def test_an_erasure_request_in_a_reply_reaches_compliance_and_erases() -> None:
+    thread = contacted()
+    email = thread.lead.email or ""
+    result = run_agent("email_response_handler", reply(thread, "Under GDPR, please delete all my personal data."))
+    assert result.output["intent"] == "unsubscribe" and is_suppressed(email)
+    drain()
+    run = AgentRun.objects.get(agent_name="unsubscribe_compliance")
+    assert run.status == "succeeded" and run.output["reason"] == "gdpr_erasure"
+    assert SuppressionEntry.objects.get(value_hash=value_hash(email)).value == ""
