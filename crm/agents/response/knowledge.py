@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from agents.base import Facts, LLMAgent
 from agents.context import RunContext
-from agents.models import Escalation
+from agents.models import AgentRun, Escalation
 from agents.registry import register
 from crm.agents.response._approval import approval_key, decision
 from crm.models import Message
@@ -138,6 +138,7 @@ class KnowledgeBase(LLMAgent[MessageRef, Answered, Answer]):
         return Answered(escalated=True, note=answer.reason)
 
     def _answered(self, ctx: RunContext, message: Message, entry: FAQ, *, new: bool) -> Answered:
-        faqs.mark_used(faqs=[entry])
+        if not AgentRun.objects.filter(agent_name="reply_drafting", input__message_id=message.pk).exists():
+            faqs.mark_used(faqs=[entry])  # once per question answered, however often it is asked again
         ctx.handoff("reply_drafting", {"message_id": message.pk, "faq_id": entry.pk})
         return Answered(faq_id=entry.pk, cited_question=entry.question, new_faq=new)

@@ -84,3 +84,5 @@ def test_a_rejected_question_is_dropped(faqs: list[FAQ]) -> None:
 def test_answering_twice_hands_off_the_same_draft(faqs: list[FAQ]) -> None:
     asked = question(contacted(), "How long does a workflow automation take?")
     assert_idempotent("knowledge_base", {"message_id": asked.pk})
+    faqs[1].refresh_from_db()
+    assert faqs[1].times_used == 1
