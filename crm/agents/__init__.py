@@ -9,6 +9,7 @@ from crm.agents import (
     lead_list_builder,
     lead_scoring,
     research,
+    response,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "lead_list_builder",
     "lead_scoring",
     "research",
+    "response",
 ]
