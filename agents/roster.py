@@ -97,7 +97,6 @@ PLANNED: frozenset[str] = frozenset(
         "send_time_optimization",
         "sequence_scheduler",
         "inbox_rotation",
-        "deliverability_monitor",
         "campaign_analytics",
         "campaign_optimizer",
         "email_response_handler",

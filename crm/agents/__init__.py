@@ -3,6 +3,7 @@
 from crm.agents import (
     data_validation,
     deduplication,
+    deliverability_monitor,
     email_finder,
     email_verification,
     lead_enrichment,
@@ -14,6 +15,7 @@ from crm.agents import (
 __all__ = [
     "data_validation",
     "deduplication",
+    "deliverability_monitor",
     "email_finder",
     "email_verification",
     "lead_enrichment",
