@@ -1,6 +1,9 @@
 """The crm app's agents, registered on import (the runtime autodiscovers ``crm.agents``)."""
 
 from crm.agents import (
+    ab_testing,
+    campaign_analytics,
+    campaign_optimizer,
     data_validation,
     deduplication,
     deliverability_monitor,
@@ -13,6 +16,9 @@ from crm.agents import (
 )
 
 __all__ = [
+    "ab_testing",
+    "campaign_analytics",
+    "campaign_optimizer",
     "data_validation",
     "deduplication",
     "deliverability_monitor",

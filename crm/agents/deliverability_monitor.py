@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -123,7 +124,7 @@ class DeliverabilityMonitor(Agent[Empty, Monitored]):
 
     def _mailbox(self, ctx: RunContext, s: Subject, out: Monitored) -> None:
         mailbox = ctx.lock(Mailbox.objects.get(pk=s.pk))
-        rates = {
+        rates: dict[str, Any] = {
             "bounce_rate": Decimal(str(s.tally["bounced_rate"] or 0)).quantize(Decimal("0.0001")),
             "complaint_rate": Decimal(str(s.tally["complaints_rate"] or 0)).quantize(Decimal("0.0001")),
         }
