@@ -37,7 +37,9 @@ TESTABLE = (Campaign.Status.DRAFT, Campaign.Status.REVIEW, Campaign.Status.ACTIV
 
 
 class StepRef(BaseModel):
-    step_id: int | None = None  # a handoff names the step; beat tests every open test
+    # A handoff names the step (or the campaign: each of its steps); beat tests every open test.
+    step_id: int | None = None
+    campaign_id: int | None = None
 
 
 class ArmReading(BaseModel):
@@ -54,7 +56,7 @@ class OpenTest(BaseModel):
 
 
 class Plan(Facts):
-    create_for: CampaignStep | None = None
+    create_for: list[CampaignStep] = Field(default_factory=list)
     tests: list[OpenTest] = Field(default_factory=list)
 
 
@@ -106,14 +108,17 @@ class AbTesting(Agent[StepRef, Tested]):
 
     def load(self, ctx: RunContext, data: StepRef) -> Plan:
         steps = CampaignStep.objects.filter(campaign__status__in=TESTABLE).exclude(variants__is_winner=True)
+        named = data.step_id is not None or data.campaign_id is not None
         if data.step_id is not None:
             steps = CampaignStep.objects.filter(pk=data.step_id)
+        elif data.campaign_id is not None:
+            steps = CampaignStep.objects.filter(campaign_id=data.campaign_id)
         plan = Plan()
         now = ctx.now()
         for step in steps.select_related("campaign").prefetch_related("variants").order_by("pk")[:500]:
             variants = sorted(step.variants.all(), key=lambda v: v.label)
-            if not variants and data.step_id is not None and step.spam_check.get("passed") is not False:
-                plan.create_for = step
+            if not variants and named and step.spam_check.get("passed") is not False:
+                plan.create_for.append(step)
             if len(variants) < 2 or any(v.is_winner for v in variants):
                 continue
             readings = [read_arm(v, planned_n=PLANNED_N, now=now) for v in variants]
@@ -124,12 +129,12 @@ class AbTesting(Agent[StepRef, Tested]):
 
     def act(self, ctx: RunContext, facts: Plan) -> Tested:
         out = Tested()
-        if facts.create_for is not None:
-            step = ctx.lock(facts.create_for)
+        for step in facts.create_for:
+            step = ctx.lock(step)
             if not step.variants.exists():
                 for label, subject in (("A", step.subject_template), ("B", challenger_subject(step.subject_template))):
                     Variant.objects.create(step=step, label=label, subject=subject[:255], body=step.body_template)
-                    out.created.append(label)
+                    out.created.append(f"{step.order}/{label}")
         for test in facts.tests:
             key = str(test.step_id)
             if not test.readable:

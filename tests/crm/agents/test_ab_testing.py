@@ -34,10 +34,17 @@ def _arm(variant: Variant, *, replies: int, n: int = PLANNED_N, at: dt.datetime 
 def test_a_checked_step_gets_a_control_and_a_challenger_that_changes_the_subject_only() -> None:
     step = _step(subject_template="Quick question about routing at {{ company }}", spam_check={"passed": True})
     first, _ = assert_idempotent("ab_testing", {"step_id": step.pk})
-    assert first.output["created"] == ["A", "B"]
+    assert first.output["created"] == ["1/A", "1/B"]
     a, b = step.variants.order_by("label")
     assert a.subject == step.subject_template and b.subject == "Quick question about routing"
     assert a.body == b.body == step.body_template and not a.is_winner and not b.is_winner
+
+
+def test_a_campaign_handoff_gives_each_of_its_checked_steps_variants() -> None:
+    step = _step(spam_check={"passed": True})
+    CampaignStepFactory.create(campaign=step.campaign, order=2, spam_check={"passed": True})
+    result = run_agent("ab_testing", {"campaign_id": step.campaign_id})
+    assert result.output["created"] == ["1/A", "1/B", "2/A", "2/B"]
 
 
 def test_a_step_that_failed_its_spam_check_gets_no_variants() -> None:
