@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from crm import forms as crm_forms
-from crm.models import Campaign, CampaignStep, Enrollment, Mailbox, Variant
+from crm.models import Campaign, CampaignStats, CampaignStep, Enrollment, Mailbox, Variant
 from crm.services import campaigns, mailboxes
 from smarter_team.admin import BaseAdmin, StackedInline, TabularInline, adopt, pretty_json, run_service_action
 
@@ -248,3 +248,40 @@ class EnrollmentAdmin(BaseAdmin):
     @admin.action(description="Stop the chosen enrollments")
     def stop_enrollments(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
         self._set(request, queryset, Enrollment.Status.STOPPED)
+
+
+@admin.register(CampaignStats)
+class CampaignStatsAdmin(BaseAdmin):
+    """campaign_analytics' daily readings: counted from the messages, never edited by hand."""
+
+    list_display = ("campaign", "day", "sent", "reply_rate", "created_at")
+    list_select_related = ("campaign",)
+    list_filter = ("day",)
+    search_fields = ("campaign__name",)
+    date_hierarchy = "day"
+    system_fields = ("campaign", "day", "totals_pretty", "by_step_pretty", "by_variant_pretty")
+    exclude = ("totals", "by_step", "by_variant")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="sent")
+    def sent(self, obj: CampaignStats) -> int:
+        return int(obj.totals.get("sent", 0))
+
+    @admin.display(description="reply rate")
+    def reply_rate(self, obj: CampaignStats) -> str:
+        rate = obj.totals.get("replied_rate")
+        return f"{rate * 100:.1f}%" if rate is not None else "-"
+
+    @admin.display(description="totals")
+    def totals_pretty(self, obj: CampaignStats) -> str:
+        return pretty_json(obj.totals)
+
+    @admin.display(description="by step")
+    def by_step_pretty(self, obj: CampaignStats) -> str:
+        return pretty_json(obj.by_step)
+
+    @admin.display(description="by variant")
+    def by_variant_pretty(self, obj: CampaignStats) -> str:
+        return pretty_json(obj.by_variant)

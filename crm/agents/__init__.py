@@ -1,8 +1,12 @@
 """The crm app's agents, registered on import (the runtime autodiscovers ``crm.agents``)."""
 
 from crm.agents import (
+    ab_testing,
+    campaign_analytics,
+    campaign_optimizer,
     data_validation,
     deduplication,
+    deliverability_monitor,
     email_finder,
     email_verification,
     lead_enrichment,
@@ -13,8 +17,12 @@ from crm.agents import (
 )
 
 __all__ = [
+    "ab_testing",
+    "campaign_analytics",
+    "campaign_optimizer",
     "data_validation",
     "deduplication",
+    "deliverability_monitor",
     "email_finder",
     "email_verification",
     "lead_enrichment",

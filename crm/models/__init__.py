@@ -23,6 +23,7 @@ from crm.models.leads import (
 )
 from crm.models.outreach import (
     Campaign,
+    CampaignStats,
     CampaignStatus,
     CampaignStep,
     CampaignTimezonePolicy,
@@ -44,6 +45,7 @@ __all__ = [
     "AgencyProfile",
     "AutopilotPolicy",
     "Campaign",
+    "CampaignStats",
     "CampaignStatus",
     "CampaignStep",
     "CampaignTimezonePolicy",

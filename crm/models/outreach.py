@@ -199,3 +199,21 @@ class Enrollment(StatefulModel):
 
     def __str__(self) -> str:
         return f"{self.lead} in {self.campaign}"
+
+
+class CampaignStats(TimeStampedModel):
+    """One day's reading of a campaign, counted from its Message rows (campaign_analytics writes it)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="stats")
+    day = models.DateField(help_text="business date of the reading")
+    totals = models.JSONField(default=dict, blank=True, help_text="{sent, opened, replied, ..., *_rate}")
+    by_step = models.JSONField(default=dict, blank=True, help_text='{"<step order>": totals}')
+    by_variant = models.JSONField(default=dict, blank=True, help_text='{"<step order>/<label>": totals}')
+
+    class Meta:
+        verbose_name_plural = "campaign stats"
+        ordering = ["campaign", "-day"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "day"], name="campaignstats_unique_day")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} on {self.day}"

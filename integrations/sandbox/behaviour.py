@@ -13,7 +13,9 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
+from integrations.sandbox import sending
 from integrations.sandbox.rng import rng_for
+from integrations.sandbox.sending import personalisation as personalisation  # re-exported: the market's view
 from integrations.sandbox.world import Person
 
 Intent = Literal[
@@ -28,16 +30,16 @@ _WEIGHTS_FIT = (30, 20, 12, 12, 6, 8, 7, 5)
 _WEIGHTS_MISS = (3, 7, 10, 12, 36, 8, 4, 20)
 
 
-def personalisation(*, person: Person, subject: str, body: str) -> float:
-    """0..1: does the email speak to this person (name, company, something true about them)?"""
-    text = f"{subject}\n{body}".lower()
-    score = 0.0
-    score += 0.25 * (person.first_name.lower() in text)
-    score += 0.25 * (person.company.name.lower() in text or person.company.domain.split(".")[0] in text)
-    facts = [*person.company.signals, *person.company.tech]
-    # Something only research finds (a signal, their tools) is what makes it personal.
-    score += 0.5 * any(fact and fact.lower() in text for fact in facts)
-    return round(score, 3)
+@dataclass(frozen=True)
+class Circumstances:
+    """How the email arrived (integrations.sandbox.sending): which step, the spam-folder odds, the
+    local hour's factor, whether one can opt out, how many false claims it makes."""
+
+    step: int = 1
+    spam: float = 0.0
+    time_factor: float = 1.0
+    unsubscribe: bool = True
+    false_claims: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,30 +48,40 @@ class EmailOutcome:
     delay: dt.timedelta = dt.timedelta(0)
     intent: Intent | None = None
     bounce_type: str = ""
+    opened: bool = False
+    in_spam: bool = False
 
 
-def email_outcome(*, person: Person, personal: float, message_key: str) -> EmailOutcome:
-    """What becomes of one cold email to ``person``."""
-    rng = rng_for("email-outcome", person.email, message_key)
-    bounce_chance = {"deliverable": 0.005, "invalid": 0.97, "risky": 0.3, "catch_all": 0.12}[person.email_status]
-    if rng.random() < bounce_chance:
-        hard = person.email_status == "invalid" or rng.random() < 0.7
+def email_outcome(*, person: Person, personal: float, seen: Circumstances | None = None) -> EmailOutcome:
+    """What becomes of one cold email to ``person``: drawn from a generator seeded by the person and
+    the step (not by the sender's keys), so the same email at the same step meets the same fate."""
+    seen = seen or Circumstances()
+    rng = rng_for("email-outcome", person.email, seen.step)
+    if rng.random() < sending.bounce_chance(person):
+        hard = person.email_status == "invalid" or rng.random() < sending.HARD_SHARE
         return EmailOutcome("bounce", dt.timedelta(minutes=rng.randint(1, 20)), bounce_type="hard" if hard else "soft")
+    if rng.random() < seen.spam:
+        return EmailOutcome("none", in_spam=True)  # nobody sees it: no open, no reply, no complaint
     fit = person.company.fit
-    # Untargeted, impersonal mail gets reported as spam now and then.
-    if rng.random() < 0.0005 + 0.004 * (1 - fit) * (1 - personal):
-        return EmailOutcome("complaint", dt.timedelta(hours=rng.uniform(0.2, 12)))
-    reply_chance = 0.03 + 0.12 * fit + 0.10 * personal
-    if rng.random() >= reply_chance:
-        return EmailOutcome("none")
+    complaint = sending.complaint_chance(
+        fit=fit, personal=personal, unsubscribe=seen.unsubscribe, false_claims=seen.false_claims
+    )
+    if rng.random() < complaint:
+        return EmailOutcome("complaint", dt.timedelta(hours=rng.uniform(0.2, 12)), opened=True)
+    opened = rng.random() < sending.open_chance(in_spam=False, time_factor=seen.time_factor)
+    reply = sending.reply_chance(
+        fit=fit, personal=personal, false_claims=seen.false_claims, step=seen.step, time_factor=seen.time_factor
+    )
+    if rng.random() >= reply:
+        return EmailOutcome("none", opened=opened)
     weights = [m + (f - m) * fit for f, m in zip(_WEIGHTS_FIT, _WEIGHTS_MISS, strict=True)]
     intent = rng.choices(INTENTS, weights=weights)[0]
     if intent == "out_of_office":
-        return EmailOutcome("reply", dt.timedelta(minutes=rng.randint(1, 5)), intent)
+        return EmailOutcome("reply", dt.timedelta(minutes=rng.randint(1, 5)), intent, opened=True)
     if intent == "unsubscribe" and rng.random() < 0.5:
         # Half of those who want out click the link instead of writing back.
-        return EmailOutcome("unsubscribe_click", dt.timedelta(hours=rng.uniform(0.1, 24)), intent)
-    return EmailOutcome("reply", dt.timedelta(hours=rng.uniform(0.5, 72)), intent)
+        return EmailOutcome("unsubscribe_click", dt.timedelta(hours=rng.uniform(0.1, 24)), intent, opened=True)
+    return EmailOutcome("reply", dt.timedelta(hours=rng.uniform(0.5, 72)), intent, opened=True)
 
 
 def reply_text(*, person: Person, intent: Intent, referral: Person | None, rng: random.Random) -> str:

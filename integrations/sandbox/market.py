@@ -13,10 +13,10 @@ from django.conf import settings
 
 from integrations.models import SandboxEvent, SandboxRecord
 from integrations.registry import SANDBOX, register_provider
-from integrations.sandbox import payloads, research
-from integrations.sandbox.behaviour import email_outcome, personalisation, reply_text
+from integrations.sandbox import inbox, payloads, research
+from integrations.sandbox.behaviour import EmailOutcome, email_outcome, personalisation, reply_text
 from integrations.sandbox.rng import rng_for, sandbox_id
-from integrations.sandbox.store import recall, records, remember, schedule
+from integrations.sandbox.store import recall, records, remember, schedule, update_record
 from integrations.sandbox.world import (
     INDUSTRIES,
     Company,
@@ -203,14 +203,34 @@ class SandboxOutreach(SandboxProvider):
             "campaign_id": str(headers.get("X-Campaign-Id", "")),
         }
         if recall(kind="email", ref=message_id) is None:  # a retried send reacts once
-            remember(kind="email", ref=message_id, data=sent)
-            self._plan_reaction(sent, body=body, replying=bool(thread_id), key=idempotency_key)
+            # An email in a thread is an answer only once they wrote to us; else it is a cold follow-up.
+            replying = bool(thread_id) and inbox.has_written(address)
+            step = 0 if replying else inbox.cold_step(address)
+            remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step})
+            self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
         return SentEmail(message_id=message_id, thread_id=sent["thread_id"], provider=SANDBOX, status="sent")
 
-    def _plan_reaction(self, sent: dict[str, str], *, body: str, replying: bool, key: str) -> None:
+    def _plan_reaction(
+        self, sent: dict[str, str], *, body: str, headers: Mapping[str, str], step: int, key: str
+    ) -> None:
         person, now = find_person(sent["to"]), clock.now()
-        personal = 1.0 if replying else personalisation(person=person, subject=sent["subject"], body=body)
-        outcome = email_outcome(person=person, personal=personal, message_key=key)
+        answer = inbox.answer_to_our_reply(person=person, our_body=body) if not step else None
+        if answer is not None:
+            outcome = EmailOutcome("reply" if answer.intent else "none", answer.delay, answer.intent, opened=True)
+        else:
+            seen = inbox.circumstances(
+                person=person,
+                mailbox=sent["from_mailbox"],
+                subject=sent["subject"],
+                body=body,
+                headers=headers,
+                step=step or 1,
+                now=now,
+            )
+            personal = 1.0 if not step else personalisation(person=person, subject=sent["subject"], body=body)
+            outcome = email_outcome(person=person, personal=personal, seen=seen)
+        if outcome.opened:
+            update_record(kind="email", ref=sent["message_id"], opened_at=(now + outcome.delay).isoformat())
         if SandboxEvent.objects.filter(subject=sent["to"], kind__in=OPTED_OUT_KINDS, due_at__lte=now).exists():
             # Mailing someone who already opted out is how complaints happen.
             outcome = type(outcome)("complaint", dt.timedelta(minutes=30))
@@ -231,7 +251,9 @@ class SandboxOutreach(SandboxProvider):
             event_type, kind = "reply_received", f"reply_{outcome.intent}"
             extra = {
                 "reply_subject": f"Re: {sent['subject']}",
-                "reply_text": reply_text(
+                "reply_text": answer.text
+                if answer is not None
+                else reply_text(
                     person=person, intent=outcome.intent, referral=colleagues[0] if colleagues else None, rng=rng
                 ),
             }
@@ -245,7 +267,8 @@ class SandboxOutreach(SandboxProvider):
         )
 
     def get_message_status(self, message_id: str) -> MessageStatus:
-        if recall(kind="email", ref=message_id) is None:
+        email = recall(kind="email", ref=message_id)
+        if email is None:
             return MessageStatus(message_id=message_id, status="unknown")
         happened = set(
             SandboxEvent.objects.filter(key__startswith=f"instantly:{message_id}:", due_at__lte=clock.now())
@@ -256,6 +279,9 @@ class SandboxOutreach(SandboxProvider):
             return MessageStatus(message_id=message_id, status="bounced")
         if any(k.startswith("reply_") for k in happened):
             return MessageStatus(message_id=message_id, status="replied")
+        opened_at = email.get("opened_at")
+        if opened_at and dt.datetime.fromisoformat(opened_at) <= clock.now():
+            return MessageStatus(message_id=message_id, status="opened")
         return MessageStatus(message_id=message_id, status="delivered")
 
 

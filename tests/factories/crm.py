@@ -12,6 +12,7 @@ from factory.django import DjangoModelFactory
 from crm.models import (
     AgencyProfile,
     Campaign,
+    CampaignStats,
     CampaignStep,
     Company,
     Conversation,
@@ -130,6 +131,17 @@ class CampaignFactory(DjangoModelFactory[Campaign]):
     send_window_end = dt.time(17, 0)
     send_weekdays = factory.LazyFunction(lambda: [1, 2, 3, 4, 5])
     stop_rules = factory.LazyFunction(lambda: {"on_reply": True, "max_bounce_rate": 0.03})
+
+
+class CampaignStatsFactory(DjangoModelFactory[CampaignStats]):
+    class Meta:
+        model = CampaignStats
+
+    campaign = factory.SubFactory(CampaignFactory)
+    day = factory.Sequence(lambda n: dt.date(2026, 1, 1) + dt.timedelta(days=n))
+    totals = factory.LazyFunction(lambda: {"sent": 200, "replied": 9, "replied_rate": 0.045})
+    by_step = factory.LazyFunction(lambda: {"1": {"sent": 200, "replied": 9, "replied_rate": 0.045}})
+    by_variant = factory.LazyFunction(dict)
 
 
 class CampaignStepFactory(DjangoModelFactory[CampaignStep]):

@@ -10,6 +10,9 @@ from integrations.models import SandboxEvent, SandboxRecord
 from integrations.roles import get_role
 from integrations.values import InvoiceLine, Recipient
 
+# What a compliant cold email ends with: the sandbox filters and reports mail without it.
+FOOTER = "Smarter Team, 100 Main Street, Austin TX 78701. Unsubscribe: https://agency.example/u/1"
+
 
 def play(clock_handle: Any) -> dict[str, Any]:
     """Search, verify, email, book, propose, invoice; returns what the world answered and planned."""
@@ -20,6 +23,8 @@ def play(clock_handle: Any) -> dict[str, Any]:
     seen["items"] = [i.model_dump() for i in items]
     finder, verifier, outreach = get_role("email_finder"), get_role("email_verifier"), get_role("outreach")
     seen["emails"] = []
+    morning = clock_handle.now
+    clock_handle.set(morning.replace(hour=15))  # mid-morning in the US, where the clinics are
     for item in items:
         found = item.email or (
             finder.find_email(first_name=item.first_name, last_name=item.last_name, domain=item.domain) or None
@@ -33,10 +38,11 @@ def play(clock_handle: Any) -> dict[str, Any]:
             from_mailbox="alex@agency.example",
             to=email,
             subject=f"Idea for {item.company_name}",
-            body=f"Hi {item.first_name}, a quick idea for {item.company_name}.",
-            headers={"X-Campaign-Id": "cmp_1"},
+            body=f"Hi {item.first_name}, a quick idea for {item.company_name}.\n\n{FOOTER}",
+            headers={"X-Campaign-Id": "cmp_1", "List-Unsubscribe": "<https://agency.example/u/1>"},
         )
         seen["emails"].append((email, verdict.status, sent.message_id))
+    clock_handle.set(morning)
     slots = get_role("calendar").available_slots(
         start=clock_handle.now, end=clock_handle.now + dt.timedelta(days=5), timezone="America/Chicago"
     )

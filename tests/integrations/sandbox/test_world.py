@@ -50,7 +50,7 @@ def test_one_company_uses_one_email_pattern() -> None:
 def test_fit_and_personalisation_earn_more_and_better_replies(settings: Any) -> None:
     people = [
         p
-        for p in search_people(query="dental clinics", location="", start=0, count=1500)
+        for p in search_people(query="dental clinics", location="", start=0, count=4000)
         if p.email_status == "deliverable"
     ]
     good = [p for p in people if p.company.fits]
@@ -65,7 +65,7 @@ def test_fit_and_personalisation_earn_more_and_better_replies(settings: Any) -> 
                 else "Hello"
             )
             score = personalisation(person=p, subject="Quick idea", body=body)
-            outcomes.append(email_outcome(person=p, personal=score, message_key="step-1"))
+            outcomes.append(email_outcome(person=p, personal=score))
         answered = [o for o in outcomes if o.kind == "reply"]
         positive = [o for o in answered if o.intent in ("interested", "question")]
         return len(answered) / len(group), len(positive) / max(len(answered), 1)
