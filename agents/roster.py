@@ -90,13 +90,7 @@ ROSTER: dict[str, str] = {
 PLANNED: frozenset[str] = frozenset(
     {
         "campaign_manager",
-        "copywriting",
-        "spam_check",
         "ab_testing",
-        "personalization",
-        "send_time_optimization",
-        "sequence_scheduler",
-        "inbox_rotation",
         "deliverability_monitor",
         "campaign_analytics",
         "campaign_optimizer",

@@ -1,6 +1,7 @@
 """The crm app's agents, registered on import (the runtime autodiscovers ``crm.agents``)."""
 
 from crm.agents import (
+    campaign,
     data_validation,
     deduplication,
     email_finder,
@@ -12,6 +13,7 @@ from crm.agents import (
 )
 
 __all__ = [
+    "campaign",
     "data_validation",
     "deduplication",
     "email_finder",

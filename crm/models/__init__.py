@@ -29,6 +29,7 @@ from crm.models.outreach import (
     Enrollment,
     EnrollmentStatus,
     Mailbox,
+    MailboxDay,
     Variant,
 )
 from crm.models.research import (
@@ -58,6 +59,7 @@ __all__ = [
     "LeadEmailStatus",
     "LeadStatus",
     "Mailbox",
+    "MailboxDay",
     "Message",
     "MessageDirection",
     "MessageStatus",
