@@ -89,7 +89,6 @@ ROSTER: dict[str, str] = {
 
 PLANNED: frozenset[str] = frozenset(
     {
-        "campaign_manager",
         "ab_testing",
         "deliverability_monitor",
         "campaign_analytics",

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from agents.base import Agent, Facts
 from agents.context import RunContext
-from agents.models import Escalation
+from agents.models import AgentRun, Escalation
 from agents.outbox import register_performer
 from agents.registry import register
 from crm.agents.campaign._compose import Rendered, grounding_problem, render, variables_for, with_footer
@@ -131,6 +131,7 @@ class Due(Facts):
     findings: dict[int, list[Finding]]
     agency: AgencyProfile
     approved: dict[int, bool]
+    asking: set[int] = Field(default_factory=set)
     sent_today: dict[int, int]
 
 
@@ -187,13 +188,24 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
             ).count()
             for cid in campaigns
         }
+        approved = {cid: first_batch_approved(cid) for cid in campaigns}
+        # A campaign whose own run already waits for the approval needs no second one.
+        asking = {
+            cid
+            for cid, ok in approved.items()
+            if not ok
+            and AgentRun.objects.filter(
+                agent_name=self.name, status=AgentRun.Status.ESCALATED, input__campaign_id=cid
+            ).exists()
+        }
         return Due(
             campaign_id=data.campaign_id,
+            asking=asking,
             now=now,
             enrollments=enrollments,
             findings={e.pk: sourced_findings(lead=e.lead) for e in enrollments},
             agency=profile(),
-            approved={cid: first_batch_approved(cid) for cid in campaigns},
+            approved=approved,
             sent_today=sent_today,
         )
 
@@ -203,7 +215,8 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
         for cid in gated:
             out.waiting_for_approval.append(cid)
             if facts.campaign_id is None:
-                ctx.handoff("sequence_scheduler", {"campaign_id": cid})
+                if cid not in facts.asking:
+                    ctx.handoff("sequence_scheduler", {"campaign_id": cid})
             else:
                 ctx.require_approval(
                     first_batch_key(cid),
