@@ -60,20 +60,28 @@ def _day_row(mailbox_id: int, day: dt.date) -> MailboxDay:
 
 
 def reserve_send(*, mailboxes: Iterable[Mailbox], day: dt.date) -> Mailbox | None:
-    """Take one send from the first mailbox with room today (call inside the send's transaction:
-    the counter row stays locked until it commits, so concurrent workers cannot both take the last
-    slot). Paused mailboxes are skipped; the least used today goes first. None: every cap is reached."""
-    candidates = [m for m in mailboxes if not m.paused]
+    """Take one send from the mailbox with the most room today (call inside the send's transaction:
+    the counter rows stay locked until it commits, so concurrent workers cannot both take the last
+    slot). Paused mailboxes are skipped. None: every cap is reached.
+
+    The rows are created and locked in mailbox order in one statement each, so two workers
+    reserving at once queue behind each other instead of deadlocking."""
+    candidates = sorted((m for m in mailboxes if not m.paused), key=lambda m: m.pk)
     if not candidates:
         return None
-    used = dict(MailboxDay.objects.filter(mailbox__in=candidates, day=day).values_list("mailbox_id", "sent"))
-    for mailbox in sorted(candidates, key=lambda m: (used.get(m.pk, 0) / max(effective_cap(m), 1), m.pk)):
-        row = _day_row(mailbox.pk, day)
-        if row.sent < effective_cap(mailbox):
-            row.sent += 1
-            row.save(update_fields=["sent"])
-            return mailbox
-    return None
+    MailboxDay.objects.bulk_create([MailboxDay(mailbox=m, day=day) for m in candidates], ignore_conflicts=True)
+    rows = {
+        row.mailbox_id: row
+        for row in MailboxDay.objects.select_for_update().filter(mailbox__in=candidates, day=day).order_by("mailbox_id")
+    }
+    with_room = [m for m in candidates if rows[m.pk].sent < effective_cap(m)]
+    if not with_room:
+        return None
+    mailbox = min(with_room, key=lambda m: (rows[m.pk].sent / max(effective_cap(m), 1), m.pk))
+    row = rows[mailbox.pk]
+    row.sent += 1
+    row.save(update_fields=["sent"])
+    return mailbox
 
 
 def advance_warmup(*, mailbox: Mailbox, day: dt.date, ramp_days: int) -> bool:
