@@ -49,9 +49,11 @@ def variables_for(lead: Lead, agency: AgencyProfile, personal: Mapping[str, Any]
         "sender_name": agency.sender_name,
         "sender_title": agency.sender_title,
         "agency": agency.name,
-        "first_line": str(personal.get("first_line") or ""),
     }
-    return {k: v.strip() for k, v in values.items() if v and v.strip()}
+    found = {k: v.strip() for k, v in values.items() if v and v.strip()}
+    if "first_line" in personal:  # personalisation ran: no citable fact reads as no line at all
+        found["first_line"] = str(personal.get("first_line") or "").strip()
+    return found
 
 
 def render_text(template: str, values: Mapping[str, str]) -> str:

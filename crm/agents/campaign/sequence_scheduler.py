@@ -27,7 +27,7 @@ from agents.context import RunContext
 from agents.models import AgentRun, Escalation
 from agents.outbox import register_performer
 from agents.registry import register
-from crm.agents.campaign._compose import Rendered, grounding_problem, render, variables_for, with_footer
+from crm.agents.campaign._compose import Rendered, grounding_problem, render, unresolved, variables_for, with_footer
 from crm.agents.campaign._timing import add_business_days, in_window, lead_zone
 from crm.agents.campaign.send_time import country_of, slot_for
 from crm.models import AgencyProfile, Campaign, CampaignStep, Conversation, Enrollment, Lead, Mailbox, Message, Variant
@@ -142,6 +142,7 @@ class Sent(BaseModel):
     completed: int = 0
     waiting_for_approval: list[int] = Field(default_factory=list)
     capped: int = 0
+    waiting_for_personalisation: int = 0
 
 
 def pick_variant(step: CampaignStep, enrollment: Enrollment) -> Variant | None:
@@ -279,6 +280,10 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
         key = message_key(enrollment.pk, step.order)
         if not Message.objects.filter(idempotency_key=key).exists():
             variant = pick_variant(step, enrollment)
+            template = f"{variant.subject}{variant.body}" if variant else f"{step.subject_template}{step.body_template}"
+            if "first_line" in unresolved(template) and "first_line" not in enrollment.variables:
+                out.waiting_for_personalisation += 1
+                return "waiting"  # personalization has not written its line yet: next tick
             rendered = compose(enrollment, step, variant, agency)
             problem = grounding_problem(enrollment.variables, facts.findings.get(enrollment.pk, []))
             if rendered.unresolved:

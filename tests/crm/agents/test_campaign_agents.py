@@ -400,7 +400,9 @@ def test_an_uncited_claim_or_unresolved_variable_is_never_sent(
     uncited = EnrollmentFactory.create(
         campaign=campaign, variables={"first_line": "Congrats on your $20M Series B."}, next_send_at=clock.now()
     )
-    nameless = EnrollmentFactory.create(campaign=campaign, lead=LeadFactory.create(first_name=""), variables={})
+    nameless = EnrollmentFactory.create(
+        campaign=campaign, lead=LeadFactory.create(first_name=""), variables={"first_line": ""}
+    )
     result = run_agent("sequence_scheduler")
     assert len(result.output["refused"]) == 2
     assert not Message.objects.exists() and not Action.objects.filter(kind="email.send").exists()
@@ -463,3 +465,18 @@ def test_daily_limits_hold(monday: clock.FrozenClock, django_user_model: Any) ->
     result = run_agent("sequence_scheduler")
     assert Message.objects.count() == 2 and result.output["capped"] >= 1
     assert CampaignStep.objects.filter(campaign=campaign).count() == 2
+
+
+def test_an_enrollment_waits_for_its_personalisation(monday: clock.FrozenClock, django_user_model: Any) -> None:
+    campaign = active_campaign()
+    approve_first_batch(campaign, django_user_model)
+    early = EnrollmentFactory.create(campaign=campaign, variables={}, next_send_at=clock.now())
+    result = run_agent("sequence_scheduler")
+    assert result.output["waiting_for_personalisation"] == 1 and not Message.objects.exists()
+    early.refresh_from_db()
+    assert early.status == Enrollment.Status.ACTIVE
+    run_agent("personalization", {"enrollment_id": early.pk})  # no finding: an empty line, no claim
+    drain()
+    run_agent("sequence_scheduler")
+    message = Message.objects.get(enrollment=early)
+    assert message.body.startswith(f"Hi {early.lead.first_name},\n\nWe build AI receptionists.")
