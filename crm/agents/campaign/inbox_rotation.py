@@ -41,7 +41,7 @@ class Rotation(BaseModel):
 class InboxRotation(Agent[Empty, Rotation]):
     name, category, trigger, queue = "inbox_rotation", "campaign", "schedule", "crm"
     Facts, Output = Mailboxes, Rotation
-    schedule = "0 5 * * *"
+    schedule = "15 4 * * *"  # before the business day's first sends
 
     def load(self, ctx: RunContext, data: Empty) -> Mailboxes:
         return Mailboxes(mailboxes=list(Mailbox.objects.order_by("pk")))
