@@ -89,13 +89,6 @@ ROSTER: dict[str, str] = {
 
 PLANNED: frozenset[str] = frozenset(
     {
-        "campaign_manager",
-        "copywriting",
-        "spam_check",
-        "personalization",
-        "send_time_optimization",
-        "sequence_scheduler",
-        "inbox_rotation",
         "meeting_scheduler",
         "meeting_lifecycle_orchestrator",
         "meeting_prep",

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from crm import forms as crm_forms
-from crm.models import Campaign, CampaignStats, CampaignStep, Enrollment, Mailbox, Variant
+from crm.models import Campaign, CampaignStats, CampaignStep, Enrollment, Mailbox, MailboxDay, Variant
 from crm.services import campaigns, mailboxes
 from smarter_team.admin import BaseAdmin, StackedInline, TabularInline, adopt, pretty_json, run_service_action
 
@@ -65,6 +65,17 @@ class CampaignStepInline(StackedInline):
     @admin.display(description="spam check")
     def spam_check_pretty(self, obj: CampaignStep) -> str:
         return pretty_json(obj.spam_check)
+
+
+@admin.register(MailboxDay)
+class MailboxDayAdmin(BaseAdmin):
+    """What each mailbox sent per day (the counter the sender locks against its cap)."""
+
+    list_display = ("mailbox", "day", "sent", "warmup_advanced")
+    list_filter = ("day",)
+    list_select_related = ("mailbox",)
+    search_fields = ("mailbox__email",)
+    system_fields = ("sent", "warmup_advanced")
 
 
 @admin.register(Campaign)

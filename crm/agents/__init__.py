@@ -2,6 +2,7 @@
 
 from crm.agents import (
     ab_testing,
+    campaign,
     campaign_analytics,
     campaign_optimizer,
     data_validation,
@@ -18,6 +19,7 @@ from crm.agents import (
 
 __all__ = [
     "ab_testing",
+    "campaign",
     "campaign_analytics",
     "campaign_optimizer",
     "data_validation",

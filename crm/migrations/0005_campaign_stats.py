@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0003_agency_profile'),
+        ('crm', '0004_sending'),
     ]
 
     operations = [

@@ -30,6 +30,7 @@ from crm.models.outreach import (
     Enrollment,
     EnrollmentStatus,
     Mailbox,
+    MailboxDay,
     Variant,
 )
 from crm.models.research import (
@@ -60,6 +61,7 @@ __all__ = [
     "LeadEmailStatus",
     "LeadStatus",
     "Mailbox",
+    "MailboxDay",
     "Message",
     "MessageDirection",
     "MessageStatus",

@@ -105,6 +105,7 @@ class Message(StatefulModel):
     intent = models.CharField(max_length=32, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
+    failed_reason = models.CharField(max_length=255, blank=True, help_text="why a queued message was not sent")
 
     class Meta:
         ordering = ["-created_at"]

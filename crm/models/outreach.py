@@ -217,3 +217,19 @@ class CampaignStats(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.campaign} on {self.day}"
+
+
+class MailboxDay(models.Model):
+    """What one mailbox sent on one (UTC) day: the row the sender locks to stay under the cap, so
+    two workers sending at once cannot both take the last slot."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    sent = models.PositiveIntegerField(default=0)
+    warmup_advanced = models.BooleanField(default=False, help_text="the warm-up ramp moved on this day")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mailbox", "day"], name="mailboxday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} on {self.day}: {self.sent}"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+import datetime as dt
+from collections.abc import Iterable
 
-from crm.models import Mailbox
+from django.db import IntegrityError, transaction
 
-__all__ = ["mailbox_pause", "mailbox_resume"]
+from crm.models import Mailbox, MailboxDay
+
+__all__ = ["advance_warmup", "effective_cap", "mailbox_pause", "mailbox_resume", "reserve_send"]
 
 
 @transaction.atomic
@@ -30,4 +33,66 @@ def mailbox_resume(*, mailbox: Mailbox) -> bool:
     locked.paused, locked.paused_reason = False, ""
     locked.save(update_fields=["paused", "paused_reason"])
     mailbox.paused, mailbox.paused_reason = locked.paused, locked.paused_reason
+    return True
+
+
+# --- daily caps and the warm-up ramp ----------------------------------------------------------
+
+WARMUP_START = 5  # sends on ramp day 1
+WARMUP_STEP = 5  # more each ramp day, up to the mailbox's cap
+
+
+def effective_cap(mailbox: Mailbox) -> int:
+    """Today's cap: the mailbox's own, or its warm-up ramp's while it warms up (stage n: 5n)."""
+    if mailbox.warmup_stage <= 0:
+        return mailbox.daily_cap
+    return min(mailbox.daily_cap, WARMUP_START + WARMUP_STEP * (mailbox.warmup_stage - 1))
+
+
+def _day_row(mailbox_id: int, day: dt.date) -> MailboxDay:
+    """The mailbox's counter row for ``day``, locked (created first if missing, race-free)."""
+    try:
+        with transaction.atomic():
+            MailboxDay.objects.get_or_create(mailbox_id=mailbox_id, day=day)
+    except IntegrityError:
+        pass  # a concurrent worker created it: lock theirs
+    return MailboxDay.objects.select_for_update().get(mailbox_id=mailbox_id, day=day)
+
+
+def reserve_send(*, mailboxes: Iterable[Mailbox], day: dt.date) -> Mailbox | None:
+    """Take one send from the mailbox with the most room today (call inside the send's transaction:
+    the counter rows stay locked until it commits, so concurrent workers cannot both take the last
+    slot). Paused mailboxes are skipped. None: every cap is reached.
+
+    The rows are created and locked in mailbox order in one statement each, so two workers
+    reserving at once queue behind each other instead of deadlocking."""
+    candidates = sorted((m for m in mailboxes if not m.paused), key=lambda m: m.pk)
+    if not candidates:
+        return None
+    MailboxDay.objects.bulk_create([MailboxDay(mailbox=m, day=day) for m in candidates], ignore_conflicts=True)
+    rows = {
+        row.mailbox_id: row
+        for row in MailboxDay.objects.select_for_update().filter(mailbox__in=candidates, day=day).order_by("mailbox_id")
+    }
+    with_room = [m for m in candidates if rows[m.pk].sent < effective_cap(m)]
+    if not with_room:
+        return None
+    mailbox = min(with_room, key=lambda m: (rows[m.pk].sent / max(effective_cap(m), 1), m.pk))
+    row = rows[mailbox.pk]
+    row.sent += 1
+    row.save(update_fields=["sent"])
+    return mailbox
+
+
+def advance_warmup(*, mailbox: Mailbox, day: dt.date, ramp_days: int) -> bool:
+    """Move a warming mailbox one ramp day on (once per day); past ``ramp_days`` it is warmed up."""
+    row = _day_row(mailbox.pk, day)
+    if row.warmup_advanced or mailbox.warmup_stage <= 0:
+        return False
+    locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    locked.warmup_stage = 0 if locked.warmup_stage >= ramp_days else locked.warmup_stage + 1
+    locked.save(update_fields=["warmup_stage"])
+    row.warmup_advanced = True
+    row.save(update_fields=["warmup_advanced"])
+    mailbox.warmup_stage = locked.warmup_stage
     return True

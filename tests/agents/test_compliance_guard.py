@@ -158,8 +158,8 @@ def test_the_blocked_address_is_not_logged(caplog: pytest.LogCaptureFixture) -> 
 
 def test_a_performer_that_reaches_people_must_name_its_recipients() -> None:
     with pytest.raises(ValueError, match="reaches people"):
-        outbox.register_performer("email.send", payload=MailPayload, contacts=())
-    assert "email.send" not in outbox.registered_kinds()
+        outbox.register_performer("email.unnamed", payload=MailPayload, contacts=())
+    assert "email.unnamed" not in outbox.registered_kinds()
 
 
 def test_an_address_of_a_lead_marked_do_not_contact_is_refused() -> None:

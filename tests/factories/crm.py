@@ -20,6 +20,7 @@ from crm.models import (
     IdealCustomerProfile,
     Lead,
     Mailbox,
+    MailboxDay,
     Message,
     Niche,
     Persona,
@@ -118,6 +119,15 @@ class MailboxFactory(DjangoModelFactory[Mailbox]):
     display_name = "Mara from Smarter Team"
     provider = "sandbox"
     daily_cap = 40
+
+
+class MailboxDayFactory(DjangoModelFactory[MailboxDay]):
+    class Meta:
+        model = MailboxDay
+
+    mailbox = factory.SubFactory(MailboxFactory)
+    day = factory.LazyFunction(lambda: clock.now().date())
+    sent = 3
 
 
 class CampaignFactory(DjangoModelFactory[Campaign]):

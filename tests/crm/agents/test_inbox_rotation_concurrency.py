@@ -1,0 +1,53 @@
+"""Mailbox caps under concurrent senders, against the real PostgreSQL (committed transactions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from crm.models import MailboxDay
+from crm.services.mailboxes import reserve_send
+from tests.factories.crm import MailboxFactory
+
+THREADS = 6
+PER_THREAD = 5
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_senders_never_pass_a_mailbox_cap() -> None:
+    # Two mailboxes with 12 sends between them (one warming: 5 today), no counter rows yet.
+    a = MailboxFactory.create(daily_cap=7)
+    b = MailboxFactory.create(daily_cap=40, warmup_stage=1)
+    day = dt.date(2026, 3, 2)
+    barrier = threading.Barrier(THREADS)
+    taken: list[int | None] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def sender() -> None:
+        try:
+            barrier.wait(timeout=10)
+            for _ in range(PER_THREAD):
+                with transaction.atomic():
+                    picked = reserve_send(mailboxes=[a, b], day=day)
+                with lock:
+                    taken.append(picked.pk if picked else None)
+        except BaseException as exc:  # reported to the main thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert taken.count(a.pk) == 7 and taken.count(b.pk) == 5 and taken.count(None) == THREADS * PER_THREAD - 12
+    counts = dict(MailboxDay.objects.filter(day=day).values_list("mailbox_id", "sent"))
+    assert counts == {a.pk: 7, b.pk: 5}
