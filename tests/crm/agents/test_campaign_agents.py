@@ -192,7 +192,7 @@ def test_copywriting_heuristic_writes_a_sequence_that_passes_the_spam_check() ->
         assert set(unresolved(step.subject_template + step.body_template)) <= KNOWN_VARIABLES
     assert [r.agent_name for r in result.handoffs] == ["spam_check"]
     checked = drain()
-    assert [r.agent_name for r in checked] == ["spam_check"]
+    assert [r.agent_name for r in checked] == ["spam_check", "ab_testing"]  # a checked sequence is tested
     assert (checked[0].output or {})["passed"] is True
 
 
