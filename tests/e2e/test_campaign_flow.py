@@ -43,7 +43,9 @@ def test_qualified_leads_are_enrolled_and_emailed_in_their_windows(
         decide(escalation=gate, approve=True, user=ops, note="first batch approved")
     advance(frozen_clock, until=frozen_clock.now + dt.timedelta(hours=48), step=dt.timedelta(hours=1))
 
-    sent = Message.objects.filter(status__in=["sent", "delivered", "opened", "clicked", "replied", "bounced"])
+    sent = Message.objects.filter(
+        direction="out", status__in=["sent", "delivered", "opened", "clicked", "replied", "bounced"]
+    )  # replies (inbound, from the response agents) arrive whenever people write
     assert sent.exists()
     address = AgencyProfile.objects.get(pk=1).postal_address.strip()
     keys = list(Message.objects.values_list("idempotency_key", flat=True))
