@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.db import models
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from agents import outbox, registry, roster
 from agents.brains import get_brain
@@ -166,6 +166,33 @@ class BrainHandle:
             raise
         ctx.record_usage(result.usage, brain=name)
         return result.decision
+
+    def decide_checked(
+        self, subject: Any, *, check: Callable[[Any], str | None], fallback: Callable[[], Any] | None = None
+    ) -> Any:
+        """The brain's answer about ``subject`` if it is valid and passes ``check`` (None: fine; text:
+        what is wrong, e.g. a claim no fetched source supports); otherwise ``fallback()``, by default
+        the agent's heuristic for the same subject. The log says why the answer was replaced."""
+        from agents.base import LLMAgent
+
+        agent = self._ctx.agent
+        assert isinstance(agent, LLMAgent)
+
+        def heuristic() -> Any:
+            return fallback() if fallback is not None else agent.heuristic(self._ctx, subject)
+
+        try:
+            decision = self.decide(subject)
+        except (BrainOutputInvalid, ValidationError) as exc:
+            self._ctx.log.warning(
+                "the brain's answer was unusable (%s); answering with the heuristic", type(exc).__name__
+            )
+            return heuristic()
+        problem = check(decision)
+        if problem is None:
+            return decision
+        self._ctx.log.warning("the brain's answer failed the check (%s); answering with the heuristic", problem)
+        return heuristic()
 
     def _within_budget(self, name: str) -> str:
         if name == "heuristic":

@@ -25,7 +25,6 @@ from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.errors import SkipRun
 from agents.registry import register
-from crm.agents.research._brain import ask
 from crm.models import Campaign, CampaignStats, Variant
 
 MAX_BOUNCE = 0.03
@@ -170,7 +169,7 @@ class CampaignOptimizer(LLMAgent[CampaignRef, Proposed, Proposal]):
         return propose(totals=facts.totals, by_step=facts.by_step, winners=facts.winners)
 
     def decide(self, ctx: RunContext, facts: Reading) -> Proposal:
-        return ask(ctx, facts, fallback=lambda: self.heuristic(ctx, facts), check=lambda d: self._check(facts, d))
+        return ctx.brain.decide_checked(facts, check=lambda d: self._check(facts, d))
 
     @staticmethod
     def _check(facts: Reading, decision: Proposal) -> str | None:

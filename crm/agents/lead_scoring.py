@@ -13,7 +13,6 @@ from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.errors import SkipRun
 from agents.registry import register
-from crm.agents.research._brain import ask
 from crm.models import IdealCustomerProfile, Lead
 from crm.selectors import sourced_findings
 from crm.services.findings import Finding
@@ -102,7 +101,7 @@ class LeadScoring(LLMAgent[LeadRef, Scored, Score]):
         return Score(score=card.score, qualified=card.qualified, reasons=card.reasons)
 
     def decide(self, ctx: RunContext, facts: ScoringFacts) -> Score:
-        return ask(ctx, facts, fallback=lambda: self.heuristic(ctx, facts), check=lambda d: self._check(facts, d))
+        return ctx.brain.decide_checked(facts, check=lambda d: self._check(facts, d))
 
     @staticmethod
     def _check(facts: ScoringFacts, decision: Score) -> str | None:

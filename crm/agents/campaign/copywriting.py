@@ -17,7 +17,6 @@ from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
 from crm.agents.campaign._compose import KNOWN_VARIABLES, unresolved
-from crm.agents.research._brain import ask
 from crm.models import AgencyProfile, Campaign, CampaignStep
 from crm.services.agency import profile
 
@@ -140,7 +139,7 @@ class Copywriting(LLMAgent[CampaignRef, Written, Sequence]):
         return heuristic_sequence(facts.agency, facts.pains)
 
     def decide(self, ctx: RunContext, facts: CopyFacts) -> Sequence:
-        return ask(ctx, facts, fallback=lambda: self.heuristic(ctx, facts), check=sequence_problem)
+        return ctx.brain.decide_checked(facts, check=sequence_problem)
 
     def act(self, ctx: RunContext, facts: CopyFacts, decision: Sequence) -> Written:
         campaign = ctx.lock(facts.campaign)

@@ -17,7 +17,6 @@ from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
 from crm.agents.campaign._compose import grounding_problem
-from crm.agents.research._brain import ask
 from crm.models import Enrollment
 from crm.selectors import sourced_findings
 from crm.services.findings import Finding
@@ -96,12 +95,7 @@ class Personalization(LLMAgent[EnrollmentRef, Personalised, FirstLine]):
         return heuristic_line(facts.findings)
 
     def decide(self, ctx: RunContext, facts: PersonalFacts) -> FirstLine:
-        return ask(
-            ctx,
-            facts,
-            fallback=lambda: self.heuristic(ctx, facts),
-            check=lambda d: grounding_problem(d.variables(), facts.findings),
-        )
+        return ctx.brain.decide_checked(facts, check=lambda d: grounding_problem(d.variables(), facts.findings))
 
     def act(self, ctx: RunContext, facts: PersonalFacts, decision: FirstLine) -> Personalised:
         enrollment = ctx.lock(facts.enrollment)

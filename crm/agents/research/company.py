@@ -14,7 +14,6 @@ from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
 from crm.agents.research import _fetch
-from crm.agents.research._brain import ask
 from crm.agents.research._fetch import Claim, Doc
 from crm.models import Company, Lead
 from crm.services import findings, research, web
@@ -118,12 +117,7 @@ class CompanyResearch(LLMAgent[LeadRef, Researched, CompanySummary]):
     def decide(self, ctx: RunContext, facts: CompanyFacts) -> CompanySummary:
         if not facts.docs:
             return CompanySummary()  # nothing fetched: nothing to ask about
-        return ask(
-            ctx,
-            facts,
-            fallback=lambda: self.heuristic(ctx, facts),
-            check=lambda d: _fetch.unsupported(d.findings, facts.docs),
-        )
+        return ctx.brain.decide_checked(facts, check=lambda d: _fetch.unsupported(d.findings, facts.docs))
 
     def act(self, ctx: RunContext, facts: CompanyFacts, decision: CompanySummary) -> Researched:
         lead = facts.lead

@@ -4,7 +4,6 @@ what they charge, with sources; one report per niche and week."""
 from __future__ import annotations
 
 import re
-from functools import partial
 
 from pydantic import BaseModel, Field
 
@@ -12,7 +11,6 @@ from agents.base import Empty, Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
 from crm.agents.research import _fetch
-from crm.agents.research._brain import ask
 from crm.agents.research._fetch import Claim, Doc
 from crm.models import Niche
 from crm.services import research
@@ -99,14 +97,7 @@ class CompetitiveIntelligence(LLMAgent[Empty, WatchOut, Landscape]):
                 answers.append(None)
                 continue
             docs = [item.doc]
-            answers.append(
-                ask(
-                    ctx,
-                    item,
-                    fallback=partial(self.heuristic, ctx, item),
-                    check=_fetch.checker(docs),
-                )
-            )
+            answers.append(ctx.brain.decide_checked(item, check=_fetch.checker(docs)))
         return Decisions(answers=answers)
 
     def act(self, ctx: RunContext, facts: WatchFacts, decision: Decisions) -> WatchOut:

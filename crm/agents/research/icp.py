@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
-from crm.agents.research._brain import ask
 from crm.models import IdealCustomerProfile
 from crm.services import icp as icp_service
 from crm.services.icp import Outcome, Proposal
@@ -73,7 +72,7 @@ class IcpRefinement(LLMAgent[IcpInput, IcpOut, Proposal]):
     def decide(self, ctx: RunContext, facts: IcpFacts) -> Proposal:
         if facts.icp is None or facts.proposal.empty:
             return Proposal()  # below the minimum sample, or nothing stands out: no question to ask
-        return ask(ctx, facts, fallback=lambda: facts.proposal, check=lambda d: _unseen(d, facts))
+        return ctx.brain.decide_checked(facts, fallback=lambda: facts.proposal, check=lambda d: _unseen(d, facts))
 
     def act(self, ctx: RunContext, facts: IcpFacts, decision: Proposal) -> IcpOut:
         if facts.icp is None:

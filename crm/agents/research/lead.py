@@ -11,7 +11,6 @@ from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
 from crm.agents.research import _fetch
-from crm.agents.research._brain import ask
 from crm.agents.research._fetch import Claim, Doc
 from crm.models import Lead
 from crm.services import findings, web
@@ -85,12 +84,7 @@ class LeadResearch(LLMAgent[LeadRef, LeadResearched, PersonFindings]):
     def decide(self, ctx: RunContext, facts: LeadFacts) -> PersonFindings:
         if not facts.docs:
             return PersonFindings()
-        return ask(
-            ctx,
-            facts,
-            fallback=lambda: self.heuristic(ctx, facts),
-            check=lambda d: _fetch.unsupported(d.findings, facts.docs),
-        )
+        return ctx.brain.decide_checked(facts, check=lambda d: _fetch.unsupported(d.findings, facts.docs))
 
     def act(self, ctx: RunContext, facts: LeadFacts, decision: PersonFindings) -> LeadResearched:
         out = LeadResearched(lead_id=facts.lead.pk, note=facts.note)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-from functools import partial
 
 from pydantic import BaseModel, Field
 
@@ -14,7 +13,6 @@ from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
 from crm.agents.research import _fetch
-from crm.agents.research._brain import ask
 from crm.agents.research._fetch import Claim, Doc
 from crm.models import IdealCustomerProfile, Niche
 from crm.services import research, web
@@ -142,14 +140,7 @@ class NicheResearch(LLMAgent[NicheInput, NichesOut, NicheScores]):
                 scores.append(None)
                 continue
             docs = [cand.doc]
-            scores.append(
-                ask(
-                    ctx,
-                    cand,
-                    fallback=partial(self.heuristic, ctx, cand),
-                    check=_fetch.checker(docs),
-                )
-            )
+            scores.append(ctx.brain.decide_checked(cand, check=_fetch.checker(docs)))
         return Decisions(scores=scores)
 
     def act(self, ctx: RunContext, facts: NicheFacts, decision: Decisions) -> NichesOut:

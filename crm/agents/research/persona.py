@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
-from crm.agents.research._brain import ask
 from crm.models import Niche, Persona
 from crm.services import findings
 from crm.services.agency import profile
@@ -119,7 +118,7 @@ class PersonaResearch(LLMAgent[NicheRef, PersonasOut, Personas]):
         )
 
     def decide(self, ctx: RunContext, facts: PersonaFacts) -> Personas:
-        return ask(ctx, facts, fallback=lambda: self.heuristic(ctx, facts), check=_incomplete)
+        return ctx.brain.decide_checked(facts, check=_incomplete)
 
     def act(self, ctx: RunContext, facts: PersonaFacts, decision: Personas) -> PersonasOut:
         out = PersonasOut(niche_id=facts.niche.pk)
