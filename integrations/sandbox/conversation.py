@@ -23,16 +23,19 @@ OBJECTIONS = (
 )
 
 
+def _thousands(amount: float) -> int:
+    return max(1000, round(amount / 1000) * 1000)
+
+
 def discovery_call(*, booking_id: str, person: Person, host_name: str, minutes: int) -> list[dict[str, str]]:
     """Transcript lines as Fathom sends them: speaker, text, timestamp (hh:mm:ss)."""
     rng = rng_for("transcript", booking_id)
     company = person.company
     pains = rng.sample(PAINS, k=2)
-    budget = (
-        f"somewhere between ${rng.choice((5, 8, 10))},000 and ${rng.choice((15, 20, 30))},000"
-        if company.fit >= 0.6
-        else f"honestly under ${rng.choice((1, 2))},000"
-    )
+    # What they say brackets their hidden budget: a buyer names a range whose top is about what
+    # they would really pay (the proposal's price against that budget decides the signature).
+    low, high = _thousands(company.budget * rng.uniform(0.5, 0.7)), _thousands(company.budget)
+    budget = f"somewhere between ${low:,} and ${high:,}" if low < high else f"about ${high:,}"
     weeks = rng.choice((4, 6, 8, 12))
     colleague = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
     tools = ", ".join(company.tech) or "spreadsheets"

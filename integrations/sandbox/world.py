@@ -120,6 +120,20 @@ class Company:
     def fits(self) -> bool:
         return self.fit >= 0.6
 
+    @property
+    def budget(self) -> int:
+        """Hidden: the most the company will pay for a first project, in USD.
+
+        It grows with headcount (capped: a 2,000-person firm does not buy a bigger pilot from a
+        small agency) and with fit (a company that needs what we sell sets more aside), with a
+        seeded spread either way. The range, about $2k to $40k, is the usual span of a first
+        automation project at a small AI agency; it is a judgement, not a cited figure.
+        """
+        rng = rng_for("budget", self.domain)
+        size = min(max(self.employees, 5), 400)
+        base = 2_000 + 60 * size
+        return int(round(base * (0.5 + self.fit) * rng.uniform(0.7, 1.4), -2))
+
 
 @dataclass(frozen=True)
 class Person:

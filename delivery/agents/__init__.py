@@ -1,0 +1,1 @@
+"""The delivery app's agents (onboarding, delivery, retention, offboarding), registered on import."""

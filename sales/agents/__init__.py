@@ -1,0 +1,1 @@
+"""The sales app's agents (meetings, calls, proposals, payments), registered on import."""
