@@ -13,23 +13,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 from pydantic import BaseModel
 
 from agents.base import Facts, LLMAgent
 from agents.context import RunContext
-from agents.models import Action, Escalation
-from agents.outbox import register_performer
+from agents.models import Escalation
 from agents.registry import register
 from crm.agents.response._approval import approval_key, decision
 from crm.models import Conversation, Lead, Message
 from crm.selectors import sourced_findings
 from crm.services.agency import profile
 from crm.services.findings import Finding
+from crm.services.outbound import SEND_KIND, ReplyEmail
 from integrations.values import Slot
 from learning.models import FAQ
-from smarter_team import clock
 
 PROMPT = """You write short, plain-text replies for an AI services agency's sales conversations.
 Answer what the prospect wrote: offer the given call slots to someone interested, answer a question
@@ -94,49 +92,6 @@ class Drafted(BaseModel):
     cites: list[str] = []
     faq_id: int | None = None
     note: str = ""
-
-
-class ReplyEmail(BaseModel):
-    message_pk: int
-    to: str
-    from_mailbox: str
-    subject: str
-    body: str
-    in_reply_to: str = ""
-    thread_id: str = ""
-
-
-@register_performer("email.reply", payload=ReplyEmail, contacts=("to",))
-class SendReply:
-    """One reply in an existing thread, through the Outreach role."""
-
-    def perform(self, payload: ReplyEmail, key: str) -> dict[str, Any]:
-        from integrations.roles import get_role
-
-        headers = {"In-Reply-To": payload.in_reply_to, "References": payload.in_reply_to} if payload.in_reply_to else {}
-        sent = get_role("outreach").send_email(
-            idempotency_key=key,
-            from_mailbox=payload.from_mailbox,
-            to=payload.to,
-            subject=payload.subject,
-            body=payload.body,
-            headers=headers,
-            thread_id=payload.thread_id or payload.in_reply_to or None,
-        )
-        return {"message_id": sent.message_id, "thread_id": sent.thread_id}
-
-    def on_done(self, action: Action, result: dict[str, Any]) -> None:
-        message = Message.objects.filter(pk=action.payload.get("message_pk"), status=Message.Status.QUEUED).first()
-        if message is None:
-            return
-        message.sent_at = clock.now()
-        message.provider_message_id = str(result.get("message_id", ""))[:255]
-        message.transition_to(Message.Status.SENT, also=["sent_at", "provider_message_id"])
-
-    def on_failed(self, action: Action, reason: str, *, blocked: bool) -> None:
-        message = Message.objects.filter(pk=action.payload.get("message_pk"), status=Message.Status.QUEUED).first()
-        if message is not None:
-            message.transition_to(Message.Status.FAILED)
 
 
 def _key(inbound: Message) -> str:
@@ -268,7 +223,7 @@ class ReplyDrafting(LLMAgent[DraftRequest, Drafted, Draft]):
             return out
         message.transition_to(Message.Status.QUEUED)
         ctx.act(
-            "email.reply",
+            SEND_KIND,
             _key(inbound),
             ReplyEmail(
                 message_pk=message.pk,
