@@ -56,7 +56,9 @@ class AgentRun(StatefulModel):
     )
     FINISHED = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.SKIPPED})
 
-    agent_name = models.CharField(max_length=64, db_index=True)
+    # No index of its own: every query by agent name is served by the composite indexes that start
+    # with it (Meta), and each index more is one more write on every claim and outcome.
+    agent_name = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     input = models.JSONField(default=dict, blank=True)
@@ -65,7 +67,9 @@ class AgentRun(StatefulModel):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     correlation_id = models.UUIDField(default=uuid.uuid4, db_index=True)
     depth = models.PositiveSmallIntegerField(default=0)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Unique through Meta's constraint, not unique=True: on PostgreSQL that would add a second,
+    # LIKE-pattern index nobody queries, written on every insert.
+    idempotency_key = models.CharField(max_length=200)
     payload_hash = models.CharField(max_length=64, blank=True, help_text="sha256 of the canonical input")
     queue = models.CharField(max_length=32, default="system")
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -126,6 +130,7 @@ class AgentRun(StatefulModel):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="agentrun_unique_idempotency_key"),
             choices_check("status", AgentRunStatus, "agentrun_status_valid"),
             choices_check("trigger", AgentRunTrigger, "agentrun_trigger_valid"),
             models.CheckConstraint(condition=Q(cost__gte=0), name="agentrun_cost_nonnegative"),
@@ -163,7 +168,7 @@ class Action(StatefulModel):
     )
 
     kind = models.CharField(max_length=64, db_index=True, help_text="e.g. email.send, invoice.create")
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(max_length=200)  # unique through Meta (see AgentRun's)
     run = models.ForeignKey(AgentRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -183,6 +188,7 @@ class Action(StatefulModel):
             models.Index(fields=["status", "next_attempt_at"], name="action_status_next"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="action_unique_idempotency_key"),
             choices_check("status", ActionStatus, "action_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status="done") | Q(done_at__isnull=False), name="action_done_has_done_at"
