@@ -44,7 +44,7 @@ DecisionT = TypeVar("DecisionT", bound=BaseModel)
 # What only the act phase may do: write, hand off, record an outbox intent.
 ACT_ONLY = frozenset({"act", "update", "handoff", "escalate", "lock"})
 # The phases that must not: they run outside the act's transaction.
-READ_PHASES = ("load", "prompt", "heuristic", "decide")
+READ_PHASES = ("load", "fetch", "prompt", "heuristic", "decide")
 
 
 class Empty(BaseModel):
@@ -127,6 +127,16 @@ class AgentBase:
     def load(self, ctx: RunContext, data: Any) -> Any:
         """Read what the agent needs once (no writes: they belong to ``act``). Default: the input."""
         return data
+
+    def fetch(self, ctx: RunContext, facts: Any) -> Any:
+        """Optional: the provider reads (a paid lookup, a search), after the learned guards.
+
+        ``load`` reads our rows; the guards then test the rules over them (``lead.company.domain``);
+        only a run they let through reaches ``fetch``, so a rule learned from a provider's rejections
+        stops the next call before it is paid for, and a failure here is recorded with the loaded
+        facts it can be learned from. No transaction is open. Returns the facts, completed.
+        """
+        return facts
 
 
 class Agent(AgentBase, Generic[InputT, OutputT]):

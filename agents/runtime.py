@@ -1,7 +1,8 @@
 """The runtime: claim a run, then load, guards, decide, act; record the outcome.
 
 One attempt is: claim (row lock, attempts + 1, a wall-clock lease; its own commit) -> ``load``
-(reads, no transaction) -> learned guards over input + facts -> ``decide`` (LLM agents: the brain,
+(reads, no transaction) -> learned guards over input + facts -> ``fetch`` (provider reads the
+guards let through) -> ``decide`` (LLM agents: the brain,
 no transaction) -> ``act`` (domain writes, handoffs, outbox intents AND the outcome in one
 transaction) -> the recorded acts performed after commit (agents/outbox.py). A worker that dies
 anywhere leaves either nothing of the attempt or all of it; the lease brings the run back.
@@ -133,6 +134,12 @@ def _work(run: AgentRun, agent: AgentBase, ctx: RunContext, data: BaseModel) -> 
             raise EscalateRun(Escalation.Kind.POLICY, verdict.reason, payload={"input": run.input})
         else:
             raise SkipRun(verdict.reason)
+    # 2b. fetch: the provider reads the guards let through (still no transaction of ours).
+    ctx.phase = "fetch"
+    with _gone_is_skip():
+        facts = agent.fetch(ctx, facts)
+    _check_facts(agent, facts)
+    ctx.facts = facts
     # 3. decide: the brain, with no transaction open (BrainHandle refuses one).
     decision = None
     if isinstance(agent, LLMAgent):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from learning.conditions import describe, is_empty, is_missing, lookup, same_value
+from learning.conditions import MAX_PATTERN, describe, is_empty, is_missing, lookup, same_value
 
 RETRY, ESCALATE, VALIDATE, ALWAYS = "retry", "escalate", "validate", "always"
 
@@ -174,6 +174,63 @@ def _value(record: Record, path: str) -> Any:
     return found.get("v", _NO_VALUE) if found is not None else _NO_VALUE
 
 
+def _domain(record: Record, path: str) -> str:
+    found = record.get(path)
+    return str(found.get("domain", "")) if found is not None else ""
+
+
+MAX_DOMAINS = 5
+
+
+def domain_condition(path: str, domains: Sequence[str]) -> dict[str, Any]:
+    """A value at ``path`` whose domain part is one of ``domains`` (``gmail.com``, ``x@gmail.com``,
+    ``https://gmail.com/...`` alike): the only thing recorded of contact data and URLs is that part."""
+    alternatives = "|".join(re.escape(d) for d in sorted(domains))
+    return {"field": path, "op": "matches", "value": rf"(?i)(^|[@./])({alternatives})(/.*)?$"}
+
+
+_DOMAIN_RULE = re.compile(r"^\(\?i\)\(\^\|\[@\./\]\)\((?P<alts>[^()]*)\)\(/\.\*\)\?\$$")
+
+
+def domains_of(condition: Mapping[str, Any]) -> list[str] | None:
+    """The domains of a condition ``domain_condition`` built, or None for any other condition."""
+    if not isinstance(condition, Mapping) or condition.get("op") != "matches":
+        return None
+    found = _DOMAIN_RULE.match(str(condition.get("value", "")))
+    if found is None:
+        return None
+    return [d.replace("\\.", ".").replace("\\-", "-") for d in found.group("alts").split("|") if d]
+
+
+def _domain_candidate(
+    path: str, failing: Sequence[Record], succeeding: Sequence[Record]
+) -> tuple[dict[str, Any], float, float] | None:
+    """A provider that refuses one kind of record often refuses it by domain (a webmail company
+    domain, a blocked TLD): the fewest domains (at most MAX_DOMAINS) covering FAIL_SHARE of the
+    failures, when they are rare among successes."""
+    failed = [_domain(r, path) for r in failing]
+    if not all(failed):
+        return None
+    counts: dict[str, int] = {}
+    for d in failed:
+        counts[d] = counts.get(d, 0) + 1
+    chosen: list[str] = []
+    covered = 0
+    for d, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:MAX_DOMAINS]:
+        chosen.append(d)
+        covered += n
+        if covered / len(failing) >= FAIL_SHARE:
+            break
+    f_share = covered / len(failing)
+    if f_share < FAIL_SHARE:
+        return None
+    condition = domain_condition(path, chosen)
+    if len(condition["value"]) > MAX_PATTERN:
+        return None
+    o_share = sum(1 for r in succeeding if _domain(r, path) in chosen) / len(succeeding)
+    return condition, f_share, o_share
+
+
 _NO_VALUE = object()
 
 
@@ -182,7 +239,8 @@ def derive_from_records(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A condition over input + facts true for (nearly) all failing runs and (nearly) no succeeding
     ones, from their recorded facts; only paths ``known`` accepts (fields of the agent's Facts or
-    Input). Tries emptiness, then a shared value (choices, flags, counts), then a numeric bound.
+    Input). Tries emptiness, then a shared value (choices, flags, counts), then a numeric bound, then
+    a few shared domains (of a domain, an address or a URL).
     Evidence: the shares, and the counts of failing and succeeding runs the condition matched."""
     evidence: dict[str, Any] = {"failing_runs": len(failing), "succeeding_runs": len(succeeding)}
     if not failing or not succeeding:
@@ -213,6 +271,9 @@ def derive_from_records(
                     candidates.append(({"field": path, "op": "lt", "value": min(ok_numbers)}, 1.0, 0.0))
                 elif min(numbers) > max(ok_numbers):
                     candidates.append(({"field": path, "op": "gt", "value": max(ok_numbers)}, 1.0, 0.0))
+        by_domain = _domain_candidate(path, failing, succeeding) if len(failing) >= 2 else None
+        if by_domain is not None:
+            candidates.append(by_domain)
         for condition, f_share, o_share in candidates:
             if f_share < FAIL_SHARE or o_share > OK_SHARE:
                 continue

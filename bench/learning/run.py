@@ -30,12 +30,15 @@ from django.core.management import call_command  # noqa: E402
 
 django.setup()
 call_command("migrate", verbosity=0)
-logging.getLogger("agents").setLevel(logging.ERROR)  # each injected failure logs a warning: keep the figures readable
+# Each injected failure logs a warning: keep the figures readable.
+logging.getLogger("agents").setLevel(logging.ERROR)
+logging.getLogger("integrations").setLevel(logging.ERROR)
 
 from django.conf import settings  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from learning.demo import Arms, Outcome, play, play_id_only  # noqa: E402
+from learning.demo_finder import play_finder  # noqa: E402
 
 
 class Rollback(Exception):
@@ -46,7 +49,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", type=int, default=300, help="runs before the rule is approved")
     parser.add_argument("--after", type=int, default=1000, help="runs after approval")
-    parser.add_argument("--missing", type=float, default=0.3, help="share of leads without a company domain")
+    parser.add_argument(
+        "--missing", type=float, default=0.3, help="share of leads without a company domain (or with a webmail one)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     try:
@@ -67,9 +72,27 @@ def main() -> None:
                 raise Rollback
         except Rollback:
             pass
+    for title, bad in (
+        ("(a) email_finder, Findymail refusing webmail domains, rule derived from its facts", False),
+        ("(b) email_finder, a bad rule (skips German leads: most would have succeeded)", True),
+    ):
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                arms, paid = play_finder(
+                    before_runs=args.before, after_runs=args.after, webmail_share=args.missing, bad_rule=bad
+                )
+                report_arms(title, arms, seconds=time.perf_counter() - started, concerned="webmail-domain leads")
+                print(
+                    f"paid searches on webmail domains: {paid['webmail_searches_before']} in the {args.before} "
+                    f"runs before, {paid['webmail_searches_after']} in the {args.after} after"
+                )
+                raise Rollback
+        except Rollback:
+            pass
 
 
-def report_arms(title: str, arms: Arms, *, seconds: float) -> None:
+def report_arms(title: str, arms: Arms, *, seconds: float, concerned: str = "domain-less leads") -> None:
     b, a, rule = arms.before, arms.after, arms.rule
     print(f"\n== {title}")
     if rule is None:
@@ -78,7 +101,7 @@ def report_arms(title: str, arms: Arms, *, seconds: float) -> None:
     print(f"rule #{rule.pk} [{rule.rule_type}] {rule.condition}; status {rule.status}")
     if arms.proposed_after_failures is not None:
         print(f"  proposed after failure #{arms.proposed_after_failures}")
-    print(f"recurrence before: {b.failed}/{b.concerned} ({b.recurrence:.1%}) of domain-less leads failed")
+    print(f"recurrence before: {b.failed}/{b.concerned} ({b.recurrence:.1%}) of {concerned} failed")
     print(
         f"recurrence after:  {a.failed}/{a.concerned} ({a.recurrence:.1%}); {a.skipped} runs skipped, "
         f"{a.succeeded} succeeded of {a.runs}"

@@ -85,14 +85,21 @@ class EmailFinder(Agent[LeadRef, FinderOutput]):
             return Found(lead=lead, skip="no company domain to search at")
         if not (lead.first_name and lead.last_name):
             return Found(lead=lead, skip="a first and a last name are needed to find an address")
-        domain = normalize.registrable_domain(domain)
-        found = Found(lead=lead)
+        return Found(lead=lead)
+
+    def fetch(self, ctx: RunContext, found: Found) -> Found:
+        """The paid lookups, after the learned guards: a rule learned from a provider's rejections
+        (a kind of company it refuses) stops the next lookup before it is billed."""
+        lead = found.lead
+        if found.skip or lead.company is None or not lead.company.domain:
+            return found
+        domain = normalize.registrable_domain(lead.company.domain)
         for name in waterfall():
             provider = registrations("email_finder")[name].cls()
             key = f"email_finder:{name}:{domain}:{lead.first_name.lower()}:{lead.last_name.lower()}"
             fresh: list[bool] = []
 
-            def fetch(provider: object = provider, name: str = name, fresh: list[bool] = fresh) -> Lookup:
+            def ask(provider: object = provider, name: str = name, fresh: list[bool] = fresh) -> Lookup:
                 fresh.append(True)
                 hit = provider.find_email(  # type: ignore[attr-defined]
                     first_name=lead.first_name, last_name=lead.last_name, domain=domain
@@ -104,7 +111,7 @@ class EmailFinder(Agent[LeadRef, FinderOutput]):
                     cost=lookup_cost(name),
                 )
 
-            lookup = ctx.cached(key, fetch, model=Lookup)
+            lookup = ctx.cached(key, ask, model=Lookup)
             found.lookups.append(
                 lookup.model_copy(update={"cached": not fresh, "cost": lookup.cost if fresh else Decimal("0")})
             )

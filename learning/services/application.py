@@ -11,10 +11,11 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from learning import conditions
+from learning.facts_record import record_facts
 from learning.fingerprint import error_type_of
 from learning.models import ErrorLog, KnowledgeRule, RuleApplication
 from learning.selectors import BEFORE_TYPES, FAILURE_TYPES, active_rules
-from learning.services.errors import FACTS_ATTR, fingerprint_of
+from learning.services.errors import FACTS_ATTR, RECORD_ATTR, fingerprint_of
 from learning.services.evidence import refresh_rules
 from learning.services.rule_cache import rules_for_run
 from learning.services.sensitivity import escalation_group, guards_people_or_money, reads_prompts
@@ -116,6 +117,10 @@ def before_run(*, run: AgentRun | None, data: dict[str, Any], facts: Any = None)
     if run is None:
         return BeforeRunDecision()
     setattr(run, FACTS_ATTR, facts)
+    # The record is taken now, as the guards see the facts: act then changes the same objects (the
+    # lead gets its email), and a success recorded afterwards would differ from a failure by what
+    # the run itself did, which extraction would mistake for the cause.
+    setattr(run, RECORD_ATTR, record_facts(data, facts))
     rules = [rule for rule in rules_for_run(run) if rule.rule_type in BEFORE_TYPES]
     if not rules:
         return BeforeRunDecision()

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 MAX_MESSAGE = 4000
 # The attribute of a run (the runtime's instance) holding the facts its load read, set by before_run.
 FACTS_ATTR = "_learning_facts"
+# The flat record of the facts as the guards saw them (learning.services.application.before_run).
+RECORD_ATTR = "_learning_facts_record"
 _SECRET_KEYS = re.compile(r"(key|token|secret|password|passwd|authorization|auth|cookie|signature)", re.IGNORECASE)
 _ENTITY_KEYS = ("lead", "company", "client", "campaign", "deal", "proposal", "invoice", "meeting", "project")
 
@@ -109,10 +111,14 @@ def record_failure(
     cleaned = _clean_context(context or {})
     if run is not None:
         cleaned.setdefault("attempt", run.attempts)
-        if facts is None:
-            facts = getattr(run, FACTS_ATTR, None)
-        if facts is not None:
-            cleaned["facts"] = record_facts(run.input if isinstance(run.input, dict) else {}, facts)
+        recorded = getattr(run, RECORD_ATTR, None)
+        if recorded is None:
+            if facts is None:
+                facts = getattr(run, FACTS_ATTR, None)
+            if facts is not None:
+                recorded = record_facts(run.input if isinstance(run.input, dict) else {}, facts)
+        if recorded is not None:
+            cleaned["facts"] = recorded
         # One failure, one row: a provider error logged by the HTTP client and then again by the runtime
         # when it fails the run is the same occurrence (same run, attempt and fingerprint).
         existing = ErrorLog.objects.filter(run_id=run.pk, fingerprint=fp, context__attempt=run.attempts).first()

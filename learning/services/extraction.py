@@ -21,6 +21,7 @@ from learning.models import ErrorGroupNote, ErrorLog, KnowledgeRule
 from learning.services.evidence import refresh_rules
 from learning.services.rules import approve_rule
 from learning.services.sensitivity import reads_prompts
+from learning.services.widening import Widening, plan_widenings, widen
 from smarter_team import clock
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class ExtractionResult:
     auto_approved: list[KnowledgeRule] = field(default_factory=list)
     retired: list[KnowledgeRule] = field(default_factory=list)
     not_learned: list[ErrorGroupNote] = field(default_factory=list)
+    widened: list[KnowledgeRule] = field(default_factory=list)
     groups_seen: int = 0
 
 
@@ -210,6 +212,7 @@ class Planned:
 class ExtractionPlan:
     groups_seen: int = 0
     planned: list[Planned] = field(default_factory=list)
+    widenings: list[Widening] = field(default_factory=list)
 
 
 def plan(*, now: dt.datetime | None = None) -> ExtractionPlan:
@@ -220,6 +223,7 @@ def plan(*, now: dt.datetime | None = None) -> ExtractionPlan:
     result = ExtractionPlan(groups_seen=len(groups))
     for group in groups:
         result.planned.append(Planned(group=group, proposal=derive(group, since=since, until=until)))
+    result.widenings = plan_widenings(threshold=min_occurrences())
     return result
 
 
@@ -239,6 +243,9 @@ def apply(planned: ExtractionPlan) -> ExtractionResult:
         if rule.rule_type in auto:
             approve_rule(rule=rule, user=None)
             result.auto_approved.append(rule)
+    for widening in planned.widenings:
+        with transaction.atomic():
+            result.widened.append(widen(widening))
     live = KnowledgeRule.objects.filter(
         Q(status=KnowledgeRule.Status.ACTIVE) | Q(status=KnowledgeRule.Status.PROPOSED)
     ).values_list("pk", flat=True)

@@ -8,7 +8,7 @@ from django.db import connection
 
 from learning.facts_record import record_facts
 from learning.models import ResponseTracking
-from learning.services.errors import FACTS_ATTR
+from learning.services.errors import FACTS_ATTR, RECORD_ATTR
 from smarter_team import clock
 
 if TYPE_CHECKING:
@@ -57,8 +57,11 @@ def tracking_statement(*, run: AgentRun, succeeded: bool) -> tuple[str, list[Any
     now = meta.get_field("created_at").get_db_prep_value(clock.now(), connection)
     confidence = meta.get_field("confidence_score").get_db_prep_value(confidence_of(output), connection)
     response_type = str(output.get("response_type") or "run")[:64]
-    facts = getattr(run, FACTS_ATTR, None)
     # Kept for succeeding runs only: the contrast extraction needs (failures keep theirs on the ErrorLog).
-    recorded = record_facts(run.input if isinstance(run.input, dict) else {}, facts) if succeeded else {}
+    recorded: dict[str, Any] = {}
+    if succeeded:
+        recorded = getattr(run, RECORD_ATTR, None) or record_facts(
+            run.input if isinstance(run.input, dict) else {}, getattr(run, FACTS_ATTR, None)
+        )
     facts_param = meta.get_field("facts").get_db_prep_value(recorded, connection)
     return UPSERT_SQL, [now, now, run.pk, run.agent_name, response_type, confidence, tracked, facts_param]

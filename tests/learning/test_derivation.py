@@ -104,3 +104,19 @@ def test_propose_maps_error_kinds_to_rule_types() -> None:
     )
     always = propose(group("ValueError", "bad"), failing, failing)  # nothing discriminates
     assert isinstance(always, Proposal) and always.rule_type == "always" and always.condition == {}
+
+
+def test_a_refusal_by_domain_becomes_a_condition_on_the_domain_part_only() -> None:
+    from learning.derivation import derive_from_records, domains_of
+
+    def rec(domain: str) -> dict[str, dict[str, object]]:
+        return {"lead.company.domain": {"t": "str", "present": True, "len": len(domain), "domain": domain}}
+
+    failing = [rec("gmail.com"), rec("yahoo.com"), rec("gmail.com"), rec("gmail.com")]
+    succeeding = [rec(f"practice{n}.com") for n in range(20)]
+    condition, evidence = derive_from_records(failing, succeeding, known=lambda path: True)
+    assert domains_of(condition) == ["gmail.com", "yahoo.com"]
+    assert evidence["fail_share"] == 1.0 and evidence["ok_share"] == 0.0
+    # A domain that succeeds as often as it fails is no lesson.
+    condition, _ = derive_from_records(failing, [*succeeding, *[rec("gmail.com")] * 10], known=lambda path: True)
+    assert condition == {}
