@@ -126,7 +126,6 @@ PLANNED: frozenset[str] = frozenset(
         "access_revocation",
         "exit_survey",
         "reactivation",
-        "compliance_audit",
         "report_generator",
     }
 )

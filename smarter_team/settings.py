@@ -363,6 +363,11 @@ RETENTION_PROSPECT_DAYS = env.int("RETENTION_PROSPECT_DAYS", default=730)
 # Rows per table and round: each round's transaction stays short.
 RETENTION_BATCH = env.int("RETENTION_BATCH", default=1000)
 ARCHIVE_DIR = Path(env.str("ARCHIVE_DIR", default="") or VAR_DIR / "archive")
+# compliance_audit: an opt-out must be a suppression entry within this many minutes (CAN-SPAM allows
+# ten business days; we honour at once and allow the processing lag), and a prospect due for erasure
+# may wait this many days for database_manager before it is a breach.
+COMPLIANCE_OPT_OUT_DELAY_MINUTES = env.int("COMPLIANCE_OPT_OUT_DELAY_MINUTES", default=15)
+COMPLIANCE_RETENTION_GRACE_DAYS = env.int("COMPLIANCE_RETENTION_GRACE_DAYS", default=3)
 # Open escalations: the group is reminded after this many hours; undecided ones expire after this.
 ESCALATION_REMIND_HOURS = env.float("ESCALATION_REMIND_HOURS", default=4.0)
 ESCALATION_EXPIRE_HOURS = env.float("ESCALATION_EXPIRE_HOURS", default=72.0)
