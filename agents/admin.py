@@ -267,17 +267,22 @@ class HealthCheckAdmin(AppendOnlyAdmin):
 class ReportAdmin(BaseAdmin):
     list_display = ("kind", "period_start", "period_end", "sent_at")
     list_filter = ("kind",)
-    system_fields = ("kind", "period_start", "period_end", "rendered", "sent_to", "sent_at")
-    exclude = ("html", "images")
+    system_fields = ("kind", "subject", "period_start", "period_end", "rendered", "sent_to", "sent_at", "text")
+    exclude = ("html", "images", "figures")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # report_generator writes them
 
     @admin.display(description="report")
     def rendered(self, obj: Report) -> str:
-        # A sandboxed frame: the stored HTML is shown as the managers received it, without scripts.
+        # A sandboxed frame: the stored HTML is shown as the managers received it, without scripts;
+        # the charts it references by Content-ID are inlined as data URIs for the browser.
+        page = obj.html
+        for image in obj.images or []:
+            uri = f"data:{image.get('content_type', 'image/png')};base64,{image.get('data_base64', '')}"
+            page = page.replace(f"cid:{image.get('name', '')}", uri)
         return format_html(
-            '<iframe sandbox="" srcdoc="{}" style="width:100%;height:600px;border:1px solid #ccc"></iframe>', obj.html
+            '<iframe sandbox="" srcdoc="{}" style="width:100%;height:900px;border:1px solid #ccc"></iframe>', page
         )
 
 

@@ -126,6 +126,5 @@ PLANNED: frozenset[str] = frozenset(
         "access_revocation",
         "exit_survey",
         "reactivation",
-        "report_generator",
     }
 )

@@ -18,7 +18,6 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db.models import Q
 from pydantic import BaseModel, Field
@@ -29,6 +28,7 @@ from agents.models import AgentRun, Escalation
 from agents.outbox import register_performer
 from agents.registry import register
 from agents.services.audit import record_change
+from agents.services.staff import staff_emails
 from smarter_team import clock
 
 BATCH = 200
@@ -74,20 +74,6 @@ def _route(kind: str, current: str) -> str:
     return routes.get(kind, current)
 
 
-def _staff_emails(groups: set[str]) -> dict[str, list[str]]:
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=groups)
-        .exclude(email="")
-        .values_list("groups__name", "email")
-    )
-    found: dict[str, list[str]] = {g: [] for g in groups}
-    for group, email in users:
-        if group in found and email not in found[group]:
-            found[group].append(email)
-    return found
-
-
 @register
 class EscalationManager(Agent[Empty, ManagerReport]):
     """Routes open escalations, sends SLA reminders, expires the ones past their due time."""
@@ -108,7 +94,7 @@ class EscalationManager(Agent[Empty, ManagerReport]):
         remind_before = now - _hours("ESCALATION_REMIND_HOURS", 4)
         remind = list(live.filter(reminded_at__lt=remind_before)[:BATCH])
         groups = {_route(e.kind, e.assigned_group) for e in new} | {e.assigned_group for e in remind}
-        return EscalationWork(new=new, remind=remind, expire=expire, recipients=_staff_emails(groups))
+        return EscalationWork(new=new, remind=remind, expire=expire, recipients=staff_emails(groups))
 
     def act(self, ctx: RunContext, facts: EscalationWork) -> ManagerReport:
         report = ManagerReport()

@@ -202,8 +202,11 @@ class Report(TimeStampedModel):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     period_start = models.DateField()
     period_end = models.DateField()
+    subject = models.CharField(max_length=255, blank=True)
     html = models.TextField(blank=True)
+    text = models.TextField(blank=True, help_text="the plain-text part")
     images = models.JSONField(default=list, blank=True, help_text="[{name, content_type, data_base64}]")
+    figures = models.JSONField(default=dict, blank=True, help_text="every figure of the report, as computed")
     sent_to = models.JSONField(default=list, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

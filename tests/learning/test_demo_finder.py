@@ -28,7 +28,9 @@ def test_email_finder_learns_to_skip_what_its_provider_refuses_before_paying(set
     assert arms.after.recurrence <= 0.2 and arms.after.skipped >= arms.after.concerned * 0.8
     assert arms.after.succeeded == arms.after.runs - arms.after.concerned  # real domains still searched
     assert paid["webmail_searches_after"] == arms.after.failed < paid["webmail_searches_before"]
-    facts = ErrorLog.objects.filter(agent_name="email_finder").first().context["facts"]
+    logged = ErrorLog.objects.filter(agent_name="email_finder").first()
+    assert logged is not None
+    facts = logged.context["facts"]
     assert facts["lead.company.domain"]["domain"] in ("gmail.com", "yahoo.com", "outlook.com", "hotmail.com")
     assert "v" not in facts["lead.last_name"]  # a name is recorded as presence and length only
 
