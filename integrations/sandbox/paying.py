@@ -125,7 +125,7 @@ def invoice_fate(*, invoice_id: str, fit: float, due_days: int = 14, reminders: 
         answer = rng_for("invoice-reminder", invoice_id, index)
         odds = REMINDER_ODDS_UNCOLLECTIBLE if pays is None else REMINDER_ODDS[min(index, len(REMINDER_ODDS) - 1)]
         heeded, soon = answer.random() < odds, answer.uniform(0.5, 3.0)
-        if heeded:
+        if heeded and (pays is None or received + soon < pays):
             pays = received + soon
             answered = index
             break
