@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Empty, Facts
@@ -67,9 +68,18 @@ class Dunning(Agent[Empty, Dunned]):
 
     def load(self, ctx: RunContext, data: Empty) -> Overdue:
         today = ctx.now().date()
-        found = overdue_invoices(today=today).filter(disputed_at__isnull=True).select_related("client__primary_contact")
-        due = [i for i in found[:BATCH] if stage_for((today - i.due_on).days) > i.dunning_stage]
-        return Overdue(today=today, invoices=due)
+        # Past the day of its next stage: the indexed status/due_on read does the filtering, so a
+        # backlog of invoices already reminded never crowds out the ones due today.
+        thresholds = {0: STAGES[1], 1: STAGES[2], 2: STAGES[3], 3: ESCALATE_AFTER_DAYS}
+        next_stage = Q()
+        for stage, days in thresholds.items():
+            next_stage |= Q(dunning_stage=stage, due_on__lte=today - dt.timedelta(days=days))
+        found = (
+            overdue_invoices(today=today)
+            .filter(next_stage, disputed_at__isnull=True)
+            .select_related("client__primary_contact")
+        )
+        return Overdue(today=today, invoices=list(found[:BATCH]))
 
     def act(self, ctx: RunContext, facts: Overdue) -> Dunned:
         out = Dunned()

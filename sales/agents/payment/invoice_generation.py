@@ -246,18 +246,20 @@ class InvoiceGeneration(Agent[InvoiceRequest, Generated]):
             .order_by("pk")[:BATCH]
             if not sent.filter(idempotency_key=notice_key(i)).exists()
         ]
-        due: list[dict[str, Any]] = []
         month = month_start(today)
-        billed = set(Invoice.objects.filter(key__isnull=False).values_list("key", flat=True))
+        candidates: dict[str, dict[str, Any]] = {}
         for client in Client.objects.filter(monthly_value__gt=0, status__in=BILLABLE).order_by("pk"):
-            if retainer_due(client, today) and retainer_key(client.pk, month) not in billed:
-                due.append({"client_id": client.pk, "kind": "retainer"})
+            if retainer_due(client, today):
+                candidates[retainer_key(client.pk, month)] = {"client_id": client.pk, "kind": "retainer"}
         milestones = Milestone.objects.filter(status__in=BILLED_MILESTONES, amount__gt=0).select_related("project")
         for milestone in milestones.order_by("pk"):
-            if milestone_key(milestone.pk) not in billed:
-                due.append(
-                    {"client_id": milestone.project.client_id, "kind": "milestone", "milestone_id": milestone.pk}
-                )
+            candidates[milestone_key(milestone.pk)] = {
+                "client_id": milestone.project.client_id,
+                "kind": "milestone",
+                "milestone_id": milestone.pk,
+            }
+        billed = set(Invoice.objects.filter(key__in=list(candidates)).values_list("key", flat=True))
+        due = [payload for key, payload in candidates.items() if key not in billed]
         working = set(
             AgentRun.objects.filter(
                 agent_name=NAME, status__in=[AgentRun.Status.QUEUED, AgentRun.Status.RUNNING]

@@ -313,3 +313,22 @@ def test_a_stripe_webhook_reaches_the_agent_through_the_real_endpoint() -> None:
     assert run.status == "succeeded", run.error
     assert state(invoice) == ("paid", Decimal("4900.00"), Decimal("0.00"))
     assert Payment.objects.get().paid_at == dt.datetime(2026, 3, 2, 8, 59, 55, tzinfo=dt.UTC)
+
+
+def test_a_stripe_event_about_an_object_we_do_not_read_is_kept_failed_with_the_reason() -> None:
+    body = json.loads((FIXTURES / "invoice_paid.json").read_text())
+    body["data"]["object"] = {"id": "cus_Q1", "object": "customer"}
+    assert post(provider_name="stripe", signed=sign(provider_name="stripe", payload=body, message_key="t")) == 200
+
+    stored = WebhookEvent.objects.get()
+    assert process_event(event_pk=stored.pk) == "failed"
+    stored.refresh_from_db()
+    assert "a Stripe payment_succeeded event about a customer object is not one we read" in stored.error
+    assert not AgentRun.objects.exists() and not Payment.objects.exists()
+
+
+def test_a_payment_event_without_an_amount_records_nothing() -> None:
+    invoice = open_invoice()
+    result = run_agent("stripe_payment_processing", paid("evt_1", "0.00", "pi_1"))
+    assert result.output["outcome"] == "the payment event carries no amount paid: nothing recorded"
+    assert state(invoice) == ("open", Decimal("0"), Decimal("1000.00")) and not result.handoffs
