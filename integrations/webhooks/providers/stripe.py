@@ -5,7 +5,8 @@ Verification: ``Stripe-Signature: t=<unix>,v1=<hex>`` where v1 is the hex HMAC-S
 Stripe rolls a secret (https://docs.stripe.com/webhooks#verify-manually). Events carry an ``id``.
 
 Events, as of API 2025-03-31.basil (https://docs.stripe.com/changelog/basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices):
-a Charge and a PaymentIntent no longer name their invoice; the link is the InvoicePayment.
+a Charge and a PaymentIntent no longer name their invoice; the link is the InvoicePayment, whose
+``invoice_payment.paid`` event came with 2025-05-28.basil (https://docs.stripe.com/changelog/basil/2025-05-28/partial-payments).
 
 - ``invoice_payment.paid`` (an InvoicePayment): one payment applied to an invoice, with its amount
   and PaymentIntent: the money.

@@ -68,9 +68,9 @@ def test_a_reminder_only_ever_brings_a_payment_forward() -> None:
     for quiet, dunned in zip(fates(), fates(dunned=True), strict=True):
         if quiet.pays_after is not None:
             assert dunned.pays_after is not None and dunned.pays_after <= quiet.pays_after
-        if dunned.answered_reminder is not None:
+        if dunned.answered_reminder is not None and dunned.pays_after is not None:
             received = dunned.due_after + dt.timedelta(days=DUNNING[dunned.answered_reminder])
-            assert dt.timedelta(0) < dunned.pays_after - received <= dt.timedelta(days=3 + 5)  # + a card retry  # type: ignore[operator]
+            assert dt.timedelta(0) < dunned.pays_after - received <= dt.timedelta(days=3 + 5)  # + a card retry
 
 
 def test_a_better_fit_pays_more_readily() -> None:

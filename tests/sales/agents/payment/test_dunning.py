@@ -54,7 +54,8 @@ def test_the_reminder_asks_for_the_balance_with_the_payment_link() -> None:
     run_agent("dunning")
 
     message = Message.objects.get()
-    assert message.to_email == invoice.client.primary_contact.email
+    contact = invoice.client.primary_contact
+    assert contact is not None and message.to_email == contact.email
     assert message.subject == f"Second reminder: invoice {invoice.number} ($600.00) is a week overdue"
     assert "8 days ago, and $600.00 is still open" in message.body and invoice.payment_url in message.body
     assert message.intent == "payment_reminder" and message.status == Message.Status.SENT
@@ -112,6 +113,7 @@ def test_never_for_a_paid_void_disputed_refunded_or_written_off_invoice(state: s
 def test_a_contact_who_may_not_be_emailed_goes_to_a_human_at_once() -> None:
     invoice = open_invoice(days_overdue=4)
     contact = invoice.client.primary_contact
+    assert contact is not None
     contact.do_not_contact = True
     contact.save(update_fields=["do_not_contact"])
 

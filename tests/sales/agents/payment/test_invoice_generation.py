@@ -56,7 +56,7 @@ def test_the_notice_goes_to_the_clients_contact_with_the_payment_link() -> None:
 
     invoice = Invoice.objects.get()
     notice = Message.objects.get(idempotency_key=f"invoice:{invoice.pk}:notice")
-    assert notice.to_email == client.primary_contact.email
+    assert client.primary_contact is not None and notice.to_email == client.primary_contact.email
     assert "INV-2026-00001" in notice.subject and "$5,000.00" in notice.subject
     assert invoice.payment_url in notice.body and "16 March 2026" in notice.body
     assert notice.status == Message.Status.SENT
