@@ -33,6 +33,7 @@ from integrations.values import (
     HealthResult,
     Invoice,
     InvoiceLine,
+    InvoicePayment,
     LeadItem,
     LeadSearch,
     MemoryHit,
@@ -241,6 +242,10 @@ class Payments(Provider, Protocol):
 
     def refund(self, *, idempotency_key: str, invoice_id: str, amount: Decimal | None = None) -> Refund:
         """Refund the payment of a paid invoice; ``amount`` None = in full."""
+        ...
+
+    def list_invoice_payments(self, *, invoice_id: str = "", payment_intent_id: str = "") -> list[InvoicePayment]:
+        """The payments applied to an invoice, or the invoice(s) a PaymentIntent paid (one of the two)."""
         ...
 
 

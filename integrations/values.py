@@ -177,6 +177,21 @@ class Refund(Value):
     currency: str = "USD"
 
 
+class InvoicePayment(Value):
+    """One payment applied to an invoice (Stripe's InvoicePayment): the link from a PaymentIntent or
+    a charge to the invoice it paid, which charges and PaymentIntents no longer carry themselves."""
+
+    payment_id: str
+    invoice_id: str
+    status: Literal["open", "paid", "canceled", "unknown"] = "unknown"
+    payment_intent_id: str = ""
+    charge_id: str = ""
+    amount_paid: Decimal = Decimal("0")
+    amount_requested: Decimal = Decimal("0")
+    currency: str = "USD"
+    paid_at: dt.datetime | None = None
+
+
 class AccountingInvoice(Value):
     invoice_id: str
     doc_number: str = ""

@@ -307,6 +307,9 @@ class InvoiceAdmin(CreateThroughServiceMixin, BaseAdmin):
         "paid_at",
         "dunning_stage",
         "last_dunning_at",
+        "key",
+        "payment_url",
+        "disputed_at",
     )
     inlines = (PaymentInline,)
     actions = ("issue", "void", "mark_uncollectible")
@@ -373,7 +376,7 @@ class PaymentAdmin(CreateThroughServiceMixin, BaseAdmin):
     search_fields = ("provider_event_id", "provider_payment_id", "invoice__number")
     date_hierarchy = "created_at"
     autocomplete_fields = ("invoice",)
-    system_fields = ("provider_event_id",)
+    system_fields = ("provider_event_id", "accounting_id")
 
     def get_fields(self, request: HttpRequest, obj: Payment | None = None) -> Any:
         if obj is None:

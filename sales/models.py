@@ -377,12 +377,22 @@ class Invoice(StatefulModel):
     dunning_stage = models.PositiveSmallIntegerField(default=0)
     last_dunning_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The business event it bills (a deposit of a proposal, a retainer month, a milestone): unique,
+    # so two runs for the same event can never both create an invoice.
+    key = models.CharField(
+        max_length=128, null=True, blank=True, help_text="the business event billed, e.g. client:3:retainer:2026-05"
+    )
+    description = models.CharField(max_length=255, blank=True, help_text="the invoice's line, as the client reads it")
+    payment_url = models.URLField(max_length=500, blank=True, help_text="the provider's hosted payment page")
+    # A chargeback opened on its payment (Stripe charge.dispute.created): nobody chases it while set.
+    disputed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "due_on"], name="invoice_status_due")]
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="invoice_unique_year_sequence"),
             models.UniqueConstraint(fields=["provider_id"], name="invoice_unique_provider_id"),
+            models.UniqueConstraint(fields=["key"], name="invoice_unique_key"),
             choices_check("kind", InvoiceKind, "invoice_kind_valid"),
             choices_check("status", InvoiceStatus, "invoice_status_valid"),
             currency_check("invoice_currency_iso"),
@@ -431,6 +441,8 @@ class Payment(StatefulModel):
     status = models.CharField(max_length=16, choices=Status.choices)
     paid_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True)
+    # Bookkeeping, not the ledger: the QuickBooks payment this row was synced as (set once).
+    accounting_id = models.CharField(max_length=64, blank=True, help_text="QuickBooks payment id")
 
     class Meta:
         constraints = [

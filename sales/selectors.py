@@ -24,7 +24,9 @@ def invoice_amount_paid(*, invoice: Invoice) -> Decimal:
 
 
 def invoice_balance_due(*, invoice: Invoice) -> Decimal:
-    return max(invoice.amount - invoice_amount_paid(invoice=invoice), ZERO)
+    """What is still owed, between nothing and the amount: a refund recorded before the payment it
+    refunds (Stripe's events out of order) never makes the client owe more than the invoice."""
+    return max(invoice.amount - max(invoice_amount_paid(invoice=invoice), ZERO), ZERO)
 
 
 def overdue_invoices(*, today: dt.date) -> QuerySet[Invoice]:

@@ -10,6 +10,7 @@ Amounts: Decimal major units in, integer minor units (cents) to Stripe; zero-dec
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -28,7 +29,7 @@ from integrations.http import (
     TransientError,
 )
 from integrations.registry import register_provider
-from integrations.values import Customer, Invoice, InvoiceLine, Refund
+from integrations.values import Customer, Invoice, InvoiceLine, InvoicePayment, Refund
 
 # https://docs.stripe.com/api/customers/create, /api/invoices/create, /api/invoiceitems/create,
 # /api/invoices/finalize, /api/invoices/void, /api/invoices/retrieve, /api/invoice-payment/list,
@@ -95,6 +96,34 @@ def _invoice(obj: Any) -> Invoice:
     except (AttributeError, KeyError) as exc:
         raise InvalidResponseError(
             "invoice object incomplete", provider="stripe", operation="invoice", field=str(exc).strip("'")
+        ) from None
+
+
+def _expandable_id(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(getattr(value, "id", "") or "")
+
+
+def _invoice_payment(obj: Any) -> InvoicePayment:
+    try:
+        payment = obj.payment
+        paid_at = obj.status_transitions.paid_at if obj.status_transitions else None
+        status = obj.status if obj.status in ("open", "paid", "canceled") else "unknown"
+        return InvoicePayment(
+            payment_id=obj.id,
+            invoice_id=_expandable_id(obj.invoice),
+            status=status,
+            payment_intent_id=_expandable_id(getattr(payment, "payment_intent", None)),
+            charge_id=_expandable_id(getattr(payment, "charge", None)),
+            amount_paid=from_minor(obj.amount_paid),
+            amount_requested=from_minor(obj.amount_requested),
+            currency=str(obj.currency).upper(),
+            paid_at=dt.datetime.fromtimestamp(paid_at, tz=dt.UTC) if paid_at else None,
+        )
+    except (AttributeError, KeyError) as exc:
+        raise InvalidResponseError(
+            "invoice payment incomplete", provider="stripe", operation="invoice_payment", field=str(exc).strip("'")
         ) from None
 
 
@@ -245,6 +274,24 @@ class StripeClient(BaseClient):
             amount=from_minor(refund.amount),
             currency=str(refund.currency).upper(),
         )
+
+    def list_invoice_payments(self, *, invoice_id: str = "", payment_intent_id: str = "") -> list[InvoicePayment]:
+        """GET /v1/invoice_payments by invoice, or by the PaymentIntent that paid (since API
+        2025-03-31.basil a charge or PaymentIntent no longer names its invoice: this is the link)."""
+        if bool(invoice_id) == bool(payment_intent_id):
+            raise ValueError("list_invoice_payments takes an invoice_id or a payment_intent_id")
+        params: Any = (
+            {"invoice": invoice_id}
+            if invoice_id
+            else {"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}}
+        )
+        listed = self._call(
+            "list_invoice_payments",
+            "invoice_payments",
+            lambda: self.sdk.v1.invoice_payments.list(params=params),
+            method="GET",
+        )
+        return [_invoice_payment(item) for item in listed.data]
 
     def ping(self) -> str:
         balance = self._call("health_check", "balance", lambda: self.sdk.v1.balance.retrieve(), method="GET")

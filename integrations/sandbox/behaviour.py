@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from integrations.sandbox import sending
+from integrations.sandbox.paying import InvoiceFate as InvoiceFate  # re-exported: how clients pay
+from integrations.sandbox.paying import invoice_fate as invoice_fate
 from integrations.sandbox.rng import rng_for
 from integrations.sandbox.sending import personalisation as personalisation  # re-exported: the market's view
 from integrations.sandbox.world import Person
@@ -161,21 +163,4 @@ def document_fate(*, document_id: str, fit: float) -> DocumentFate:
         outcome=outcome,  # type: ignore[arg-type]
         decided_after=dt.timedelta(hours=rng.uniform(2, 120)),
         decline_reason=rng.choice(DECLINE_REASONS) if outcome == "declined" else "",
-    )
-
-
-@dataclass(frozen=True)
-class InvoiceFate:
-    kind: Literal["paid", "failed_then_paid", "failed", "unpaid"]
-    first_after: dt.timedelta
-    retry_after: dt.timedelta
-
-
-def invoice_fate(*, invoice_id: str, fit: float) -> InvoiceFate:
-    rng = rng_for("invoice-fate", invoice_id)
-    kind = rng.choices(("paid", "failed_then_paid", "failed", "unpaid"), weights=(70 + 10 * fit, 12, 6, 8))[0]
-    return InvoiceFate(
-        kind=kind,  # type: ignore[arg-type]
-        first_after=dt.timedelta(hours=rng.uniform(1, 24 * 10)),
-        retry_after=dt.timedelta(days=rng.randint(1, 5)),
     )

@@ -206,8 +206,13 @@ class SandboxOutreach(SandboxProvider):
             # An email in a thread is an answer only once they wrote to us; else it is a cold follow-up.
             replying = bool(thread_id) and inbox.has_written(address)
             step = 0 if replying else inbox.cold_step(address)
-            remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step})
-            self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
+            # An invoice notice or a payment reminder is read by who owes, not answered as a pitch.
+            from integrations.sandbox.deals import payment_reminder  # deals imports this module
+
+            billing = payment_reminder(to=address, subject=subject, body=body)
+            remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step, "billing": billing})
+            if not billing:
+                self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
         return SentEmail(message_id=message_id, thread_id=sent["thread_id"], provider=SANDBOX, status="sent")
 
     def _plan_reaction(

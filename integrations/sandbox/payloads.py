@@ -27,17 +27,16 @@ def stripe_event(*, key: str, event_type: str, obj: Mapping[str, Any], at: dt.da
     return {
         "id": sandbox_id("evt", key, length=24).replace("sbx_evt_", "evt_sbx"),
         "object": "event",
-        "api_version": "2024-06-20",
+        "api_version": "2025-03-31.basil",
         "created": int(at.timestamp()),
         "livemode": False,
+        "pending_webhooks": 1,
         "type": event_type,
         "data": {"object": dict(obj)},
     }
 
 
-def stripe_invoice(
-    *, invoice: Mapping[str, Any], status: str, paid: bool, failure: str = "", attempt_count: int = 1
-) -> dict[str, Any]:
+def stripe_invoice(*, invoice: Mapping[str, Any], status: str, paid: bool, attempt_count: int = 1) -> dict[str, Any]:
     total = minor_units(invoice["amount_due"])
     return {
         "id": invoice["invoice_id"],
@@ -51,21 +50,45 @@ def stripe_invoice(
         "status": status,
         "number": invoice.get("number", ""),
         "metadata": dict(invoice.get("metadata") or {}),
-        "last_finalization_error": {"message": failure} if failure else None,
     }
 
 
-def stripe_refunded_charge(*, invoice: Mapping[str, Any], refunded: Decimal) -> dict[str, Any]:
+def stripe_invoice_payment(*, invoice: Mapping[str, Any], payment_intent: str, paid_at: dt.datetime) -> dict[str, Any]:
+    """An InvoicePayment (https://docs.stripe.com/api/invoice-payment/object): one payment of an invoice."""
+    total = minor_units(invoice["amount_due"])
     return {
-        "id": sandbox_id("ch", invoice["invoice_id"]).replace("sbx_ch_", "ch_sbx"),
+        "id": sandbox_id("inpay", payment_intent).replace("sbx_inpay_", "inpay_sbx"),
+        "object": "invoice_payment",
+        "invoice": invoice["invoice_id"],
+        "status": "paid",
+        "amount_paid": total,
+        "amount_requested": total,
+        "currency": str(invoice["currency"]).lower(),
+        "is_default": True,
+        "livemode": False,
+        "created": int(paid_at.timestamp()),
+        "payment": {"type": "payment_intent", "payment_intent": payment_intent},
+        "status_transitions": {"canceled_at": None, "paid_at": int(paid_at.timestamp())},
+    }
+
+
+def stripe_refunded_charge(*, invoice: Mapping[str, Any], payment_intent: str, refunded: Decimal) -> dict[str, Any]:
+    """A Charge after a refund: ``amount_refunded`` is all its refunds so far; since API
+    2025-03-31.basil it names its PaymentIntent, not the invoice."""
+    total = minor_units(invoice["amount_due"])
+    return {
+        "id": sandbox_id("ch", payment_intent).replace("sbx_ch_", "ch_sbx"),
         "object": "charge",
         "customer": invoice["customer_id"],
-        "invoice": invoice["invoice_id"],
+        "payment_intent": payment_intent,
         "currency": str(invoice["currency"]).lower(),
-        "amount": minor_units(invoice["amount_due"]),
+        "amount": total,
+        "amount_captured": total,
         "amount_refunded": minor_units(refunded),
-        "refunded": True,
-        "metadata": dict(invoice.get("metadata") or {}),
+        "refunded": minor_units(refunded) >= total,
+        "paid": True,
+        "status": "succeeded",
+        "metadata": {},
     }
 
 

@@ -40,14 +40,24 @@ class EventInput(BaseModel):
 
 
 class PaymentEvent(EventInput):
-    """-> stripe_payment_processing"""
+    """-> stripe_payment_processing
 
-    kind: Literal["payment_succeeded", "payment_failed", "refunded"]
+    ``amount`` is what the object says of money: for an invoice, its amount paid so far (or, on a
+    failure, due); for an invoice payment, that payment; for a refunded charge, the charge's refunds
+    so far (cumulative); for a dispute, the amount disputed. ``payment_intent_id`` and ``charge_id``
+    name the payment itself (the link to an invoice when the object does not carry ``invoice_id``);
+    ``status`` is the object's own (a dispute's won or lost).
+    """
+
+    kind: Literal["payment_succeeded", "payment_failed", "refunded", "dispute_opened", "dispute_closed"]
     stripe_event_id: str = ""
     object_type: str = ""
     object_id: str = ""
     invoice_id: str = ""
     customer_id: str = ""
+    payment_intent_id: str = ""
+    charge_id: str = ""
+    status: str = ""
     amount: Decimal | None = None
     currency: str = "USD"
     failure_message: str = ""

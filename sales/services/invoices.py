@@ -54,8 +54,15 @@ def create_invoice(
     currency: str,
     due_on: dt.date,
     proposal: Proposal | None = None,
+    key: str | None = None,
+    description: str = "",
 ) -> Invoice:
-    """A draft invoice with the next gapless number of the current year."""
+    """A draft invoice with the next gapless number of the current year.
+
+    ``key`` names the business event it bills (``client:3:retainer:2026-05``); it is unique, so a
+    second invoice for the same event fails on insert and, its transaction rolled back, gives its
+    number back: callers lock what the event belongs to (the client) and look the key up first.
+    """
     _check_amount(amount, what="The invoice amount")
     if proposal is not None and proposal.client_id not in (None, client.pk):
         raise ValidationError("The proposal belongs to another client", code="proposal_client_mismatch")
@@ -72,20 +79,35 @@ def create_invoice(
             amount=amount,
             currency=currency.upper(),
             due_on=due_on,
+            key=key or None,
+            description=description[:255],
         )
 
 
-def issue_invoice(*, invoice: Invoice, provider_id: str | None = None) -> Invoice:
-    """Draft -> open: the invoice is sent and can be paid."""
+def issue_invoice(*, invoice: Invoice, provider_id: str | None = None, payment_url: str = "") -> Invoice:
+    """Draft -> open: the invoice is sent and can be paid.
+
+    An invoice already past draft (a payment recorded before the provider's answer was) keeps its
+    status; only what is missing of the provider's identifiers is filled in.
+    """
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if invoice.status == Invoice.Status.OPEN:
+        if invoice.status != Invoice.Status.DRAFT:
+            missing = {"provider_id": provider_id, "payment_url": payment_url, "issued_on": clock.today()}
+            filled = [name for name, value in missing.items() if value and not getattr(invoice, name)]
+            for name in filled:
+                setattr(invoice, name, missing[name])
+            if filled:
+                invoice.save(update_fields=filled)
             return invoice
         invoice.issued_on = clock.today()
         also = ["issued_on"]
         if provider_id:
             invoice.provider_id = provider_id
             also.append("provider_id")
+        if payment_url:
+            invoice.payment_url = payment_url
+            also.append("payment_url")
         invoice.transition_to(Invoice.Status.OPEN, also=also)
         return invoice
 

@@ -95,6 +95,29 @@ def test_finalize_void_and_refund(client: StripeClient, mock_http: respx.MockRou
     assert refunds.calls.last.request.headers["Idempotency-Key"] == "ref-1"
 
 
+def test_the_invoice_a_payment_intent_paid_is_found_through_its_invoice_payments(
+    client: StripeClient, mock_http: respx.MockRouter
+) -> None:
+    # Since API 2025-03-31.basil a charge names its PaymentIntent, not its invoice.
+    listing = mock_http.get(f"{API}/invoice_payments").respond(200, json=load_fixture("stripe", "invoice_payments"))
+    [found] = client.list_invoice_payments(payment_intent_id="pi_3MtwBwLkdIwHu7ix28a3tqPa")
+    assert parse_qs(listing.calls.last.request.url.query.decode()) == {
+        "payment[type]": ["payment_intent"],
+        "payment[payment_intent]": ["pi_3MtwBwLkdIwHu7ix28a3tqPa"],
+    }
+    assert (found.invoice_id, found.status, found.amount_paid, found.currency) == (
+        INVOICE,
+        "paid",
+        Decimal("3000.00"),
+        "USD",
+    )
+    assert found.payment_intent_id == "pi_3MtwBwLkdIwHu7ix28a3tqPa" and found.paid_at is not None
+    client.list_invoice_payments(invoice_id=INVOICE)
+    assert parse_qs(listing.calls.last.request.url.query.decode()) == {"invoice": [INVOICE]}
+    with pytest.raises(ValueError, match="an invoice_id or a payment_intent_id"):
+        client.list_invoice_payments()
+
+
 def test_stripe_errors_become_ours_without_the_key(client: StripeClient, mock_http: respx.MockRouter) -> None:
     mock_http.post(f"{API}/customers").respond(401, json=load_fixture("stripe", "error_auth"))
     with pytest.raises(AuthError) as caught:
