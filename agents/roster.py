@@ -116,8 +116,6 @@ PLANNED: frozenset[str] = frozenset(
         "client_reporting",
         "resource_planning",
         "change_request",
-        "client_health",
-        "churn_risk",
         "upsell_detection",
         "satisfaction_survey",
         "renewal_manager",
