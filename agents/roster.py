@@ -117,7 +117,6 @@ PLANNED: frozenset[str] = frozenset(
         "resource_planning",
         "change_request",
         "upsell_detection",
-        "satisfaction_survey",
         "renewal_manager",
         "offboarding_orchestrator",
         "knowledge_transfer",

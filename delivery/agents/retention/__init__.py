@@ -1,5 +1,5 @@
 """The retention agents (AGENTS.md "Retention"): health, churn risk, upsells, surveys and renewals."""
 
-from delivery.agents.retention import churn_risk, client_health
+from delivery.agents.retention import churn_risk, client_health, satisfaction_survey
 
-__all__ = ["churn_risk", "client_health"]
+__all__ = ["churn_risk", "client_health", "satisfaction_survey"]
