@@ -116,8 +116,6 @@ PLANNED: frozenset[str] = frozenset(
         "client_reporting",
         "resource_planning",
         "change_request",
-        "upsell_detection",
-        "renewal_manager",
         "offboarding_orchestrator",
         "knowledge_transfer",
         "access_revocation",
