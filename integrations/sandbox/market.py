@@ -207,7 +207,10 @@ class SandboxOutreach(SandboxProvider):
             replying = bool(thread_id) and inbox.has_written(address)
             step = 0 if replying else inbox.cold_step(address)
             remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step})
-            self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
+            from integrations.sandbox import retention  # it reads client moods, which read this module
+
+            if not retention.answer_client_email(sent, body=body):  # a survey or save play is not cold mail
+                self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
         return SentEmail(message_id=message_id, thread_id=sent["thread_id"], provider=SANDBOX, status="sent")
 
     def _plan_reaction(
