@@ -189,6 +189,8 @@ def _recency(days: int) -> int:
 
 
 def engagement(client: Client, *, now: dt.datetime) -> Reading:
+    """How alive the relationship is: when the client last wrote or met us weighs most; when we last
+    reached out (an email, a report) counts too, but our own emails alone do not make it two-way."""
     ours = Q(conversation__lead__company_id=client.company_id)
     last_in = Message.objects.filter(ours, direction=Message.Direction.IN).aggregate(at=Max("created_at"))["at"]
     last_out = Message.objects.filter(ours, direction=Message.Direction.OUT, status__in=SENT).aggregate(
@@ -203,19 +205,32 @@ def engagement(client: Client, *, now: dt.datetime) -> Reading:
     replies_30d = Message.objects.filter(
         ours, direction=Message.Direction.IN, created_at__gte=now - dt.timedelta(days=30)
     ).count()
-    touches = [t for t in (last_in, last_out, last_meeting, last_report) if t is not None and t <= now]
     started = dt.datetime.combine(client.started_on or now.date(), dt.time(), tzinfo=dt.UTC)
-    last_contact = max(touches, default=started)
-    days = max(0, (now - last_contact).days)
-    value = 0.6 * _recency(days) + 0.25 * (100 if replies_30d else 40) + 0.15 * (100 if meetings_60d else 50)
+
+    def days_since(*moments: dt.datetime | None) -> int:
+        return max(0, (now - max((m for m in moments if m is not None and m <= now), default=started)).days)
+
+    theirs, ours_days = days_since(last_in, last_meeting), days_since(last_out, last_report)
+    value = (
+        0.45 * _recency(theirs)
+        + 0.25 * _recency(ours_days)
+        + 0.15 * (100 if replies_30d else 40)
+        + 0.15 * (100 if meetings_60d else 50)
+    )
     facts = [
-        f"{days} days since the last contact" if touches else f"no contact yet ({days} days since the start)",
+        f"{theirs} days since the client last wrote or met us",
+        f"{ours_days} days since we last wrote or reported",
         f"{replies_30d} message(s) from the client in the last 30 days",
         f"{meetings_60d} meeting(s) held in the last 60 days",
     ]
     if last_report is not None:
         facts.append(f"last report sent {last_report:%Y-%m-%d}")
-    data = {"days_since_contact": days, "replies_30d": replies_30d, "meetings_60d": meetings_60d}
+    data = {
+        "days_since_client_contact": theirs,
+        "days_since_our_contact": ours_days,
+        "replies_30d": replies_30d,
+        "meetings_60d": meetings_60d,
+    }
     return Reading(value=_clamp(value), weight=WEIGHTS["engagement"], facts=facts, data=data)
 
 

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from crm.models import Conversation, Message
-from sales.models import Client
+from sales.models import Client, Meeting, Payment
 from smarter_team import clock
-from tests.factories.sales import ClientFactory
+from tests.factories.delivery import MilestoneFactory, ProjectFactory, QAReviewFactory, SurveyResponseFactory
+from tests.factories.sales import ClientFactory, InvoiceFactory, MeetingFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +48,33 @@ def client_said(client: Client, body: str, *, intent: str = "", days_ago: int = 
     conversation.save(update_fields=["last_message_at"])
     message.refresh_from_db()
     return message
+
+
+def troubled(**fields: Any) -> Client:
+    """Late on money, late on work, unhappy and silent."""
+    client = a_client(**fields)
+    InvoiceFactory.create(client=client, due_on=clock.today() - dt.timedelta(days=35))
+    failed = InvoiceFactory.create(client=client, due_on=clock.today() + dt.timedelta(days=5))
+    PaymentFactory.create(invoice=failed, status=Payment.Status.FAILED, paid_at=None)
+    project = ProjectFactory.create(client=client, starts_on=clock.today() - dt.timedelta(days=60))
+    MilestoneFactory.create(project=project, due_on=clock.today() - dt.timedelta(days=12), status="in_progress")
+    QAReviewFactory.create(deliverable__milestone__project=project, verdict="fail")
+    assert client.primary_contact is not None
+    Conversation.objects.create(lead=client.primary_contact, sentiment="negative", last_message_at=clock.now())
+    return client
+
+
+def thriving() -> Client:
+    client = a_client()
+    InvoiceFactory.create(client=client, paid=True, due_on=clock.today() - dt.timedelta(days=10))
+    project = ProjectFactory.create(client=client, starts_on=clock.today() - dt.timedelta(days=60))
+    MilestoneFactory.create(project=project, due_on=clock.today() - dt.timedelta(days=5), status="done")
+    MilestoneFactory.create(project=project, due_on=clock.today() + dt.timedelta(days=20))
+    SurveyResponseFactory.create(client=client, kind="nps", score=9, responded_at=clock.now() - dt.timedelta(days=20))
+    client_said(client, "Thanks, the new flow works great!", intent="interested", days_ago=3)
+    Conversation.objects.filter(lead=client.primary_contact).update(sentiment="positive")
+    MeetingFactory.create(
+        client=client, lead=client.primary_contact, kind=Meeting.Kind.CHECK_IN, status=Meeting.Status.HELD,
+        starts_at=clock.now() - dt.timedelta(days=9),
+    )  # fmt: skip
+    return client

@@ -7,53 +7,18 @@ import datetime as dt
 import pytest
 
 from agents.testing import assert_idempotent, run_agent
-from crm.models import Conversation
 from delivery.agents.retention import _health, client_health
 from delivery.models import HealthSnapshot
-from sales.models import Client, Invoice, Meeting, Payment
+from sales.models import Client, Invoice
 from smarter_team import clock
-from tests.delivery.agents.retention.conftest import a_client, client_said
+from tests.delivery.agents.retention.conftest import a_client, client_said, thriving, troubled
 from tests.factories.delivery import (
     ChangeRequestFactory,
     HealthSnapshotFactory,
-    MilestoneFactory,
-    ProjectFactory,
-    QAReviewFactory,
-    SurveyResponseFactory,
 )
-from tests.factories.sales import InvoiceFactory, MeetingFactory, PaymentFactory
+from tests.factories.sales import InvoiceFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def troubled() -> Client:
-    """Late on money, late on work, unhappy and silent."""
-    client = a_client()
-    InvoiceFactory.create(client=client, due_on=clock.today() - dt.timedelta(days=35))
-    failed = InvoiceFactory.create(client=client, due_on=clock.today() + dt.timedelta(days=5))
-    PaymentFactory.create(invoice=failed, status=Payment.Status.FAILED, paid_at=None)
-    project = ProjectFactory.create(client=client, starts_on=clock.today() - dt.timedelta(days=60))
-    MilestoneFactory.create(project=project, due_on=clock.today() - dt.timedelta(days=12), status="in_progress")
-    QAReviewFactory.create(deliverable__milestone__project=project, verdict="fail")
-    assert client.primary_contact is not None
-    Conversation.objects.create(lead=client.primary_contact, sentiment="negative", last_message_at=clock.now())
-    return client
-
-
-def thriving() -> Client:
-    client = a_client()
-    InvoiceFactory.create(client=client, paid=True, due_on=clock.today() - dt.timedelta(days=10))
-    project = ProjectFactory.create(client=client, starts_on=clock.today() - dt.timedelta(days=60))
-    MilestoneFactory.create(project=project, due_on=clock.today() - dt.timedelta(days=5), status="done")
-    MilestoneFactory.create(project=project, due_on=clock.today() + dt.timedelta(days=20))
-    SurveyResponseFactory.create(client=client, kind="nps", score=9, responded_at=clock.now() - dt.timedelta(days=20))
-    client_said(client, "Thanks, the new flow works great!", intent="interested", days_ago=3)
-    Conversation.objects.filter(lead=client.primary_contact).update(sentiment="positive")
-    MeetingFactory.create(
-        client=client, lead=client.primary_contact, kind=Meeting.Kind.CHECK_IN, status=Meeting.Status.HELD,
-        starts_at=clock.now() - dt.timedelta(days=9),
-    )  # fmt: skip
-    return client
 
 
 def test_a_troubled_client_scores_low_with_every_factor_shown_and_goes_to_churn_risk() -> None:
