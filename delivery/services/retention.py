@@ -108,6 +108,24 @@ def record_survey_response(
     )
 
 
+# A survey older than this no longer waits for an answer (a reply then is just a message).
+SURVEY_ANSWER_WINDOW = dt.timedelta(days=45)
+
+
+def survey_awaiting_answer(*, company_id: int, now: dt.datetime) -> SurveyResponse | None:
+    """The latest scored survey sent to this company's client that still waits for an answer."""
+    return (
+        SurveyResponse.objects.filter(
+            client__company_id=company_id,
+            kind__in=list(SCALES),
+            responded_at__isnull=True,
+            sent_at__gte=now - SURVEY_ANSWER_WINDOW,
+        )
+        .order_by("-sent_at", "-pk")
+        .first()
+    )
+
+
 def open_survey(*, client: Client, kind: str, key: str, subject: str, sent_at: dt.datetime) -> SurveyResponse:
     """The survey we sent (no answer yet), once per ``key`` (``survey:client:12:2026-03``): the row
     the answer is written onto when it comes."""

@@ -123,7 +123,7 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
         if facts.lead is None:
             return facts  # still read: an opt-out from an address we do not know is honoured too
         facts.client_contact = _client_contact(facts.lead)
-        facts.survey_waiting = facts.client_contact is not None and _survey_waiting(facts.lead)
+        facts.survey_waiting = facts.client_contact is not None and _survey_waiting(facts.lead, ctx.now())
         facts.conversation = inbound.thread_for(lead=facts.client_contact or facts.lead, sent=facts.sent)
         facts.enrollment = inbound.running_enrollment(lead=facts.lead, sent=facts.sent)
         return facts
@@ -296,12 +296,10 @@ def _client_contact(lead: Lead) -> Lead | None:
     return client.primary_contact or lead
 
 
-def _survey_waiting(lead: Lead) -> bool:
-    from delivery.models import SurveyResponse  # delivery builds on crm, like sales above
+def _survey_waiting(lead: Lead, now: dt.datetime) -> bool:
+    from delivery.services.retention import survey_awaiting_answer  # delivery builds on crm, like sales above
 
-    return SurveyResponse.objects.filter(
-        client__company_id=lead.company_id, kind__in=["nps", "csat"], sent_at__isnull=False, responded_at__isnull=True
-    ).exists()
+    return lead.company_id is not None and survey_awaiting_answer(company_id=lead.company_id, now=now) is not None
 
 
 def _referred(verdict: Verdict) -> str:

@@ -26,7 +26,7 @@ from agents.errors import SkipRun
 from agents.models import AgentRun
 from agents.registry import register
 from crm.models import Lead, Message
-from delivery.agents.retention._common import CURRENT, OneOrAll, contact_of, fan_out, signed_proposals
+from delivery.agents.retention._common import ACCOUNT_OWNER, CURRENT, OneOrAll, contact_of, fan_out, signed_proposals
 from delivery.models import ChurnRiskAssessment, Offboarding
 from delivery.services.renewals import apply_signed_renewal, draft_renewal, renewal_for
 from sales.models import Client, Proposal
@@ -39,9 +39,9 @@ RISK_MEMORY = dt.timedelta(days=30)
 SAID_WINDOW = dt.timedelta(days=120)
 PENDING = (Proposal.Status.DRAFT, Proposal.Status.AWAITING_APPROVAL, Proposal.Status.SENT, Proposal.Status.VIEWED)
 LEAVING_WORDS = re.compile(
-    r"\b(?:not|won't|will not|don't|do not|no longer)\s+(?:be\s+)?(?:going to\s+|planning to\s+|want to\s+)?renew"
+    r"\b(?:not|won't|will not|don't|do not|no longer)\s+(?:be\s+)?(?:going to\s+|planning to\s+|want to\s+|to\s+)?renew"
     r"|\bnot renewing\b|\bend (?:our|the) (?:contract|engagement|agreement|retainer)\b"
-    r"|\bcancel (?:our|the) (?:contract|retainer|subscription|agreement)\b|\bterminate\b|\bpart ways\b"
+    r"|\b(?:cancel|terminate) (?:our|the) (?:contract|retainer|subscription|agreement)\b|\bpart ways\b"
     r"|\bdecided to (?:leave|stop|move on)\b",
     re.I,
 )
@@ -182,7 +182,7 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
                 "approve to send a renewal proposal, reject to let the contract end",
                 {"client_id": client.pk, "contract_end": str(client.contract_end), "health": client.health_score,
                  "status": client.status, "why": why},
-                group="manager",
+                group=ACCOUNT_OWNER,
             )  # fmt: skip
             why = f"the account owner approved a renewal ({why})"
         return self._propose(ctx, facts, client, why, out)

@@ -27,13 +27,12 @@ from crm.models import Lead, Message
 from crm.services.outbound import queue_email
 from delivery.agents.retention._common import contact_of, greeting, signature
 from delivery.models import SurveyResponse
-from delivery.services.retention import open_survey, record_survey_answer
+from delivery.services.retention import SURVEY_ANSWER_WINDOW, open_survey, record_survey_answer
 from sales.models import Client
 
 BATCH = 200
 FIRST_AFTER_DAYS = 30  # a client in their first month has little to rate yet
 NPS_EVERY = 3  # months: relationship NPS quarterly, CSAT in between (Bain's advice for B2B accounts)
-ANSWER_WITHIN = dt.timedelta(days=45)  # an older survey no longer waits for an answer
 SURVEYED = (Client.Status.ACTIVE, Client.Status.AT_RISK)
 NUMBER_WORDS = {
     w: n for n, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"))
@@ -160,7 +159,7 @@ class SatisfactionSurvey(Agent[SurveyInput, Surveyed]):
                 client=client,
                 kind__in=list(QUESTIONS),
                 responded_at__isnull=True,
-                sent_at__gte=ctx.now() - ANSWER_WITHIN,
+                sent_at__gte=ctx.now() - SURVEY_ANSWER_WINDOW,
             ).order_by("-sent_at", "-pk")
         )
         answered = SurveyResponse.objects.filter(client=client, answers__message_id=message.pk).first()

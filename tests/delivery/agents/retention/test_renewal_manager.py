@@ -10,6 +10,7 @@ import pytest
 from agents.models import AgentRun, Escalation
 from agents.services.escalations import decide
 from agents.testing import assert_idempotent, rerun, run_agent
+from delivery.agents.retention.renewal_manager import said_leaving
 from delivery.services.renewals import add_months, apply_signed_renewal, draft_renewal
 from sales.models import Client, Proposal
 from smarter_team import clock
@@ -67,6 +68,22 @@ def test_a_client_who_wrote_that_they_will_not_renew_is_offboarded_not_offered_a
     result = run_agent("renewal_manager", renew(client))
     assert result.output["decision"] == "offboarding" and "will not be renewing" in result.output["reason"]
     assert not Proposal.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "leaving"),
+    [
+        ("We have decided not to renew.", True),
+        ("Please cancel our retainer at the end of the term.", True),
+        ("We won't renew, thanks for everything.", True),
+        ("Could you terminate the old workflow and renew the API key?", False),
+        ("Not interested in the voice add-on, thanks.", False),
+    ],
+)
+def test_only_their_own_words_about_the_contract_mean_leaving(text: str, leaving: bool) -> None:
+    client = ending_in(40)
+    client_said(client, text, intent="not_interested")
+    assert bool(said_leaving(client, clock.now() - dt.timedelta(days=30))) is leaving
 
 
 def test_an_unclear_renewal_waits_for_the_account_owner_and_goes_on_when_approved(django_user_model: type) -> None:
