@@ -209,14 +209,17 @@ def play(*, clients: int, months: int, step: dt.timedelta, off: tuple[str, ...])
         final = list(Client.objects.select_related("primary_contact").filter(pk__in=original))
         arm.clients = len(final)
         for client in final:
-            extended = client.contract_end is not None and client.contract_end > original[client.pk]
-            ended = original[client.pk] is not None and original[client.pk] < end.date()
+            before = original[client.pk]
+            assert before is not None and client.contract_end is not None  # sign() gave every client one
+            extended = client.contract_end > before
+            ended = before < end.date()
             gone = client.status in (Client.Status.CHURNED, Client.Status.OFFBOARDED)
             arm.renewed += extended
             arm.churned += gone or (ended and not extended)
         arm.reports = ClientReport.objects.filter(sent_at__isnull=False).count()
         arm.save_plays = Message.objects.filter(intent="save_play", status=Message.Status.SENT).count()
-        arm.nps = list(SurveyResponse.objects.filter(kind="nps", score__isnull=False).values_list("score", flat=True))
+        scores = SurveyResponse.objects.filter(kind="nps", score__isnull=False).values_list("score", flat=True)
+        arm.nps = [s for s in scores if s is not None]
         arm.upsells_won = UpsellOpportunity.objects.filter(status=UpsellOpportunity.Status.WON).count()
         arm.mood = mean(accounts.mood(str(c.primary_contact.email)) for c in final if c.primary_contact)
         arm.runs = {

@@ -40,7 +40,7 @@ NUMBER_WORDS = {
 _NUMBER = re.compile(r"(?<![\w.])(-?\d{1,3})(?:\s*(?:/|out of|of)\s*(\d{1,3}))?(?!\w|\.\d)", re.I)
 _WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
 
-QUESTIONS = {
+QUESTIONS: dict[str, tuple[str, str, str]] = {
     SurveyResponse.Kind.NPS: (
         "Would you recommend us?",
         "On a scale from 0 to 10, how likely are you to recommend us to a friend or colleague?",

@@ -292,7 +292,11 @@ class UpsellDetection(LLMAgent[OneOrAll, Found, Ideas]):
         closed: dict[str, str] = {}
         for upsell in proposed:
             fate = upsell.proposal.status if upsell.proposal else ""
-            status = {Proposal.Status.SIGNED: "won", Proposal.Status.DECLINED: "lost", Proposal.Status.EXPIRED: "lost"}
+            status: dict[str, str] = {
+                Proposal.Status.SIGNED: "won",
+                Proposal.Status.DECLINED: "lost",
+                Proposal.Status.EXPIRED: "lost",
+            }
             if fate in status:
                 change_upsell_status(upsell=upsell, status=status[fate])
                 closed[str(upsell.pk)] = status[fate]

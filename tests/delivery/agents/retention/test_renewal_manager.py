@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_only_their_own_words_about_the_contract_mean_leaving(text: str, leaving
     assert bool(said_leaving(client, clock.now() - dt.timedelta(days=30))) is leaving
 
 
-def test_an_unclear_renewal_waits_for_the_account_owner_and_goes_on_when_approved(django_user_model: type) -> None:
+def test_an_unclear_renewal_waits_for_the_account_owner_and_goes_on_when_approved(django_user_model: Any) -> None:
     client = ending_in(45, health_score=55)
 
     asked = run_agent("renewal_manager", renew(client))
@@ -104,7 +105,7 @@ def test_an_unclear_renewal_waits_for_the_account_owner_and_goes_on_when_approve
     assert resumed.output["decision"] == "renewal_proposed" and "approved" in resumed.output["reason"]
 
 
-def test_a_rejected_renewal_lets_the_contract_end_then_offboards(django_user_model: type) -> None:
+def test_a_rejected_renewal_lets_the_contract_end_then_offboards(django_user_model: Any) -> None:
     client = ending_in(45)
     ChurnRiskAssessmentFactory.create(client=client, level="high")
     asked = run_agent("renewal_manager", renew(client))

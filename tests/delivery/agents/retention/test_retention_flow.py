@@ -73,7 +73,7 @@ def test_three_weeks_of_retention_on_the_sandbox(frozen_clock: clock.FrozenClock
     assert Escalation.objects.filter(dedupe_key__startswith=f"churn:client:{troubled.pk}:").count() == 1
     offer = Message.objects.get(intent="save_play")
     assert offer.status == "sent" and offer.conversation.lead == troubled.primary_contact
-    assert accounts.mood(troubled.primary_contact.email) > 0.3  # type: ignore[union-attr, arg-type]
+    assert accounts.mood(troubled.primary_contact.email) > 0.3  # type: ignore[arg-type]
     # Surveyed once this month; every answer the market gave is captured.
     surveys = SurveyResponse.objects.filter(kind__in=["nps", "csat"])
     assert surveys.count() == 7
