@@ -17,7 +17,7 @@ from typing import Any
 from integrations.http.errors import NotFoundError, PermanentError
 from integrations.models import SandboxEvent
 from integrations.registry import SANDBOX, register_provider
-from integrations.sandbox import payloads
+from integrations.sandbox import payloads, retention
 from integrations.sandbox.behaviour import InvoiceFate, document_fate, invoice_fate
 from integrations.sandbox.market import SandboxProvider, find_person
 from integrations.sandbox.rng import sandbox_id, stable_hash
@@ -87,6 +87,7 @@ class SandboxDocuments(SandboxProvider):
                 "name": name,
                 "recipients": [r.model_dump() for r in recipients],
                 "metadata": dict(fields or {}),
+                "content": content[:5000],  # what the reader reads (a client's needs are matched on it)
                 "status": "draft",
             },
         )
@@ -99,7 +100,9 @@ class SandboxDocuments(SandboxProvider):
             now = clock.now()
             _document_report(document, "sent", now)
             buyer = find_person(document["recipients"][0]["email"]) if document["recipients"] else None
-            fate = document_fate(document_id=document_id, fit=buyer.company.fit if buyer else 0.5)
+            fate = retention.client_document_fate(document) or document_fate(
+                document_id=document_id, fit=buyer.company.fit if buyer else 0.5
+            )
             if fate.viewed:
                 viewed_at = now + fate.viewed_after
                 _document_report(document, "viewed", viewed_at)

@@ -206,12 +206,14 @@ class SandboxOutreach(SandboxProvider):
             # An email in a thread is an answer only once they wrote to us; else it is a cold follow-up.
             replying = bool(thread_id) and inbox.has_written(address)
             step = 0 if replying else inbox.cold_step(address)
-            # An invoice notice or a payment reminder is read by who owes, not answered as a pitch.
+            # Mail that is not a pitch is read by the stage it concerns, not answered as cold email:
+            # an invoice notice or payment reminder by who owes, a survey or save play by a client.
+            from integrations.sandbox import retention  # it reads client moods, which read this module
             from integrations.sandbox.deals import payment_reminder  # deals imports this module
 
             billing = payment_reminder(to=address, subject=subject, body=body)
             remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step, "billing": billing})
-            if not billing:
+            if not billing and not retention.answer_client_email(sent, body=body):
                 self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
         return SentEmail(message_id=message_id, thread_id=sent["thread_id"], provider=SANDBOX, status="sent")
 

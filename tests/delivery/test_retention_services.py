@@ -78,3 +78,45 @@ def test_an_nps_answer_is_recorded() -> None:
     )
 
     assert (response.score, response.responded_at) == (10, clock.now())
+
+
+def test_a_low_risk_brings_an_at_risk_client_back_to_active() -> None:
+    client = ClientFactory.create(status=Client.Status.AT_RISK)
+    retention.record_churn_assessment(client=client, level="medium")
+    client.refresh_from_db()
+    assert client.status == Client.Status.AT_RISK
+    retention.record_churn_assessment(client=client, level="low")
+    client.refresh_from_db()
+    assert client.status == Client.Status.ACTIVE
+
+
+def test_a_survey_is_opened_once_per_key_and_waits_for_its_answer() -> None:
+    client = ClientFactory.create()
+    survey = retention.open_survey(
+        client=client, kind="csat", key="survey:client:1:2026-03", subject="Q", sent_at=clock.now()
+    )
+    again = retention.open_survey(
+        client=client, kind="csat", key="survey:client:1:2026-03", subject="Q", sent_at=clock.now()
+    )
+    assert again == survey and survey.score is None
+    assert retention.survey_awaiting_answer(company_id=client.company_id, now=clock.now()) == survey
+    later = clock.now() + retention.SURVEY_ANSWER_WINDOW + dt.timedelta(days=1)
+    assert retention.survey_awaiting_answer(company_id=client.company_id, now=later) is None
+    with pytest.raises(ValidationError):
+        retention.open_survey(client=client, kind="exit", key="k", subject="Q", sent_at=clock.now())
+
+
+def test_an_answer_out_of_scale_is_kept_with_its_reason_not_as_the_score() -> None:
+    client = ClientFactory.create()
+    survey = retention.open_survey(client=client, kind="nps", key="k", subject="Q", sent_at=clock.now())
+
+    survey, problem = retention.record_survey_answer(
+        survey=survey, score=11, text="11/10!", message_id=None, responded_at=clock.now()
+    )
+
+    assert problem == "a nps score is between 0 and 10, not 11"
+    assert survey.score is None and survey.answers["given_score"] == 11 and survey.answers["text"] == "11/10!"
+    survey, problem = retention.record_survey_answer(
+        survey=survey, score=9, text="9", message_id=None, responded_at=clock.now()
+    )
+    assert (problem, survey.score, survey.analysis) == ("", 9, "promoter")

@@ -74,6 +74,7 @@ class Reply(Facts):
     conversation: Conversation | None = None
     enrollment: Enrollment | None = None
     client_contact: Lead | None = None  # the client's primary contact, when the sender works at a client
+    survey_waiting: bool = False  # that client has a survey waiting for an answer
     skip: str = ""
 
 
@@ -102,6 +103,7 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
         "conversation_intelligence",
         "meeting_scheduler",
         "change_request",
+        "satisfaction_survey",
     )
 
     def load(self, ctx: RunContext, data: InboundEmail) -> Reply:
@@ -121,6 +123,7 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
         if facts.lead is None:
             return facts  # still read: an opt-out from an address we do not know is honoured too
         facts.client_contact = _client_contact(facts.lead)
+        facts.survey_waiting = facts.client_contact is not None and _survey_waiting(facts.lead, ctx.now())
         facts.conversation = inbound.thread_for(lead=facts.client_contact or facts.lead, sent=facts.sent)
         facts.enrollment = inbound.running_enrollment(lead=facts.lead, sent=facts.sent)
         return facts
@@ -193,8 +196,11 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
         if facts.sent is not None and facts.sent.STATUS_MACHINE.allowed(facts.sent.status, Message.Status.REPLIED):
             facts.sent.transition_to(Message.Status.REPLIED)
         if facts.client_contact is not None:
-            # A client's words are delivery work, not a sales reply.
-            out.routed = self._route(ctx, ["change_request", "conversation_intelligence"], message, conversation)
+            # A client's words are delivery work, not a sales reply; they may also answer our survey.
+            routes = ["change_request", "conversation_intelligence"]
+            if facts.survey_waiting:
+                routes.insert(0, "satisfaction_survey")
+            out.routed = self._route(ctx, routes, message, conversation)
             return out
         if intent == "unsubscribe":
             # Honoured here at once; unsubscribe_compliance stops the rest and handles GDPR requests.
@@ -268,6 +274,7 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
             "reply_drafting": {"message_id": message.pk},
             "meeting_scheduler": {"lead_id": conversation.lead_id},
             "change_request": {"message_id": message.pk},
+            "satisfaction_survey": {"message_id": message.pk},
             "conversation_intelligence": {"conversation_id": conversation.pk},
         }
         for name in names:
@@ -287,6 +294,12 @@ def _client_contact(lead: Lead) -> Lead | None:
     if client is None:
         return None
     return client.primary_contact or lead
+
+
+def _survey_waiting(lead: Lead, now: dt.datetime) -> bool:
+    from delivery.services.retention import survey_awaiting_answer  # delivery builds on crm, like sales above
+
+    return lead.company_id is not None and survey_awaiting_answer(company_id=lead.company_id, now=now) is not None
 
 
 def _referred(verdict: Verdict) -> str:

@@ -1,0 +1,246 @@
+"""The four readings of a client's health, each a 0-100 value with the facts behind it.
+
+client_health weighs them into the score; churn_risk reads them back from the snapshot to say why.
+Each reading names what it counted (``facts``, readable; ``data``, the numbers), so the score a
+manager sees in the admin can be checked against the invoices, messages and milestones it came from.
+The penalties are judgements about what a client would feel, not fitted figures; what matters is
+their order (an invoice 40 days late weighs more than one 3 days late).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from statistics import mean
+from typing import Any
+
+from django.db.models import Max, Q
+from pydantic import BaseModel, Field
+
+from crm.models import Conversation, Message
+from delivery.models import ChangeRequest, ClientReport, Milestone, Project, QAReview, SurveyResponse
+from sales.models import Client, Invoice, Meeting, Payment
+
+WEIGHTS = {"payments": 0.30, "sentiment": 0.25, "delivery": 0.25, "engagement": 0.20}
+NO_DATA = 70  # a reading with nothing to go on: neither good news nor bad
+SENTIMENT_VALUES = {"positive": 85, "neutral": 65, "negative": 25}
+NEGATIVE_INTENTS = ("not_interested", "unsubscribe")
+SENT = (
+    Message.Status.SENT,
+    Message.Status.DELIVERED,
+    Message.Status.OPENED,
+    Message.Status.CLICKED,
+    Message.Status.REPLIED,
+)
+
+
+class Reading(BaseModel):
+    value: int
+    weight: float
+    facts: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def _clamp(value: float) -> int:
+    return round(min(100.0, max(0.0, value)))
+
+
+def payments(client: Client, *, now: dt.datetime) -> Reading:
+    today = now.date()
+    invoices = list(Invoice.objects.filter(client=client).exclude(status=Invoice.Status.VOID))
+    overdue = sorted(
+        (i for i in invoices if i.status == Invoice.Status.OPEN and i.due_on < today), key=lambda i: i.due_on
+    )
+    uncollectible = [i for i in invoices if i.status == Invoice.Status.UNCOLLECTIBLE]
+    failed = Payment.objects.filter(
+        invoice__client=client, status=Payment.Status.FAILED, created_at__gte=now - dt.timedelta(days=90)
+    ).count()
+    paid_late = [
+        i
+        for i in invoices
+        if i.status == Invoice.Status.PAID
+        and i.paid_at is not None
+        and i.paid_at >= now - dt.timedelta(days=180)
+        and i.paid_at.date() > i.due_on
+    ]
+    late_days = [(today - i.due_on).days for i in overdue]
+    value = 100 - sum(min(60, 10 + d) for d in late_days) - 50 * len(uncollectible) - 10 * failed - 5 * len(paid_late)
+    facts = [f"{i.number} overdue by {(today - i.due_on).days} days ({i.amount} {i.currency})" for i in overdue]
+    facts += [f"{i.number} uncollectible" for i in uncollectible]
+    if failed:
+        facts.append(f"{failed} failed payment(s) in the last 90 days")
+    if paid_late:
+        facts.append(f"{len(paid_late)} invoice(s) paid late in the last 180 days")
+    if not invoices:
+        facts.append("no invoices yet")
+    elif not facts:
+        facts.append(f"all {len(invoices)} invoice(s) paid or not yet due")
+    data = {
+        "invoices": len(invoices),
+        "overdue": len(overdue),
+        "max_days_overdue": max(late_days, default=0),
+        "uncollectible": len(uncollectible),
+        "failed_payments_90d": failed,
+        "paid_late_180d": len(paid_late),
+    }
+    return Reading(value=_clamp(value), weight=WEIGHTS["payments"], facts=facts, data=data)
+
+
+def _latest_survey(client: Client, kind: str, since: dt.datetime) -> SurveyResponse | None:
+    return (
+        SurveyResponse.objects.filter(client=client, kind=kind, score__isnull=False, responded_at__gte=since)
+        .order_by("-responded_at", "-pk")
+        .first()
+    )
+
+
+def sentiment(client: Client, *, now: dt.datetime) -> Reading:
+    threads = Conversation.objects.filter(lead__company_id=client.company_id).exclude(sentiment="")
+    latest = threads.order_by("-last_message_at", "-pk").values_list("sentiment", flat=True).first()
+    since = now - dt.timedelta(days=180)
+    nps, csat = _latest_survey(client, "nps", since), _latest_survey(client, "csat", since)
+    negatives = Message.objects.filter(
+        conversation__lead__company_id=client.company_id,
+        direction=Message.Direction.IN,
+        intent__in=NEGATIVE_INTENTS,
+        created_at__gte=now - dt.timedelta(days=90),
+    ).count()
+    parts: list[float] = []
+    facts: list[str] = []
+    if latest in SENTIMENT_VALUES:
+        parts.append(SENTIMENT_VALUES[latest])
+        facts.append(f"conversation sentiment {latest}")
+    if nps is not None and nps.score is not None:
+        parts.append(nps.score * 10)
+        facts.append(f"NPS {nps.score} on {nps.responded_at:%Y-%m-%d} ({nps.analysis or 'scored'})")
+    if csat is not None and csat.score is not None:
+        parts.append((csat.score - 1) * 25)
+        facts.append(f"CSAT {csat.score}/5 on {csat.responded_at:%Y-%m-%d}")
+    if negatives:
+        facts.append(f"{negatives} negative message(s) in the last 90 days")
+    if not parts:
+        facts.append("no sentiment, NPS or CSAT yet")
+    value = (mean(parts) if parts else NO_DATA) - 20 * negatives
+    data = {
+        "conversation": latest or "",
+        "nps": nps.score if nps else None,
+        "csat": csat.score if csat else None,
+        "negative_messages_90d": negatives,
+    }
+    return Reading(value=_clamp(value), weight=WEIGHTS["sentiment"], facts=facts, data=data)
+
+
+def delivery(client: Client, *, now: dt.datetime) -> Reading:
+    today = now.date()
+    milestones = list(
+        Milestone.objects.filter(project__client=client)
+        .exclude(project__status=Project.Status.CANCELED)
+        .select_related("project")
+    )
+    open_states = (Milestone.Status.PENDING, Milestone.Status.IN_PROGRESS, Milestone.Status.AT_RISK)
+    late = [m for m in milestones if m.status in open_states and m.due_on is not None and m.due_on < today]
+    flagged = [m for m in milestones if m.status == Milestone.Status.AT_RISK and m not in late]
+    delivered = [
+        m
+        for m in milestones
+        if m.status in (Milestone.Status.DONE, Milestone.Status.ACCEPTED)
+        and m.updated_at >= now - dt.timedelta(days=90)
+    ]
+    reviews = QAReview.objects.filter(
+        deliverable__milestone__project__client=client, created_at__gte=now - dt.timedelta(days=60)
+    )
+    qa_failed = reviews.filter(verdict=QAReview.Verdict.FAIL).count()
+    qa_passed = reviews.filter(verdict=QAReview.Verdict.PASS).count()
+    waiting = ChangeRequest.objects.filter(
+        project__client=client,
+        status__in=[ChangeRequest.Status.DETECTED, ChangeRequest.Status.PRICED, ChangeRequest.Status.AWAITING_APPROVAL],
+        created_at__lt=now - dt.timedelta(days=7),
+    ).count()
+    slip_days = [(today - m.due_on).days for m in late if m.due_on is not None]
+    base = 100 if milestones else NO_DATA
+    value = base - sum(min(40, 10 + 2 * d) for d in slip_days) - 10 * len(flagged) - 15 * qa_failed - 10 * waiting
+    facts = [f"milestone {m.name!r} slipping by {(today - m.due_on).days} days" for m in late if m.due_on]
+    facts += [f"milestone {m.name!r} flagged at risk" for m in flagged]
+    if delivered:
+        facts.append(f"{len(delivered)} milestone(s) delivered in the last 90 days")
+    if qa_failed or qa_passed:
+        facts.append(f"QA in the last 60 days: {qa_passed} passed, {qa_failed} failed")
+    if waiting:
+        facts.append(f"{waiting} change request(s) waiting over 7 days for an answer")
+    if not milestones:
+        facts.append("no milestones yet")
+    data = {
+        "milestones": len(milestones),
+        "slipping": len(late),
+        "max_slip_days": max(slip_days, default=0),
+        "flagged": len(flagged),
+        "delivered_90d": len(delivered),
+        "qa_failed_60d": qa_failed,
+        "qa_passed_60d": qa_passed,
+        "change_requests_waiting": waiting,
+    }
+    return Reading(value=_clamp(value), weight=WEIGHTS["delivery"], facts=facts, data=data)
+
+
+def _recency(days: int) -> int:
+    for limit, value in ((7, 100), (14, 85), (30, 60), (60, 30)):
+        if days <= limit:
+            return value
+    return 10
+
+
+def engagement(client: Client, *, now: dt.datetime) -> Reading:
+    """How alive the relationship is: when the client last wrote or met us weighs most; when we last
+    reached out (an email, a report) counts too, but our own emails alone do not make it two-way."""
+    ours = Q(conversation__lead__company_id=client.company_id)
+    last_in = Message.objects.filter(ours, direction=Message.Direction.IN).aggregate(at=Max("created_at"))["at"]
+    last_out = Message.objects.filter(ours, direction=Message.Direction.OUT, status__in=SENT).aggregate(
+        at=Max("sent_at")
+    )["at"]
+    held = Meeting.objects.filter(
+        client=client, status__in=[Meeting.Status.HELD, Meeting.Status.FOLLOWED_UP], starts_at__lte=now
+    )
+    last_meeting = held.aggregate(at=Max("starts_at"))["at"]
+    meetings_60d = held.filter(starts_at__gte=now - dt.timedelta(days=60)).count()
+    last_report = ClientReport.objects.filter(client=client, sent_at__isnull=False).aggregate(at=Max("sent_at"))["at"]
+    replies_30d = Message.objects.filter(
+        ours, direction=Message.Direction.IN, created_at__gte=now - dt.timedelta(days=30)
+    ).count()
+    started = dt.datetime.combine(client.started_on or now.date(), dt.time(), tzinfo=dt.UTC)
+
+    def days_since(*moments: dt.datetime | None) -> int:
+        return max(0, (now - max((m for m in moments if m is not None and m <= now), default=started)).days)
+
+    theirs, ours_days = days_since(last_in, last_meeting), days_since(last_out, last_report)
+    value = (
+        0.45 * _recency(theirs)
+        + 0.25 * _recency(ours_days)
+        + 0.15 * (100 if replies_30d else 40)
+        + 0.15 * (100 if meetings_60d else 50)
+    )
+    facts = [
+        f"{theirs} days since the client last wrote or met us",
+        f"{ours_days} days since we last wrote or reported",
+        f"{replies_30d} message(s) from the client in the last 30 days",
+        f"{meetings_60d} meeting(s) held in the last 60 days",
+    ]
+    if last_report is not None:
+        facts.append(f"last report sent {last_report:%Y-%m-%d}")
+    data = {
+        "days_since_client_contact": theirs,
+        "days_since_our_contact": ours_days,
+        "replies_30d": replies_30d,
+        "meetings_60d": meetings_60d,
+    }
+    return Reading(value=_clamp(value), weight=WEIGHTS["engagement"], facts=facts, data=data)
+
+
+READINGS = {"payments": payments, "sentiment": sentiment, "delivery": delivery, "engagement": engagement}
+
+
+def read_all(client: Client, *, now: dt.datetime) -> dict[str, Reading]:
+    return {name: read(client, now=now) for name, read in READINGS.items()}
+
+
+def score(readings: dict[str, Reading]) -> int:
+    total = sum(r.weight for r in readings.values())
+    return _clamp(sum(r.value * r.weight for r in readings.values()) / total) if total else NO_DATA

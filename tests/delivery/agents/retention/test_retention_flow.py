@@ -1,0 +1,91 @@
+"""Retention on simulated time: three weeks of the schedules, the sandbox answering through the real webhooks.
+
+A troubled client is scored daily, found at high risk, its account owner told once and a check-in
+call offered once (the sandbox client's mood lifts); every client past its first month is surveyed
+once, and each answer the market gives is captured; a healthy client whose contract ends within
+60 days gets one renewal draft, and one upsell grounded in the request it made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django_celery_beat.models import PeriodicTask
+
+from agents.models import AgentRun, Escalation
+from agents.schedules import sync_schedules
+from agents.testing import advance
+from crm.models import Message
+from delivery.models import HealthSnapshot, SurveyResponse, UpsellOpportunity
+from integrations.models import SandboxEvent, SandboxRecord
+from integrations.sandbox import accounts
+from sales.models import Client, Proposal
+from smarter_team import clock
+from tests.delivery.agents.retention.conftest import a_client
+from tests.delivery.agents.retention.conftest import troubled as troubled_client
+from tests.factories.delivery import ChangeRequestFactory, ProjectFactory
+from tests.factories.sales import InvoiceFactory
+
+pytestmark = pytest.mark.django_db
+RETENTION = ("client_health", "churn_risk", "upsell_detection", "satisfaction_survey", "renewal_manager")
+
+
+def _set_mood(client: Client, mood: float) -> None:
+    assert client.primary_contact is not None and client.primary_contact.email
+    email = client.primary_contact.email
+    accounts.mood(email)
+    record = SandboxRecord.objects.get(kind=accounts.KIND, ref=email)
+    record.data = {**record.data, "mood": mood}
+    record.save(update_fields=["data"])
+
+
+def test_three_weeks_of_retention_on_the_sandbox(frozen_clock: clock.FrozenClock) -> None:
+    sync_schedules()
+    PeriodicTask.objects.filter(task="agents.start_scheduled").exclude(
+        args__in=[f'["{name}"]' for name in RETENTION]
+    ).update(enabled=False)
+    today = clock.today()
+    troubled = troubled_client(started_on=today - dt.timedelta(days=100))
+    _set_mood(troubled, 0.3)
+    healthy = [a_client(started_on=today - dt.timedelta(days=40), health_score=85) for _ in range(6)]
+    for client in healthy:
+        _set_mood(client, 0.95)
+        InvoiceFactory.create(client=client, paid=True, due_on=today - dt.timedelta(days=5))
+    renewing = healthy[0]
+    Client.objects.filter(pk=renewing.pk).update(contract_end=today + dt.timedelta(days=70))
+    ChangeRequestFactory.create(
+        project=ProjectFactory.create(client=renewing),
+        description="Automate the weekly client report",
+        status="rejected",
+    )
+
+    advance(frozen_clock, until=frozen_clock.now + dt.timedelta(days=21), step=dt.timedelta(hours=6))
+
+    assert not AgentRun.objects.filter(status__in=["failed", "running"]).exists(), list(
+        AgentRun.objects.filter(status="failed").values_list("agent_name", "error")
+    )
+    # Scored every day, once a day.
+    assert HealthSnapshot.objects.filter(client=troubled).count() == 22  # the first morning and 21 more
+    troubled.refresh_from_db()
+    assert troubled.status == Client.Status.AT_RISK and troubled.health_score is not None
+    # One escalation and one offer for the whole episode, and the sandbox client felt it.
+    assert Escalation.objects.filter(dedupe_key__startswith=f"churn:client:{troubled.pk}:").count() == 1
+    offer = Message.objects.get(intent="save_play")
+    assert offer.status == "sent" and offer.conversation.lead == troubled.primary_contact
+    assert accounts.mood(troubled.primary_contact.email) > 0.3  # type: ignore[arg-type]
+    # Surveyed once this month; every answer the market gave is captured.
+    surveys = SurveyResponse.objects.filter(kind__in=["nps", "csat"])
+    assert surveys.count() == 7
+    assert surveys.get(client=troubled).kind == "nps"
+    answers = SandboxEvent.objects.filter(kind="survey_answer", status="delivered")
+    assert answers.exists()
+    answered = surveys.filter(responded_at__isnull=False)
+    assert answered.count() == answers.count()
+    assert all(s.score is not None or s.answers.get("problem") for s in answered)
+    # The renewal is drafted once; the upsell rests on the request.
+    renewals = Proposal.objects.filter(requirements__kind="renewal")
+    assert [p.client_id for p in renewals] == [renewing.pk]
+    upsell = UpsellOpportunity.objects.get(client=renewing, status="proposed")
+    assert upsell.title == "Automated client reporting" and upsell.proposal is not None
+    assert not UpsellOpportunity.objects.filter(client=troubled).exists()
