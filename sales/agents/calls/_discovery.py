@@ -22,8 +22,11 @@ from sales.agents.calls._dialogue import OBJECTIONS, sentences
 from sales.agents.calls._transcript import Turn
 from sales.requirements import Budget, DecisionMaker, Need, Requirements, ScopeItem, Timeline
 
-_SYMBOLS = (("US$", "USD"), ("AU$", "AUD"), ("A$", "AUD"), ("CA$", "CAD"), ("C$", "CAD"), ("NZ$", "NZD"))
-_SYMBOLS += (("$", "USD"), ("€", "EUR"), ("£", "GBP"))
+# Longest first: "US$" before "$".
+_SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("US$", "USD"), ("AU$", "AUD"), ("A$", "AUD"), ("CA$", "CAD"), ("C$", "CAD"), ("NZ$", "NZD"),
+    ("$", "USD"), ("\u20ac", "EUR"), ("\u00a3", "GBP"),
+)  # fmt: skip
 _CODES = ("USD", "EUR", "GBP", "CHF", "AUD", "CAD", "NZD")
 _WORDS = {
     "dollar": "USD", "dollars": "USD", "bucks": "USD", "euro": "EUR", "euros": "EUR", "pounds": "GBP",
@@ -234,7 +237,8 @@ def budget(turns: Sequence[Turn], *, default_currency: str) -> Budget | None:
             if not sums or _NOT_BUDGET.search(sentence) or not (asked or _BUDGET_CUE.search(sentence)):
                 continue
             values = sorted(a.value for a in sums)
-            low, high = (values[0], values[-1]) if len(values) > 1 else (values[0], values[0])
+            low: Decimal | None = values[0]
+            high: Decimal | None = values[-1]
             if len(values) == 1 and _UP_TO.search(sentence):
                 low = None
             elif len(values) == 1 and _AT_LEAST.search(sentence):

@@ -126,7 +126,7 @@ def render(turns: Iterable[Turn]) -> str:
 
 def parse(content: str) -> list[Turn]:
     """Turns back from the stored form (lines that are not turns are skipped: a hand edit)."""
-    turns = []
+    turns: list[Turn] = []
     for raw in content.splitlines():
         match = _STORED.match(raw.strip())
         if match is None:

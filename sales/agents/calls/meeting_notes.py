@@ -132,7 +132,7 @@ class MeetingNotes(LLMAgent[MeetingRef, Noted, Notes]):
         return Notes(
             summary=summary_of(facts, step),
             decisions=list(dict.fromkeys(decisions)),
-            action_items=[Item(**i.as_json()) for i in items],  # type: ignore[arg-type]
+            action_items=[Item.model_validate(i.as_json()) for i in items],
         )
 
     def act(self, ctx: RunContext, facts: CallFacts, notes: Notes) -> Noted:

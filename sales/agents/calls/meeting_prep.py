@@ -179,7 +179,8 @@ class MeetingPrep(LLMAgent[MeetingRef, Prepared, Briefing]):
             last = theirs[-1]
             points.append(Point(text=f"They last wrote: {_excerpt(last.body)}", source=f"message:{last.pk}"))
         objections = []
-        for label in [str(o) for o in facts.insights.get("objections", []) or []]:
+        raised = facts.insights.get("objections")
+        for label in [str(o) for o in raised] if isinstance(raised, list) else []:
             answer = ANSWERS.get(label, "Acknowledge it and ask what would need to be true for this to work.")
             objections.append(LikelyObjection(objection=f"They raised {label} in writing", answer=answer,
                                               source=facts.insights_key))  # fmt: skip

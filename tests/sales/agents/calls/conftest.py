@@ -32,6 +32,12 @@ def prospect(**fields: Any) -> Lead:
     return LeadFactory.create(**(defaults | fields))
 
 
+def email_of(meeting: Meeting) -> str:
+    """The address of whom the meeting is with (always there in these tests)."""
+    assert meeting.lead is not None and meeting.lead.email
+    return meeting.lead.email
+
+
 def turns_of(script: Sequence[tuple[str, str]], *, host: str = "Alex Morgan", guest: str = "Mary Smith") -> list[Turn]:
     """A script of ("us" | "them", text) as sided turns, SECONDS_PER_TURN apart."""
     turns = [

@@ -23,6 +23,7 @@ from sales.services.meetings import create_meeting
 from smarter_team import clock
 from tests.crm.agents.conftest import market_lead
 from tests.integrations.webhooks.conftest import event_agents  # noqa: F401 - stand-ins for unbuilt event agents
+from tests.sales.agents.calls.conftest import email_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pricing_stub", "event_agents")]
 
@@ -110,7 +111,7 @@ def test_a_briefed_call_reaches_a_draft_proposal_and_an_unbriefed_one_a_recap(fr
         kinds = set(MeetingNote.objects.filter(meeting=meeting).values_list("kind", flat=True))
         assert {"transcript", "summary"} <= kinds
         recap = Message.objects.get(idempotency_key=f"meeting:{meeting.pk}:follow_up")
-        assert recap.status == Message.Status.SENT and recap.to_email == meeting.lead.email
+        assert recap.status == Message.Status.SENT and recap.to_email == email_of(meeting)
 
     # The briefed call: a next step agreed, requirements read from the call, a draft for pricing.
     assert CallPerformance.objects.get(meeting=briefed).next_step_agreed is True
@@ -123,4 +124,4 @@ def test_a_briefed_call_reaches_a_draft_proposal_and_an_unbriefed_one_a_recap(fr
     # The same market without a briefing: no proposal, and the reason is on record.
     assert not Proposal.objects.filter(meeting=bare).exists()
     follow_up = AgentRun.objects.get(agent_name="meeting_follow_up", input__meeting_id=bare.pk)
-    assert follow_up.output["reason"].startswith("not qualified for a proposal")
+    assert isinstance(follow_up.output, dict) and follow_up.output["reason"].startswith("not qualified for a proposal")

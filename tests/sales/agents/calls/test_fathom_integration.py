@@ -24,7 +24,7 @@ from tests.integrations.webhooks.conftest import (  # noqa: F401 - signed postin
     post_webhook,
     webhook_secrets,
 )
-from tests.sales.agents.calls.conftest import CALL_START, prospect
+from tests.sales.agents.calls.conftest import CALL_START, email_of, prospect
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
@@ -66,7 +66,7 @@ def test_a_recording_is_matched_by_invitee_and_time_and_stored_turn_by_turn() ->
         starts_at=CALL_START - dt.timedelta(days=7), ends_at=CALL_START - dt.timedelta(days=7, minutes=-30)
     )
     meeting = meeting_for(lead=earlier.lead)
-    result = run_agent("fathom_integration", event(meeting.lead.email))
+    result = run_agent("fathom_integration", event(email_of(meeting)))
     assert result.status == "succeeded", result.error
     assert result.output["meeting_id"] == meeting.pk and result.output["turns"] == 4
     recording = FathomRecording.objects.get(recording_id="rec_100")
@@ -96,13 +96,14 @@ def test_a_recording_is_matched_by_the_meetings_link_first() -> None:
 
 def test_the_same_content_delivered_again_changes_nothing_and_starts_nothing() -> None:
     meeting = meeting_for()
-    first, second = assert_idempotent("fathom_integration", event(meeting.lead.email))
+    first, second = assert_idempotent("fathom_integration", event(email_of(meeting)))
     assert len(first.handoffs) == 2
     assert second.output["transcript"] == "unchanged" and second.handoffs == []
 
 
 def test_a_recording_without_a_meeting_waits_for_an_operator_to_link_it() -> None:
     lead = prospect()
+    assert lead.email
     result = run_agent("fathom_integration", event(lead.email))
     assert result.status == "escalated"
     assert result.output["transcript"] == "waiting" and "within" in result.output["reason"]
@@ -134,7 +135,7 @@ def test_a_recording_without_a_meeting_waits_for_an_operator_to_link_it() -> Non
 )
 def test_a_malformed_transcript_is_refused_whole_and_escalated(transcript: list[dict[str, str]], problem: str) -> None:
     meeting = meeting_for()
-    result = run_agent("fathom_integration", event(meeting.lead.email, recording_id="rec_bad", transcript=transcript))
+    result = run_agent("fathom_integration", event(email_of(meeting), recording_id="rec_bad", transcript=transcript))
     assert result.status == "succeeded", result.error
     assert result.output["transcript"] == "rejected" and problem in result.output["reason"]
     recording = FathomRecording.objects.get(recording_id="rec_bad")
@@ -143,7 +144,7 @@ def test_a_malformed_transcript_is_refused_whole_and_escalated(transcript: list[
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.REMINDED
     assert [e.kind for e in result.escalations] == [Escalation.Kind.ERROR] and problem in result.escalations[0].reason
-    again = run_agent("fathom_integration", event(meeting.lead.email, recording_id="rec_bad", transcript=transcript))
+    again = run_agent("fathom_integration", event(email_of(meeting), recording_id="rec_bad", transcript=transcript))
     assert again.created == {} and again.escalations == []
 
 
@@ -155,7 +156,7 @@ def test_a_transcript_left_out_of_the_event_is_read_from_the_recorder() -> None:
         "lines": [{"speaker": line["speaker"], "email": "", "text": line["text"], "timestamp": line["timestamp"]}
                   for line in LINES],
     })  # fmt: skip
-    result = run_agent("fathom_integration", event(meeting.lead.email, transcript=[]))
+    result = run_agent("fathom_integration", event(email_of(meeting), transcript=[]))
     assert result.output["transcript"] == "stored" and result.output["turns"] == 4
 
 
@@ -169,7 +170,7 @@ def test_a_call_among_ourselves_is_not_a_sales_meeting() -> None:
 
 def test_fathoms_signed_webhook_reaches_the_agent_and_the_call_is_processed(post_signed: Any) -> None:  # noqa: F811
     meeting = meeting_for()
-    email = meeting.lead.email
+    email = email_of(meeting)
     body = {
         "recording_id": 987654321,
         "meeting_title": "Discovery call",
@@ -177,7 +178,7 @@ def test_fathoms_signed_webhook_reaches_the_agent_and_the_call_is_processed(post
         "share_url": "https://fathom.video/share/xyz",
         "recording_start_time": (CALL_START + dt.timedelta(minutes=2)).isoformat(),
         "recording_end_time": (CALL_START + dt.timedelta(minutes=31)).isoformat(),
-        "calendar_invitees": [{"name": "Mary Smith", "email": meeting.lead.email.upper(), "is_external": True}],
+        "calendar_invitees": [{"name": "Mary Smith", "email": email_of(meeting).upper(), "is_external": True}],
         "default_summary": {"markdown_formatted": "## Summary\nFollow-ups and budget."},
         "transcript": [
             {"speaker": {"display_name": line["speaker"],
@@ -196,5 +197,5 @@ def test_fathoms_signed_webhook_reaches_the_agent_and_the_call_is_processed(post
     recording = FathomRecording.objects.get(recording_id="987654321")
     assert recording.meeting == meeting and recording.summary.startswith("## Summary")
     note = MeetingNote.objects.get(meeting=meeting, kind=MeetingNote.Kind.TRANSCRIPT)
-    assert parse(note.content)[1].email == meeting.lead.email
+    assert parse(note.content)[1].email == email_of(meeting)
     assert CallPerformance.objects.get(meeting=meeting).questions_asked == 1

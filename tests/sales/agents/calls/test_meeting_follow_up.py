@@ -7,7 +7,7 @@ import pytest
 from agents.testing import assert_idempotent, run_agent
 from crm.models import Message
 from sales.models import Meeting, MeetingNote
-from tests.sales.agents.calls.conftest import held_call, prospect
+from tests.sales.agents.calls.conftest import email_of, held_call, prospect
 from tests.sales.agents.calls.transcripts import CHAT_CALL, QUOTING_CALL, SUPPORT_CALL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
@@ -24,7 +24,7 @@ def test_a_qualifying_discovery_call_gets_its_recap_and_goes_on_to_a_proposal() 
     assert result.status == "succeeded", result.error
     assert result.output["qualifies"] is True and result.output["proposal_next"] is True
     recap = _recap()
-    assert recap.idempotency_key == f"meeting:{meeting.pk}:follow_up" and recap.to_email == meeting.lead.email
+    assert recap.idempotency_key == f"meeting:{meeting.pk}:follow_up" and recap.to_email == email_of(meeting)
     assert recap.status == Message.Status.SENT and recap.intent == "meeting_follow_up"
     assert "support inbox is out of control" in recap.body and "15 to 20 thousand euros" in recap.body
     assert "I'll send you a short proposal by Thursday" in recap.body and "(by Monday 09 March)" in recap.body
@@ -91,7 +91,7 @@ def test_other_meetings_get_a_recap_but_no_qualification() -> None:
     meeting = held_call(SUPPORT_CALL, kind=Meeting.Kind.CHECK_IN)
     result = run_agent("meeting_follow_up", {"meeting_id": meeting.pk})
     assert result.output["qualifies"] is False and result.handoffs == [] and "check_in" in result.output["reason"]
-    assert _recap().to_email == meeting.lead.email
+    assert _recap().to_email == email_of(meeting)
 
 
 def test_a_no_show_is_not_followed_up_here() -> None:

@@ -28,6 +28,7 @@ FINDING = {
 
 def researched_lead() -> Lead:
     lead = prospect(persona=PersonaFactory.create(objections=["worried about patient data"], pains=["no-shows"]))
+    assert lead.company is not None
     lead.company.enrichment = {"findings": [FINDING]}
     lead.company.save(update_fields=["enrichment"])
     conversation = Conversation.objects.create(
@@ -56,7 +57,7 @@ def test_the_briefing_is_built_from_what_we_stored_and_cites_it() -> None:
     assert result.status == "succeeded", result.error
     note = _prep(meeting)
     assert f"opened a second clinic in Leipzig in January [{NEWS}]" in note.content
-    assert f"[company:{lead.company.pk}]" in note.content and f"[lead:{lead.pk}]" in note.content
+    assert f"[company:{lead.company_id}]" in note.content and f"[lead:{lead.pk}]" in note.content
     assert "They last wrote: Sounds useful, but is it expensive?" in note.content
     assert "They raised price in writing" in note.content and "fixed-price pilot" in note.content
     assert "worried about patient data" in note.content  # the persona's usual worry

@@ -30,7 +30,7 @@ def test_a_discovery_call_becomes_a_draft_proposal_with_cited_requirements() -> 
     assert result.status == "succeeded", result.error
     proposal = Proposal.objects.get(meeting=meeting)
     assert proposal.status == Proposal.Status.DRAFT and proposal.lead == meeting.lead
-    assert proposal.company == meeting.lead.company and proposal.currency == "EUR"
+    assert meeting.lead is not None and proposal.company == meeting.lead.company and proposal.currency == "EUR"
     assert proposal.title == "Bright Dental Group: AI chatbot build"
     found = _requirements(proposal)
     for item in found.evidence():
