@@ -132,9 +132,9 @@ class FathomIntegration(Agent[RecordingEvent, RecordingStored]):
         if facts.recording is not None and facts.recording.meeting is not None:
             facts.meeting = facts.recording.meeting  # linked before, maybe by an operator
         else:
-            if data.invitee_emails and not _outside_emails(data) and not data.url:
-                raise SkipRun("everyone invited is from the agency: an internal call, not a sales meeting")
             facts.meeting, facts.unmatched, facts.candidates = match_meeting(data, now=ctx.now())
+            if facts.meeting is None and data.invitee_emails and not _outside_emails(data):
+                raise SkipRun("everyone invited is from the agency: an internal call, not a sales meeting")
         lines = data.transcript or self._fetched(ctx, data.recording_id)
         duration = None
         if data.started_at is not None and data.ended_at is not None and data.ended_at > data.started_at:

@@ -161,9 +161,9 @@ def test_a_transcript_left_out_of_the_event_is_read_from_the_recorder() -> None:
 
 
 def test_a_call_among_ourselves_is_not_a_sales_meeting() -> None:
-    result = run_agent(
-        "fathom_integration", event(profile().sender_email, invitee_emails=[profile().sender_email], url="")
-    )
+    ours = profile().sender_email
+    colleague = "jo@" + ours.rpartition("@")[2]
+    result = run_agent("fathom_integration", event(ours, invitee_emails=[ours, colleague]))
     assert result.status == "skipped" and "internal" in result.error
     assert not FathomRecording.objects.exists()
 
