@@ -89,11 +89,7 @@ ROSTER: dict[str, str] = {
 
 PLANNED: frozenset[str] = frozenset(
     {
-        "meeting_scheduler",
-        "meeting_lifecycle_orchestrator",
         "meeting_prep",
-        "meeting_reminder",
-        "no_show_recovery",
         "fathom_integration",
         "meeting_notes",
         "call_performance_analytics",
