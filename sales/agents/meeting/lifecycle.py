@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from agents.base import Agent, Facts
 from agents.context import RunContext
 from agents.errors import SkipRun
-from agents.models import Escalation
+from agents.models import AuditLog, Escalation
 from agents.registry import register
 from crm.models import Lead
 from crm.services.leads import lead_set_status
@@ -159,7 +159,7 @@ class MeetingLifecycleOrchestrator(Agent[LifecycleInput, Driven]):
             previous = Meeting.objects.filter(booking_uid=data.previous_booking_uid).first()
             matched = ("the booking it replaced", previous) if previous is not None else None
         if matched is None:
-            matched = self._by_key(data, uid)
+            matched = self._by_key(data)
         if matched is None and facts.lead is not None and data.start is not None:
             same_time = (
                 Meeting.objects.filter(lead=facts.lead, booking_uid__isnull=True, starts_at=data.start)
@@ -193,7 +193,7 @@ class MeetingLifecycleOrchestrator(Agent[LifecycleInput, Driven]):
         return facts
 
     @staticmethod
-    def _by_key(data: LifecycleInput, uid: str) -> tuple[str, Meeting] | None:
+    def _by_key(data: LifecycleInput) -> tuple[str, Meeting] | None:
         named = meeting_of_key(str(data.metadata.get("idempotency_key", "")))
         if named is None:
             return None
@@ -203,8 +203,6 @@ class MeetingLifecycleOrchestrator(Agent[LifecycleInput, Driven]):
 
     @staticmethod
     def _replaced(uid: str) -> bool:
-        from agents.models import AuditLog
-
         return AuditLog.objects.filter(action="meeting.booking_moved", after__previous_booking_uid=uid).exists()
 
     # --- act ------------------------------------------------------------------------------------
@@ -355,7 +353,10 @@ class MeetingLifecycleOrchestrator(Agent[LifecycleInput, Driven]):
     @staticmethod
     def _prep_due(meeting: Meeting, now: dt.datetime) -> bool:
         start = meeting.starts_at
-        return bool(start and now < start <= now + PREP_AHEAD) and not audited("meeting.prep_requested", [meeting.pk])
+        if not (start and now < start <= now + PREP_AHEAD):
+            return False
+        prepped = MeetingNote.objects.filter(meeting=meeting, kind=MeetingNote.Kind.PREP).exists()
+        return not prepped and not audited("meeting.prep_requested", [meeting.pk])
 
     def _prep(self, ctx: RunContext, meetings: list[Meeting], *, now: dt.datetime) -> list[int]:
         handed = []
