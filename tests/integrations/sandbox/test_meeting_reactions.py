@@ -30,7 +30,8 @@ def emails(n: int, prefix: str = "p") -> list[str]:
 
 def test_each_reminder_lowers_the_no_show_odds_and_fit_lowers_them_too() -> None:
     none, day, hour, both = (
-        no_show_chance(fit=0.5, reminders=Reminders(d, h)) for d, h in ((0, 0), (1, 0), (0, 1), (1, 1))
+        no_show_chance(fit=0.5, reminders=Reminders(d, h))
+        for d, h in ((False, False), (True, False), (False, True), (True, True))
     )
     assert none == pytest.approx(0.30)
     assert both == pytest.approx(0.15, abs=0.01)
