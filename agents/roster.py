@@ -89,10 +89,6 @@ ROSTER: dict[str, str] = {
 
 PLANNED: frozenset[str] = frozenset(
     {
-        "meeting_scheduler",
-        "meeting_lifecycle_orchestrator",
-        "meeting_reminder",
-        "no_show_recovery",
         "pricing",
         "proposal_creation",
         "proposal_follow_up",

@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import reverse
 
 from integrations.models import SandboxEvent
+from integrations.sandbox import moments
 from integrations.webhooks.base import signing_secrets
 from integrations.webhooks.providers import get_provider
 from integrations.webhooks.providers.instantly import AUTH_HEADER
@@ -109,6 +110,9 @@ def post(*, provider_name: str, signed: SignedBody) -> int:
 
 def deliver(event: SandboxEvent) -> None:
     """Post one event and record the answer. Call while holding the event's row lock."""
+    if event.provider == moments.WORLD:
+        moments.happen(event)  # the world decides something now (a meeting starts): nothing to post
+        return
     event.attempts += 1
     permanent = False
     try:

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from integrations.models import SandboxEvent, SandboxRecord
 from integrations.registry import SANDBOX, register_provider
-from integrations.sandbox import inbox, payloads, research
+from integrations.sandbox import attendance, inbox, payloads, research
 from integrations.sandbox.behaviour import EmailOutcome, email_outcome, personalisation, reply_text
 from integrations.sandbox.rng import rng_for, sandbox_id
 from integrations.sandbox.store import recall, records, remember, schedule, update_record
@@ -221,7 +221,11 @@ class SandboxOutreach(SandboxProvider):
         self, sent: dict[str, str], *, body: str, headers: Mapping[str, str], step: int, key: str
     ) -> None:
         person, now = find_person(sent["to"]), clock.now()
-        answer = inbox.answer_to_our_reply(person=person, our_body=body) if not step else None
+        # Mail about a call booked with them (a reminder, a follow-up after a missed call) is answered
+        # as such (integrations/sandbox/attendance.py), never as a cold email.
+        answer = attendance.answer_about_meeting(person=person, body=body, replying=not step, now=now)
+        if answer is None and not step:
+            answer = inbox.answer_to_our_reply(person=person, our_body=body)
         if answer is not None:
             outcome = EmailOutcome("reply" if answer.intent else "none", answer.delay, answer.intent, opened=True)
         else:

@@ -1,9 +1,13 @@
 """Sandbox calendar (Cal.com-like) and recorder (Fathom-like).
 
-A booking is reported at once (BOOKING_CREATED); then the prospect's fate plays out on the
-project clock: the meeting is held (MEETING_ENDED, then Fathom's transcript a few minutes
-later), missed (BOOKING_NO_SHOW_UPDATED), moved by the prospect (BOOKING_RESCHEDULED) or
-cancelled (BOOKING_CANCELLED). Moves and cancellations by the agency are reported too.
+A booking is reported at once (BOOKING_CREATED). Whether the prospect's plans change is drawn then:
+about one in five moves the call (BOOKING_RESCHEDULED) or cancels it (BOOKING_CANCELLED), some
+hours ahead. Whether they come is decided when the call starts (a moment of the world,
+integrations/sandbox/moments.py), from their fit and the reminders they received by then
+(integrations/sandbox/attendance.py): the call is held (MEETING_ENDED, then Fathom's transcript a
+few minutes later, its content planned at the start so that it may depend on what happened before
+the call) or missed (BOOKING_NO_SHOW_UPDATED). Moves and cancellations by the agency are reported
+too, and cancel what the world had planned for the old booking.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import zoneinfo
 from typing import Any
 
 from integrations.http.errors import NotFoundError
+from integrations.models import SandboxEvent
 from integrations.registry import SANDBOX, register_provider
-from integrations.sandbox import payloads
+from integrations.sandbox import attendance, moments, payloads
 from integrations.sandbox.behaviour import meeting_fate
 from integrations.sandbox.conversation import discovery_call
 from integrations.sandbox.market import SandboxProvider, find_person
@@ -58,6 +63,7 @@ def _new_booking(*, booking_id: str, start: dt.datetime, minutes: int, **fields:
         ref=booking_id,
         data={
             "booking_id": booking_id,
+            "booked_at": clock.now().astimezone(dt.UTC).isoformat(),
             "number": stable_hash(booking_id) % 10_000_000,
             "start": start.astimezone(dt.UTC).isoformat(),
             "end": (start + dt.timedelta(minutes=minutes)).astimezone(dt.UTC).isoformat(),
@@ -80,31 +86,92 @@ def _report(booking: dict[str, Any], trigger: str, at: dt.datetime, **extra: Any
     )
 
 
+MEETING_STARTS = "meeting_starts"
+PLANS_CHANGE = "plans_change"
+NO_SHOW_MARKED_AFTER = dt.timedelta(minutes=15)  # the host waits a quarter of an hour, then marks it
+_COPIED = ("title", "attendee_email", "attendee_name", "timezone", "metadata")
+
+
 def _plan_fate(booking: dict[str, Any], *, may_move: bool) -> None:
-    """What the prospect will do about this meeting, scheduled on the project clock."""
+    """What the prospect will do about this meeting, as moments on the project clock: a change of
+    plans ahead (drawn now, for a booking the prospect has not moved yet), else the start, where
+    attendance is decided."""
     now = clock.now()
-    start, end = dt.datetime.fromisoformat(booking["start"]), dt.datetime.fromisoformat(booking["end"])
+    start = dt.datetime.fromisoformat(booking["start"])
+    booking_id = booking["booking_id"]
+    if may_move:
+        person = find_person(booking["attendee_email"])
+        fate = meeting_fate(attendee_email=person.email, start=start, fit=person.company.fit)
+        if fate.kind != "keeps":
+            moments.plan(
+                key=f"world:{booking_id}:{PLANS_CHANGE}",
+                kind=PLANS_CHANGE,
+                subject=booking_id,
+                at=max(start - fate.notice, now + dt.timedelta(minutes=1)),
+                booking_id=booking_id,
+                change=fate.kind,
+                moved_by_days=fate.moved_by.days,
+            )
+            return
+    moments.plan(
+        key=f"world:{booking_id}:{MEETING_STARTS}",
+        kind=MEETING_STARTS,
+        subject=booking_id,
+        at=start,
+        booking_id=booking_id,
+    )
+
+
+@moments.on(PLANS_CHANGE)
+def _plans_change(event: SandboxEvent) -> None:
+    """The prospect moves or cancels the call (if it is still theirs to move: the agency may have
+    moved or cancelled it since)."""
+    booking = recall(kind="booking", ref=event.payload["booking_id"])
+    if booking is None or booking.get("status") != "accepted":
+        return
+    now = clock.now()
+    if event.payload["change"] == "cancelled":
+        booking = update_record(kind="booking", ref=booking["booking_id"], status="cancelled")
+        _report(booking, "BOOKING_CANCELLED", now, cancellationReason="Something came up on our side")
+        return
+    update_record(kind="booking", ref=booking["booking_id"], status="rescheduled")
+    moved = _new_booking(
+        booking_id=sandbox_id("bk", booking["booking_id"], "moved"),
+        start=dt.datetime.fromisoformat(booking["start"]) + dt.timedelta(days=int(event.payload["moved_by_days"])),
+        minutes=int(booking["minutes"]),
+        **{k: booking[k] for k in _COPIED if k in booking},
+        previous_booking_id=booking["booking_id"],
+    )
+    _report(moved, "BOOKING_RESCHEDULED", now, rescheduleUid=booking["booking_id"])
+    _plan_fate(moved, may_move=False)
+
+
+@moments.on(MEETING_STARTS)
+def _meeting_starts(event: SandboxEvent) -> None:
+    """The call starts: does the prospect come? From their fit and the reminders they had."""
+    booking = recall(kind="booking", ref=event.payload["booking_id"])
+    if booking is None or booking.get("status") != "accepted":
+        return
     person = find_person(booking["attendee_email"])
-    fate = meeting_fate(booking_id=booking["booking_id"], fit=person.company.fit)
-    kind = fate.kind if may_move or fate.kind in ("held", "no_show") else "held"
-    notice_at = max(start - fate.notice, now + dt.timedelta(minutes=1))
-    if kind == "held":
+    start, end = dt.datetime.fromisoformat(booking["start"]), dt.datetime.fromisoformat(booking["end"])
+    reminders = attendance.reminders_received(
+        attendee_email=person.email,
+        start=start,
+        booked_at=dt.datetime.fromisoformat(booking.get("booked_at") or booking["start"]),
+        timezone=person.company.timezone,
+    )
+    came = attendance.shows_up(attendee_email=person.email, start=start, fit=person.company.fit, reminders=reminders)
+    booking = update_record(
+        kind="booking",
+        ref=booking["booking_id"],
+        no_show=not came,
+        reminded={"day_before": reminders.day_before, "hour_before": reminders.hour_before},
+    )
+    if came:
         _report(booking, "MEETING_ENDED", end)
         _plan_recording(booking, person_email=person.email)
-    elif kind == "no_show":
-        _report(booking, "BOOKING_NO_SHOW_UPDATED", start + dt.timedelta(minutes=15), no_show=True)
-    elif kind == "cancelled":
-        _report(booking, "BOOKING_CANCELLED", notice_at, cancellationReason="Something came up on our side")
     else:
-        moved = _new_booking(
-            booking_id=sandbox_id("bk", booking["booking_id"], "moved"),
-            start=start + fate.moved_by,
-            minutes=int(booking["minutes"]),
-            **{k: booking[k] for k in ("title", "attendee_email", "attendee_name", "timezone")},
-            previous_booking_id=booking["booking_id"],
-        )
-        _report(moved, "BOOKING_RESCHEDULED", notice_at, rescheduleUid=booking["booking_id"])
-        _plan_fate(moved, may_move=False)
+        _report(booking, "BOOKING_NO_SHOW_UPDATED", start + NO_SHOW_MARKED_AFTER, no_show=True)
 
 
 def _plan_recording(booking: dict[str, Any], *, person_email: str) -> None:
@@ -188,6 +255,8 @@ class SandboxCalendar(SandboxProvider):
             attendee_email=attendee_email.strip().lower(),
             attendee_name=attendee_name,
             timezone=timezone,
+            # Cal.com keeps a booking's metadata and echoes it in its webhooks.
+            metadata={"idempotency_key": idempotency_key[:500]},
         )
         if fresh:
             _report(booking, "BOOKING_CREATED", clock.now())
@@ -202,7 +271,7 @@ class SandboxCalendar(SandboxProvider):
             booking_id=sandbox_id("bk", booking_id, start.isoformat()),
             start=start,
             minutes=int(old["minutes"]),
-            **{k: old[k] for k in ("title", "attendee_email", "attendee_name", "timezone")},
+            **{k: old[k] for k in _COPIED if k in old},
             previous_booking_id=booking_id,
         )
         _report(moved, "BOOKING_RESCHEDULED", clock.now(), rescheduleUid=booking_id, rescheduleReason=reason)

@@ -108,7 +108,7 @@ def calcom_booking(*, trigger: str, booking: Mapping[str, Any], at: dt.datetime,
             "endTime": booking["end"],
             "organizer": {"name": "Smarter Team", "email": "meetings@sandbox.invalid", "timeZone": "UTC"},
             "attendees": [attendee],
-            "metadata": {"videoCallUrl": booking["meeting_url"]},
+            "metadata": {"videoCallUrl": booking["meeting_url"], **dict(booking.get("metadata") or {})},
             **extra,
         },
     }

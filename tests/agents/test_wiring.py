@@ -180,4 +180,4 @@ def test_agents_list_has_a_header_and_names_the_planned_agents(capsys: pytest.Ca
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["NAME", "CATEGORY", "TRIGGER"]
     assert "data_validation" in out
-    assert "planned, not built yet" in out and "meeting_reminder" in out
+    assert "planned, not built yet" in out and "report_generator" in out

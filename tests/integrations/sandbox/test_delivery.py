@@ -12,7 +12,7 @@ from agents.models import AgentRun
 from integrations.http.errors import PermanentError
 from integrations.models import SandboxEvent, WebhookEvent
 from integrations.roles import get_role
-from integrations.sandbox.delivery import deliver_due
+from integrations.sandbox.delivery import deliver, deliver_due
 from integrations.sandbox.tasks import deliver_due_events
 from integrations.values import InvoiceLine, Recipient
 from integrations.webhooks.services import process_event
@@ -20,10 +20,10 @@ from integrations.webhooks.services import process_event
 pytestmark = pytest.mark.django_db
 
 
-def book(frozen_clock: Any, key: str = "book:1") -> Any:
+def book(frozen_clock: Any, key: str = "book:1", email: str = "Mary@Example.com") -> Any:
     start = frozen_clock.now + dt.timedelta(days=2)
     return get_role("calendar").book(
-        idempotency_key=key, start=start, duration_minutes=30, attendee_email="Mary@Example.com",
+        idempotency_key=key, start=start, duration_minutes=30, attendee_email=email,
         attendee_name="Mary", title="Discovery call",
     )  # fmt: skip
 
@@ -92,7 +92,11 @@ def test_an_agency_reschedule_cancels_the_old_meetings_future(frozen_clock: Any)
 
 def test_a_held_meeting_yields_a_fathom_transcript(frozen_clock: Any) -> None:
     for n in range(12):
-        book(frozen_clock, key=f"book:{n}")
+        book(frozen_clock, key=f"book:{n}", email=f"mary{n}@example.com")
+    assert not SandboxEvent.objects.filter(kind="recording_ready").exists(), "the call has not happened yet"
+    frozen_clock.tick(dt.timedelta(days=2))
+    for moment in SandboxEvent.objects.filter(provider="world", due_at__lte=frozen_clock.now):
+        deliver(moment)  # the calls start: who comes is decided now
     recording = SandboxEvent.objects.filter(kind="recording_ready").first()
     assert recording is not None, "most meetings are held"
     lines = recording.payload["transcript"]
