@@ -13,6 +13,7 @@ from agents.testing import advance, run_agent
 from crm.models import Message
 from crm.services.agency import profile
 from integrations.roles import get_role
+from integrations.sandbox.attendance import Reminders, shows_up
 from integrations.sandbox.behaviour import meeting_fate
 from integrations.sandbox.conversation import call_course
 from integrations.sandbox.rng import sandbox_id
@@ -49,7 +50,10 @@ def prep_decides(count: int) -> list[Person]:
     for person in search_people(query="dental clinics", location="", start=0, count=300):
         booking = sandbox_id("bk", _key(person))
         fit = person.company.fit
-        if meeting_fate(booking_id=booking, fit=fit).kind != "held" or person.email_status != "deliverable":
+        # Kept and attended even without reminders (a reminder only ever turns a no-show into a show).
+        kept = meeting_fate(attendee_email=person.email, start=TOMORROW_3PM, fit=fit).kind == "keeps"
+        comes = shows_up(attendee_email=person.email, start=TOMORROW_3PM, fit=fit, reminders=Reminders())
+        if not (kept and comes) or person.email_status != "deliverable":
             continue
         if (
             call_course(booking_id=booking, fit=fit, prepared=True).qualifies
