@@ -1,9 +1,10 @@
 """Sandbox documents (PandaDoc-like), payments (Stripe-like) and accounting (QuickBooks-like).
 
-A sent proposal is viewed, then signed or declined (or left to go stale), reported as PandaDoc
-``document_state_changed`` events. A finalized invoice is paid, fails and is paid on a retry,
-fails, or stays unpaid, reported as Stripe ``invoice.*`` events; a refund as ``charge.refunded``.
-Probabilities follow the buyer's hidden fit.
+A sent proposal is viewed, then signed or declined (or left to go stale until it expires),
+reported as PandaDoc ``document_state_changed`` events; the buyer weighs the price against their
+hidden budget and hears our follow-ups (integrations/sandbox/proposals.py). A finalized invoice is
+paid, fails and is paid on a retry, fails, or stays unpaid, reported as Stripe ``invoice.*`` events;
+a refund as ``charge.refunded``. Probabilities follow the buyer's hidden fit.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 
 from integrations.http.errors import NotFoundError, PermanentError
 from integrations.registry import SANDBOX, register_provider
-from integrations.sandbox import payloads
-from integrations.sandbox.behaviour import document_fate, invoice_fate
+from integrations.sandbox import payloads, proposals
+from integrations.sandbox.behaviour import invoice_fate
 from integrations.sandbox.market import SandboxProvider, find_person
 from integrations.sandbox.rng import sandbox_id, stable_hash
 from integrations.sandbox.store import cancel_pending, latest_happened, recall, remember, schedule, update_record
@@ -44,17 +45,6 @@ def _get(kind: str, ref: str) -> dict[str, Any]:
 
 
 # --- documents --------------------------------------------------------------------------------
-def _document_report(document: dict[str, Any], state: str, at: dt.datetime, reason: str = "") -> None:
-    schedule(
-        key=f"pandadoc:{document['document_id']}:{state}",
-        provider="pandadoc",
-        kind=f"doc_{state}",
-        subject=document["document_id"],
-        payload=payloads.pandadoc_state(document=document, state=state, at=at, reason=reason),
-        due_at=at,
-    )
-
-
 @register_provider("documents", SANDBOX, keys=())
 class SandboxDocuments(SandboxProvider):
     def create_document(
@@ -75,7 +65,10 @@ class SandboxDocuments(SandboxProvider):
                 "document_id": document_id,
                 "name": name,
                 "recipients": [r.model_dump() for r in recipients],
-                "metadata": dict(fields or {}),
+                "buyer": recipients[0].email.strip().lower() if recipients else "",
+                "fields": dict(fields or {}),
+                # As PandaDoc's client stores it: our key in the document's metadata (st_key).
+                "metadata": {"st_key": idempotency_key[:200]},
                 "status": "draft",
             },
         )
@@ -85,15 +78,8 @@ class SandboxDocuments(SandboxProvider):
         document = _get("document", document_id)
         if document["status"] == "draft":
             document = update_record(kind="document", ref=document_id, status="sent")
-            now = clock.now()
-            _document_report(document, "sent", now)
-            buyer = find_person(document["recipients"][0]["email"]) if document["recipients"] else None
-            fate = document_fate(document_id=document_id, fit=buyer.company.fit if buyer else 0.5)
-            if fate.viewed:
-                viewed_at = now + fate.viewed_after
-                _document_report(document, "viewed", viewed_at)
-                if fate.outcome != "silent":
-                    _document_report(document, fate.outcome, viewed_at + fate.decided_after, fate.decline_reason)
+            buyer = find_person(document["buyer"]) if document.get("buyer") else None
+            proposals.on_sent(document, buyer=buyer, now=clock.now())
         return self.get_status(document_id)
 
     def get_status(self, document_id: str) -> Document:

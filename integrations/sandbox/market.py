@@ -13,7 +13,7 @@ from django.conf import settings
 
 from integrations.models import SandboxEvent, SandboxRecord
 from integrations.registry import SANDBOX, register_provider
-from integrations.sandbox import inbox, payloads, research
+from integrations.sandbox import inbox, payloads, proposals, research
 from integrations.sandbox.behaviour import EmailOutcome, email_outcome, personalisation, reply_text
 from integrations.sandbox.rng import rng_for, sandbox_id
 from integrations.sandbox.store import recall, records, remember, schedule, update_record
@@ -207,7 +207,9 @@ class SandboxOutreach(SandboxProvider):
             replying = bool(thread_id) and inbox.has_written(address)
             step = 0 if replying else inbox.cold_step(address)
             remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step})
-            self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
+            # A note about a proposal they have open is a follow-up to them, not a cold email.
+            if not proposals.follow_up_received(to=address, now=clock.now()):
+                self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
         return SentEmail(message_id=message_id, thread_id=sent["thread_id"], provider=SANDBOX, status="sent")
 
     def _plan_reaction(
