@@ -1,1 +1,3 @@
 """The sales app's agents (meetings, calls, proposals, payments), registered on import."""
+
+from sales.agents import proposal  # noqa: F401
