@@ -8,6 +8,8 @@ Every day (business time) it looks at sent and viewed proposals, in one bounded 
 - a proposal **past its validity** (``valid_until`` before the buyer's today) expires: status
   expired, a last short note, and the lead is lost for now, to be approached again after the
   cool-off (``reactivate_after``).
+PandaDoc's own state is read first: a buyer who decided there is not written to (the webhook
+settles it), one who viewed it gets the viewed note even if that webhook is late.
 The brain writes each note (checked: it must not mention another price than the proposal's total);
 each goes out through crm.services.outbound.queue_email under ``proposal:<id>:follow-up:<n>`` or
 ``proposal:<id>:expired``, so a second run the same day sends nothing twice.
@@ -35,6 +37,7 @@ from crm.agents.campaign._timing import is_business_day
 from crm.models import Lead
 from crm.services.agency import profile
 from crm.services.outbound import queue_email
+from integrations.http.errors import NotFoundError
 from sales.agents.proposal._common import (
     LIVE,
     advance_lead,
@@ -48,6 +51,7 @@ from sales.models import Proposal
 from sales.services.requirements import read_requirements
 
 CADENCE = (2, 5, 10)
+DECIDED_AT_PANDADOC = frozenset({"completed", "declined", "voided", "expired"})
 BATCH = 100
 PROMPT = """You write short follow-up emails about a proposal an AI services agency sent.
 Plain text, under 110 words, friendly and direct, no pressure and no fake urgency. If they viewed it,
@@ -159,11 +163,26 @@ class ProposalFollowUp(LLMAgent[Empty, Chased, Note]):
                 item.number = proposal.follow_ups_sent + 1
                 if item.number > len(steps) or item.business_days < steps[item.number - 1]:
                     continue
+            state = self._document_state(ctx, proposal)
+            if state in DECIDED_AT_PANDADOC:
+                continue  # they answered there; its webhook is on the way (or was lost: replayed)
+            item.viewed = item.viewed or state == "viewed"
             due.append(item)
             proposals[proposal.pk] = proposal
             if len(due) >= BATCH:
                 break
         return FollowUpFacts(due=due, proposals=proposals)
+
+    def _document_state(self, ctx: RunContext, proposal: Proposal) -> str:
+        """PandaDoc's own state of the document, read before writing to the buyer: a reminder to
+        someone who signed an hour ago, or a note calling it expired, is worse than none."""
+        if not proposal.document_id:
+            return ""
+        try:
+            return ctx.roles.documents.get_status(proposal.document_id).status
+        except NotFoundError:
+            ctx.log.warning("proposal %s: PandaDoc does not know its document", proposal.pk)
+            return ""
 
     def decide(self, ctx: RunContext, facts: FollowUpFacts) -> Notes:
         notes = []

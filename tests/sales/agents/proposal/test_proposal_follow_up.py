@@ -9,6 +9,8 @@ import pytest
 
 from agents.testing import assert_idempotent, run_agent
 from crm.models import Lead, Message
+from integrations.sandbox.proposals import report
+from integrations.sandbox.store import remember
 from sales.models import Proposal
 from tests.factories.crm import LeadFactory
 from tests.factories.sales import ProposalFactory
@@ -124,3 +126,16 @@ def test_a_note_the_brain_fills_with_another_price_is_replaced(frozen_clock: Any
     assert len(result.output["followed_up"]) == 1
     [note] = notes()
     assert "$5,000" not in note.body and "$9,000.00" in note.body
+
+
+def test_a_buyer_who_answered_at_pandadoc_is_not_chased_and_a_view_counts(frozen_clock: Any) -> None:
+    signed_there, viewed_there = sent_proposal(), sent_proposal()
+    for proposal, state in ((signed_there, "completed"), (viewed_there, "viewed")):
+        document = {"document_id": proposal.document_id, "name": proposal.title, "recipients": [], "metadata": {}}
+        remember(kind="document", ref=proposal.document_id or "", data={**document, "status": "sent"})
+        report(document, state, MONDAY + dt.timedelta(hours=3))
+    at(frozen_clock, dt.date(2026, 3, 4))
+    result = run_agent("proposal_follow_up")
+    assert result.output["followed_up"] == [f"proposal:{viewed_there.pk}:follow-up:1"]
+    [note] = notes()
+    assert "any questions" in note.subject  # the webhook of the view had not come yet: PandaDoc said so
