@@ -99,7 +99,8 @@ def _said(value: Any) -> Said | None:
     if not isinstance(value, Mapping):
         text = str(value).strip()
         return Said(text=text) if text else None
-    source = value.get("source") if isinstance(value.get("source"), Mapping) else {}
+    nested = value.get("source")
+    source: Mapping[str, Any] = nested if isinstance(nested, Mapping) else {}
     text = next((str(value[k]).strip() for k in TEXT_KEYS if value.get(k) not in (None, "")), "")
     quote = next((str(d[k]).strip() for d in (value, source) for k in QUOTE_KEYS if d.get(k)), "")
     if not text and not quote:

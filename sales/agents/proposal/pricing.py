@@ -81,6 +81,7 @@ class Pricing(Agent[PricingInput, Priced]):
         terms = Terms.of(profile())
         if data.change_request_id is not None:
             return self._change_request(data.change_request_id, terms)
+        assert data.proposal_id is not None  # the input holds exactly one of the two
         proposal = Proposal.objects.select_related("lead", "company").get(pk=data.proposal_id)
         if proposal.status not in EDITABLE:
             raise SkipRun(f"proposal {proposal.pk} is {proposal.status}: a sent proposal is not repriced")

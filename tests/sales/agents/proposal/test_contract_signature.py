@@ -146,7 +146,12 @@ def test_the_signed_pandadoc_webhook_reaches_the_agent(settings: Any) -> None:
     settings.INTEGRATION_KEYS = {**settings.INTEGRATION_KEYS, "PANDADOC_WEBHOOK_SECRET": "pd-shared-key"}
     settings.SANDBOX_WEBHOOKS = False
     proposal = sent()
-    document = {"document_id": proposal.document_id, "name": proposal.title, "recipients": [], "metadata": {}}
+    document: dict[str, Any] = {
+        "document_id": proposal.document_id,
+        "name": proposal.title,
+        "recipients": [],
+        "metadata": {},
+    }
     body = json.dumps(payloads.pandadoc_state(document=document, state="completed", at=clock.now())).encode()
     response = HttpClient().post(
         "/api/webhooks/pandadoc",

@@ -153,7 +153,8 @@ def test_it_waits_for_pricing_and_for_someone_to_send_to() -> None:
 def test_a_buyer_who_opted_out_meanwhile_gets_no_document_and_an_operator_hears_of_it() -> None:
     proposal = priced(low=10000, high=12500)
     result = run_agent("proposal_creation", {"proposal_id": proposal.pk}, perform_acts=False)
-    record_opt_out(email=proposal.lead.email, reason="unsubscribe", source="test")  # type: ignore[union-attr]
+    assert proposal.lead is not None and proposal.lead.email
+    record_opt_out(email=proposal.lead.email, reason="unsubscribe", source="test")
     [act] = result.acts_of("document.send")
     assert outbox.perform(act.pk) == Action.Status.BLOCKED
     proposal.refresh_from_db()

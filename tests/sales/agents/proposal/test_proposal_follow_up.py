@@ -131,7 +131,12 @@ def test_a_note_the_brain_fills_with_another_price_is_replaced(frozen_clock: Any
 def test_a_buyer_who_answered_at_pandadoc_is_not_chased_and_a_view_counts(frozen_clock: Any) -> None:
     signed_there, viewed_there = sent_proposal(), sent_proposal()
     for proposal, state in ((signed_there, "completed"), (viewed_there, "viewed")):
-        document = {"document_id": proposal.document_id, "name": proposal.title, "recipients": [], "metadata": {}}
+        document: dict[str, Any] = {
+            "document_id": proposal.document_id,
+            "name": proposal.title,
+            "recipients": [],
+            "metadata": {},
+        }
         remember(kind="document", ref=proposal.document_id or "", data={**document, "status": "sent"})
         report(document, state, MONDAY + dt.timedelta(hours=3))
     at(frozen_clock, dt.date(2026, 3, 4))
