@@ -24,17 +24,29 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from crm.models import AgencyProfile, RateCardItem
+from sales.services.rate_card import (
+    CENT,
+    HUNDRED,
+    Line,
+    PricingError,
+    Terms,
+    cost_of,
+    fallback_service,
+    kind_of,
+    match_service,
+    total_of,
+    under_floor,
+)
 from sales.services.requirements import Budget, Said
 
-CENT = Decimal("0.01")
-HUNDRED = Decimal("100")
+# Callers price through this module: the card's types and matching are re-exported with it.
+__all__ = ["Estimate", "Line", "PricingError", "Quote", "Terms", "estimate_change", "match_service", "quote_scope"]
+
 # A pilot is one use case of the core service, end to end, at about half the full build's price and
 # effort (so the same margin); the full build follows once it has proven itself. A judgement.
 PILOT_SHARE = Decimal("0.5")
@@ -46,8 +58,6 @@ RETAINER_MONTHS = 3
 # bound, a twentieth under the top.
 RANGE_AIM = Decimal("0.8")
 TOP_ONLY_AIM = Decimal("0.95")
-RECURRING_UNITS = frozenset({"month", "monthly", "mo"})
-HOURLY_UNITS = frozenset({"hour", "hours", "hr", "h"})
 # Change requests sized by what they touch, in hours of work (a judgement from agency practice:
 # a copy tweak is an afternoon, a new integration or language a week).
 CHANGE_HOURS = {"small": 6, "medium": 16, "large": 40}
@@ -59,90 +69,6 @@ _LARGE = re.compile(
     r"new system|\bapi\b|new workflow|another workflow|second bot|new bot|rebuild|redesign)\w*"
 )
 _NEW_DELIVERABLE = re.compile(r"\b(another|new|second|additional|extra|one more)\b")
-
-# Words that tell which kind of work a need is, for the kinds an AI agency's services fall in. A
-# service belongs to a kind by its name (``KIND_OF_SERVICE``); a need matches a service by these
-# words and by the service's own name and description.
-KIND_WORDS: dict[str, tuple[str, ...]] = {
-    "chat": (
-        "chat", "bot", "assistant", "faq", "questions", "support", "ticket", "inquir", "enquir", "answer",
-        "website visitor", "24/7", "intake", "customers ask", "booking request", "live agent",
-    ),
-    "automation": (
-        "automat", "workflow", "by hand", "manual", "spreadsheet", "copy", "paste", "chasing", "follow-up",
-        "follow up", "fall through", "cracks", "connected", "integrat", "sync", "onboarding", "reporting",
-        "report", "invoice", "data entry", "repetitive", "back and forth", "hours every", "campaign",
-        "track", "attribution", "dashboard", "pipeline", "crm", "handoff", "hand-off",
-    ),
-    "workshop": (
-        "strategy", "roadmap", "where to start", "audit", "discovery", "workshop", "assess", "opportunit",
-        "not sure", "explore", "training", "use case",
-    ),
-    "retainer": (
-        "ongoing", "monthly", "maintain", "maintenance", "run it", "operate", "keep improving", "retainer",
-        "look after", "support after", "managed",
-    ),
-}  # fmt: skip
-KIND_OF_SERVICE: tuple[tuple[str, str], ...] = (
-    ("retainer", "retainer"), ("operations", "retainer"), ("maintenance", "retainer"), ("chat", "chat"),
-    ("bot", "chat"), ("assistant", "chat"), ("agent", "chat"), ("automation", "automation"),
-    ("workflow", "automation"), ("integration", "automation"), ("workshop", "workshop"),
-    ("discovery", "workshop"), ("strategy", "workshop"), ("audit", "workshop"),
-)  # fmt: skip
-_WORD = re.compile(r"[a-z][a-z0-9]{3,}")
-_STOP = frozenset({"with", "from", "that", "this", "your", "their", "into", "build", "project", "service"})
-
-
-class PricingError(ValueError):
-    """The scope cannot be priced from this rate card (the message says what is missing)."""
-
-
-@dataclass(frozen=True)
-class Terms:
-    """The agency's price terms, read once per run."""
-
-    items: tuple[RateCardItem, ...]
-    margin_floor: Decimal  # percent
-    max_discount: Decimal  # percent
-    currency: str
-
-    @classmethod
-    def of(cls, agency: AgencyProfile) -> Terms:
-        return cls(
-            items=tuple(agency.card().items),
-            margin_floor=Decimal(agency.margin_floor),
-            max_discount=Decimal(agency.max_discount),
-            currency=agency.currency.upper(),
-        )
-
-    def scope_items(self) -> list[RateCardItem]:
-        return [i for i in self.items if i.unit.strip().lower() not in HOURLY_UNITS]
-
-    def hourly(self) -> RateCardItem | None:
-        return next((i for i in self.items if i.unit.strip().lower() in HOURLY_UNITS), None)
-
-
-class Line(BaseModel):
-    service: str
-    description: str
-    quantity: Decimal
-    list_price: Decimal  # the card's unit price (a pilot's share of it)
-    unit_cost: Decimal
-    unit_price: Decimal = Decimal("0")  # after the discount, rounded to the cent
-    sources: list[str] = Field(default_factory=list)  # what the buyer said that this line answers
-    kind: str = ""
-
-    @property
-    def amount(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
-
-    @property
-    def cost(self) -> Decimal:
-        return (self.quantity * self.unit_cost).quantize(CENT, rounding=ROUND_HALF_UP)
-
-    @property
-    def list_amount(self) -> Decimal:
-        return (self.quantity * self.list_price).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Quote(BaseModel):
@@ -174,7 +100,7 @@ class Quote(BaseModel):
 
     @property
     def below_floor(self) -> bool:
-        return _below(self.total, self.cost, self.margin_floor)
+        return under_floor(self.total, self.cost, self.margin_floor)
 
     @property
     def fits_budget(self) -> bool | None:
@@ -218,45 +144,6 @@ class Quote(BaseModel):
         }
 
 
-def _below(total: Decimal, cost: Decimal, floor: Decimal) -> bool:
-    # Exact: (total - cost) / total < floor / 100, without dividing.
-    return total <= 0 or (total - cost) * HUNDRED < total * floor
-
-
-# --- matching what was asked to the card ------------------------------------------------------------
-
-
-def kind_of(item: RateCardItem) -> str:
-    name = item.service.lower()
-    if item.unit.strip().lower() in RECURRING_UNITS:
-        return "retainer"
-    return next((kind for word, kind in KIND_OF_SERVICE if word in name), "")
-
-
-def match_service(text: str, items: Sequence[RateCardItem]) -> RateCardItem | None:
-    """The card's service this piece of work is, by its kind's words and the service's own words."""
-    folded = text.lower()
-    best, best_score = None, 0
-    for item in items:
-        kind = kind_of(item)
-        score = sum(2 for word in KIND_WORDS.get(kind, ()) if word in folded)
-        own = set(_WORD.findall(f"{item.service} {item.description}".lower())) - _STOP
-        score += sum(3 for word in own if word in folded)
-        if score > best_score:
-            best, best_score = item, score
-    return best
-
-
-def _fallback(items: Sequence[RateCardItem]) -> RateCardItem:
-    """Work no service matches is scoped in the paid discovery workshop first, as agencies do; without
-    one on the card, it is the cheapest one-off service."""
-    workshop = next((i for i in items if kind_of(i) == "workshop"), None)
-    if workshop is not None:
-        return workshop
-    one_off = [i for i in items if kind_of(i) != "retainer"] or list(items)
-    return min(one_off, key=lambda i: i.unit_price)
-
-
 def scope_lines(deliverables: Sequence[Said], terms: Terms) -> list[Line]:
     """One line per service, in the order the buyer first asked for it (the first is the core)."""
     items = terms.scope_items()
@@ -265,7 +152,7 @@ def scope_lines(deliverables: Sequence[Said], terms: Terms) -> list[Line]:
     lines: dict[str, Line] = {}
     for asked in deliverables:
         text = f"{asked.text} {asked.quote}"
-        item = match_service(text, items) or _fallback(items)
+        item = match_service(text, items) or fallback_service(items)
         line = lines.get(item.service)
         if line is None:
             kind = kind_of(item)
@@ -297,14 +184,6 @@ def _priced(lines: Sequence[Line], discount: Decimal) -> list[Line]:
     ]
 
 
-def _total(lines: Sequence[Line]) -> Decimal:
-    return sum((line.amount for line in lines), Decimal("0.00"))
-
-
-def _cost(lines: Sequence[Line]) -> Decimal:
-    return sum((line.cost for line in lines), Decimal("0.00"))
-
-
 def _discount_to_fit(lines: Sequence[Line], high: Decimal, start: Decimal) -> Decimal | None:
     """The smallest whole-percent discount (at least ``start``) that brings the lines to ``high`` or
     under; None when even 99% would not."""
@@ -314,7 +193,7 @@ def _discount_to_fit(lines: Sequence[Line], high: Decimal, start: Decimal) -> De
     needed = Decimal(max(math.ceil((1 - high / listed) * 100), 0))
     discount = max(needed, start)
     while discount < HUNDRED:
-        if _total(_priced(lines, discount)) <= high:
+        if total_of(_priced(lines, discount)) <= high:
             return discount
         discount += 1  # rounding to the cent left it a few cents over
     return None
@@ -374,7 +253,7 @@ def quote_scope(
     if not deliverables:
         raise PricingError("nothing to price: the requirements state no needs or scope items")
     lines = scope_lines(deliverables, terms)
-    list_total = _total(_priced(lines, Decimal(0)))
+    list_total = total_of(_priced(lines, Decimal(0)))
     quote = Quote(currency=terms.currency, lines=lines, list_total=list_total, margin_floor=terms.margin_floor)
     base = Decimal(0)
     if discount_requested is not None:
@@ -406,17 +285,17 @@ def aim(budget: Budget) -> Decimal:
 def _fit(
     quote: Quote, lines: list[Line], base: Decimal, target: Decimal, terms: Terms, *, allow_under_floor: bool
 ) -> Quote:
-    under_floor: tuple[list[Line], bool, Decimal] | None = None
+    last_resort: tuple[list[Line], bool, Decimal] | None = None  # fits, but only under the floor
     for shape, pilot in _shapes(lines):
         discount = _discount_to_fit(shape, target, base)
         if discount is None or discount > terms.max_discount:
             continue
         priced = _priced(shape, discount)
-        if not _below(_total(priced), _cost(priced), terms.margin_floor):
+        if not under_floor(total_of(priced), cost_of(priced), terms.margin_floor):
             return _finish(quote, shape, discount, _left_out(lines, shape, pilot=pilot), pilot=pilot)
-        under_floor = under_floor or (shape, pilot, discount)
-    if under_floor is not None and allow_under_floor:
-        shape, pilot, discount = under_floor
+        last_resort = last_resort or (shape, pilot, discount)
+    if last_resort is not None and allow_under_floor:
+        shape, pilot, discount = last_resort
         quote.notes.append("only a price under the margin floor fits the budget: it needs an operator's approval")
         return _finish(quote, shape, discount, _left_out(lines, shape, pilot=pilot), pilot=pilot)
     # Nothing fits within the limits: the smallest shape at the lowest price the limits allow.
@@ -439,7 +318,7 @@ def _floor_discount(lines: Sequence[Line], terms: Terms) -> Decimal:
     discount = _limit(terms)
     while discount > 0:
         priced = _priced(lines, discount)
-        if not _below(_total(priced), _cost(priced), terms.margin_floor):
+        if not under_floor(total_of(priced), cost_of(priced), terms.margin_floor):
             return discount
         discount -= 1
     return Decimal(0)
@@ -475,15 +354,15 @@ class Estimate(BaseModel):
 
     @property
     def price(self) -> Decimal:
-        return _total(self.lines)
+        return total_of(self.lines)
 
     @property
     def cost(self) -> Decimal:
-        return _cost(self.lines)
+        return cost_of(self.lines)
 
     @property
     def below_floor(self) -> bool:
-        return _below(self.price, self.cost, self.margin_floor)
+        return under_floor(self.price, self.cost, self.margin_floor)
 
     def as_json(self) -> dict[str, Any]:
         price = self.price
