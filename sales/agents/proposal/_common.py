@@ -96,3 +96,14 @@ def zone_of(lead: Lead | None) -> dt.tzinfo:
 def local_today(now: dt.datetime, lead: Lead | None) -> dt.date:
     """Today where the buyer is (their dates are what validity and cadence mean to them)."""
     return now.astimezone(zone_of(lead)).date()
+
+
+_YOURS = {"we": "you", "us": "you", "our": "your", "ours": "yours", "i": "you", "me": "you", "my": "your",
+          "we're": "you're", "i'm": "you're", "we've": "you've", "ourselves": "yourselves"}  # fmt: skip
+_PERSON = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(_YOURS, key=len, reverse=True)) + r")\b", re.I)
+
+
+def in_your_words(text: str) -> str:
+    """What the buyer said about themselves, said back to them ("our team" -> "your team")."""
+    told = _PERSON.sub(lambda m: _YOURS[m.group(1).lower()], text.strip().rstrip("."))
+    return told[:1].lower() + told[1:] if not told[:2].isupper() else told

@@ -17,7 +17,6 @@ creates and sends the document (sales.agents.proposal.document), once per propos
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 from babel.numbers import format_currency
@@ -38,6 +37,7 @@ from sales.agents.proposal._common import (
     approval_state,
     ask_approval,
     document_key,
+    in_your_words,
     local_today,
     move,
     valid_days,
@@ -178,7 +178,7 @@ class ProposalCreation(LLMAgent[ProposalRef, Created, Written]):
         pricing = proposal.pricing or {}
         services = list(dict.fromkeys(li.get("service", "") for li in pricing.get("lines", []) if li.get("service")))
         what = " and ".join(s.lower() for s in services[:2]) or "AI automation"
-        said = [_in_your_words(s.text) for s in asked[:2]]
+        said = [in_your_words(s.text) for s in asked[:2]]
         summary = f"You told us that {' and that '.join(said)}." if said else f"{company} asked us for {what}."
         summary += f" We propose {what} to take that work off your team"
         summary += ", starting with a pilot that proves it on one use case." if pricing.get("pilot") else "."
@@ -309,17 +309,6 @@ def _document(proposal: Proposal, facts: CreationFacts) -> ProposalDocument:
 def _quoted(quote: str, known: list[str]) -> bool:
     folded = " ".join(quote.lower().split()).strip(" .\"'")
     return any(folded in " ".join(k.lower().split()) for k in known)
-
-
-_YOURS = {"we": "you", "us": "you", "our": "your", "ours": "yours", "i": "you", "me": "you", "my": "your",
-          "we're": "you're", "i'm": "you're", "we've": "you've", "ourselves": "yourselves"}  # fmt: skip
-_PERSON = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(_YOURS, key=len, reverse=True)) + r")\b", re.I)
-
-
-def _in_your_words(text: str) -> str:
-    """What the buyer said about themselves, said back to them ("our team" -> "your team")."""
-    told = _PERSON.sub(lambda m: _YOURS[m.group(1).lower()], text.strip().rstrip("."))
-    return told[:1].lower() + told[1:] if not told[:2].isupper() else told
 
 
 def _money(amount: object, currency: str) -> str:

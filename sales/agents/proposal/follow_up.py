@@ -41,6 +41,7 @@ from integrations.http.errors import NotFoundError
 from sales.agents.proposal._common import (
     LIVE,
     advance_lead,
+    in_your_words,
     local_today,
     move,
     reactivation_date,
@@ -147,7 +148,7 @@ class ProposalFollowUp(LLMAgent[Empty, Chased, Note]):
                 title=proposal.title,
                 first_name=lead.first_name if lead else "",
                 company=getattr(proposal.company, "name", ""),
-                needs=[s.text for s in read_requirements(proposal.requirements).needs[:2]],
+                needs=[in_your_words(s.text) for s in read_requirements(proposal.requirements).needs[:2]],
                 total=money(proposal.total, proposal.currency),
                 valid_until=valid_until.isoformat(),
                 sender_name=sender,
@@ -230,7 +231,7 @@ class ProposalFollowUp(LLMAgent[Empty, Chased, Note]):
             ]
             subject = f"Re: {item.title}: any questions?"
         else:
-            gist = f" In short: {item.title}, {item.total} in total" + (f", to fix that {need.lower()}" if need else "")
+            gist = f" In short: {item.title}, {item.total} in total" + (f", to fix that {need}" if need else "")
             body = [hi, "", f"Just making sure the proposal reached you.{gist}."]
             subject = f"Did the proposal reach you? {item.title}"
         if item.kind != "expired" and item.number == item.of:
