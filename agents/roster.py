@@ -89,10 +89,6 @@ ROSTER: dict[str, str] = {
 
 PLANNED: frozenset[str] = frozenset(
     {
-        "pricing",
-        "proposal_creation",
-        "proposal_follow_up",
-        "contract_signature",
         "onboarding_orchestrator",
         "client_setup",
         "onboarding_stuck_detector",

@@ -248,6 +248,9 @@ class ChangeRequest(StatefulModel):
     description = models.TextField()
     price = money_field()
     currency = currency_field()
+    estimate = models.JSONField(
+        default=dict, blank=True, help_text="how the price was reached: lines, hours, cost, margin (pricing)"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DETECTED)
     source_message = models.ForeignKey(
         "crm.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -239,6 +239,13 @@ class Proposal(StatefulModel):
     signed_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.TextField(blank=True)
     follow_ups_sent = models.PositiveSmallIntegerField(default=0)
+    content = models.TextField(blank=True, help_text="the proposal as written for the client (the document's text)")
+    pricing = models.JSONField(
+        default=dict, blank=True, help_text="how the price was reached: list price, cost, margin, discount, budget fit"
+    )
+    reactivate_after = models.DateField(
+        null=True, blank=True, help_text="a declined or expired deal: the lead may be approached again from this day"
+    )
 
     class Meta:
         constraints = [

@@ -17,6 +17,7 @@ DEFAULT_RATE_CARD = {
         {"service": "AI chatbot build", "unit": "project", "unit_price": "18000.00", "unit_cost": "9500.00"},
         {"service": "Workflow automation", "unit": "workflow", "unit_price": "6500.00", "unit_cost": "3200.00"},
         {"service": "AI operations retainer", "unit": "month", "unit_price": "4000.00", "unit_cost": "2100.00"},
+        {"service": "Change request work", "unit": "hour", "unit_price": "150.00", "unit_cost": "70.00"},
     ]
 }
 

@@ -9,6 +9,7 @@ and better replies, and the same agency on the same seed gets exactly the same o
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import dataclass
 from typing import Literal
@@ -143,28 +144,114 @@ def meeting_fate(*, attendee_email: str, start: dt.datetime, fit: float) -> Meet
     )
 
 
+# --- proposals (SANDBOX.md "proposals"): price against the hidden budget, fit, follow-ups, validity ---
+# Without a price to weigh (a document with no total), a buyer decides on fit alone.
+VIEW_BASE, VIEW_FIT = 0.7, 0.25  # most buyers open a proposal they asked for; keener ones more often
+# A note that asks whether it arrived gets an unopened document opened.
+VIEW_PER_NUDGE = 0.1
+# Of those who read it, the share who answer without being chased; the rest go quiet until reminded
+# or until it expires ("ghosting" is the common end of an unchased proposal). A judgement.
+DECIDE_ALONE = 0.6
+# Each well-spaced follow-up received while undecided moves some of the quiet ones to a decision,
+# and a little towards yes (it answers a question, puts it back on the desk). A judgement.
+DECIDE_PER_NUDGE, SIGN_PER_NUDGE = 0.06, 0.02
+# A follow-up too soon after our last contact, or one too many, is pressure: it brings a decision
+# too, more often a no. A judgement.
+MIN_NUDGE_GAP = dt.timedelta(days=2)
+MAX_WELCOME_NUDGES = 3
+DECIDE_PER_ANNOY, SIGN_PER_ANNOY = 0.1, 0.12
+# Within budget, the odds of a yes follow fit: about 0.74 at the fit of a buyer we would target (0.8),
+# about 0.47 at a poor one (0.3). Unchased, with views and silences, about 40% of documents to a good
+# fit are signed: the win rate on proposed opportunities most sellers get (40% for "the rest", 47% on
+# average: RAIN Group Center for Sales Research, survey of 472 sellers, "Average Sales Win Rates").
+SIGN_BASE, SIGN_FIT = 0.3, 0.55
+# Price over the budget: a little over is a stretch some make, half again over almost nobody does,
+# and a buyer far over budget says no quickly ("Budget"). Factor on the odds of a yes, by
+# price / budget: 1 up to the budget, down to 0.3 at 1.5x, to 0.05 at 2x and beyond. A judgement.
+PRICE_POINTS = ((1.0, 1.0), (1.5, 0.3), (2.0, 0.05))
+FAR_OVER = 1.5
+DECIDE_FAR_OVER = 0.85
+BUDGET_REASONS = ("Budget: this is well above what we set aside", "Budget: we cannot stretch to this price")
+PRESSURE_REASON = "We felt rushed on this and will pass for now"
+DECLINE_REASONS = ("Went with another vendor", "Scope does not match our needs", "Not a priority this quarter")
+
+
+@dataclass(frozen=True)
+class Nudges:
+    """Our follow-ups the buyer received while still undecided."""
+
+    welcome: int = 0
+    annoying: int = 0
+
+
+def nudge_kind(*, gap: dt.timedelta, number: int) -> Literal["welcome", "annoying"]:
+    """How a follow-up lands: ``gap`` since our previous contact (the send or the last note), and its
+    number among the notes about this document."""
+    return "annoying" if gap < MIN_NUDGE_GAP or number > MAX_WELCOME_NUDGES else "welcome"
+
+
+def price_factor(ratio: float | None) -> float:
+    if ratio is None or ratio <= PRICE_POINTS[0][0]:
+        return 1.0
+    for (x0, y0), (x1, y1) in itertools.pairwise(PRICE_POINTS):
+        if ratio <= x1:
+            return y0 + (y1 - y0) * (ratio - x0) / (x1 - x0)
+    return PRICE_POINTS[-1][1]
+
+
+def sign_odds(*, fit: float, ratio: float | None, nudges: Nudges = Nudges()) -> float:
+    """The odds that a buyer who decides says yes."""
+    odds = (SIGN_BASE + SIGN_FIT * fit + SIGN_PER_NUDGE * nudges.welcome) * price_factor(ratio)
+    return min(max(odds - SIGN_PER_ANNOY * nudges.annoying, 0.0), 0.95)
+
+
+def decide_odds(*, ratio: float | None, nudges: Nudges = Nudges()) -> float:
+    """The odds that a buyer who read it decides (rather than going quiet)."""
+    base = DECIDE_FAR_OVER if ratio is not None and ratio > FAR_OVER else DECIDE_ALONE
+    return min(base + DECIDE_PER_NUDGE * nudges.welcome + DECIDE_PER_ANNOY * nudges.annoying, 0.95)
+
+
+def view_odds(*, fit: float, nudges: Nudges = Nudges()) -> float:
+    return min(VIEW_BASE + VIEW_FIT * fit + VIEW_PER_NUDGE * nudges.welcome, 0.98)
+
+
 @dataclass(frozen=True)
 class DocumentFate:
     viewed: bool
-    viewed_after: dt.timedelta
+    viewed_after: dt.timedelta  # after the send
     outcome: Literal["completed", "declined", "silent"]
-    decided_after: dt.timedelta
+    decided_after: dt.timedelta  # after the view
     decline_reason: str = ""
 
 
-DECLINE_REASONS = ("Budget was cut this quarter", "Went with another vendor", "Scope does not match our needs")
-
-
-def document_fate(*, document_id: str, fit: float) -> DocumentFate:
+def document_fate(
+    *, document_id: str, fit: float, price_ratio: float | None = None, nudges: Nudges = Nudges()
+) -> DocumentFate:
+    """What the buyer does with a document: seeded by the document alone, with the same draws whatever
+    the follow-ups, so a follow-up can only move this buyer's odds (common random numbers): a quiet
+    buyer may decide, a no may become a yes, and pressure the other way."""
     rng = rng_for("document-fate", document_id)
-    viewed = rng.random() < 0.7 + 0.25 * fit
-    outcome = "silent"
-    if viewed:
-        outcome = rng.choices(("completed", "declined", "silent"), weights=(20 + 50 * fit, 25 - 10 * fit, 25))[0]
+    seen, viewed_after = rng.random(), dt.timedelta(hours=rng.uniform(0.5, 48))
+    deciding, saying = rng.random(), rng.random()
+    decided_after = dt.timedelta(hours=rng.uniform(2, 120))
+    why, pick = rng.random(), rng.random()
+    viewed = seen < view_odds(fit=fit, nudges=nudges)
+    outcome: Literal["completed", "declined", "silent"] = "silent"
+    if viewed and deciding < decide_odds(ratio=price_ratio, nudges=nudges):
+        outcome = "completed" if saying < sign_odds(fit=fit, ratio=price_ratio, nudges=nudges) else "declined"
+    reason = ""
+    if outcome == "declined":
+        over = price_ratio is not None and price_ratio > 1.0
+        if over and (price_ratio > FAR_OVER or why < 0.7):  # type: ignore[operator]
+            reason = BUDGET_REASONS[int(pick * len(BUDGET_REASONS))]
+        elif nudges.annoying and why < nudges.annoying / (nudges.annoying + 1):
+            reason = PRESSURE_REASON
+        else:
+            reason = DECLINE_REASONS[int(pick * len(DECLINE_REASONS))]
     return DocumentFate(
         viewed=viewed,
-        viewed_after=dt.timedelta(hours=rng.uniform(0.5, 48)),
-        outcome=outcome,  # type: ignore[arg-type]
-        decided_after=dt.timedelta(hours=rng.uniform(2, 120)),
-        decline_reason=rng.choice(DECLINE_REASONS) if outcome == "declined" else "",
+        viewed_after=viewed_after,
+        outcome=outcome,
+        decided_after=decided_after,
+        decline_reason=reason,
     )

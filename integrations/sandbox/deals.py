@@ -1,10 +1,13 @@
 """Sandbox documents (PandaDoc-like), payments (Stripe-like) and accounting (QuickBooks-like).
 
-A sent proposal is viewed, then signed or declined (or left to go stale), reported as PandaDoc
-``document_state_changed`` events. A finalized invoice is paid on time or late, after a declined card,
-refunded in part or in full, or never (integrations/sandbox/paying.py: the payer's hidden fit, the
-terms and the reminders received), reported as Stripe ``invoice_payment.paid``, ``invoice.paid``,
-``invoice.payment_failed`` and ``charge.refunded`` events.
+A sent proposal is viewed, then signed or declined (or left to go stale until it expires),
+reported as PandaDoc ``document_state_changed`` events; the buyer weighs the price against their
+hidden budget and hears our follow-ups (integrations/sandbox/proposals.py), and a client decides a
+renewal or an upsell by how they feel (integrations/sandbox/retention.py). A finalized invoice is
+paid on time or late, after a declined card, refunded in part or in full, or never
+(integrations/sandbox/paying.py: the payer's hidden fit, the terms and the reminders received),
+reported as Stripe ``invoice_payment.paid``, ``invoice.paid``, ``invoice.payment_failed`` and
+``charge.refunded`` events.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from typing import Any
 from integrations.http.errors import NotFoundError, PermanentError
 from integrations.models import SandboxEvent
 from integrations.registry import SANDBOX, register_provider
-from integrations.sandbox import payloads, retention
-from integrations.sandbox.behaviour import InvoiceFate, document_fate, invoice_fate
+from integrations.sandbox import payloads, proposals, retention
+from integrations.sandbox.behaviour import InvoiceFate, invoice_fate
 from integrations.sandbox.market import SandboxProvider, find_person
 from integrations.sandbox.rng import sandbox_id, stable_hash
 from integrations.sandbox.store import (
@@ -55,17 +58,6 @@ def _get(kind: str, ref: str) -> dict[str, Any]:
 
 
 # --- documents --------------------------------------------------------------------------------
-def _document_report(document: dict[str, Any], state: str, at: dt.datetime, reason: str = "") -> None:
-    schedule(
-        key=f"pandadoc:{document['document_id']}:{state}",
-        provider="pandadoc",
-        kind=f"doc_{state}",
-        subject=document["document_id"],
-        payload=payloads.pandadoc_state(document=document, state=state, at=at, reason=reason),
-        due_at=at,
-    )
-
-
 @register_provider("documents", SANDBOX, keys=())
 class SandboxDocuments(SandboxProvider):
     def create_document(
@@ -86,7 +78,10 @@ class SandboxDocuments(SandboxProvider):
                 "document_id": document_id,
                 "name": name,
                 "recipients": [r.model_dump() for r in recipients],
-                "metadata": dict(fields or {}),
+                "buyer": recipients[0].email.strip().lower() if recipients else "",
+                "fields": dict(fields or {}),
+                # As PandaDoc's client stores it: our key in the document's metadata (st_key).
+                "metadata": {"st_key": idempotency_key[:200]},
                 "content": content[:5000],  # what the reader reads (a client's needs are matched on it)
                 "status": "draft",
             },
@@ -97,17 +92,19 @@ class SandboxDocuments(SandboxProvider):
         document = _get("document", document_id)
         if document["status"] == "draft":
             document = update_record(kind="document", ref=document_id, status="sent")
-            now = clock.now()
-            _document_report(document, "sent", now)
-            buyer = find_person(document["recipients"][0]["email"]) if document["recipients"] else None
-            fate = retention.client_document_fate(document) or document_fate(
-                document_id=document_id, fit=buyer.company.fit if buyer else 0.5
-            )
-            if fate.viewed:
-                viewed_at = now + fate.viewed_after
-                _document_report(document, "viewed", viewed_at)
-                if fate.outcome != "silent":
-                    _document_report(document, fate.outcome, viewed_at + fate.decided_after, fate.decline_reason)
+            buyer = find_person(document["buyer"]) if document.get("buyer") else None
+            fate = retention.client_document_fate(document)
+            if fate is None:
+                proposals.on_sent(document, buyer=buyer, now=clock.now())
+            else:  # a client's renewal or upsell: decided by how the client feels (retention.py)
+                now = clock.now()
+                proposals.report(document, "sent", now)
+                if fate.viewed:
+                    viewed_at = now + fate.viewed_after
+                    proposals.report(document, "viewed", viewed_at)
+                    if fate.outcome != "silent":
+                        decided = viewed_at + fate.decided_after
+                        proposals.report(document, fate.outcome, decided, reason=fate.decline_reason)
         return self.get_status(document_id)
 
     def get_status(self, document_id: str) -> Document:

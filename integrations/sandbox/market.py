@@ -13,7 +13,7 @@ from django.conf import settings
 
 from integrations.models import SandboxEvent, SandboxRecord
 from integrations.registry import SANDBOX, register_provider
-from integrations.sandbox import attendance, inbox, payloads, research
+from integrations.sandbox import attendance, inbox, payloads, proposals, research
 from integrations.sandbox.behaviour import EmailOutcome, email_outcome, personalisation, reply_text
 from integrations.sandbox.rng import rng_for, sandbox_id
 from integrations.sandbox.store import recall, records, remember, schedule, update_record
@@ -207,13 +207,19 @@ class SandboxOutreach(SandboxProvider):
             replying = bool(thread_id) and inbox.has_written(address)
             step = 0 if replying else inbox.cold_step(address)
             # Mail that is not a pitch is read by the stage it concerns, not answered as cold email:
-            # an invoice notice or payment reminder by who owes, a survey or save play by a client.
+            # an invoice notice or payment reminder by who owes, a note about a proposal they have
+            # open by the buyer, a survey or save play by a client.
             from integrations.sandbox import retention  # it reads client moods, which read this module
             from integrations.sandbox.deals import payment_reminder  # deals imports this module
 
             billing = payment_reminder(to=address, subject=subject, body=body)
             remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step, "billing": billing})
-            if not billing and not retention.answer_client_email(sent, body=body):
+            claimed = (
+                billing
+                or proposals.follow_up_received(to=address, now=clock.now())
+                or retention.answer_client_email(sent, body=body)
+            )
+            if not claimed:
                 self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
         return SentEmail(message_id=message_id, thread_id=sent["thread_id"], provider=SANDBOX, status="sent")
 

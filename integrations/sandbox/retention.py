@@ -189,7 +189,7 @@ def client_document_fate(document: Mapping[str, Any]) -> DocumentFate | None:
     if not email or not is_client(email):
         return None
     text = " ".join([str(document.get("name", "")), str(document.get("content", ""))])
-    text += " " + " ".join(str(v) for v in (document.get("metadata") or {}).values())
+    text += " " + " ".join(str(v) for v in (document.get("fields") or document.get("metadata") or {}).values())
     mood = accounts.mood(email)
     if _RENEWAL.search(text):
         chance, reason = renewal_chance(mood), "We have decided not to renew"
