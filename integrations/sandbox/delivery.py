@@ -137,7 +137,12 @@ def deliver(event: SandboxEvent) -> None:
 
 
 def deliver_due(*, limit: int | None = None) -> int:
-    """Deliver the events whose time has come, oldest first; returns how many were posted."""
+    """Deliver the events whose time has come, oldest first; returns how many were posted.
+
+    The world's own passage of time comes first: once a day, clients left without news feel it."""
+    from integrations.sandbox.projects import notice_time_passing
+
+    notice_time_passing()
     posted = 0
     for _ in range(limit or settings.SANDBOX_DELIVERY_BATCH):
         with transaction.atomic():

@@ -207,7 +207,10 @@ class SandboxOutreach(SandboxProvider):
             replying = bool(thread_id) and inbox.has_written(address)
             step = 0 if replying else inbox.cold_step(address)
             remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step})
-            self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
+            from integrations.sandbox.projects import client_reads  # the client's side imports this module
+
+            if not client_reads(sent, body=body):  # a client reads our mail as a client, not as a prospect
+                self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
         return SentEmail(message_id=message_id, thread_id=sent["thread_id"], provider=SANDBOX, status="sent")
 
     def _plan_reaction(
