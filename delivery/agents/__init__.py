@@ -1,1 +1,5 @@
 """The delivery app's agents (onboarding, delivery, retention, offboarding), registered on import."""
+
+from delivery.agents import projects
+
+__all__ = ["projects"]
