@@ -43,8 +43,9 @@ REPORT_LIFT = 0.05
 # weeks (a fortnightly cadence is the least agencies promise) and cares more each silent week.
 SILENT_AFTER = dt.timedelta(days=14)
 SILENCE = 0.025
-# Neglect is felt while there is work going on, and for a while after it ended.
-ATTENTIVE_AFTER_WORK = dt.timedelta(weeks=8)
+# Neglect is felt while there is work going on and in the weeks after it ended, when the client
+# still wants to hear how the launch went (judgement).
+ATTENTIVE_AFTER_WORK = dt.timedelta(weeks=3)
 # --- milestones ----------------------------------------------------------------------------------
 ON_TIME = 0.04
 LATE_PER_DAY, MAX_LATE = 0.01, 0.08
@@ -208,7 +209,7 @@ def plan_client_messages(project: Mapping[str, Any]) -> list[str]:
     """When the work starts, the world decides what the client will write during it, and when."""
     contact, project_id = str(project["contact"]), str(project["project_id"])
     person = find_person(contact)
-    rng = rng_for("client-messages", project_id)
+    rng = rng_for("client-messages", contact, project.get("name", ""))
     start = dt.datetime.fromisoformat(str(project["created_at"]))
     last = SandboxRecord.objects.filter(kind="email", data__to=contact).order_by("-created_at").first()
     keys: list[str] = []

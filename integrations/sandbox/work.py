@@ -92,16 +92,22 @@ class Progress:
         return DOING if now >= self.starts_at else TODO
 
 
+def identity(task: Mapping[str, Any]) -> str:
+    """What the world knows a task by: whose board it is on and what it says (the market's own
+    identities, so the same seed plays the same work whatever ids the agency's database gave)."""
+    return str(task.get("identity") or task["task_id"])
+
+
 def _hours(task: Mapping[str, Any]) -> float:
     if task.get("estimate_hours"):
         return float(task["estimate_hours"])
     low, high = UNKNOWN_ESTIMATE_HOURS
-    return rng_for("task-estimate", task["task_id"]).uniform(low, high)
+    return rng_for("task-estimate", identity(task)).uniform(low, high)
 
 
 def duration(task: Mapping[str, Any]) -> dt.timedelta:
     """How long one person takes over a task, in calendar time, overrun included."""
-    overrun = rng_for("task-overrun", task["task_id"]).lognormvariate(OVERRUN_MU, OVERRUN_SIGMA)
+    overrun = rng_for("task-overrun", identity(task)).lognormvariate(OVERRUN_MU, OVERRUN_SIGMA)
     days = _hours(task) * overrun / FOCUS_HOURS_PER_DAY * CALENDAR_PER_WORKING_DAY
     return dt.timedelta(days=days)
 
@@ -109,23 +115,30 @@ def duration(task: Mapping[str, Any]) -> dt.timedelta:
 def dropped(task: Mapping[str, Any]) -> bool:
     """Planned work closed without being done; rework and fixes are what the team was asked to
     get right, so they are always done."""
-    return not task.get("rework") and rng_for("task-dropped", task["task_id"]).random() < DROP_SHARE
+    return not task.get("rework") and rng_for("task-dropped", identity(task)).random() < DROP_SHARE
 
 
 def schedule(project_id: str) -> list[Progress]:
-    """The project's tasks as its team works them: first come, first served, ``TEAM_SIZE`` at once."""
+    """The project's tasks as its team works them: first come, first served, ``TEAM_SIZE`` at once,
+    and a milestone's work only once the work of the milestones before it is finished (a team does
+    not go live before the build is done; a rework joins its own milestone, after its work)."""
     tasks = records(kind="task", project_id=project_id)  # in the order they were created
     free: list[dt.datetime] = []
+    groups: list[str] = []  # milestones in the order their work first appeared
+    ends: dict[str, dt.datetime] = {}  # the latest end of each milestone's work so far
     out: list[Progress] = []
     for task in tasks:
-        created = dt.datetime.fromisoformat(str(task["created_at"]))
-        if len(free) < TEAM_SIZE:
-            start = created
-        else:
+        group = str(task.get("milestone") or "")
+        if group not in groups:
+            groups.append(group)
+        before = [ends[g] for g in groups[: groups.index(group)] if g in ends and group]
+        start = max([dt.datetime.fromisoformat(str(task["created_at"])), *before])
+        if len(free) >= TEAM_SIZE:
             free.sort()
-            start = max(created, free.pop(0))
+            start = max(start, free.pop(0))
         end = start + duration(task)
         free.append(end)
+        ends[group] = max(end, ends.get(group, end))
         out.append(Progress(record=task, starts_at=start, ends_at=end, dropped=dropped(task)))
     return out
 
@@ -133,7 +146,7 @@ def schedule(project_id: str) -> list[Progress]:
 def client_task(project: Mapping[str, Any]) -> tuple[dt.datetime, Task] | None:
     """The task the client adds to the board themselves, if they do: when, and what it is."""
     project_id = str(project["project_id"])
-    rng = rng_for("client-task", project_id)
+    rng = rng_for("client-task", project.get("domain") or project_id, project.get("name", ""))
     if rng.random() >= CLIENT_TASK_SHARE:
         return None
     created = dt.datetime.fromisoformat(str(project["created_at"]))
@@ -181,7 +194,8 @@ class SandboxProjectTool(SandboxProvider):
     def create_task(
         self, *, idempotency_key: str, project_id: str, title: str, description: str = "", due: dt.date | None = None
     ) -> Task:
-        if recall(kind="project", ref=project_id) is None:
+        project = recall(kind="project", ref=project_id)
+        if project is None:
             raise NotFoundError(f"no project {project_id}", provider=SANDBOX, operation="create_task")
         task_id = sandbox_id("tsk", idempotency_key)
         estimate = _ESTIMATE.search(description)
@@ -198,6 +212,7 @@ class SandboxProjectTool(SandboxProvider):
                 "estimate_hours": float(estimate.group(1)) if estimate else None,
                 "milestone": milestone.group(1).strip() if milestone else "",
                 "rework": bool(_REWORK.search(title)),
+                "identity": f"{project.get('domain') or project_id}\x1f{project.get('name', '')}\x1f{title}",
             },
         )
         return next(self._value(p, clock.now()) for p in schedule(project_id) if p.task_id == task["task_id"])

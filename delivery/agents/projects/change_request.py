@@ -394,9 +394,10 @@ class ChangeRequestAgent(LLMAgent[MessageRef, Handled, Reading]):
         start = ctx.now().date()
         due = add_working_days(start, working_days_for(hours * BUFFER, pace=project_pace()))
         criterion = f"Delivered as asked: {change.description}"[:300]
+        number = change.project.milestones.filter(name__startswith="Change ").count() + 1
         milestone = add_milestone(
             project=change.project,
-            name=f"Change {change.pk}: {change.description}"[:120],
+            name=f"Change {number}: {change.description}"[:120],
             due_on=due,
             acceptance_criteria=[criterion],
             amount=change.price,
@@ -408,7 +409,7 @@ class ChangeRequestAgent(LLMAgent[MessageRef, Handled, Reading]):
             tasks=[
                 {
                     "key": f"{change_key(change)}:task",
-                    "title": f"C{change.pk}. {change.description}"[:255],
+                    "title": f"C{number}. {change.description}"[:255],
                     "description": f"Milestone: {milestone.name}\nEstimate: {hours}h\nShows: {criterion}",
                     "estimate_hours": hours,
                     "due_on": due,

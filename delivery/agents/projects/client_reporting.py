@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.db.models import Q
+from django.db.models import Max, Q, QuerySet
 from pydantic import BaseModel, Field
 
 from agents.base import Facts, LLMAgent
@@ -35,6 +35,8 @@ with dates. Use only the numbers and dates given, exactly; invent nothing. Subje
 report: <company>, week of <date>"."""
 
 REPORTED = (Client.Status.ONBOARDING, Client.Status.ACTIVE, Client.Status.AT_RISK)
+# A finished project is reported for two more weeks: the delivery, then how the launch settled.
+AFTER_COMPLETION = dt.timedelta(days=14)
 IN_FLIGHT = (Project.Status.PLANNING, Project.Status.ACTIVE, Project.Status.ON_HOLD)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -139,11 +141,16 @@ def ungrounded(report: Report, snapshot: Snapshot) -> str | None:
     return None
 
 
+def reportable(start: dt.date) -> QuerySet[Project]:
+    """Projects a report of the week from ``start`` speaks about: in flight, or finished lately."""
+    finished = Project.objects.filter(status=Project.Status.COMPLETED).annotate(last=Max("milestones__completed_on"))
+    recent = finished.filter(last__gte=start - AFTER_COMPLETION).values_list("pk", flat=True)
+    return Project.objects.filter(Q(status__in=IN_FLIGHT) | Q(pk__in=recent))
+
+
 def snapshot(client: Client, *, start: dt.date, end: dt.date) -> Snapshot:
     """The client's work in numbers, as of the week ``start``..``end``."""
-    projects = Project.objects.filter(client=client).filter(
-        Q(status__in=IN_FLIGHT) | Q(status=Project.Status.COMPLETED, updated_at__date__gte=start)
-    )
+    projects = reportable(start).filter(client=client)
     lines = []
     for project in projects.order_by("pk"):
         tasks = list(project.tasks.all())
@@ -276,7 +283,7 @@ class ClientReporting(LLMAgent[ClientScope, Reported, Report]):
         start, end = week_of(ctx.now().date())
         if data.client_id is None:
             reported = ClientReport.objects.filter(period_start=start).values_list("client_id", flat=True)
-            busy = Project.objects.filter(status__in=IN_FLIGHT).values_list("client_id", flat=True)
+            busy = reportable(start).values_list("client_id", flat=True)
             ids = Client.objects.filter(status__in=REPORTED, pk__in=busy).exclude(pk__in=reported)
             return Clients(client_ids=list(ids.order_by("pk").values_list("pk", flat=True)))
         client = Client.objects.select_related("company", "primary_contact").get(pk=data.client_id)

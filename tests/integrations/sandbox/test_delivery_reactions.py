@@ -97,10 +97,15 @@ def test_a_share_of_planned_work_is_dropped_but_rework_never_is() -> None:
     assert not any(work.dropped({"task_id": f"sbx_tsk_r{i}", "rework": True}) for i in range(500))
 
 
-def dropping_key(prefix: str) -> str:
-    """An idempotency key whose task the seeded team closes as "won't do"."""
-    keys = (f"{prefix}-{i}" for i in range(1000))
-    return next(k for k in keys if work.dropped({"task_id": work.sandbox_id("tsk", k), "rework": False}))
+def dropping_title(project_id: str, prefix: str = "Gap") -> str:
+    """A task title the seeded team of this board closes as "won't do"."""
+    project = SandboxRecord.objects.get(kind="project", ref=project_id).data
+    for i in range(1000):
+        title = f"{prefix} {i}"
+        seen = {"task_id": "", "identity": f"{project['domain']}\x1f{project['name']}\x1f{title}", "rework": False}
+        if work.dropped(seen):
+            return title
+    raise AssertionError("no task of a thousand is dropped")
 
 
 def quiet_clients() -> None:
@@ -111,7 +116,7 @@ def quiet_clients() -> None:
 
 def test_a_dropped_task_closes_as_wont_do(frozen_clock: Any) -> None:
     project_id = board("p-drop", client_person())
-    task(project_id, dropping_key("drop"), hours=1)
+    task(project_id, "dropped", hours=1, title=dropping_title(project_id))
     task(project_id, "kept", hours=1)
     frozen_clock.tick(dt.timedelta(days=10))
     tasks = get_role("project_tool").list_tasks(project_id=project_id)
@@ -202,7 +207,8 @@ def test_a_milestone_delivered_on_time_and_complete_earns_and_one_with_a_gap_cos
         project_id = board(f"p-{name}", person)
         for i in range(3):
             task(project_id, f"{name}-{i}", hours=2, due=due, milestone="Reporting")
-    task(board("p-bad", bad), dropping_key("gap"), hours=2, due=due, milestone="Reporting")  # the team drops it
+    bad_board = board("p-bad", bad)
+    task(bad_board, "gap", hours=2, due=due, milestone="Reporting", title=dropping_title(bad_board))  # dropped
     frozen_clock.tick(dt.timedelta(days=10))
     moods = {p.email: accounts.mood(p.email) for p in (good, bad)}
 
@@ -217,7 +223,7 @@ def test_a_reworked_gap_is_delivered_clean(frozen_clock: Any) -> None:
     person = client_person(2)
     project_id = board("p-rework", person)
     due = (frozen_clock.now + dt.timedelta(days=30)).date()
-    task(project_id, dropping_key("gap"), hours=2, due=due, milestone="Reporting")
+    task(project_id, "gap", hours=2, due=due, milestone="Reporting", title=dropping_title(project_id))
     task(project_id, "fix-it", hours=2, due=due, milestone="Reporting", title="M2. Rework 1.1: reports complete")
     frozen_clock.tick(dt.timedelta(days=10))
     before = accounts.mood(person.email)
