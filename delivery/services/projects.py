@@ -201,13 +201,26 @@ def add_deliverable(*, milestone: Milestone, name: str, url: str = "", descripti
 
 
 def submit_deliverable_for_qa(*, deliverable: Deliverable, description: str | None = None) -> Deliverable:
-    """Ready for QA (again, after rework: ``description`` then says what changed)."""
+    """Ready for QA (again, after rework: ``description`` then says what changed). Whoever marks it
+    ready (progress_tracking, an operator), the quality_assurance agent reviews it: the event starts
+    its run in this transaction, once per submission."""
+    from agents.models import AgentRun
+    from agents.services.runs import start_run
+
     with transaction.atomic():
         deliverable = Deliverable.objects.select_for_update().get(pk=deliverable.pk)
         also = []
         if description is not None and description != deliverable.description:
             deliverable.description, also = description, ["description"]
+        if deliverable.status == Deliverable.Status.READY and not also:
+            return deliverable  # submitted already: its review is under way
         deliverable.transition_to(Deliverable.Status.READY, also=also)
+        start_run(
+            agent_name="quality_assurance",
+            input={"deliverable_id": deliverable.pk},
+            trigger=AgentRun.Trigger.EVENT,
+            idempotency_key=f"deliverable:{deliverable.pk}:ready:{deliverable.reviews.count() + 1}",
+        )
         return deliverable
 
 

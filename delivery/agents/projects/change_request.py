@@ -198,7 +198,9 @@ class ChangeRequestAgent(LLMAgent[MessageRef, Handled, Reading]):
         message = Message.objects.select_related("conversation__lead__company").get(pk=data.message_id)
         if message.direction != Message.Direction.IN:
             raise SkipRun(f"message #{message.pk} is one of ours, not the client's")
-        sender = message.conversation.lead
+        # The thread is the client's; the writer may be a colleague of its primary contact.
+        sender = Lead.objects.filter(email=message.from_email.strip().lower()).first() if message.from_email else None
+        sender = sender or message.conversation.lead
         client = (
             Client.objects.select_related("company", "primary_contact").filter(company_id=sender.company_id).first()
             if sender.company_id

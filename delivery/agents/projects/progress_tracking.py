@@ -9,7 +9,7 @@ Decides, in code:
 - a task in the tool that we never created is not imported: it is recorded with the reason and
   an operator decides (it may be scope the client added: a change request);
 - a milestone whose tasks are all closed is done (with the slip it finished with), and its
-  deliverable goes to QA (quality_assurance: "deliverable ready"); after rework, again;
+  deliverable is ready for QA (the event that starts quality_assurance); after rework, again;
 - an open milestone's finish is forecast from the hours left up to and including it, at the plan's
   pace: ``SLIP_FLAG_DAYS`` late or more flags it at risk with the slip in days, ``BIG_SLIP_DAYS``
   or more also escalates, once per milestone;
@@ -118,7 +118,7 @@ class ProgressTracking(Agent[TrackScope, Tracked]):
     Input, Output = TrackScope, Tracked
     Facts = Tracking
     schedule = "0 7 * * *"  # daily, before the team's day and the weekly report
-    next = ("progress_tracking", "quality_assurance", "change_request")
+    next = ("progress_tracking", "change_request")
 
     def load(self, ctx: RunContext, data: TrackScope) -> Tracking:
         if data.project_id is None:
@@ -291,8 +291,8 @@ class ProgressTracking(Agent[TrackScope, Tracked]):
             deliverable = submit_deliverable_for_qa(deliverable=deliverable, description=description)
         else:
             return  # reviewed already (an operator reopened the milestone): nothing new for QA
+        # Ready for QA: the service starts quality_assurance ("deliverable ready"), as for an operator's.
         ctx.update(deliverable, action="deliverable.ready", note={"milestone": milestone.pk, "tasks": len(tasks)})
-        ctx.handoff("quality_assurance", {"deliverable_id": deliverable.pk})
         out.to_qa.append(deliverable.pk)
 
     def _project_done(self, ctx: RunContext, facts: Board, out: Tracked) -> None:

@@ -9,7 +9,7 @@ criterion "met" by work that was dropped or is still open; offline the same read
 Does: records the QAReview. A pass delivers the work to the client (an email that it is ready for
 their review). A fail sends it back: the deliverable is rejected with the findings, the milestone
 is in progress again and a rework task per unmet criterion goes to the PM tool; progress_tracking
-hands the deliverable back here when the rework is closed.
+submits the deliverable again when the rework is closed.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def review_problem(verdict: Verdict, facts: Review) -> str | None:
 class QualityAssurance(LLMAgent[DeliverableRef, Reviewed, Verdict]):
     name = "quality_assurance"
     category = "delivery"
-    trigger = "event"  # a deliverable became ready for QA (progress_tracking, or an operator)
+    trigger = "event"  # a deliverable became ready (services.projects.submit_deliverable_for_qa starts it)
     Input = DeliverableRef
     Facts = Review
     Output = Reviewed

@@ -209,3 +209,14 @@ def test_a_clients_reply_reaches_change_request_through_the_response_handler() -
     assert SandboxRecord.objects.filter(
         kind="email", data__to=contact.email, data__subject="Re: Adding WhatsApp"
     ).exists()
+
+
+def test_a_colleague_of_the_contact_gets_the_answer() -> None:
+    project = planned_project()
+    colleague = LeadFactory.create(company=project.client.company, email=f"ops@{project.client.company.domain}")
+    message = inbound(project.client, WHATSAPP, subject="Adding WhatsApp", lead=colleague)
+
+    run_agent("change_request", {"message_id": message.pk})
+
+    ack = Message.objects.get(idempotency_key__endswith=":received")
+    assert ack.to_email == colleague.email

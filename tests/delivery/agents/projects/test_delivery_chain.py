@@ -54,7 +54,9 @@ def test_a_plan_is_worked_tracked_reviewed_and_reported_week_by_week(frozen_cloc
     # Work the team dropped was caught by QA and reworked before the client got it.
     for task in tasks.filter(status=ProjectTask.Status.DROPPED):
         assert QAReview.objects.filter(deliverable__milestone=task.milestone, verdict="fail").exists()
-        assert ProjectTask.objects.filter(milestone=task.milestone, kind=ProjectTask.Kind.REWORK, status="done").exists()
+        assert ProjectTask.objects.filter(
+            milestone=task.milestone, kind=ProjectTask.Kind.REWORK, status="done"
+        ).exists()
     project.refresh_from_db()
     assert project.status == Project.Status.COMPLETED
     # One report a week while the work was in flight, each emailed once.

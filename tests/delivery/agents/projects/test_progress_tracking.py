@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agents.models import Escalation
+from agents.models import AgentRun, Escalation
 from agents.testing import assert_idempotent, run_agent
 from delivery.models import Deliverable, Milestone, Project, ProjectTask
 from integrations.models import SandboxRecord
@@ -47,7 +47,9 @@ def test_the_tools_progress_moves_our_tasks_and_a_finished_milestone_goes_to_qa(
     deliverable = Deliverable.objects.get(milestone=discovery)
     assert deliverable.status == Deliverable.Status.READY
     assert "Work closed in the PM tool" in deliverable.description and deliverable.url
-    assert {"deliverable_id": deliverable.pk} in [r.input for r in result.handed_to("quality_assurance")]
+    assert deliverable.pk in result.output["to_qa"]
+    review = AgentRun.objects.get(agent_name="quality_assurance", input={"deliverable_id": deliverable.pk})
+    assert review.trigger == AgentRun.Trigger.EVENT and review.status == AgentRun.Status.QUEUED
     assert result.output["tasks_changed"] >= 3
     project.refresh_from_db()
     assert project.status == Project.Status.ACTIVE

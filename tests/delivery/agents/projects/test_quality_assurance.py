@@ -151,3 +151,15 @@ def test_without_a_contact_we_may_email_it_passes_and_waits_as_approved(settings
 
     deliverable.refresh_from_db()
     assert deliverable.status == Deliverable.Status.APPROVED and "may not be emailed" in result.output["note"]
+
+
+def test_a_deliverable_an_operator_marks_ready_is_reviewed_by_the_event_it_raises() -> None:
+    from agents.testing import drain
+
+    project = planned_project()
+    deliverable = ready(project)  # submit_deliverable_for_qa, as the admin's "Submit for QA" calls it
+
+    drain()
+
+    review = QAReview.objects.get(deliverable=deliverable)
+    assert review.reviewer == "quality_assurance" and review.verdict == "pass"
