@@ -74,6 +74,11 @@ def signed_client(
     return client
 
 
+def contact(client: Client) -> Lead:
+    assert client.primary_contact is not None
+    return client.primary_contact
+
+
 def proposal_of(client: Client) -> Proposal:
     return Proposal.objects.get(client=client)
 

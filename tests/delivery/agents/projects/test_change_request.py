@@ -19,7 +19,7 @@ from delivery.agents.projects.language import detect
 from delivery.agents.projects.pricing_adapter import quote_change
 from delivery.models import ChangeRequest, Milestone, ProjectTask
 from integrations.models import SandboxRecord
-from tests.delivery.agents.projects.scene import inbound, market_person, planned_project, signed_client
+from tests.delivery.agents.projects.scene import contact, inbound, market_person, planned_project, signed_client
 from tests.factories.crm import LeadFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
@@ -195,20 +195,18 @@ def test_the_price_comes_from_the_pricing_service_when_it_is_installed(monkeypat
 
 def test_a_clients_reply_reaches_change_request_through_the_response_handler() -> None:
     project = planned_project()
-    contact = project.client.primary_contact
+    lead = contact(project.client)
 
     run_agent(
         "email_response_handler",
-        {"kind": "reply", "lead_email": contact.email, "message_id": "<cr-1@client.example.com>",
+        {"kind": "reply", "lead_email": lead.email, "message_id": "<cr-1@client.example.com>",
          "subject": "Adding WhatsApp", "text": WHATSAPP},
     )  # fmt: skip
     drain()
 
     change = ChangeRequest.objects.get()
-    assert change.project == project and change.source_message.body == WHATSAPP
-    assert SandboxRecord.objects.filter(
-        kind="email", data__to=contact.email, data__subject="Re: Adding WhatsApp"
-    ).exists()
+    assert change.project == project and change.source_message is not None and change.source_message.body == WHATSAPP
+    assert SandboxRecord.objects.filter(kind="email", data__to=lead.email, data__subject="Re: Adding WhatsApp").exists()
 
 
 def test_a_colleague_of_the_contact_gets_the_answer() -> None:

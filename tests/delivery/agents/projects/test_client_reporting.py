@@ -12,7 +12,7 @@ from crm.models import Message
 from delivery.agents.projects.client_reporting import render, snapshot, ungrounded
 from delivery.models import ClientReport, Milestone, ProjectTask, QAReview
 from integrations.sandbox import accounts
-from tests.delivery.agents.projects.scene import days, planned_project, signed_client
+from tests.delivery.agents.projects.scene import contact, days, planned_project, signed_client
 from tests.factories.delivery import QAReviewFactory
 from tests.factories.sales import ClientFactory
 
@@ -26,7 +26,7 @@ def progressed(frozen_clock: Any) -> Any:
     discovery, build = project.milestones.get(order=0), project.milestones.get(order=1)
     discovery.tasks.update(status=ProjectTask.Status.DONE, done_at=frozen_clock.now)
     Milestone.objects.filter(pk=discovery.pk).update(status="done", completed_on=frozen_clock.now.date())
-    first = build.tasks.order_by("order").first()
+    first = build.tasks.order_by("order")[0]
     ProjectTask.objects.filter(pk=first.pk).update(status=ProjectTask.Status.IN_PROGRESS)
     Milestone.objects.filter(pk=build.pk).update(status="at_risk", slip_days=4)
     QAReviewFactory.create(deliverable__milestone=discovery, verdict=QAReview.Verdict.PASS)
@@ -101,9 +101,9 @@ def test_one_report_per_client_per_week(frozen_clock: Any) -> None:
 
 def test_a_client_we_may_not_email_still_gets_the_report_kept(frozen_clock: Any) -> None:
     project = planned_project()
-    contact = project.client.primary_contact
-    contact.do_not_contact = True
-    contact.save(update_fields=["do_not_contact"])
+    lead = contact(project.client)
+    lead.do_not_contact = True
+    lead.save(update_fields=["do_not_contact"])
 
     result = run_agent("client_reporting", {"client_id": project.client_id})
 
@@ -120,7 +120,7 @@ def test_a_client_without_work_in_flight_is_skipped(frozen_clock: Any) -> None:
 
 def test_the_client_reads_it_and_is_a_little_happier(frozen_clock: Any) -> None:
     project = planned_project()
-    email = project.client.primary_contact.email
+    email = str(contact(project.client).email)
     before = accounts.mood(email)
 
     run_agent("client_reporting", {"client_id": project.client_id})

@@ -16,7 +16,7 @@ from agents.testing import advance, run_agent
 from crm.models import Message
 from delivery.models import ClientReport, Deliverable, Milestone, Project, ProjectTask, QAReview
 from integrations.models import SandboxRecord
-from tests.delivery.agents.projects.scene import signed_client
+from tests.delivery.agents.projects.scene import contact, signed_client
 
 pytestmark = pytest.mark.django_db
 DELIVERY = {"progress_tracking", "quality_assurance", "client_reporting", "resource_planning", "change_request"}
@@ -31,7 +31,7 @@ def only_delivery_schedules() -> None:
 
 def test_a_plan_is_worked_tracked_reviewed_and_reported_week_by_week(frozen_clock: Any) -> None:
     client = signed_client()
-    contact = client.primary_contact
+    lead = contact(client)
     assert run_agent("project_management", {"client_id": client.pk}).status == "succeeded"
     project = Project.objects.get(client=client)
     only_delivery_schedules()
@@ -63,11 +63,11 @@ def test_a_plan_is_worked_tracked_reviewed_and_reported_week_by_week(frozen_cloc
     reports = list(ClientReport.objects.filter(client=client).order_by("period_start"))
     assert len(reports) >= 3
     assert len({r.period_start for r in reports}) == len(reports) and all(r.sent_at for r in reports)
-    sent = Message.objects.filter(to_email=contact.email, intent="status_report", status=Message.Status.SENT)
+    sent = Message.objects.filter(to_email=lead.email, intent="status_report", status=Message.Status.SENT)
     assert sent.count() == len(reports)
-    assert Message.objects.filter(to_email=contact.email, intent="delivery").count() == len(milestones)
+    assert Message.objects.filter(to_email=lead.email, intent="delivery").count() == len(milestones)
     # The client noticed: reports and deliveries moved their mood, once per week and per milestone.
-    moves = SandboxRecord.objects.get(kind="client_mood", ref=contact.email).data["moves"]
+    moves = SandboxRecord.objects.get(kind="client_mood", ref=lead.email).data["moves"]
     reasons = [m["reason"] for m in moves]
     assert reasons.count("weekly status report") == len(reports)
     assert sum(1 for r in reasons if r.startswith("milestone") and "delivered" in r) == len(milestones)

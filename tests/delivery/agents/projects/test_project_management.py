@@ -10,7 +10,7 @@ from agents.models import Action
 from agents.testing import assert_idempotent, crash_and_finish, run_agent
 from delivery.models import Milestone, Project, ProjectTask
 from integrations.models import SandboxRecord
-from tests.delivery.agents.projects.scene import signed_client
+from tests.delivery.agents.projects.scene import contact, signed_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
@@ -32,14 +32,15 @@ def test_the_signed_scope_becomes_milestones_and_tasks_on_the_board() -> None:
     tasks = list(ProjectTask.objects.filter(project=project))
     planned = sum((t.estimate_hours for t in tasks), Decimal("0"))
     assert Decimal("0.75") * project.committed_hours <= planned <= Decimal("1.25") * project.committed_hours
-    assert all(t.milestone_id and t.due_on and t.due_on <= t.milestone.due_on for t in tasks)
-    assert [m.due_on for m in milestones] == sorted(m.due_on for m in milestones)
+    assert all(t.milestone and t.due_on and t.milestone.due_on and t.due_on <= t.milestone.due_on for t in tasks)
+    dues = [m.due_on for m in milestones if m.due_on is not None]
+    assert dues == sorted(dues) and len(dues) == len(milestones)
     assert project.due_on == milestones[-1].due_on
     # On the board: the project with whom it is for, each task with our key, estimate and milestone.
     assert project.pm_tool_id.startswith("sbx_prj_")
     assert all(t.external_id.startswith("sbx_tsk_") for t in tasks)
     board = SandboxRecord.objects.get(kind="project", ref=project.pm_tool_id).data
-    assert board["contact"] == client.primary_contact.email and board["domain"] == client.company.domain
+    assert board["contact"] == contact(client).email and board["domain"] == client.company.domain
     remote = SandboxRecord.objects.filter(kind="task", data__project_id=project.pm_tool_id)
     assert remote.count() == len(tasks)
     assert all(r.data["estimate_hours"] and r.data["milestone"] for r in remote)
@@ -52,6 +53,7 @@ def test_a_stated_timeline_longer_than_the_work_spreads_the_milestones_over_it()
     project = Project.objects.get(pk=run_agent("project_management", {"client_id": client.pk}).output["project_id"])
 
     # "live within 8 weeks": 103 h at 30 h a week would take under 4 weeks; the plan uses the 8.
+    assert project.due_on is not None and project.starts_on is not None
     assert 38 <= (project.due_on - project.starts_on).days <= 56
 
 

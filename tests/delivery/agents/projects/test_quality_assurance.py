@@ -12,7 +12,7 @@ from crm.models import Message
 from delivery.models import Deliverable, Milestone, Project, ProjectTask, QAReview
 from delivery.services.projects import add_deliverable, submit_deliverable_for_qa
 from integrations.models import SandboxRecord
-from tests.delivery.agents.projects.scene import planned_project
+from tests.delivery.agents.projects.scene import contact, planned_project
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
@@ -44,7 +44,7 @@ def test_complete_work_passes_and_is_delivered_to_the_client() -> None:
     assert deliverable.status == Deliverable.Status.DELIVERED
     email = Message.objects.get(idempotency_key=f"deliverable:{deliverable.pk}:delivered")
     assert email.subject == "Delivered: Discovery and design is ready for your review"
-    assert email.to_email == project.client.primary_contact.email and email.status == Message.Status.SENT
+    assert email.to_email == contact(project.client).email and email.status == Message.Status.SENT
     assert [(a.kind, a.status) for a in result.acts] == [("email.reply", Action.Status.DONE)]
 
 
@@ -142,9 +142,9 @@ def test_a_milestone_without_criteria_is_skipped_with_the_reason() -> None:
 
 def test_without_a_contact_we_may_email_it_passes_and_waits_as_approved(settings: Any) -> None:
     project = planned_project()
-    contact = project.client.primary_contact
-    contact.do_not_contact = True
-    contact.save(update_fields=["do_not_contact"])
+    lead = contact(project.client)
+    lead.do_not_contact = True
+    lead.save(update_fields=["do_not_contact"])
     deliverable = ready(project)
 
     result = run_agent("quality_assurance", {"deliverable_id": deliverable.pk})
