@@ -201,9 +201,22 @@ class ProgressTracking(Agent[TrackScope, Tracked]):
             if any(getattr(task, name) != value for name, value in changes.items()):
                 ctx.update(task, action="task.synced", synced_at=now, **changes)
                 out.tasks_changed += 1
-        out.missing = [t.title for t in facts.tasks if t.external_id and t.external_id not in listed]
-        if out.missing:
-            ctx.update(project, action="project.tasks_missing", note={"missing_in_tool": out.missing})
+        for task in facts.tasks:
+            if not task.external_id or task.external_id in listed:
+                continue
+            out.missing.append(task.title)
+            key = f"project:{project.pk}:missing:{task.pk}"
+            if key not in facts.escalated:
+                ctx.escalate(
+                    Escalation.Kind.ERROR,
+                    f"{project.name}: {task.title!r} is no longer on the PM tool's board (deleted or moved there). "
+                    "Its status stays as last synced, so its milestone cannot complete: put it back on the board",
+                    {"project_id": project.pk, "task_id": task.pk, "external_id": task.external_id},
+                    wait=False,
+                    dedupe_key=key,
+                    subject=task,
+                )
+                out.escalated.append(key)
         for remote in foreign:
             key = f"project:{project.pk}:foreign:{remote.task_id}"
             out.foreign.append(remote.title)

@@ -113,6 +113,8 @@ def test_a_task_gone_from_the_tool_is_reported_missing_and_a_lost_answer_is_adop
     result = track(project)
 
     assert result.output["missing"] == [gone.title]
+    assert "no longer on the PM tool" in Escalation.objects.get(dedupe_key__endswith=f":missing:{gone.pk}").reason
+    assert not track(project).escalations  # said once
     unlinked.refresh_from_db()
     assert unlinked.external_id.startswith("sbx_tsk_") and not result.output["foreign"]
 
