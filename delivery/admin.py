@@ -25,6 +25,7 @@ from delivery.models import (
     Onboarding,
     OnboardingTask,
     Project,
+    ProjectTask,
     QAReview,
     SurveyResponse,
     UpsellOpportunity,
@@ -125,6 +126,26 @@ class MilestoneInline(TabularInline):
     show_change_link = True
 
 
+class ProjectTaskInline(ReadOnlyInline):
+    model = ProjectTask
+    fields = ("title", "milestone", "status", "pm_status", "estimate_hours", "due_on", "done_at")
+    readonly_fields = fields
+
+
+@admin.register(ProjectTask)
+class ProjectTaskAdmin(BaseAdmin):
+    """Planned by project_management, kept in step with the PM tool by progress_tracking: read here,
+    changed in the tool."""
+
+    list_display = ("title", "project", "milestone", "kind", "status", "pm_status", "estimate_hours", "due_on")
+    list_select_related = ("project", "milestone")
+    list_filter = ("status", "kind")
+    search_fields = ("title", "key", "external_id", "project__name")
+    date_hierarchy = "due_on"
+    autocomplete_fields = ("project", "milestone")
+    system_fields = ("status", "pm_status", "external_id", "done_at", "synced_at")
+
+
 @admin.register(Project)
 class ProjectAdmin(BaseAdmin):
     list_display = ("name", "client", "status", "starts_on", "due_on", "committed_hours")
@@ -134,7 +155,7 @@ class ProjectAdmin(BaseAdmin):
     date_hierarchy = "due_on"
     autocomplete_fields = ("client", "proposal")
     system_fields = ("status",)
-    inlines = (MilestoneInline,)
+    inlines = (MilestoneInline, ProjectTaskInline)
     actions = tuple(
         _status_action(projects.change_project_status, "project", status, "Moved")
         for status in (Project.Status.ACTIVE, Project.Status.ON_HOLD, Project.Status.COMPLETED, Project.Status.CANCELED)

@@ -152,6 +152,10 @@ class Milestone(StatefulModel):
     acceptance_criteria = models.JSONField(default=list, blank=True)
     amount = money_field(help_text="invoiced on acceptance; 0 = not billed separately")
     external_id = models.CharField(max_length=128, blank=True)
+    completed_on = models.DateField(null=True, blank=True, help_text="when its last task closed")
+    slip_days = models.PositiveSmallIntegerField(
+        default=0, help_text="days past its due date, forecast from the tasks' progress (0 = on time)"
+    )
 
     class Meta:
         ordering = ["project", "order"]
@@ -167,6 +171,72 @@ class Milestone(StatefulModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProjectTaskKind(models.TextChoices):
+    PLANNED = "planned"
+    REWORK = "rework", "rework after QA"
+    FIX = "fix", "fix of a reported defect"
+    CHANGE = "change", "approved change request"
+
+
+class ProjectTaskStatus(models.TextChoices):
+    TO_DO = "to_do"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped", "closed without being done"
+
+
+class ProjectTask(TimeStampedModel):
+    """A unit of work we planned and pushed to the PM tool; the tool is the truth of its progress,
+    so any status may follow any other (a closed task can be reopened there)."""
+
+    Kind = ProjectTaskKind
+    Status = ProjectTaskStatus
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    milestone = models.ForeignKey(Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
+    key = models.CharField(
+        max_length=160, unique=True, help_text="domain identity, the PM tool's idempotency key (milestone:3:task:2)"
+    )
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PLANNED)
+    estimate_hours = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    due_on = models.DateField(null=True, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.TO_DO)
+    pm_status = models.CharField(max_length=64, blank=True, help_text="the PM tool's own word for it")
+    external_id = models.CharField(max_length=128, blank=True, help_text="the PM tool's task id")
+    url = models.URLField(max_length=500, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "order", "pk"]
+        constraints = [
+            choices_check("kind", ProjectTaskKind, "projecttask_kind_valid"),
+            choices_check("status", ProjectTaskStatus, "projecttask_status_valid"),
+            models.UniqueConstraint(fields=["project", "title"], name="projecttask_unique_title_per_project"),
+            models.UniqueConstraint(
+                fields=["project", "external_id"],
+                condition=~Q(external_id=""),
+                name="projecttask_unique_external_id",
+                violation_error_message="Another task of this project has that PM tool id.",
+            ),
+            models.CheckConstraint(
+                condition=Q(estimate_hours__gte=0),
+                name="projecttask_estimate_nonnegative",
+                violation_error_message="An estimate cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def closed(self) -> bool:
+        return self.status in (ProjectTaskStatus.DONE, ProjectTaskStatus.DROPPED)
 
 
 class DeliverableStatus(models.TextChoices):

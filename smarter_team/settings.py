@@ -206,6 +206,17 @@ DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="USD")
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1_048_576)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
 
+# --- Delivery planning ----------------------------------------------------------------------
+# A line item not priced by the hour stands for its amount over this blended rate in hours of work
+# (Clutch lists most AI development agencies at $100-199 an hour); change requests are priced at it
+# when the rate card has no hourly service.
+DELIVERY_BLENDED_HOURLY_RATE = env.str("DELIVERY_BLENDED_HOURLY_RATE", default="150")
+# The pace a plan assumes for one project: hours of work a week (about one person's focused week).
+DELIVERY_PROJECT_HOURS_PER_WEEK = env.int("DELIVERY_PROJECT_HOURS_PER_WEEK", default=30)
+# The delivery team's capacity in hours a week, and how many weeks ahead resource_planning looks.
+DELIVERY_TEAM_HOURS_PER_WEEK = env.int("DELIVERY_TEAM_HOURS_PER_WEEK", default=120)
+DELIVERY_PLANNING_HORIZON_WEEKS = env.int("DELIVERY_PLANNING_HORIZON_WEEKS", default=4)
+
 # --- Brains ---------------------------------------------------------------------------------
 ANTHROPIC_API_KEY = env.str("ANTHROPIC_API_KEY", default="")
 ANTHROPIC_MODEL = env.str("ANTHROPIC_MODEL", default="claude-sonnet-5")

@@ -112,3 +112,47 @@ def test_a_priced_change_request_goes_to_approval() -> None:
     change = projects.change_change_request_status(change_request=change, status=ChangeRequest.Status.APPROVED)
 
     assert change.status == ChangeRequest.Status.APPROVED
+
+
+def test_a_planned_project_gets_its_tasks_once_per_key_under_their_milestones() -> None:
+    task = {"key": "p:m1:t1", "title": "M1. Workshop", "estimate_hours": Decimal("6"), "due_on": START}
+    project = projects.plan_project(
+        client=ClientFactory.create(),
+        name="Reporting automation",
+        starts_on=START,
+        due_on=START + dt.timedelta(days=30),
+        milestones=[{"name": "Discovery", "due_on": START + dt.timedelta(days=5), "tasks": [task]}],
+    )
+    milestone = project.milestones.get()
+
+    again = projects.add_project_tasks(project=project, milestone=milestone, tasks=[task])
+
+    assert project.tasks.count() == 1 and again[0].milestone == milestone and again[0].kind == "planned"
+    with pytest.raises(ValidationError, match="estimate_hours must be a Decimal"):
+        projects.add_project_tasks(project=project, tasks=[{"key": "x", "title": "Bad", "estimate_hours": 3.5}])
+    with pytest.raises(ValidationError, match="another project"):
+        projects.add_project_tasks(project=ProjectFactory.create(), milestone=milestone, tasks=[])
+
+
+def test_a_change_adds_a_milestone_at_the_end_and_moves_the_due_date() -> None:
+    project = ProjectFactory.create(starts_on=START, due_on=START + dt.timedelta(days=20))
+    later = START + dt.timedelta(days=40)
+
+    milestone = projects.add_milestone(project=project, name="Change 1: WhatsApp", due_on=later, amount=Decimal("6000"))
+
+    project.refresh_from_db()
+    assert project.due_on == later and milestone.amount == Decimal("6000")
+    with pytest.raises(ValidationError, match="exists already"):
+        projects.add_milestone(project=project, name="Change 1: WhatsApp")
+
+
+def test_a_deliverable_made_ready_starts_its_review_once_per_submission() -> None:
+    from agents.models import AgentRun
+
+    deliverable = DeliverableFactory.create()
+
+    projects.submit_deliverable_for_qa(deliverable=deliverable)
+    projects.submit_deliverable_for_qa(deliverable=deliverable)
+
+    runs = AgentRun.objects.filter(agent_name="quality_assurance")
+    assert [r.input for r in runs] == [{"deliverable_id": deliverable.pk}]

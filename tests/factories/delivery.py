@@ -19,6 +19,7 @@ from delivery.models import (
     Onboarding,
     OnboardingTask,
     Project,
+    ProjectTask,
     QAReview,
     SurveyResponse,
     UpsellOpportunity,
@@ -70,6 +71,20 @@ class MilestoneFactory(DjangoModelFactory[Milestone]):
     due_on = factory.LazyFunction(lambda: clock.today() + dt.timedelta(days=14))
     acceptance_criteria = factory.LazyFunction(lambda: ["answers 90% of the test questions", "handoff to a human"])
     amount = Decimal("3000.00")
+
+
+class ProjectTaskFactory(DjangoModelFactory[ProjectTask]):
+    class Meta:
+        model = ProjectTask
+
+    project = factory.SubFactory(ProjectFactory)
+    milestone = factory.SubFactory(MilestoneFactory, project=factory.SelfAttribute("..project"))
+    key = factory.Sequence(lambda n: f"factory:task:{n}")
+    title = factory.Sequence(lambda n: f"M1. Build the answer flow {n}")
+    description = "Milestone: Build\nEstimate: 8h"
+    estimate_hours = Decimal("8.00")
+    due_on = factory.LazyFunction(lambda: clock.today() + dt.timedelta(days=7))
+    status = ProjectTask.Status.TO_DO
 
 
 class DeliverableFactory(DjangoModelFactory[Deliverable]):

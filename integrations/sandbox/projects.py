@@ -1,0 +1,334 @@
+"""A client's side of delivery: what they make of our work, our reports and our answers.
+
+The client sees what a real client sees: the shared project board (integrations/sandbox/work.py),
+the emails we send them, and the calendar. From that their hidden mood (accounts.py) moves:
+
+- a weekly status report lifts it a little, more when it speaks about their actual milestones;
+- silence lowers it: no report for more than two weeks costs a little every week after;
+- a milestone we deliver on time lifts it, a late one costs by the days late, and one past its
+  due date and still not delivered costs every week it stays so;
+- a delivery with a gap in it (a task closed as "won't do" that nobody reworked, which QA is there
+  to catch) costs more than a clean one earns;
+- they write to us now and then (a change to the scope, a defect, thanks; a German client now
+  and then in German), and a quick answer lifts their mood where a slow one, or none, costs.
+
+Every move is keyed by the client's email and the event (a week, a milestone, a message), so a
+retried send or a second look moves nothing twice. Constants: ``SILENCE`` and the answer times
+follow what is known of client service (cited where a figure exists); the sizes are judgement,
+chosen so that a quarter of weekly reports against a quarter of silence is a clear difference in
+mood, which retention turns into renewals and churn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from integrations.models import SandboxRecord
+from integrations.sandbox import accounts, payloads
+from integrations.sandbox.market import find_person
+from integrations.sandbox.rng import rng_for, sandbox_id
+from integrations.sandbox.store import recall, records, remember, schedule, update_record
+from integrations.sandbox.work import schedule as work_schedule
+from smarter_team import clock
+
+# --- reports -------------------------------------------------------------------------------------
+# A report closes part of the gap to delighted; one that names their milestones counts fully, a
+# generic one half (judgement: clients value specifics over "all on track").
+REPORT_LIFT = 0.05
+# "68% of customers leave because they believe you do not care about them" (the Rockefeller
+# Corporation study the U.S. SBA popularised): a client not hearing from us notices after about two
+# weeks (a fortnightly cadence is the least agencies promise) and cares more each silent week.
+SILENT_AFTER = dt.timedelta(days=14)
+SILENCE = 0.025
+# Neglect is felt while there is work going on and in the weeks after it ended, when the client
+# still wants to hear how the launch went (judgement).
+ATTENTIVE_AFTER_WORK = dt.timedelta(weeks=3)
+# --- milestones ----------------------------------------------------------------------------------
+ON_TIME = 0.04
+LATE_PER_DAY, MAX_LATE = 0.01, 0.08
+OVERDUE_GRACE = dt.timedelta(days=7)  # a week past due without the deliverable, and then weekly
+OVERDUE = 0.02
+CLEAN_DELIVERY, GAP_FOUND = 0.02, 0.08  # a defect the client finds costs more than a clean delivery earns
+# --- messages from the client ------------------------------------------------------------------------
+# PMI's Pulse of the Profession (2018) found scope creep in 52% of projects: about half the clients
+# ask for a change during a project. Fixes and thanks come on top (judgement).
+MESSAGES_PER_PROJECT = ((0, 0.35), (1, 0.40), (2, 0.25))
+MESSAGE_KINDS = (("change", 0.7), ("bug", 0.2), ("thanks", 0.1))
+MESSAGE_AFTER_DAYS = (5, 40)
+# A German-speaking client writes in German one time in three (judgement).
+GERMAN_SHARE = 1 / 3
+# Answer times: business clients expect an answer within a business day (HubSpot's service
+# research: 90% of customers rate an "immediate" answer, 10 minutes or less, as important);
+# after three days the client has chased or given up.
+QUICK_ANSWER, SLOW_ANSWER = dt.timedelta(hours=24), dt.timedelta(hours=72)
+ANSWERED_QUICKLY, ANSWERED_SLOWLY = 0.03, -0.04
+
+_REPORT = re.compile(r"\b(?:weekly|status|progress)\s+(?:report|update)\b", re.I)
+_DELIVERED = re.compile(r"\bdelivered\b|\bready for (?:your )?review\b", re.I)
+_RE = re.compile(r"^(?:re|aw|fwd?):\s*", re.I)
+_MESSAGES = {
+    "change": (
+        (
+            "Adding WhatsApp",
+            "Could we also add a WhatsApp channel to the assistant? Many of our customers "
+            "message us there and we would like it to answer them too.",
+        ),
+        (
+            "One more workflow",
+            "We'd like the automation to also send a weekly summary to our managers. Can you add that to the project?",
+        ),
+        ("Spanish version", "Could you add Spanish as a second language? About a third of our customers prefer it."),
+        (
+            "Invoices too",
+            "Can we extend the workflow so that it also creates the invoices in our "
+            "accounting tool? That would save us another few hours a week.",
+        ),
+    ),
+    "bug": (
+        (
+            "Wrong opening hours",
+            "The assistant told a customer today that we are open on Sundays, which we are not. Could you take a look?",
+        ),
+        (
+            "Sync stopped",
+            "The sync to our CRM seems to have stopped since yesterday, new contacts are not "
+            "showing up. Is something broken?",
+        ),
+    ),
+    "thanks": (("Thank you", "Just wanted to say thanks, the team is really happy with how this is going."),),
+}
+_GERMAN = {
+    "change": (
+        "Erweiterung",
+        "Könnten Sie bitte auch einen WhatsApp-Kanal für den Assistenten hinzufügen? "
+        "Viele unserer Kunden schreiben uns dort und wir möchten, dass er auch dort antwortet.",
+    ),
+    "bug": (
+        "Fehler",
+        "Der Assistent hat einem Kunden heute falsche Öffnungszeiten genannt. Könnten Sie sich das bitte ansehen?",
+    ),
+    "thanks": ("Danke", "Vielen Dank, das Team ist sehr zufrieden mit dem bisherigen Ergebnis."),
+}
+
+
+# --- the reactions, one small function each --------------------------------------------------
+def report_lift(*, mood: float, specific: bool) -> float:
+    return REPORT_LIFT * (1 - mood) * (1.0 if specific else 0.5)
+
+
+def silence_penalty(*, since_last_word: dt.timedelta) -> float:
+    return -SILENCE if since_last_word > SILENT_AFTER else 0.0
+
+
+def delivery_effect(*, late_days: int, gap: bool) -> float:
+    """A milestone delivered: its timing and whether what arrived is complete."""
+    timing = ON_TIME if late_days <= 0 else -min(MAX_LATE, LATE_PER_DAY * late_days)
+    return timing + (-GAP_FOUND if gap else CLEAN_DELIVERY)
+
+
+def answer_effect(*, waited: dt.timedelta | None) -> float:
+    """Our answer to what they wrote; ``None``: still unanswered after ``SLOW_ANSWER``."""
+    if waited is None or waited > SLOW_ANSWER:
+        return ANSWERED_SLOWLY
+    return ANSWERED_QUICKLY if waited <= QUICK_ANSWER else 0.0
+
+
+# --- who is a client -------------------------------------------------------------------------------
+def client_projects(email: str) -> list[dict[str, Any]]:
+    """The projects on the board for this person's company (what makes them a client to the world)."""
+    address = email.strip().lower()
+    by_contact = records(kind="project", contact=address)
+    domain = address.partition("@")[2]
+    by_domain = records(kind="project", domain=domain) if domain else []
+    seen = {p["project_id"] for p in by_contact}
+    return by_contact + [p for p in by_domain if p["project_id"] not in seen]
+
+
+def is_client(email: str) -> bool:
+    address = email.strip().lower()
+    return bool(client_projects(address)) or bool(records(kind="customer", email=address))
+
+
+# --- mail to a client --------------------------------------------------------------------------
+def client_reads(sent: Mapping[str, Any], *, body: str) -> bool:
+    """A client reads one of our emails (called once per new send). Returns False when the
+    recipient is not a client: the prospect reactions then apply instead."""
+    address = str(sent["to"]).strip().lower()
+    if not is_client(address):
+        return False
+    now, subject = clock.now(), str(sent.get("subject", ""))
+    text = f"{subject}\n{body}"
+    _answers(address, subject=subject, now=now)
+    if _REPORT.search(subject) or _REPORT.search(body[:400]):
+        week = "{}-W{:02d}".format(*now.isocalendar()[:2])
+        remember(kind="client_report_seen", ref=f"{address}:{week}", data={"email": address, "at": now.isoformat()})
+        specific = any(name.lower() in text.lower() for name in _milestone_names(address))
+        lift = report_lift(mood=accounts.mood(address), specific=specific)
+        accounts.move(address, lift, key=f"report:{address}:{week}", reason="weekly status report")
+    if _DELIVERED.search(subject):
+        _delivered(address, text=text, now=now)
+    return True
+
+
+def _milestone_names(address: str) -> set[str]:
+    return {p.milestone for prj in client_projects(address) for p in work_schedule(prj["project_id"]) if p.milestone}
+
+
+def _delivered(address: str, *, text: str, now: dt.datetime) -> None:
+    """We say a milestone is delivered: they look at it on the board, and at the date."""
+    lowered = text.lower()
+    for project in client_projects(address):
+        groups: dict[str, list[Any]] = {}
+        for progress in work_schedule(project["project_id"]):
+            if progress.milestone:
+                groups.setdefault(progress.milestone, []).append(progress)
+        for name, tasks in groups.items():
+            if name.lower() not in lowered:
+                continue
+            dues = [t.due for t in tasks if t.due is not None]
+            late = (now.date() - max(dues)).days if dues else 0
+            dropped = any(not t.rework and t.dropped and t.ends_at <= now for t in tasks)
+            reworked = any(t.rework and t.ends_at <= now for t in tasks)
+            gap = dropped and not reworked
+            key = f"delivered:{project['project_id']}:{name}"
+            remember(kind="milestone_delivered", ref=key, data={"project_id": project["project_id"], "name": name})
+            effect = delivery_effect(late_days=late, gap=gap)
+            reason = f"milestone {name!r} delivered {max(late, 0)} day(s) late" + (", with a gap" if gap else "")
+            accounts.move(address, effect, key=key, reason=reason)
+
+
+# --- what the client writes to us --------------------------------------------------------------
+def _pick(rng: Any, weighted: tuple[tuple[Any, float], ...]) -> Any:
+    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def plan_client_messages(project: Mapping[str, Any]) -> list[str]:
+    """When the work starts, the world decides what the client will write during it, and when."""
+    contact, project_id = str(project["contact"]), str(project["project_id"])
+    person = find_person(contact)
+    rng = rng_for("client-messages", contact, project.get("name", ""))
+    start = dt.datetime.fromisoformat(str(project["created_at"]))
+    last = SandboxRecord.objects.filter(kind="email", data__to=contact).order_by("-created_at").first()
+    keys: list[str] = []
+    for n in range(_pick(rng, MESSAGES_PER_PROJECT)):
+        kind = _pick(rng, MESSAGE_KINDS)
+        german = person.company.country == "Germany" and rng.random() < GERMAN_SHARE
+        subject, text = _GERMAN[kind] if german else rng.choice(_MESSAGES[kind])
+        at = start + dt.timedelta(days=rng.uniform(*MESSAGE_AFTER_DAYS))
+        key = f"instantly:client:{project_id}:{n}"
+        email = {
+            "to": contact,
+            "from_mailbox": str(last.data.get("from_mailbox", "")) if last is not None else "",
+            "message_id": sandbox_id("msg", project_id, "client", n),
+            "thread_id": str(last.data.get("thread_id", "")) if last is not None else sandbox_id("thr", project_id),
+            "campaign_id": "",
+        }
+        remember(
+            kind="client_message",
+            ref=key,
+            data={
+                "email": contact,
+                "kind": kind,
+                "subject": subject,
+                "asked_at": at.isoformat(),
+                "german": german,
+                "answered_at": None,
+            },
+        )
+        schedule(
+            key=key,
+            provider="instantly",
+            kind=f"client_{kind}",
+            subject=contact,
+            payload=payloads.instantly_event(
+                event_type="reply_received", email=email, at=at, reply_subject=subject, reply_text=text
+            ),
+            due_at=at,
+        )
+        keys.append(key)
+    return keys
+
+
+def _waiting(address: str, now: dt.datetime) -> list[tuple[str, dict[str, Any]]]:
+    """Messages of theirs that expect an answer (not thanks) and have none yet."""
+    found = SandboxRecord.objects.filter(kind="client_message", data__email=address).order_by("created_at")
+    return [
+        (r.ref, dict(r.data))
+        for r in found
+        if r.data.get("kind") != "thanks"
+        and not r.data.get("answered_at")
+        and dt.datetime.fromisoformat(r.data["asked_at"]) <= now
+    ]
+
+
+def _answers(address: str, *, subject: str, now: dt.datetime) -> None:
+    ours = _RE.sub("", subject.strip()).lower()
+    for ref, message in _waiting(address, now):
+        theirs = _RE.sub("", str(message["subject"]).strip()).lower()
+        if not theirs or theirs not in ours:
+            continue
+        update_record(kind="client_message", ref=ref, answered_at=now.isoformat())
+        waited = now - dt.datetime.fromisoformat(message["asked_at"])
+        hours = round(waited.total_seconds() / 3600, 1)
+        accounts.move(address, answer_effect(waited=waited), key=f"answer:{ref}", reason=f"answered in {hours} h")
+
+
+# --- the passage of time ---------------------------------------------------------------------------
+def notice_time_passing(*, now: dt.datetime | None = None) -> bool:
+    """Once per business day of the world: silence, overdue milestones and unanswered messages
+    weigh on each client. Returns whether it looked (False: already done today)."""
+    now = now or clock.now()
+    today = now.date().isoformat()
+    mark = remember(kind="clock", ref="client-days", data={"last": ""})
+    if mark.get("last") == today:
+        return False
+    update_record(kind="clock", ref="client-days", last=today)
+    week = "{}-W{:02d}".format(*now.isocalendar()[:2])
+    contacts: dict[str, list[dict[str, Any]]] = {}
+    for project in records(kind="project"):
+        if project.get("contact"):
+            contacts.setdefault(str(project["contact"]), []).append(project)
+    for address, projects in contacts.items():
+        _silence(address, projects, now=now, week=week)
+        for project in projects:
+            _overdue(address, project, now=now, week=week)
+        for ref, message in _waiting(address, now):
+            if now - dt.datetime.fromisoformat(message["asked_at"]) > SLOW_ANSWER:
+                accounts.move(address, answer_effect(waited=None), key=f"answer:{ref}", reason="no answer in 3 days")
+    return True
+
+
+def _silence(address: str, projects: list[dict[str, Any]], *, now: dt.datetime, week: str) -> None:
+    started = min(dt.datetime.fromisoformat(str(p["created_at"])) for p in projects)
+    ends = [t.ends_at for p in projects for t in work_schedule(p["project_id"])]
+    if ends and now > max(ends) + ATTENTIVE_AFTER_WORK:
+        return
+    seen = SandboxRecord.objects.filter(kind="client_report_seen", data__email=address).order_by("-created_at")
+    last = seen.first()
+    heard = max(started, dt.datetime.fromisoformat(last.data["at"])) if last is not None else started
+    penalty = silence_penalty(since_last_word=now - heard)
+    if penalty:
+        days = (now - heard).days
+        accounts.move(address, penalty, key=f"silence:{address}:{week}", reason=f"no report for {days} days")
+
+
+def _overdue(address: str, project: Mapping[str, Any], *, now: dt.datetime, week: str) -> None:
+    groups: dict[str, list[dt.date]] = {}
+    for progress in work_schedule(project["project_id"]):
+        if progress.milestone and progress.due is not None:
+            groups.setdefault(progress.milestone, []).append(progress.due)
+    for name, dues in groups.items():
+        due = max(dues)
+        if now.date() - due <= OVERDUE_GRACE:
+            continue
+        if recall(kind="milestone_delivered", ref=f"delivered:{project['project_id']}:{name}") is not None:
+            continue
+        accounts.move(
+            address,
+            -OVERDUE,
+            key=f"overdue:{project['project_id']}:{name}:{week}",
+            reason=f"milestone {name!r} {(now.date() - due).days} days past due, not delivered",
+        )
