@@ -118,11 +118,6 @@ PLANNED: frozenset[str] = frozenset(
         "upsell_detection",
         "satisfaction_survey",
         "renewal_manager",
-        "offboarding_orchestrator",
-        "knowledge_transfer",
-        "access_revocation",
-        "exit_survey",
-        "reactivation",
         "compliance_audit",
         "report_generator",
     }

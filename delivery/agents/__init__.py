@@ -1,3 +1,4 @@
 """The delivery app's agents (onboarding, delivery, retention, offboarding), registered on import."""
 
-import delivery.agents.onboarding  # noqa: F401
+from delivery.agents import offboarding as offboarding
+from delivery.agents import onboarding as onboarding
