@@ -102,6 +102,7 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
         "conversation_intelligence",
         "meeting_scheduler",
         "change_request",
+        "exit_survey",
     )
 
     def load(self, ctx: RunContext, data: InboundEmail) -> Reply:
@@ -192,6 +193,12 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
             return out
         if facts.sent is not None and facts.sent.STATUS_MACHINE.allowed(facts.sent.status, Message.Status.REPLIED):
             facts.sent.transition_to(Message.Status.REPLIED)
+        survey_of = _exit_survey_waiting(lead, now) if intent != "unsubscribe" else None
+        if survey_of is not None:
+            # The answer to a departing client's exit survey: exit_survey reads and records it.
+            ctx.handoff("exit_survey", {"offboarding_id": survey_of, "message_id": message.pk})
+            out.routed = ["exit_survey", *self._route(ctx, ["conversation_intelligence"], message, conversation)]
+            return out
         if facts.client_contact is not None:
             # A client's words are delivery work, not a sales reply.
             out.routed = self._route(ctx, ["change_request", "conversation_intelligence"], message, conversation)
@@ -283,10 +290,20 @@ def _headers(data: InboundEmail) -> dict[str, str]:
 def _client_contact(lead: Lead) -> Lead | None:
     from sales.models import Client  # sales builds on crm; the lookup is the only link back
 
-    client = Client.objects.filter(company_id=lead.company_id).first() if lead.company_id else None
+    # A former client's people are a sales conversation again (a win-back), not delivery work.
+    gone = (Client.Status.CHURNED, Client.Status.OFFBOARDED)
+    client = (
+        Client.objects.filter(company_id=lead.company_id).exclude(status__in=gone).first() if lead.company_id else None
+    )
     if client is None:
         return None
     return client.primary_contact or lead
+
+
+def _exit_survey_waiting(lead: Lead, now: dt.datetime) -> int | None:
+    from delivery.selectors import offboarding_awaiting_exit_answer  # delivery builds on crm, as sales does
+
+    return offboarding_awaiting_exit_answer(company_id=lead.company_id, now=now) if lead.company_id else None
 
 
 def _referred(verdict: Verdict) -> str:
