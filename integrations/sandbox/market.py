@@ -213,6 +213,10 @@ class SandboxOutreach(SandboxProvider):
     def _plan_reaction(
         self, sent: dict[str, str], *, body: str, headers: Mapping[str, str], step: int, key: str
     ) -> None:
+        from integrations.sandbox import offboarding  # it builds on this module
+
+        if offboarding.react(sent, body=body):
+            return  # a departing or former client answers as one (exit survey, win-back)
         person, now = find_person(sent["to"]), clock.now()
         answer = inbox.answer_to_our_reply(person=person, our_body=body) if not step else None
         if answer is not None:
