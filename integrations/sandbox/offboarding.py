@@ -5,8 +5,8 @@ Both follow the client's hidden mood (``accounts``) as the agency left it: a cli
 content scores us higher, gives kinder reasons and comes back more often. The sandbox recognises
 our mail the way the person would: an exit survey by what it says it is, a win-back as a campaign
 email to someone who was a client (the sandbox remembers a client's exit when our exit survey or
-handover reaches them). Draws are seeded by the person's address and the email's message id
-(derived from our idempotency key), never by our database ids.
+handover reaches them). Draws are seeded by the person's address and what the email says (its
+subject), never by our database ids.
 """
 
 from __future__ import annotations
@@ -184,11 +184,11 @@ def react(sent: dict[str, Any], *, body: str) -> bool:
 
 def _answer_survey(sent: dict[str, Any], *, address: str, now: dt.datetime) -> None:
     mood = accounts.mood(address)
-    rng = rng_for("exit-survey", address, sent["message_id"])
+    rng = rng_for("exit-survey", address, sent["subject"])
     if rng.random() >= answer_chance(mood):
         return
     at = now + dt.timedelta(hours=rng.uniform(*ANSWER_DELAY_HOURS))
-    text = exit_answer(email=address, mood=mood, country=find_person(address).company.country, key=sent["message_id"])
+    text = exit_answer(email=address, mood=mood, country=find_person(address).company.country, key=sent["subject"])
     _reply(sent, kind="reply_exit_survey", at=at, text=text)
 
 
@@ -196,7 +196,7 @@ def _answer_win_back(sent: dict[str, Any], *, address: str, now: dt.datetime) ->
     left = left_at(address)
     days = (now - left).days if left is not None else None
     odds = win_back_odds(mood=accounts.mood(address), days_since_exit=days)
-    rng = rng_for("win-back", address, sent["message_id"])
+    rng = rng_for("win-back", address, sent["subject"])
     outcome = rng.choices(list(odds), weights=list(odds.values()))[0]
     at = now + dt.timedelta(hours=rng.uniform(2, 72))
     if outcome == "silence":

@@ -154,3 +154,19 @@ def test_a_second_run_the_same_day_changes_nothing(frozen_clock: Any) -> None:
     frozen_clock.tick(90 * DAY)
 
     assert_idempotent("reactivation")
+
+
+def test_a_former_clients_answer_to_the_win_back_is_a_sales_reply_not_delivery_work() -> None:
+    client = former_client()
+    contact = client.primary_contact
+    assert contact is not None
+
+    handled = run_agent(
+        "email_response_handler",
+        {"kind": "reply", "lead_email": contact.email, "subject": "Re: a quick catch-up?",
+         "text": "Good timing, actually. Could we talk next week?", "message_id": "sbx_msg_win_back"},
+    )  # fmt: skip
+
+    assert handled.status == "succeeded", handled.error
+    assert handled.output["intent"] == "interested"
+    assert "reply_drafting" in handled.output["routed"] and "change_request" not in handled.output["routed"]
