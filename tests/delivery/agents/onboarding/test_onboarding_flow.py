@@ -58,5 +58,5 @@ def test_signed_clients_are_onboarded_and_the_slow_one_is_chased(frozen_clock: A
     chased = Escalation.objects.filter(dedupe_key__startswith=f"onboarding:{slow_onboarding.pk}:stuck:")
     assert chased.exists() and all("cannot be emailed" in e.reason for e in chased)
     assert AgentRun.objects.filter(agent_name="onboarding_stuck_detector", status="succeeded").count() >= 10
-    assert not AgentRun.objects.filter(agent_name__in=["onboarding_orchestrator", "client_setup",
-                                                      "onboarding_stuck_detector"], status="failed").exists()  # fmt: skip
+    ours = ["onboarding_orchestrator", "client_setup", "onboarding_stuck_detector"]
+    assert not AgentRun.objects.filter(agent_name__in=ours, status="failed").exists()
