@@ -165,7 +165,7 @@ class Reactivation(LLMAgent[Empty, Reactivated, WinBackCopy]):
         )
         briefs = [
             AudienceBrief(
-                audience=audience,  # type: ignore[arg-type]
+                audience=audience,
                 agency_name=agency.name,
                 services=[str(s) for s in agency.services or []],
                 themes=self._themes(audience),

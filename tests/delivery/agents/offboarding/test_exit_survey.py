@@ -37,7 +37,7 @@ def surveyed() -> Offboarding:
 
 def reply(offboarding: Offboarding, text: str) -> Message:
     contact = offboarding.client.primary_contact
-    assert contact is not None
+    assert contact is not None and contact.email
     conversation = Conversation.objects.filter(lead=contact).first() or Conversation.objects.create(lead=contact)
     return Message.objects.create(
         conversation=conversation, direction="in", from_email=contact.email, subject="Re: exit survey", body=text,

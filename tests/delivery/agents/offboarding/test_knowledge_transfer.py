@@ -37,7 +37,8 @@ def test_the_handover_says_what_was_built_and_how_to_run_it_from_the_stored_fact
     assert "(Based on: deliverable 'Email assistant'" in doc
     assert item_done(offboarding, HANDOVER)
     email = Message.objects.get(idempotency_key=f"offboarding:{offboarding.pk}:handover")
-    assert email.body == doc and email.to_email == offboarding.client.primary_contact.email
+    contact = offboarding.client.primary_contact
+    assert contact is not None and email.body == doc and email.to_email == contact.email
     assert email.status == Message.Status.SENT
 
 

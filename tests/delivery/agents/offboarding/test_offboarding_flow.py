@@ -107,6 +107,7 @@ def test_clients_leave_are_offboarded_and_only_the_reachable_are_won_back_after_
         contact.refresh_from_db()
         assert contact.email and contact.first_name  # the keep policy: their people stay as they were
         wins = Message.objects.filter(enrollment__lead=contact, enrollment__campaign__name__startswith="Win-back")
+        assert offboarding.reactivation_after is not None
         assert all(m.created_at.date() >= offboarding.reactivation_after for m in wins)
     answered = SurveyResponse.objects.filter(kind="exit", responded_at__isnull=False)
     assert answered.exists()

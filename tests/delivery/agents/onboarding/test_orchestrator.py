@@ -44,6 +44,7 @@ def test_a_signed_client_gets_the_checklist_a_welcome_a_booked_kickoff_and_a_sha
     assert kickoff.status == Meeting.Status.SCHEDULED and kickoff.booking_uid
     assert kickoff.participants.filter(email=contact.email, role="client").exists()
     # Booked in the contact's business hours, not before the day after tomorrow.
+    assert kickoff.starts_at is not None
     local = kickoff.starts_at.astimezone(zoneinfo.ZoneInfo(contact.time_zone))
     assert local.weekday() < 5 and 9 <= local.hour < 17
     assert kickoff.starts_at >= result.run.created_at + dt.timedelta(days=2)
@@ -123,6 +124,7 @@ def test_a_drafted_welcome_that_omits_the_booked_time_is_replaced_by_the_heurist
     assert result.status == "succeeded", result.error
     welcome = Message.objects.get(intent="onboarding_welcome")
     kickoff = Meeting.objects.get(client=client, kind=Meeting.Kind.KICKOFF)
+    assert kickoff.starts_at is not None
     local = kickoff.starts_at.astimezone(zoneinfo.ZoneInfo(kickoff.time_zone))
     assert welcome.subject != "Welcome!" and f"{local:%H:%M}" in welcome.body
 

@@ -64,6 +64,7 @@ def test_a_stalled_onboarding_is_nudged_twice_then_escalated_on_separate_days(fr
     assert detect()["escalated"] == []  # once per stall
 
     nudges = Message.objects.filter(intent="onboarding_nudge").order_by("pk")
+    assert contact is not None
     assert [m.to_email for m in nudges] == [contact.email, contact.email]
     assert "the accesses from our access request email" in nudges[0].body
     assert len({m.created_at.date() for m in nudges}) == 2
