@@ -290,11 +290,9 @@ def _headers(data: InboundEmail) -> dict[str, str]:
 def _client_contact(lead: Lead) -> Lead | None:
     from sales.models import Client  # sales builds on crm; the lookup is the only link back
 
-    # A former client's people are a sales conversation again (a win-back), not delivery work.
-    gone = (Client.Status.CHURNED, Client.Status.OFFBOARDED)
-    client = (
-        Client.objects.filter(company_id=lead.company_id).exclude(status__in=gone).first() if lead.company_id else None
-    )
+    # An offboarded client's people are a sales conversation again (a win-back), not delivery work.
+    found = Client.objects.filter(company_id=lead.company_id).exclude(status=Client.Status.OFFBOARDED)
+    client = found.first() if lead.company_id else None
     if client is None:
         return None
     return client.primary_contact or lead
