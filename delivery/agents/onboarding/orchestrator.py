@@ -346,7 +346,7 @@ class OnboardingOrchestrator(LLMAgent[ClientRef, Onboarded, WelcomeEmail]):
         if slot is not None:
             ctx.act(
                 KICKOFF_KIND,
-                f"onboarding:{onboarding.pk}:kickoff",
+                f"meeting:{meeting.pk}:kickoff-booking",  # a failed booking withdraws the meeting: a new one books anew
                 KickoffBooking(
                     meeting_id=meeting.pk,
                     onboarding_id=onboarding.pk,

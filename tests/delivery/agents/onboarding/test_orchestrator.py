@@ -13,6 +13,7 @@ from agents.testing import assert_idempotent, run_agent
 from crm.models import Message
 from delivery.agents.onboarding.common import CHECKLIST, FOLDER, KICKOFF_BOOKED, WELCOME
 from delivery.models import Onboarding
+from integrations.http.errors import PermanentError
 from integrations.models import SandboxRecord
 from integrations.sandbox.meetings import SandboxCalendar
 from integrations.values import Slot
@@ -154,3 +155,23 @@ def test_an_existing_open_onboarding_is_continued_not_duplicated() -> None:
     assert result.status == "succeeded", result.error
     assert result.output["onboarding_id"] == onboarding.pk
     assert Onboarding.objects.count() == 1
+
+
+def test_a_booking_the_calendar_refuses_is_withdrawn_and_a_later_run_books_anew(monkeypatch: Any) -> None:
+    def refuse(self: Any, **kwargs: Any) -> Any:
+        raise PermanentError("slot no longer available", provider="sandbox", operation="book")
+
+    client = signed_client()
+    with monkeypatch.context() as patched:
+        patched.setattr(SandboxCalendar, "book", refuse)
+        first = run_agent("onboarding_orchestrator", {"client_id": client.pk})
+    withdrawn = Meeting.objects.get(client=client, kind=Meeting.Kind.KICKOFF)
+    assert withdrawn.status == Meeting.Status.CANCELED
+    assert first.acts_of("onboarding.kickoff")[0].status == Action.Status.FAILED
+    assert KICKOFF_BOOKED not in done_items(Onboarding.objects.get(client=client))
+
+    run_agent("onboarding_orchestrator", {"client_id": client.pk})
+
+    booked = Meeting.objects.filter(client=client, kind=Meeting.Kind.KICKOFF).exclude(pk=withdrawn.pk).get()
+    assert booked.status == Meeting.Status.SCHEDULED and booked.booking_uid
+    assert KICKOFF_BOOKED in done_items(Onboarding.objects.get(client=client))
