@@ -155,3 +155,14 @@ def test_reading_answers_offline() -> None:
     assert detect_language(GERMAN) == "de" and detect_language(ENGLISH) == "en"
     assert detect_language("Nous avons arrêté pour des raisons de budget, mais le travail était très bien.") == "fr"
     assert [nps_group(s) for s in (10, 8, 3, None)] == ["promoter", "passive", "detractor", "unknown"]
+
+
+def test_an_unknown_or_outgoing_message_is_no_answer() -> None:
+    offboarding = surveyed()
+    ours = Message.objects.get(intent="exit_survey")
+
+    for message_id in (987654, ours.pk):
+        result = run_agent("exit_survey", {"offboarding_id": offboarding.pk, "message_id": message_id})
+        assert result.status == "skipped" and "no longer exists" in result.error
+
+    assert SurveyResponse.objects.get(kind="exit").responded_at is None
