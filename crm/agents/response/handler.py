@@ -291,8 +291,9 @@ def _client_contact(lead: Lead) -> Lead | None:
     from sales.models import Client  # sales builds on crm; the lookup is the only link back
 
     # An offboarded client's people are a sales conversation again (a win-back), not delivery work.
-    found = Client.objects.filter(company_id=lead.company_id).exclude(status=Client.Status.OFFBOARDED)
-    client = found.first() if lead.company_id else None
+    if lead.company_id is None:
+        return None
+    client = Client.objects.filter(company_id=lead.company_id).exclude(status=Client.Status.OFFBOARDED).first()
     if client is None:
         return None
     return client.primary_contact or lead
