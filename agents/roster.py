@@ -87,15 +87,4 @@ ROSTER: dict[str, str] = {
     "webhook_replay": "system",
 }
 
-PLANNED: frozenset[str] = frozenset(
-    {
-        "onboarding_orchestrator",
-        "client_setup",
-        "onboarding_stuck_detector",
-        "offboarding_orchestrator",
-        "knowledge_transfer",
-        "access_revocation",
-        "exit_survey",
-        "reactivation",
-    }
-)
+PLANNED: frozenset[str] = frozenset({})

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from delivery.models import (
     ChangeRequest,
     ChurnRiskAssessment,
+    ClientAccess,
     ClientReport,
     Deliverable,
     HealthSnapshot,
@@ -30,7 +31,7 @@ from delivery.models import (
     SurveyResponse,
     UpsellOpportunity,
 )
-from delivery.services import offboarding, onboarding, projects, retention
+from delivery.services import accesses, offboarding, onboarding, projects, retention
 from smarter_team.admin import (
     AppendOnlyAdmin,
     BaseAdmin,
@@ -401,4 +402,33 @@ class OffboardingAdmin(BaseAdmin):
     def complete(self, request: HttpRequest, queryset: QuerySet[Offboarding]) -> None:
         run_service_action(
             self, request, queryset, lambda o: offboarding.complete_offboarding(offboarding=o), "Completed"
+        )
+
+
+@admin.register(ClientAccess)
+class ClientAccessAdmin(BaseAdmin):
+    """What the client gave us access to, and who took it back: offboarding's checklist of accesses."""
+
+    list_display = ("system", "kind", "client", "status", "granted_at", "revoked_at", "revoked_by", "revocation")
+    list_select_related = ("client__company",)
+    list_filter = ("status", "kind", "revocation")
+    search_fields = ("system", "client__company__name", "revoked_by")
+    date_hierarchy = "requested_at"
+    autocomplete_fields = ("client",)
+    system_fields = ("status", "requested_at", "granted_at", "revoked_at", "revoked_by", "revocation")
+    actions = ("grant", "revoke_by_hand")
+
+    @admin.action(description="Mark granted")
+    def grant(self, request: HttpRequest, queryset: QuerySet[ClientAccess]) -> None:
+        run_service_action(self, request, queryset, lambda a: accesses.grant_access(access=a), "Granted")
+
+    @admin.action(description="Mark removed by hand (by me)")
+    def revoke_by_hand(self, request: HttpRequest, queryset: QuerySet[ClientAccess]) -> None:
+        who = request.user.get_username() or "operator"
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda a: accesses.revoke_access(access=a, by=who, revocation=ClientAccess.Revocation.MANUAL),
+            "Revoked",
         )

@@ -508,3 +508,79 @@ class Offboarding(StatefulModel):
 
     def __str__(self) -> str:
         return f"offboarding of {self.client}"
+
+
+class ClientAccessKind(models.TextChoices):
+    USER_ACCOUNT = "user_account", "user account"
+    ADMIN_ACCOUNT = "admin_account", "admin account"
+    API_KEY = "api_key", "API key or token"
+    GUEST = "guest", "guest seat"
+    COLLABORATOR = "collaborator", "collaborator account"
+
+
+class ClientAccessStatus(models.TextChoices):
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    REVOKED = "revoked"
+    WITHDRAWN = "withdrawn", "withdrawn (never granted)"
+
+
+class ClientAccessRevocation(models.TextChoices):
+    PROVIDER = "provider", "through the provider"
+    MANUAL = "manual", "by hand (a person removes it)"
+
+
+class ClientAccess(StatefulModel):
+    """An access a client gave us to one of their systems: what access_revocation must take back.
+
+    Recorded when onboarding asks for it, granted when the client confirms, and revoked (or the
+    request withdrawn) when the client leaves, with who did it and how.
+    """
+
+    Kind = ClientAccessKind
+    Status = ClientAccessStatus
+    Revocation = ClientAccessRevocation
+
+    S = Status
+    STATUS_MACHINE = StatusMachine({S.REQUESTED: {S.GRANTED, S.WITHDRAWN}, S.GRANTED: {S.REVOKED}})
+
+    client = models.ForeignKey("sales.Client", on_delete=models.CASCADE, related_name="accesses")
+    system = models.CharField(max_length=64, help_text="the client's system, e.g. HubSpot")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    role = models.CharField(
+        max_length=32, blank=True, help_text="the integrations role that can revoke it; blank: a person must"
+    )
+    resource_id = models.CharField(max_length=128, blank=True, help_text="the provider's id of what we hold")
+    requested_at = models.DateTimeField(default=clock.now)
+    granted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=128, blank=True)
+    revocation = models.CharField(max_length=16, choices=Revocation.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "client accesses"
+        constraints = [
+            choices_check("kind", ClientAccessKind, "clientaccess_kind_valid"),
+            choices_check("status", ClientAccessStatus, "clientaccess_status_valid"),
+            models.UniqueConstraint(
+                fields=["client", "system", "kind"],
+                condition=Q(status__in=["requested", "granted"]),
+                name="clientaccess_one_live_per_system",
+                violation_error_message="This access is already requested or held for the client.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["granted", "revoked"]) | Q(granted_at__isnull=False),
+                name="clientaccess_granted_has_time",
+                violation_error_message="A granted access needs the time it was granted.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="revoked") | (Q(revoked_at__isnull=False) & ~Q(revoked_by="")),
+                name="clientaccess_revoked_has_who_and_when",
+                violation_error_message="A revoked access needs who revoked it and when.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} ({self.get_kind_display()}) for {self.client}"

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db.models import Count, Q, QuerySet
 
-from delivery.models import HealthSnapshot, Milestone, Onboarding
+from delivery.models import HealthSnapshot, Milestone, Onboarding, SurveyResponse
 from sales.models import Client
 
 
@@ -42,3 +42,23 @@ def milestones_due_by(*, day: dt.date) -> QuerySet[Milestone]:
 
 def latest_health_snapshot(*, client: Client) -> HealthSnapshot | None:
     return HealthSnapshot.objects.filter(client=client).order_by("-taken_on").first()
+
+
+# A reply this long after the exit survey went out is a new conversation, not its answer.
+EXIT_ANSWER_WINDOW = dt.timedelta(days=60)
+
+
+def offboarding_awaiting_exit_answer(*, company_id: int, now: dt.datetime) -> int | None:
+    """The offboarding whose exit survey this company's people were sent and have not answered yet."""
+    survey = (
+        SurveyResponse.objects.filter(
+            client__company_id=company_id,
+            kind=SurveyResponse.Kind.EXIT,
+            sent_at__gte=now - EXIT_ANSWER_WINDOW,
+            responded_at__isnull=True,
+        )
+        .order_by("-sent_at", "-pk")
+        .first()
+    )
+    found = survey.answers.get("offboarding_id") if survey is not None else None
+    return found if isinstance(found, int) else None

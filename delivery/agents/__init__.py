@@ -1,3 +1,3 @@
 """The delivery app's agents (onboarding, delivery, retention, offboarding), registered on import."""
 
-from delivery.agents import projects, retention  # noqa: F401
+from delivery.agents import offboarding, onboarding, projects, retention  # noqa: F401

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from delivery.models import Offboarding
+from delivery.models import Offboarding, SurveyResponse
 from sales.models import Client
 from smarter_team import clock
 
@@ -84,3 +85,63 @@ def complete_offboarding(*, offboarding: Offboarding, handover_document: str | N
         client = Client.objects.select_for_update().get(pk=offboarding.client_id)
         client.transition_to(Client.Status.OFFBOARDED)
         return offboarding
+
+
+EXIT_SCALE = (0, 10)  # the exit survey's first question: how likely to recommend us, 0-10 (NPS-like)
+
+
+def exit_survey_of(*, offboarding: Offboarding) -> SurveyResponse | None:
+    """The exit survey sent for this offboarding (the client's exit survey sent since it started)."""
+    return (
+        SurveyResponse.objects.filter(
+            client_id=offboarding.client_id, kind=SurveyResponse.Kind.EXIT, sent_at__gte=offboarding.created_at
+        )
+        .order_by("-sent_at", "-pk")
+        .first()
+    )
+
+
+def open_exit_survey(*, offboarding: Offboarding, questions: Sequence[str]) -> SurveyResponse:
+    """The exit survey as sent (its questions), waiting for answers; one per offboarding."""
+    if not [q for q in questions if q.strip()]:
+        raise ValidationError("An exit survey asks at least one question", code="no_questions")
+    with transaction.atomic():
+        Offboarding.objects.select_for_update().get(pk=offboarding.pk)  # one survey per offboarding, even racing
+        existing = exit_survey_of(offboarding=offboarding)
+        if existing is not None:
+            return existing
+        return SurveyResponse.objects.create(
+            client_id=offboarding.client_id,
+            kind=SurveyResponse.Kind.EXIT,
+            answers={"offboarding_id": offboarding.pk, "questions": [q.strip() for q in questions if q.strip()]},
+            sent_at=clock.now(),
+        )
+
+
+def record_exit_answers(
+    *,
+    survey: SurveyResponse,
+    score: int | None,
+    answers: Mapping[str, Any],
+    analysis: str,
+    responded_at: dt.datetime | None = None,
+) -> SurveyResponse:
+    """Store an exit survey's answers (merged into what was sent: the questions stay).
+
+    ``score`` is the 0-10 answer or None when none could be read; a score outside the scale is
+    refused here (the caller records the raw answer and the reason instead).
+    """
+    if survey.kind != SurveyResponse.Kind.EXIT:
+        raise ValidationError(f"Survey #{survey.pk} is not an exit survey", code="not_exit")
+    if score is not None and not EXIT_SCALE[0] <= score <= EXIT_SCALE[1]:
+        raise ValidationError(
+            f"An exit score is between {EXIT_SCALE[0]} and {EXIT_SCALE[1]}, not {score}", code="score_out_of_range"
+        )
+    with transaction.atomic():
+        survey = SurveyResponse.objects.select_for_update().get(pk=survey.pk)
+        survey.score = score
+        survey.answers = {**survey.answers, **dict(answers)}
+        survey.analysis = analysis
+        survey.responded_at = responded_at or clock.now()
+        survey.save(update_fields=["score", "answers", "analysis", "responded_at"])
+        return survey

@@ -208,9 +208,10 @@ class SandboxOutreach(SandboxProvider):
             step = 0 if replying else inbox.cold_step(address)
             # Mail that is not a pitch is read by the stage it concerns, not answered as cold email:
             # an invoice notice or payment reminder by who owes, a note about a proposal they have
-            # open by the buyer, a survey or save play by a client, and any other mail to a client
-            # (a report, a delivery, an answer to a change request) by the client as a client.
-            from integrations.sandbox import retention  # it reads client moods, which read this module
+            # open by the buyer, an exit survey or a win-back by a former client, a survey or save play
+            # by a client, and any other mail to a client (a report, a delivery, an answer to a change
+            # request) by the client as a client.
+            from integrations.sandbox import offboarding, retention  # they build on this module
             from integrations.sandbox.deals import payment_reminder  # deals imports this module
             from integrations.sandbox.projects import client_reads  # the client's side imports this module
 
@@ -219,6 +220,7 @@ class SandboxOutreach(SandboxProvider):
             claimed = (
                 billing
                 or proposals.follow_up_received(to=address, now=clock.now())
+                or offboarding.react(sent, body=body)  # a departing or former client: exit survey, win-back
                 or retention.answer_client_email(sent, body=body)
                 or client_reads(sent, body=body)
             )

@@ -11,6 +11,7 @@ from factory.django import DjangoModelFactory
 from delivery.models import (
     ChangeRequest,
     ChurnRiskAssessment,
+    ClientAccess,
     ClientReport,
     Deliverable,
     HealthSnapshot,
@@ -182,3 +183,16 @@ class OffboardingFactory(DjangoModelFactory[Offboarding]):
         lambda: [{"item": "Export data", "done_at": None}, {"item": "Revoke access", "done_at": None}]
     )
     reactivation_after = factory.LazyFunction(lambda: clock.today() + dt.timedelta(days=90))
+
+
+class ClientAccessFactory(DjangoModelFactory[ClientAccess]):
+    class Meta:
+        model = ClientAccess
+
+    client = factory.SubFactory(ClientFactory)
+    system = factory.Iterator(["HubSpot", "Slack", "Shopify", "WordPress", "Notion"])
+    kind = factory.Iterator([c for c, _ in ClientAccess.Kind.choices])
+    status = ClientAccess.Status.GRANTED
+    requested_at = factory.LazyFunction(lambda: clock.now() - dt.timedelta(days=30))
+    granted_at = factory.LazyFunction(lambda: clock.now() - dt.timedelta(days=28))
+    note = "how: a user seat with CRM access"

@@ -104,6 +104,7 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
         "meeting_scheduler",
         "change_request",
         "satisfaction_survey",
+        "exit_survey",
     )
 
     def load(self, ctx: RunContext, data: InboundEmail) -> Reply:
@@ -195,6 +196,12 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
             return out
         if facts.sent is not None and facts.sent.STATUS_MACHINE.allowed(facts.sent.status, Message.Status.REPLIED):
             facts.sent.transition_to(Message.Status.REPLIED)
+        survey_of = _exit_survey_waiting(lead, now) if intent != "unsubscribe" else None
+        if survey_of is not None:
+            # The answer to a departing client's exit survey: exit_survey reads and records it.
+            ctx.handoff("exit_survey", {"offboarding_id": survey_of, "message_id": message.pk})
+            out.routed = ["exit_survey", *self._route(ctx, ["conversation_intelligence"], message, conversation)]
+            return out
         if facts.client_contact is not None:
             # A client's words are delivery work, not a sales reply; they may also answer our survey.
             routes = ["change_request", "conversation_intelligence"]
@@ -290,7 +297,10 @@ def _headers(data: InboundEmail) -> dict[str, str]:
 def _client_contact(lead: Lead) -> Lead | None:
     from sales.models import Client  # sales builds on crm; the lookup is the only link back
 
-    client = Client.objects.filter(company_id=lead.company_id).first() if lead.company_id else None
+    # An offboarded client's people are a sales conversation again (a win-back), not delivery work.
+    if lead.company_id is None:
+        return None
+    client = Client.objects.filter(company_id=lead.company_id).exclude(status=Client.Status.OFFBOARDED).first()
     if client is None:
         return None
     return client.primary_contact or lead
@@ -300,6 +310,12 @@ def _survey_waiting(lead: Lead, now: dt.datetime) -> bool:
     from delivery.services.retention import survey_awaiting_answer  # delivery builds on crm, like sales above
 
     return lead.company_id is not None and survey_awaiting_answer(company_id=lead.company_id, now=now) is not None
+
+
+def _exit_survey_waiting(lead: Lead, now: dt.datetime) -> int | None:
+    from delivery.selectors import offboarding_awaiting_exit_answer  # delivery builds on crm, as sales does
+
+    return offboarding_awaiting_exit_answer(company_id=lead.company_id, now=now) if lead.company_id else None
 
 
 def _referred(verdict: Verdict) -> str:
