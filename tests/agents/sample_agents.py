@@ -337,22 +337,3 @@ class SwallowingAgent(LLMAgent[Text, Swallowing, Verdict]):
         return decision
 
 
-class Planned(BaseModel):
-    lead_id: int = 0
-
-
-@register
-class PlannedHandoffAgent(Agent[Planned, Handed]):
-    """Hands off to a roster agent that is planned but not built yet (report_generator: the last
-    agent the roster gets; when it lands, pick another planned one or delete this test agent)."""
-
-    name = "t_planned"
-    category = "test"
-    trigger = "event"
-    Input = Planned
-    Output = Handed
-    next = ("report_generator",)
-
-    def act(self, ctx: RunContext, data: Planned) -> Handed:
-        child = ctx.handoff("report_generator", {"lead_id": data.lead_id})
-        return Handed(child=child.pk if child else None)

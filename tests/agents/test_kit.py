@@ -345,8 +345,33 @@ def test_a_handoff_the_class_does_not_declare_is_refused() -> None:
     assert result.status == "failed" and "does not declare" in result.error and "ChainAgent.next" in result.error
 
 
-def test_a_handoff_to_a_planned_agent_not_built_yet_is_skipped() -> None:
-    result = run_agent("t_planned", {"lead_id": 1})
+def test_a_handoff_to_a_planned_agent_not_built_yet_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The roster is complete (PLANNED is empty): a future roster agent stands in for the next one.
+    from agents import registry, roster
+    from agents.base import Agent
+    from tests.agents.sample_agents import Handed
+
+    class Planned(BaseModel):
+        lead_id: int = 0
+
+    class PlannedHandoffAgent(Agent[Planned, Handed]):
+        name = "t_planned"
+        category = "test"
+        trigger = "event"
+        Input = Planned
+        Output = Handed
+        next = ("t_future",)
+
+        def act(self, ctx: RunContext, data: Planned) -> Handed:
+            child = ctx.handoff("t_future", {"lead_id": data.lead_id})
+            return Handed(child=child.pk if child else None)
+
+    monkeypatch.setattr(roster, "PLANNED", frozenset({"t_future"}))
+    registry.register(PlannedHandoffAgent)
+    try:
+        result = run_agent("t_planned", {"lead_id": 1})
+    finally:
+        registry.unregister("t_planned")
     assert result.status == "succeeded" and result.output == {"child": None}
     assert result.handoffs == []
 

@@ -37,13 +37,13 @@ def test_frequent_schedules_expire_missed_ticks() -> None:
 def test_an_operators_edit_and_disable_survive_the_next_sync() -> None:
     sync_schedules()
     task = PeriodicTask.objects.get(name="agent:deduplication")
-    task.crontab, _ = CrontabSchedule.objects.get_or_create(minute="0", hour="5", timezone="UTC")
+    task.crontab = CrontabSchedule.objects.create(minute="7", hour="5", timezone="UTC")  # no agent runs at 05:07
     task.enabled = False
     task.save()
 
     report = sync_schedules()
     task.refresh_from_db()
-    assert (task.crontab.minute, task.crontab.hour) == ("0", "5")
+    assert (task.crontab.minute, task.crontab.hour) == ("7", "5")
     assert task.enabled is False  # never re-enabled
     assert "agent:deduplication.schedule" in report.kept
 

@@ -41,6 +41,8 @@ class Command(BaseCommand):
                 row.format(agent.name, agent.category, trigger, agent.queue, agent.brain, schedule, next_agents)
             )
         planned = sorted(roster.PLANNED)
+        built = sum(1 for name in roster.ROSTER if name not in roster.PLANNED)
+        self.stdout.write(f"\n{built} of {len(roster.ROSTER)} AGENTS.md agents registered.")
         if planned:
             self.stdout.write(f"\n{len(planned)} of {len(roster.ROSTER)} AGENTS.md agents planned, not built yet:")
             for name in planned:
