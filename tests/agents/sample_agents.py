@@ -335,5 +335,3 @@ class SwallowingAgent(LLMAgent[Text, Swallowing, Verdict]):
 
     def act(self, ctx: RunContext, facts: Text, decision: Swallowing) -> Swallowing:
         return decision
-
-
