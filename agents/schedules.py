@@ -36,6 +36,9 @@ class ScheduleSpec:
 SYSTEM_SCHEDULES = (
     ScheduleSpec("agents.dispatch_due", "agents.dispatch_due", 10, description="publish due runs"),
     ScheduleSpec("agents.sweep_stuck", "agents.sweep_stuck", 60, description="recover runs of lost workers"),
+    # Without it an act whose worker died after the commit, or that failed transiently, would wait
+    # forever: the outbox performs at once only in the worker that committed it.
+    ScheduleSpec("agents.perform_due", "agents.perform_due", 30, description="perform due outbox acts"),
     ScheduleSpec("agents.submit_batches", "agents.submit_batches", 300, description="send bulk LLM work as batches"),
     ScheduleSpec("agents.poll_batches", "agents.poll_batches", 60, description="collect ended LLM batches"),
     # The sandbox world's due events (replies, bookings, payments) are rows a tick delivers.

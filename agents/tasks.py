@@ -27,6 +27,14 @@ def sweep_stuck() -> int:
     return runtime.recover_lost_runs()
 
 
+@shared_task(name="agents.perform_due", ignore_result=True)
+def perform_due() -> int:
+    """The outbox sweeper: acts whose worker died after the commit, or whose back-off has passed."""
+    from agents import outbox
+
+    return outbox.perform_due()
+
+
 @shared_task(name="agents.start_scheduled", ignore_result=True)
 def start_scheduled(agent_name: str) -> int:
     """A beat tick of an agent's schedule: one run per agent and tick, even if beat fires twice."""

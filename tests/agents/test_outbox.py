@@ -161,3 +161,15 @@ def test_registering_a_performer_checks_its_payload_and_contacts() -> None:
 def test_a_long_key_is_hashed_to_fit() -> None:
     action = outbox.record(run=None, kind="test.email", key="x" * 400, payload=MailPayload(to="a@fine.example"))
     assert len(action.idempotency_key) <= 200 and action.idempotency_key.startswith("test.email:sha256:")
+
+
+def test_the_sweeper_is_a_beat_task_so_production_finishes_what_a_dead_worker_left() -> None:
+    from agents.schedules import SYSTEM_SCHEDULES
+    from agents.tasks import perform_due
+
+    assert any(spec.task == "agents.perform_due" for spec in SYSTEM_SCHEDULES)  # beat runs it, not only tests
+    result = run_agent("t_mailer", {"to": ["ada@fine.example"]}, perform_acts=False)
+    assert result.acts[0].status == Action.Status.PENDING
+    with clock.frozen(clock.wall_now() + outbox.GRACE + dt.timedelta(seconds=1)):
+        assert perform_due() == 1  # what beat calls
+    assert Outbox.sent == ["ada@fine.example"]
