@@ -32,7 +32,8 @@ class MailboxAdmin(BaseAdmin):
     )
     list_filter = ("provider", "paused")
     search_fields = ("email", "display_name")
-    system_fields = ("bounce_rate", "complaint_rate", "paused", "paused_reason")
+    # history_id stays editable: clearing it makes the Gmail poll read the recent window again.
+    system_fields = ("bounce_rate", "complaint_rate", "paused", "paused_reason", "history_synced_at")
     actions = ("pause_mailboxes", "resume_mailboxes")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Mailbox]:
