@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 
 from crm import forms as crm_forms
 from crm.models import Campaign, CampaignStats, CampaignStep, Enrollment, Mailbox, MailboxDay, Variant
-from crm.services import campaigns, mailboxes
+from crm.services import campaigns, grounding_stats, mailboxes
 from smarter_team.admin import BaseAdmin, StackedInline, TabularInline, adopt, pretty_json, run_service_action
 
 # --- sending ------------------------------------------------------------------------------------
@@ -92,6 +92,7 @@ class CampaignAdmin(BaseAdmin):
         "step_count",
         "active_enrollments",
         "mailbox_count",
+        "cited_first_lines",
         "created_at",
     )
     list_select_related = ("icp", "persona__niche")
@@ -99,7 +100,7 @@ class CampaignAdmin(BaseAdmin):
     search_fields = ("name", "external_id")
     date_hierarchy = "created_at"
     autocomplete_fields = ("icp", "persona", "mailboxes")
-    system_fields = ("status", "paused_reason", "external_id")
+    system_fields = ("status", "paused_reason", "external_id", "first_lines_now")
     inlines = (CampaignStepInline,)
     actions = ("submit_for_review", "activate_campaigns", "pause_campaigns", "complete_campaigns")
 
@@ -111,8 +112,25 @@ class CampaignAdmin(BaseAdmin):
                 step_total=Count("steps", distinct=True),
                 active_total=Count("enrollments", filter=Q(enrollments__status="active"), distinct=True),
                 mailbox_total=Count("mailboxes", distinct=True),
+                # The latest daily reading's: one subquery, no per-row count of messages.
+                cited_reading=Subquery(
+                    CampaignStats.objects.filter(campaign=OuterRef("pk"))
+                    .order_by("-day")
+                    .values("totals__first_lines_cited_share")[:1]
+                ),
             )
         )
+
+    @admin.display(description="first lines citing a fact")
+    def cited_first_lines(self, obj: Any) -> str:
+        share = obj.cited_reading
+        return "-" if share is None else f"{float(share):.0%}"
+
+    @admin.display(description="sent first lines citing a stored, sourced fact")
+    def first_lines_now(self, obj: Campaign) -> str:
+        if obj.pk is None:
+            return "-"
+        return grounding_stats.first_lines(campaign_id=obj.pk).describe()
 
     @admin.display(description="steps", ordering="step_total")
     def step_count(self, obj: Any) -> int:
