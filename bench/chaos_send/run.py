@@ -14,10 +14,10 @@ Message sent. One Celery worker process (solo pool, queues crm and system) does 
 process plays beat and the sweepers: it publishes due runs (dispatch_due), takes back runs of a
 dead worker (recover_lost_runs) and performs acts a dead worker left (outbox.perform_due).
 
-The worker is killed with SIGKILL after a random 0.5-4 s of life (startup included), so deaths
-fall anywhere: loading, inside the act's transaction, between the commit and the sends, inside
-a send, between a send and its done mark. It is restarted at once, until every email is out and
-at least ``--kills`` deaths happened.
+Once a worker is up (it says so on Celery's worker_ready signal), it is killed with SIGKILL after
+a random 0.2-4 s of work, so deaths fall anywhere: loading, inside the act's transaction, between
+the commit and the sends, inside a send, between a send and its done mark. It is restarted at once,
+until every email is out and at least ``--kills`` deaths happened.
 
 Counted at the end, once everything settled:
 - losses: enrollments whose email the market never received, and Messages not marked sent;
@@ -34,6 +34,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -77,6 +78,7 @@ from integrations.models import SandboxRecord  # noqa: E402
 from integrations.sandbox.world import search_people  # noqa: E402
 from smarter_team import clock  # noqa: E402
 
+WORKER_LOG = Path(tempfile.gettempdir()) / "bench_chaos_send_worker.log"
 QUERIES = ("dental clinics", "law firms", "logistics companies", "marketing agencies", "physiotherapy practices")
 TICK_SECONDS = 3  # how often a scheduler run is started (beat's is 300 business seconds; faster here)
 
@@ -128,6 +130,7 @@ def setup(sends: int) -> Campaign:
 
 
 def start_worker() -> subprocess.Popen[bytes]:
+    workload._redis.delete(workload.READY)
     command = [
         sys.executable,
         "-m",
@@ -145,14 +148,15 @@ def start_worker() -> subprocess.Popen[bytes]:
         "--without-mingle",
         "--without-heartbeat",
     ]
-    return subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
+    with WORKER_LOG.open("ab") as log:
+        return subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=log)
 
 
 def sweep() -> None:
     """What beat and the sweepers do, once."""
     runtime.recover_lost_runs()
     dispatch_due()
-    outbox.perform_due()
+    outbox.perform_due(limit=20)  # a few per pass: this loop also times the kills
 
 
 def settled(campaign: Campaign) -> bool:
@@ -174,12 +178,13 @@ def main() -> None:
     started = time.monotonic()
     campaign = setup(args.sends)
     workload._redis.delete(workload.CALLS)
+    WORKER_LOG.unlink(missing_ok=True)
     workload.app.control.purge()
     print(f"{Enrollment.objects.filter(campaign=campaign).count()} enrollments due; killing the worker now and then")
 
     kills, busy_kills, tick, last_tick = 0, 0, 0, 0.0
     worker = start_worker()
-    death_at = time.monotonic() + rng.uniform(0.5, 4.0)
+    death_at: float | None = None
     try:
         while True:
             now = time.monotonic()
@@ -193,7 +198,9 @@ def main() -> None:
                 )
             sweep()
             done = settled(campaign)
-            if now >= death_at and (kills < args.kills or not done):
+            if death_at is None and workload._redis.get(workload.READY):
+                death_at = now + rng.uniform(0.2, 4.0)
+            if death_at is not None and now >= death_at and (kills < args.kills or not done):
                 busy = (
                     AgentRun.objects.filter(status="running").exists()
                     or Action.objects.filter(status="pending", lease_expires_at__gt=clock.wall_now()).exists()
@@ -202,13 +209,13 @@ def main() -> None:
                 worker.wait()
                 kills, busy_kills = kills + 1, busy_kills + int(busy)
                 worker = start_worker()
-                death_at = time.monotonic() + rng.uniform(0.5, 4.0)
+                death_at = None
             elif done and kills >= args.kills:
                 break
             if now - started > 3600:
                 print("gave up after an hour")
                 break
-            time.sleep(0.5)
+            time.sleep(0.1 if death_at is not None else 0.5)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -220,7 +227,9 @@ def report(campaign: Campaign, *, kills: int, busy_kills: int, seconds: float) -
     keys = {f"email:enrollment:{e.pk}:step:0": e for e in enrollments}
     received = [r.data for r in SandboxRecord.objects.filter(kind="email")]
     per_recipient = Counter(r["to"] for r in received if r.get("campaign_id") == str(campaign.pk))
-    calls = Counter(k.decode() for k in workload._redis.lrange(workload.CALLS, 0, -1))
+    entries = [e.decode().split(" ", 1) for e in workload._redis.lrange(workload.CALLS, 0, -1)]
+    calls = Counter(key for _, key in entries)
+    by_sweeper = sum(1 for pid, _ in entries if int(pid) == os.getpid())
     messages = Counter(Message.objects.filter(idempotency_key__in=keys).values_list("status", flat=True))
     acts = Counter(Action.objects.filter(kind="email.send").values_list("idempotency_key", flat=True))
     lost_at_market = sum(1 for e in enrollments if per_recipient.get(e.lead.email, 0) == 0)
@@ -241,7 +250,8 @@ def report(campaign: Campaign, *, kills: int, busy_kills: int, seconds: float) -
         f"provider calls: {sum(calls.values())} for {len(calls)} keys; {repeated} repeated a key after a death "
         "(the same key: the provider sent nothing twice)"
     )
-    print(f"wall time {seconds:.0f} s")
+    print(f"sends performed by a worker: {len(entries) - by_sweeper}, by the outbox sweeper: {by_sweeper}")
+    print(f"wall time {seconds:.0f} s (worker log: {WORKER_LOG})")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, FloatField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from crm import forms as crm_forms
@@ -116,7 +118,8 @@ class CampaignAdmin(BaseAdmin):
                 cited_reading=Subquery(
                     CampaignStats.objects.filter(campaign=OuterRef("pk"))
                     .order_by("-day")
-                    .values("totals__first_lines_cited_share")[:1]
+                    .annotate(share=Cast(KeyTextTransform("first_lines_cited_share", "totals"), FloatField()))
+                    .values("share")[:1]
                 ),
             )
         )

@@ -80,6 +80,7 @@ def test_an_mbox_lists_a_bounce_with_its_recipient_and_kind_and_twice_records_on
         ),
         ("empty.eml", b"", "empty"),
     ],
+    ids=["plain-text", "utf-16", "latin-1-header", "unknown-charset", "empty"],
 )
 def test_a_bad_file_is_refused_with_a_clear_error_and_changes_nothing(
     staff_client: Any, name: str, data: bytes, error: str
