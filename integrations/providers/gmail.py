@@ -222,7 +222,9 @@ class GmailClient(GoogleClient):
     def current_history_id(self, *, user: str) -> str:
         profile = self.get(USER_PROFILE.format(user=user), operation="get_profile", model=Profile)
         if not profile.historyId:
-            raise InvalidResponseError("profile without historyId", provider=self.name, operation="get_profile")
+            raise InvalidResponseError(
+                "the profile has no historyId", provider=self.name, operation="get_profile", field="historyId"
+            )
         return profile.historyId
 
     def ping(self) -> str:

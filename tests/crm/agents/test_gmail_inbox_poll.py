@@ -155,3 +155,12 @@ def test_no_gmail_mailbox_no_call_and_an_unconfigured_gmail_is_a_skip(mock_http:
     box()
     skipped = run_agent("gmail_inbox_poll")
     assert skipped.status == "skipped" and "not configured" in skipped.run.error + str(skipped.output)
+
+
+def test_a_profile_without_history_id_fails_the_run_with_the_reason(gmail: respx.MockRouter) -> None:
+    mailbox = box("")
+    gmail.get(f"{API}/profile").respond(200, json={"emailAddress": BOX})
+    result = run_agent("gmail_inbox_poll")
+    assert result.status == "failed" and "historyId" in result.error
+    mailbox.refresh_from_db()
+    assert mailbox.history_id == ""  # nothing half-written
