@@ -58,6 +58,8 @@ bench: install
 	DATABASE_URL=$(BENCH_PG)/st_webhooks REDIS_URL=redis://127.0.0.1:6379/6 $(PY) bench/webhooks/run.py
 	DJANGO_SETTINGS_MODULE=smarter_team.settings_test DATABASE_URL=$(BENCH_PG)/st_learning \
 		REDIS_URL=redis://127.0.0.1:6379/4 $(PY) bench/learning/run.py
+	DATABASE_URL=$(BENCH_PG)/st_chaos_send REDIS_URL=redis://127.0.0.1:6379/12 $(PY) bench/chaos_send/run.py
+	DATABASE_URL=$(BENCH_PG)/st_llm_cost REDIS_URL=redis://127.0.0.1:6379/13 $(PY) bench/llm_cost/run.py
 
 clean:
 	rm -rf var/broker var/mail

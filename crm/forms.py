@@ -149,3 +149,24 @@ class LeadImportForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError("The file is larger than 10 MB: split it into several imports.")
         return upload
+
+
+class EmailUploadForm(forms.Form):
+    """A saved email (.eml) or an exported mailbox (.mbox), checked whole before anything is recorded."""
+
+    # Empty files reach clean_file, whose message says what an operator should upload instead.
+    file = forms.FileField(label="Email file", help_text=".eml or .mbox, at most 20 MB", allow_empty_file=True)
+
+    def clean_file(self) -> list[bytes]:
+        from crm.services import ingest
+
+        upload = self.cleaned_data["file"]
+        if upload.size > ingest.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"too big: {upload.size:,} bytes; at most {ingest.MAX_UPLOAD_BYTES:,} per upload "
+                "(split the mailbox, or run manage.py ingest_email)"
+            )
+        try:
+            return ingest.check_file(upload.read(), name=upload.name or "")
+        except ingest.BadEmail as exc:
+            raise forms.ValidationError(f"{upload.name}: {exc}. Nothing was recorded.") from None

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
 from crm import forms as crm_forms
 from crm.models import Conversation, Lead, Message, SuppressionEntry
-from crm.services import suppression
+from crm.services import ingest, suppression
 from smarter_team.admin import BaseAdmin, ReadOnlyInline, adopt, pretty_json, run_service_action
 
 # --- conversations and suppression --------------------------------------------------------------
@@ -65,9 +68,34 @@ class MessageAdmin(BaseAdmin):
         "subject", "body", "headers_pretty", "provider_message_id", "status", "sent_at", "idempotency_key",
     )  # fmt: skip
     exclude = ("headers",)
+    change_list_template = "admin/crm/message/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # an outbound message by hand would skip the suppression check and the outbox
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.upload_email_view)
+        return [path("upload-email/", view, name="crm_message_upload_email"), *super().get_urls()]
+
+    def upload_email_view(self, request: HttpRequest) -> HttpResponse:
+        """Saved replies and bounces (.eml, .mbox) recorded as `manage.py ingest_email` records them."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied("recording inbound email is not allowed for this user")
+        results: list[ingest.Ingested] = []
+        form = crm_forms.EmailUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            results = [ingest.ingest_now(raw) for raw in form.cleaned_data["file"]]
+            failed = [r for r in results if r.status not in ("succeeded", "skipped")]
+            level = messages.WARNING if failed else messages.SUCCESS
+            self.message_user(request, f"{len(results)} message(s) read, {len(failed)} not recorded", level=level)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "results": results,
+            "title": "Upload emails (.eml or .mbox)",
+        }
+        return TemplateResponse(request, "admin/crm/message/upload_email.html", context)
 
     @admin.display(description="lead")
     def lead(self, obj: Message) -> Lead:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, FloatField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from crm import forms as crm_forms
 from crm.models import Campaign, CampaignStats, CampaignStep, Enrollment, Mailbox, MailboxDay, Variant
-from crm.services import campaigns, mailboxes
+from crm.services import campaigns, grounding_stats, mailboxes
 from smarter_team.admin import BaseAdmin, StackedInline, TabularInline, adopt, pretty_json, run_service_action
 
 # --- sending ------------------------------------------------------------------------------------
@@ -32,7 +34,8 @@ class MailboxAdmin(BaseAdmin):
     )
     list_filter = ("provider", "paused")
     search_fields = ("email", "display_name")
-    system_fields = ("bounce_rate", "complaint_rate", "paused", "paused_reason")
+    # history_id stays editable: clearing it makes the Gmail poll read the recent window again.
+    system_fields = ("bounce_rate", "complaint_rate", "paused", "paused_reason", "history_synced_at")
     actions = ("pause_mailboxes", "resume_mailboxes")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Mailbox]:
@@ -91,6 +94,7 @@ class CampaignAdmin(BaseAdmin):
         "step_count",
         "active_enrollments",
         "mailbox_count",
+        "cited_first_lines",
         "created_at",
     )
     list_select_related = ("icp", "persona__niche")
@@ -98,7 +102,7 @@ class CampaignAdmin(BaseAdmin):
     search_fields = ("name", "external_id")
     date_hierarchy = "created_at"
     autocomplete_fields = ("icp", "persona", "mailboxes")
-    system_fields = ("status", "paused_reason", "external_id")
+    system_fields = ("status", "paused_reason", "external_id", "first_lines_now")
     inlines = (CampaignStepInline,)
     actions = ("submit_for_review", "activate_campaigns", "pause_campaigns", "complete_campaigns")
 
@@ -110,8 +114,26 @@ class CampaignAdmin(BaseAdmin):
                 step_total=Count("steps", distinct=True),
                 active_total=Count("enrollments", filter=Q(enrollments__status="active"), distinct=True),
                 mailbox_total=Count("mailboxes", distinct=True),
+                # The latest daily reading's: one subquery, no per-row count of messages.
+                cited_reading=Subquery(
+                    CampaignStats.objects.filter(campaign=OuterRef("pk"))
+                    .order_by("-day")
+                    .annotate(share=Cast(KeyTextTransform("first_lines_cited_share", "totals"), FloatField()))
+                    .values("share")[:1]
+                ),
             )
         )
+
+    @admin.display(description="first lines citing a fact")
+    def cited_first_lines(self, obj: Any) -> str:
+        share = obj.cited_reading
+        return "-" if share is None else f"{float(share):.0%}"
+
+    @admin.display(description="sent first lines citing a stored, sourced fact")
+    def first_lines_now(self, obj: Campaign) -> str:
+        if obj.pk is None:
+            return "-"
+        return grounding_stats.first_lines(campaign_id=obj.pk).describe()
 
     @admin.display(description="steps", ordering="step_total")
     def step_count(self, obj: Any) -> int:

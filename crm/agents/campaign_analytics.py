@@ -5,6 +5,10 @@ all campaigns; one CampaignStats row per campaign and business day holds the rea
 that sent nothing has no reading. A reading that changed goes on to campaign_optimizer once it rests
 on ``OPTIMIZE_AFTER`` sends (fewer say little about copy or targeting).
 
+Each reading also says how many sent first lines cite a stored, sourced fact
+(crm.services.grounding_stats): ``first_lines``, ``first_lines_cited`` and their share in the totals,
+and the share over every campaign in the output.
+
 Open rates are a weak signal since Apple Mail Privacy Protection (2021) pre-fetches the tracking
 pixel; the optimizer weighs replies first.
 """
@@ -19,6 +23,7 @@ from agents.base import Agent, Empty, Facts
 from agents.context import RunContext
 from agents.registry import register
 from crm.models import Campaign, CampaignStats
+from crm.services.grounding_stats import FirstLines, first_lines_by_campaign
 from crm.services.outreach_stats import outbound_sends, tally_by
 
 OPTIMIZE_AFTER = 100
@@ -40,6 +45,7 @@ class Analysed(BaseModel):
     day: str
     campaigns: int = 0
     changed: list[int] = Field(default_factory=list)
+    first_lines: dict[str, Any] = Field(default_factory=dict, description="sent first lines citing a fact")
 
 
 def campaign_readings() -> list[Reading]:
@@ -54,6 +60,9 @@ def campaign_readings() -> list[Reading]:
         readings[pk].by_step[str(order)] = t.as_dict()
     for (pk, order, label), t in variants.items():
         readings[pk].by_variant[f"{order}/{label}"] = t.as_dict()
+    lines = first_lines_by_campaign()
+    for pk, reading in readings.items():
+        reading.totals |= lines.get(pk, FirstLines()).as_dict()
     return [readings[pk] for pk in sorted(readings)]
 
 
@@ -71,7 +80,11 @@ class CampaignAnalytics(Agent[Empty, Analysed]):
         return Readings(day=ctx.now().date().isoformat(), readings=campaign_readings())
 
     def act(self, ctx: RunContext, facts: Readings) -> Analysed:
-        out = Analysed(day=facts.day)
+        overall = FirstLines(
+            sent=sum(r.totals.get("first_lines", 0) for r in facts.readings),
+            cited=sum(r.totals.get("first_lines_cited", 0) for r in facts.readings),
+        )
+        out = Analysed(day=facts.day, first_lines=overall.as_dict())
         for reading in facts.readings:
             campaign = Campaign.objects.filter(pk=reading.campaign_id).first()
             if campaign is None:

@@ -28,6 +28,9 @@ class Mailbox(TimeStampedModel):
     complaint_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
     paused = models.BooleanField(default=False)
     paused_reason = models.CharField(max_length=255, blank=True)
+    # Gmail's history cursor: the inbox poll reads what changed after it (users.history.list).
+    history_id = models.CharField(max_length=32, blank=True, help_text="last Gmail historyId read (inbox poll)")
+    history_synced_at = models.DateTimeField(null=True, blank=True, help_text="last inbox poll that moved on")
 
     class Meta:
         verbose_name_plural = "mailboxes"

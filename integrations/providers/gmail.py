@@ -17,6 +17,7 @@ from typing import Any
 
 import pydantic
 
+from integrations.http.errors import InvalidResponseError
 from integrations.providers._google import GoogleClient
 from integrations.registry import register_provider
 from integrations.values import MessageStatus, SentEmail
@@ -26,6 +27,13 @@ MESSAGES = "users/me/messages"  # https://developers.google.com/gmail/api/refere
 MESSAGE = "users/me/messages/{id}"  # https://developers.google.com/gmail/api/reference/rest/v1/users.messages/get
 THREAD = "users/me/threads/{id}"  # https://developers.google.com/gmail/api/reference/rest/v1/users.threads/get
 PROFILE = "users/me/profile"  # https://developers.google.com/gmail/api/reference/rest/v1/users/getProfile
+# The inbox poll names the mailbox (userId may be the authorised user's address as well as "me").
+HISTORY = "users/{user}/history"  # https://developers.google.com/gmail/api/reference/rest/v1/users.history/list
+USER_MESSAGES = "users/{user}/messages"
+USER_MESSAGE = "users/{user}/messages/{id}"
+USER_PROFILE = "users/{user}/profile"
+# users.history.list pages hold at most 500 records; messages.list pages at most 500 ids.
+PAGE_SIZE = 500
 
 
 class GmailMessage(pydantic.BaseModel):
@@ -36,7 +44,43 @@ class GmailMessage(pydantic.BaseModel):
 
 class MessageList(pydantic.BaseModel):
     messages: list[GmailMessage] = []
+    nextPageToken: str = ""
     resultSizeEstimate: int = 0
+
+
+class RawMessage(GmailMessage):
+    """users.messages.get with format=raw: the whole RFC 2822 message, base64url encoded."""
+
+    raw: str
+    historyId: str = ""
+    internalDate: str = ""
+
+    def raw_bytes(self) -> bytes:
+        # Google omits the base64 padding on some messages; urlsafe_b64decode insists on it.
+        return base64.urlsafe_b64decode(self.raw + "=" * (-len(self.raw) % 4))
+
+
+class MessageAdded(pydantic.BaseModel):
+    message: GmailMessage
+
+
+class HistoryRecord(pydantic.BaseModel):
+    id: str
+    messagesAdded: list[MessageAdded] = []
+
+
+class HistoryPage(pydantic.BaseModel):
+    history: list[HistoryRecord] = []
+    nextPageToken: str = ""
+    historyId: str
+
+
+class MailboxChanges(pydantic.BaseModel):
+    """What arrived in a mailbox after a history id: (history record id, message) in order, and
+    the history id to start from next time."""
+
+    added: list[tuple[str, GmailMessage]] = []
+    history_id: str
 
 
 class Thread(pydantic.BaseModel):
@@ -47,6 +91,7 @@ class Thread(pydantic.BaseModel):
 class Profile(pydantic.BaseModel):
     emailAddress: str
     messagesTotal: int = 0
+    historyId: str = ""
 
 
 def message_id_for(idempotency_key: str, from_mailbox: str) -> str:
@@ -119,6 +164,68 @@ class GmailClient(GoogleClient):
         if any("SENT" not in m.labelIds for m in later):
             return MessageStatus(message_id=message_id, status="replied")
         return MessageStatus(message_id=message_id, status="sent" if "SENT" in message.labelIds else "unknown")
+
+    # --- the inbox poll (https://developers.google.com/workspace/gmail/api/guides/sync) -----------
+
+    def inbox_changes(self, *, user: str, start_history_id: str, max_pages: int = 20) -> MailboxChanges:
+        """Messages added to the inbox after ``start_history_id`` (partial sync). Gmail answers 404 for
+        a history id it no longer keeps (about a week): NotFoundError, and the caller syncs in full."""
+        added: list[tuple[str, GmailMessage]] = []
+        token, latest = "", start_history_id
+        for _ in range(max_pages):
+            params: dict[str, Any] = {
+                "startHistoryId": start_history_id,
+                "historyTypes": "messageAdded",
+                "labelId": "INBOX",
+                "maxResults": PAGE_SIZE,
+            }
+            if token:
+                params["pageToken"] = token
+            page = self.get(HISTORY.format(user=user), operation="history_list", model=HistoryPage, params=params)
+            latest = page.historyId or latest
+            added += [(record.id, item.message) for record in page.history for item in record.messagesAdded]
+            if not page.nextPageToken:
+                return MailboxChanges(added=added, history_id=latest)
+            token = page.nextPageToken
+        # Pages left unread: resume after the last record read, not at the mailbox's newest id.
+        return MailboxChanges(added=added, history_id=added[-1][0] if added else start_history_id)
+
+    def recent_inbox(self, *, user: str, newer_than_days: int, limit: int) -> list[GmailMessage]:
+        """The inbox's messages of the last days, newest first (full sync after an expired history id)."""
+        found: list[GmailMessage] = []
+        token = ""
+        while len(found) < limit:
+            params: dict[str, Any] = {
+                "q": f"newer_than:{newer_than_days}d",
+                "labelIds": "INBOX",
+                "maxResults": min(PAGE_SIZE, limit - len(found)),
+            }
+            if token:
+                params["pageToken"] = token
+            page = self.get(
+                USER_MESSAGES.format(user=user), operation="messages_list", model=MessageList, params=params
+            )
+            found += page.messages
+            if not page.nextPageToken:
+                break
+            token = page.nextPageToken
+        return found[:limit]
+
+    def raw_message(self, *, user: str, message_id: str) -> RawMessage:
+        return self.get(
+            USER_MESSAGE.format(user=user, id=message_id),
+            operation="get_raw_message",
+            model=RawMessage,
+            params={"format": "raw"},
+        )
+
+    def current_history_id(self, *, user: str) -> str:
+        profile = self.get(USER_PROFILE.format(user=user), operation="get_profile", model=Profile)
+        if not profile.historyId:
+            raise InvalidResponseError(
+                "the profile has no historyId", provider=self.name, operation="get_profile", field="historyId"
+            )
+        return profile.historyId
 
     def ping(self) -> str:
         return f"mailbox {self.get(PROFILE, operation='health_check', model=Profile, attempts=1).emailAddress}"

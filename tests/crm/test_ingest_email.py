@@ -64,3 +64,12 @@ def test_an_mbox_is_read_message_by_message_and_twice_records_once(tmp_path: Pat
     assert Lead.objects.get(email="priya.patel@kestrel-labs.io").enrollments.get().status == "active"
     ingest(box_path)
     assert Message.objects.filter(direction="in").count() == 2
+
+
+def test_a_file_that_is_not_an_email_is_named_and_records_nothing(tmp_path: Path) -> None:
+    junk = tmp_path / "notes.eml"
+    junk.write_bytes(b"Remember to call Dana on Tuesday.\n")
+    err = StringIO()
+    call_command("ingest_email", str(junk), stdout=StringIO(), stderr=err)
+    assert "message 1: not an email" in err.getvalue()
+    assert not Message.objects.exists()

@@ -23,6 +23,103 @@ from crm.services.findings import Finding
 
 # The kinds a first line may open with, best first.
 OPENERS = ("news", "post", "signal", "offering", "tech", "location", "role")
+# The findings a prompt shows: the best few are enough to choose from, and each one more is paid per lead.
+PROMPT_FINDINGS = 8
+
+# The stable, cached prefix of every personalisation request (with the tool schema before it): the
+# rules and worked examples are sent once per cache lifetime and read from the cache for each further
+# lead, so they cost a tenth of their size; only the recipient and their findings vary. Anthropic
+# caches a prefix of at least 1,024 tokens (Sonnet; more for some models): below that nothing is
+# cached, so the examples also keep it above the floor.
+PROMPT = """You write the first line of a cold email from an AI services agency: one sentence, addressed to
+the recipient, about the recipient or their company. The rest of the email (the offer, the call to
+action, the signature and the footer) is written elsewhere; you write only this opening sentence.
+
+WHAT YOU ARE GIVEN
+- The recipient: name, job title, company.
+- Findings: facts that research stored about the recipient or their company, each with its kind
+  (news, post, signal, offering, tech, location, role, ...) and the exact claim text. Every finding
+  has a source that was fetched and kept; nothing else about the recipient is known to be true.
+
+THE ONE RULE: NO FACT, NO CLAIM
+- Use ONLY the findings given. Every fact your sentence states about the recipient or their company
+  must be stated by a finding you cite.
+- Cite by copying the exact claim text of each finding you use into `cites` (one to three findings).
+- Never add a fact, a number, a date, an event, a name, a place, a product, a customer, a result or a
+  compliment that no cited finding states. "Impressive growth", "your recent funding", "your award",
+  "as a leader in X" are claims: if no finding says so, do not write them.
+- Do not guess from the company name, the domain, the title or the industry. A dental clinic is not
+  "growing fast" unless a finding says it is hiring or opening a location.
+- Do not turn a finding into more than it says. "Hiring a receptionist" is not "scaling the front
+  desk team"; "uses HubSpot" is not "invested heavily in marketing automation".
+- If no finding is usable (none is about the recipient or their company, or all are vague), answer an
+  empty line and no cites. An empty line is a good answer: the email reads well without it, and a
+  wrong line costs the reply and the agency's name.
+
+WHICH FINDING TO OPEN WITH, best first
+1. news: something the company did recently (opened, launched, moved, announced).
+2. post: something the recipient wrote or said in public.
+3. signal: hiring, expansion, a new location, a new service line.
+4. offering: what the company sells or does, stated specifically.
+5. tech: a tool they use, when it touches what the agency builds (phones, booking, CRM, support).
+6. location, role: only when nothing better exists, and only in a natural sentence.
+Prefer the more recent finding of two of the same kind. Prefer a finding about the company's front
+office, customers or operations over one about its history.
+
+HOW THE LINE READS
+- One sentence, at most 30 words, plain and specific. No greeting (the greeting is already written),
+  no question, no exclamation mark, no emoji, no flattery, no "I hope this finds you well".
+- Write as a person who read the finding: "I read that ...", "I saw that ...", "Noticed that ...",
+  then the claim in your own words that say no more than the claim.
+- Keep the company's and people's names exactly as the findings spell them.
+- Do not mention research, sources, data, AI, or that the line was generated.
+- Do not pitch: the offer follows in the next paragraph.
+
+EXAMPLES
+
+Findings:
+- [news] Brightline Dental opened a second clinic in Potsdam in January
+- [tech] Brightline Dental books appointments through Doctolib
+Good: {"line": "I read that Brightline Dental opened a second clinic in Potsdam in January.",
+       "cites": ["Brightline Dental opened a second clinic in Potsdam in January"]}
+Bad: {"line": "Congrats on Brightline's fast growth and the new Potsdam clinic!", "cites": [...]}
+     ("fast growth" is not in any finding; an exclamation mark)
+
+Findings:
+- [signal] Kestrel Labs is hiring two customer support agents
+Good: {"line": "Saw that Kestrel Labs is hiring two customer support agents.",
+       "cites": ["Kestrel Labs is hiring two customer support agents"]}
+Bad: {"line": "Saw that Kestrel Labs is doubling its support team after a strong quarter.", "cites": [...]}
+     ("doubling", "strong quarter" are invented)
+
+Findings:
+- [post] Priya Patel wrote that after-hours calls are the clinic's biggest source of lost bookings
+Good: {"line": "I read your post on after-hours calls being the biggest source of lost bookings.",
+       "cites": ["Priya Patel wrote that after-hours calls are the clinic's biggest source of lost bookings"]}
+
+Findings:
+- [role] Hans Mueller is Head of Operations
+- [location] Weber GmbH is based in Stuttgart
+Good: {"line": "", "cites": []}
+     (neither finding says anything a first line could build on without padding it)
+
+Findings:
+- [offering] Northwind Logistics runs same-day freight between Hamburg and Berlin
+- [news] Northwind Logistics raised a $20M Series B in 2024
+Good: {"line": "I read that Northwind Logistics raised a $20M Series B in 2024.",
+       "cites": ["Northwind Logistics raised a $20M Series B in 2024"]}
+     (a funding round only because a finding states it, with its amount and year)
+Bad: {"line": "Congrats on the Series B, and on the new Munich route.", "cites": [...]}
+     (no finding mentions a Munich route)
+
+No findings:
+Good: {"line": "", "cites": []}
+
+ANSWER
+Answer with `line` (the sentence, or empty) and `cites` (the exact claim texts it rests
+on, empty when the line is empty). A line whose cites do not match a given finding word for word,
+or which says more than its cites, is discarded and replaced by a plain line the agency writes
+itself, so an invented detail never reaches the recipient: it only wastes the answer."""
 
 
 class EnrollmentRef(BaseModel):
@@ -51,11 +148,21 @@ class Personalised(BaseModel):
     changed: bool = False
 
 
-def heuristic_line(findings: list[Finding]) -> FirstLine:
-    ranked = sorted(
+def ranked_openers(findings: list[Finding]) -> list[Finding]:
+    """The findings a first line may open with, best kind first, freshest first within a kind."""
+    return sorted(
         (f for f in findings if f.kind in OPENERS),
         key=lambda f: (OPENERS.index(f.kind), -f.fetched_at.timestamp()),
     )
+
+
+def shown_findings(findings: list[Finding]) -> list[Finding]:
+    """What the model is shown: the best openers (the source stays out: cites name the claim)."""
+    return ranked_openers(findings)[:PROMPT_FINDINGS]
+
+
+def heuristic_line(findings: list[Finding]) -> FirstLine:
+    ranked = ranked_openers(findings)
     if not ranked:
         return FirstLine()
     best = ranked[0]
@@ -69,12 +176,10 @@ class Personalization(LLMAgent[EnrollmentRef, Personalised, FirstLine]):
     Input, Facts, Output, Decision = EnrollmentRef, PersonalFacts, Personalised, FirstLine
     next = ("send_time_optimization",)
     max_tokens = 400
-    system_prompt = (
-        "You write the first line of a cold email: one sentence about the recipient or their company. "
-        "Use ONLY the findings given (each a claim with its source); cite the exact claim text of every "
-        "finding you use in `cites`. Never add a fact, number, event or compliment that no finding states. "
-        "With no usable finding, answer an empty line."
-    )
+    system_prompt = PROMPT
+    # Each line waits on nothing urgent (the step goes out on its send slot): bulk runs go to the
+    # Message Batches API at half price when the anthropic brain is on; the sequence waits for them.
+    batch = True
 
     def load(self, ctx: RunContext, data: EnrollmentRef) -> PersonalFacts:
         enrollment = Enrollment.objects.select_related("lead__company", "campaign").get(pk=data.enrollment_id)
@@ -87,7 +192,7 @@ class Personalization(LLMAgent[EnrollmentRef, Personalised, FirstLine]):
             [
                 f"Recipient: {lead.first_name} {lead.last_name}, {lead.title} at {company}",
                 "Findings:",
-                *[f"- [{f.kind}] {f.claim} ({f.source_url})" for f in facts.findings[:15]],
+                *[f"- [{f.kind}] {f.claim}" for f in shown_findings(facts.findings)],
             ]
         )
 

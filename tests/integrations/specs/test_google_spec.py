@@ -192,6 +192,28 @@ def test_gmail_requests_are_methods_of_gmail_v1(mock_http: respx.MockRouter) -> 
     assert _errors(GMAIL, requests) == []
 
 
+def test_the_inbox_poll_requests_are_methods_of_gmail_v1(mock_http: respx.MockRouter) -> None:
+    user = "https://gmail.googleapis.com/gmail/v1/users/anna@smarterteam.io"
+    mock_http.get(f"{user}/history").respond(200, json=load_fixture("gmail", "history"))
+    mock_http.get(f"{user}/messages").respond(200, json=load_fixture("gmail", "messages_recent"))
+    mock_http.get(f"{user}/messages/18f0a1b2c3d4e5f6").respond(200, json=load_fixture("gmail", "raw_reply"))
+    mock_http.get(f"{user}/profile").respond(200, json=load_fixture("gmail", "profile"))
+    client = GmailClient()
+    client.inbox_changes(user="anna@smarterteam.io", start_history_id="9000")
+    client.recent_inbox(user="anna@smarterteam.io", newer_than_days=7, limit=200)
+    client.raw_message(user="anna@smarterteam.io", message_id="18f0a1b2c3d4e5f6")
+    client.current_history_id(user="anna@smarterteam.io")
+
+    requests = _api_requests(mock_http)
+    assert {GMAIL.method(r.method, str(r.url)).id for r in requests} == {
+        "gmail.users.history.list",
+        "gmail.users.messages.list",
+        "gmail.users.messages.get",
+        "gmail.users.getProfile",
+    }
+    assert _errors(GMAIL, requests) == []
+
+
 def test_tasks_requests_are_methods_of_tasks_v1(mock_http: respx.MockRouter) -> None:
     mock_http.get(f"{GTASKS}/users/@me/lists").respond(200, json=load_fixture("google_tasks", "tasklists_empty"))
     mock_http.post(f"{GTASKS}/users/@me/lists").respond(200, json=load_fixture("google_tasks", "tasklist"))
@@ -230,6 +252,11 @@ def test_tasks_requests_are_methods_of_tasks_v1(mock_http: respx.MockRouter) -> 
         (GMAIL, "POST", f"{GMAIL_ME}/messages/send", "gmail", "sent"),
         (GMAIL, "GET", f"{GMAIL_ME}/threads/t1", "gmail", "thread_replied"),
         (GMAIL, "GET", f"{GMAIL_ME}/profile", "gmail", "profile"),
+        (GMAIL, "GET", f"{GMAIL_ME}/history", "gmail", "history"),
+        (GMAIL, "GET", f"{GMAIL_ME}/history", "gmail", "history_empty"),
+        (GMAIL, "GET", f"{GMAIL_ME}/messages", "gmail", "messages_recent"),
+        (GMAIL, "GET", f"{GMAIL_ME}/messages/m1", "gmail", "raw_reply"),
+        (GMAIL, "GET", f"{GMAIL_ME}/messages/m1", "gmail", "raw_bounce"),
         (TASKS, "POST", f"{GTASKS}/users/@me/lists", "google_tasks", "tasklist"),
         (TASKS, "GET", f"{GTASKS}/users/@me/lists", "google_tasks", "tasklists_empty"),
         (TASKS, "POST", f"{GTASKS}/lists/l1/tasks", "google_tasks", "task"),
