@@ -421,7 +421,8 @@ def perform_due(*, limit: int = 200) -> int:
     due = list(
         Action.objects.filter(status=Action.Status.PENDING, next_attempt_at__lte=wall)
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=wall))
-        .order_by("next_attempt_at")
+        # Oldest first, and a run's acts in the order it recorded them (one may need the one before).
+        .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
     tried = 0
