@@ -73,6 +73,7 @@ from smarter_team import clock  # noqa: E402
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 INDUSTRIES = ("dental clinics", "law firms", "accounting firms", "real estate agencies", "ecommerce")
 BEATS = ("meeting_reminder", "meeting_lifecycle_orchestrator")
+ARMS: tuple[tuple[str, ...], ...] = ((), ("meeting_reminder",), ("meeting_prep",))
 # Past the draft proposal the chain is not what this bench measures: off in every arm, for speed.
 BEYOND = ("pricing", "proposal_creation", "no_show_recovery", "meeting_scheduler")
 
@@ -210,7 +211,9 @@ def play(*, meetings: int, step: dt.timedelta, off: tuple[str, ...]) -> Arm:
         ids = [m.pk for m in booked]
         done = Meeting.objects.filter(pk__in=ids)
         arm.meetings = len(ids)
-        books = {r.ref: r.data for r in SandboxRecord.objects.filter(kind="booking", ref__in=done.values("booking_uid"))}
+        books = {
+            r.ref: r.data for r in SandboxRecord.objects.filter(kind="booking", ref__in=done.values("booking_uid"))
+        }
         for meeting in done:
             decided = books.get(meeting.booking_uid or "", {})
             if meeting.status == Meeting.Status.CANCELED or "no_show" not in decided:
@@ -248,10 +251,10 @@ def main() -> None:
         if not registry.is_registered(name):
             print(f"note: {name} is not registered")
     step = dt.timedelta(minutes=args.step_minutes)
-    with override_settings(
-        BRAIN_DEFAULT="heuristic", SANDBOX_WEBHOOKS=True, SANDBOX_SEED=42, SANDBOX_WEBHOOK_URL=""
-    ):
-        arms = [play(meetings=args.meetings, step=step, off=off) for off in ((), ("meeting_reminder",), ("meeting_prep",))]
+    with override_settings(BRAIN_DEFAULT="heuristic", SANDBOX_WEBHOOKS=True, SANDBOX_SEED=42, SANDBOX_WEBHOOK_URL=""):
+        arms = [
+            play(meetings=args.meetings, step=step, off=off) for off in ((), ("meeting_reminder",), ("meeting_prep",))
+        ]
     for arm in arms:
         show(arm)
     on, no_reminder, no_prep = arms

@@ -63,9 +63,9 @@ def only_these_beats() -> None:
 def live(frozen: Any) -> None:
     """The calls' week at the reminders' grain, then the proposals' and invoices' weeks more coarsely."""
     start = frozen.now
-    advance(frozen, until=start + dt.timedelta(days=5), step=dt.timedelta(minutes=30))
-    advance(frozen, until=start + dt.timedelta(days=12), step=dt.timedelta(hours=2))
-    advance(frozen, until=start + dt.timedelta(days=70), step=dt.timedelta(hours=6))
+    advance(frozen, until=start + dt.timedelta(days=5), step=dt.timedelta(hours=1))
+    advance(frozen, until=start + dt.timedelta(days=12), step=dt.timedelta(hours=4))
+    advance(frozen, until=start + dt.timedelta(days=70), step=dt.timedelta(hours=12))
 
 
 def net_paid(invoice: Invoice) -> Decimal:
@@ -91,7 +91,6 @@ def test_yeses_become_calls_proposals_clients_and_paid_invoices(frozen_clock: An
 
     # Booked: every yes is a call, each booked once at the provider.
     meetings = list(Meeting.objects.select_related("lead").order_by("pk"))
-    first = [m for m in meetings if m.kind == Meeting.Kind.DISCOVERY]
     assert Counter(m.lead_id for m in meetings if m.lead_id) >= Counter(lead.pk for lead in leads)
     first_bookings = SandboxRecord.objects.filter(kind="booking", data__previous_booking_id__isnull=True)
     assert {b.data["attendee_email"] for b in first_bookings} == {lead.email for lead in leads}
@@ -112,6 +111,7 @@ def test_yeses_become_calls_proposals_clients_and_paid_invoices(frozen_clock: An
     # Held or missed: what the sandbox decided at each start is what we recorded.
     past = [m for m in meetings if m.ends_at is not None and m.ends_at < frozen_clock.now - dt.timedelta(hours=1)]
     outcome: Counter[str] = Counter()
+    held: list[Meeting] = []
     for meeting in past:
         if meeting.status == Meeting.Status.CANCELED:
             outcome["canceled"] += 1
@@ -122,27 +122,30 @@ def test_yeses_become_calls_proposals_clients_and_paid_invoices(frozen_clock: An
             outcome["no_show"] += 1
         else:
             assert meeting.status in HELD, meeting.status
-            outcome["held"] += 1
-    held = [m for m in past if m.status in HELD and not SandboxRecord.objects.get(kind="booking", ref=m.booking_uid).data["no_show"]]
-    assert len(held) == outcome["held"] and outcome["held"] >= len(first) // 3, outcome
+            held.append(meeting)
+    # Most prospects who agreed to a call come to it (the sandbox's no-show odds are 15-40%).
+    assert len(held) > outcome["no_show"] + outcome["canceled"], (len(held), outcome)
     for meeting in Meeting.objects.filter(status=Meeting.Status.NO_SHOW):
         assert Message.objects.filter(idempotency_key__startswith=f"no-show:lead:{meeting.lead_id}:").exists()
 
     # Transcribed, noted, measured, recapped: each held call once.
     held_ids = {m.pk for m in held}
-    assert set(FathomRecording.objects.filter(transcript_status="ready").values_list("meeting_id", flat=True)) == held_ids
+    recorded = FathomRecording.objects.filter(transcript_status="ready").values_list("meeting_id", flat=True)
+    assert set(recorded) == held_ids
     for kind in ("transcript", "summary"):
         assert set(MeetingNote.objects.filter(kind=kind).values_list("meeting_id", flat=True)) == held_ids, kind
     assert set(CallPerformance.objects.values_list("meeting_id", flat=True)) == held_ids
     recaps = Message.objects.filter(idempotency_key__in=[f"meeting:{pk}:follow_up" for pk in held_ids])
-    missing = held_ids - {int(k.split(":")[1]) for k in recaps.values_list("idempotency_key", flat=True)}
-    assert not missing, list(AgentRun.objects.filter(agent_name="meeting_follow_up", input__meeting_id__in=missing).values_list("status", "output", "error"))
+    recapped = {int(k.split(":")[1]) for k in recaps.values_list("idempotency_key", flat=True)}
+    # A held call without a recap is one whose prospect may no longer be contacted: skipped, with the reason.
+    for run in AgentRun.objects.filter(agent_name="meeting_follow_up", input__meeting_id__in=held_ids - recapped):
+        assert run.status == AgentRun.Status.SKIPPED and "may not be contacted" in run.error, (run.status, run.error)
     assert not recaps.exclude(status=Message.Status.SENT).exists()
 
-    # Proposed: only held calls that qualified, each priced and sent, then signed, declined or expired.
+    # Proposed: only recapped calls that qualified, each priced and sent, then signed, declined or expired.
     proposals = list(Proposal.objects.select_related("lead"))
-    assert proposals and len(proposals) <= len(held_ids)
-    assert {p.meeting_id for p in proposals} <= held_ids and len({p.meeting_id for p in proposals}) == len(proposals)
+    assert proposals and len(proposals) <= len(recapped)
+    assert {p.meeting_id for p in proposals} <= recapped and len({p.meeting_id for p in proposals}) == len(proposals)
     waiting = Escalation.objects.filter(kind=Escalation.Kind.APPROVAL, status=Escalation.Status.OPEN)
     for proposal in proposals:
         assert proposal.total > 0 and proposal.line_items, proposal.pk
