@@ -168,9 +168,13 @@ class ProjectManagement(LLMAgent[ClientRef, Planned, Plan]):
                     "tasks": tasks,
                 }
             )
+        name = project_name(facts.client, facts.proposal)
+        if Project.objects.filter(client=facts.client, name=name).exists():
+            # A second signed proposal of the same title (two buyers at one company): its own project.
+            name = f"{name[:230]} (proposal #{facts.proposal.pk})"
         project = plan_project(
             client=facts.client,
-            name=project_name(facts.client, facts.proposal),
+            name=name,
             proposal=facts.proposal,
             milestones=specs,
             starts_on=facts.starts_on,
