@@ -29,7 +29,9 @@ from sales.models import CallPerformance, Client, FathomRecording, Invoice, Meet
 from tests.e2e.test_meeting_flow import CITIES, says_yes
 from tests.sales.agents.meeting.conftest import market_lead, person_in
 
-pytestmark = pytest.mark.django_db
+# Weeks of simulated agency: run once, on PostgreSQL. What differs on SQLite (locking, JSON lookups,
+# the ORM's fallbacks) is covered by the unit tests that run on both, and CI's time is finite.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
 PER_CITY = 3  # 24 prospects: tens of meetings
 BEATS = (

@@ -27,7 +27,9 @@ from tests.factories.crm import CompanyFactory, MailboxFactory
 from tests.factories.delivery import ClientAccessFactory
 from tests.factories.sales import InvoiceFactory
 
-pytestmark = pytest.mark.django_db
+# Weeks of simulated agency: run once, on PostgreSQL. What differs on SQLite (locking, JSON lookups,
+# the ORM's fallbacks) is covered by the unit tests that run on both, and CI's time is finite.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
 DAY = dt.timedelta(days=1)
 ZONES = ("Europe/Berlin", "Europe/London", "America/New_York")

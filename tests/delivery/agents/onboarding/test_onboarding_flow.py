@@ -21,7 +21,9 @@ from sales.models import Client, Meeting
 from sales.services.meetings import mark_meeting_held
 from tests.delivery.agents.lifecycle import signed_client
 
-pytestmark = pytest.mark.django_db
+# Weeks of simulated agency: run once, on PostgreSQL. What differs on SQLite (locking, JSON lookups,
+# the ORM's fallbacks) is covered by the unit tests that run on both, and CI's time is finite.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
 STEP = dt.timedelta(hours=12)
 
