@@ -23,7 +23,9 @@ from smarter_team import clock
 
 EXIT_KIND = "client_exit"
 EXIT_SURVEY = re.compile(r"\bexit (?:survey|interview)\b", re.I)
-HANDOVER = re.compile(r"\bhandover\b", re.I)
+# The knowledge-transfer mail ("<company>: handover of what we built"), not any "handover": a milestone
+# called "Launch and handover" is delivery, and reading it as goodbye marked a live client as gone.
+HANDOVER = re.compile(r"\bhandover of\b", re.I)
 
 # --- the exit survey ------------------------------------------------------------------------------
 # Emailed customer surveys get 10-30% answers (SurveyMonkey's and Qualtrics' published benchmarks);

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrations.models import SandboxRecord
-from integrations.sandbox import accounts, payloads
+from integrations.sandbox import accounts, payloads, proposals
 from integrations.sandbox.market import find_person
 from integrations.sandbox.rng import rng_for, sandbox_id
 from integrations.sandbox.store import recall, records, remember, schedule, update_record
@@ -149,7 +149,11 @@ def client_projects(email: str) -> list[dict[str, Any]]:
 
 def is_client(email: str) -> bool:
     address = email.strip().lower()
-    return bool(client_projects(address)) or bool(records(kind="customer", email=address))
+    # A buyer who has just signed is a client before their project reaches the board: the onboarding
+    # welcome goes out first, and reading it as cold email made the signed buyer's address bounce.
+    return (
+        bool(client_projects(address)) or bool(records(kind="customer", email=address)) or proposals.has_signed(address)
+    )
 
 
 # --- mail to a client --------------------------------------------------------------------------

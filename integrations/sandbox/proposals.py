@@ -159,3 +159,13 @@ def follow_up_received(*, to: str, now: dt.datetime) -> bool:
         )
         plan(document, now=now)
     return found
+
+
+def has_signed(address: str) -> bool:
+    """Whether this person signed one of our proposals by now: from then on they are a client, and our
+    mail to them (the welcome, the first invoice) is read as a client's, never drawn as a cold email's."""
+    sent = SandboxRecord.objects.filter(kind="document", data__buyer=address.strip().lower())
+    return any(
+        latest_happened(subject=str(d["document_id"]), kinds=("doc_completed",)) is not None
+        for d in sent.values_list("data", flat=True)
+    )

@@ -75,4 +75,9 @@ def test_priced_proposals_are_sent_chased_and_signed_or_lost(frozen_clock: Any) 
             assert not notes.filter(created_at__gt=proposal.signed_at).exists()
     # The buyers' answers arrived through the signed PandaDoc endpoint, each processed.
     assert WebhookEvent.objects.filter(provider="pandadoc").exclude(status="processed").count() == 0
-    assert not AgentRun.objects.filter(status__in=["failed", "running", "escalated"]).exists()
+    # Signed clients write in about their projects now that delivery runs; a change request waits for an
+    # operator's approval by design, and that is the only run allowed to stop short.
+    awaiting = AgentRun.objects.filter(
+        agent_name="change_request", status="escalated", waiting_on__kind="approval", waiting_on__status="open"
+    )
+    assert not AgentRun.objects.filter(status__in=["failed", "running", "escalated"]).exclude(pk__in=awaiting).exists()
