@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -74,7 +75,7 @@ def test_a_yes_becomes_a_call_reminded_once_each_and_held_or_missed(frozen_clock
     for meeting in meetings:
         by_lead.setdefault(meeting.lead_id or 0, []).append(meeting)
     for calls in by_lead.values():
-        for earlier, later in zip(calls, calls[1:], strict=False):
+        for earlier, later in pairwise(calls):
             assert earlier.ends_at is not None and later.created_at >= earlier.ends_at, "two live calls for one lead"
     first_bookings = SandboxRecord.objects.filter(kind="booking", data__previous_booking_id__isnull=True)
     assert Counter(b.data["attendee_email"] for b in first_bookings) == Counter(
