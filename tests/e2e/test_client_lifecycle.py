@@ -128,7 +128,7 @@ def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_cloc
         signed_client(p, months=3 + i % 3, mood=m)
         for i, (p, m) in enumerate(zip(market_people(CLIENTS), moods, strict=True))
     ]
-    original_end = {c.pk: c.contract_end for c in clients}
+    original_end = {c.pk: c.contract_end or start.date() for c in clients}
     opted_out: str | None = None
     opted_out_at = start
     steps = 0
@@ -167,9 +167,10 @@ def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_cloc
     signed_renewals = Proposal.objects.filter(requirements__kind="renewal", status=Proposal.Status.SIGNED)
     assert set(signed_renewals.values_list("client_id", flat=True)) == renewed
     assert set(Offboarding.objects.values_list("client_id", flat=True)) == offboarded
-    # A renewed client is not onboarded a second time.
+    # A renewed client is not onboarded a second time (an upsell's signature hands off, and is skipped).
     for pk in renewed:
-        assert AgentRun.objects.filter(agent_name="onboarding_orchestrator", input__client_id=pk).count() == 1
+        onboardings = AgentRun.objects.filter(agent_name="onboarding_orchestrator", input__client_id=pk)
+        assert onboardings.exclude(status=AgentRun.Status.SKIPPED).count() == 1
 
     for pk in offboarded:
         client = final[pk]
@@ -188,6 +189,6 @@ def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_cloc
     assert not Message.objects.filter(to_email=opted_out, created_at__gt=opted_out_at).exists()
     assert not Enrollment.objects.filter(lead__email=opted_out).exists()
     # The cool-off passed for the early leavers within the year: the reachable ones were written to.
-    due = [o for o in Offboarding.objects.filter(client__in=offboarded) if o.reactivation_after < end.date()]
-    reachable = [o.client.primary_contact for o in due if o.client.primary_contact.email != opted_out]
+    due = Offboarding.objects.filter(client__in=offboarded, reactivation_after__lt=end.date())
+    reachable = [c for o in due if (c := o.client.primary_contact) is not None and c.email != opted_out]
     assert reachable and Enrollment.objects.filter(lead__in=reachable).count() == len(reachable)
