@@ -117,7 +117,12 @@ def sign(person: Person, index: int) -> Client:
     c = person.company
     remember(kind="person", ref=person.email, data=person.to_record())
     booking_id = sandbox_id("bk", "bench", person.email)
-    remember(kind="booking", ref=booking_id, data={"booking_id": booking_id, "attendee_email": person.email})
+    held = (START - dt.timedelta(days=14)).isoformat()  # the discovery call, before the signature
+    remember(
+        kind="booking",
+        ref=booking_id,
+        data={"booking_id": booking_id, "attendee_email": person.email, "start": held, "status": "accepted"},
+    )
     lines = discovery_call(booking_id=booking_id, person=person, host_name=HOST_NAME, minutes=30)
     remember(kind="recording", ref=sandbox_id("rec", booking_id), data={"booking_id": booking_id, "lines": lines})
     pains = [p for p in PAINS if any(p in line["text"] for line in lines)]

@@ -98,6 +98,7 @@ class SandboxDocuments(SandboxProvider):
                 proposals.on_sent(document, buyer=buyer, now=clock.now())
             else:  # a client's renewal or upsell: decided by how the client feels (retention.py)
                 now = clock.now()
+                update_record(kind="document", ref=document_id, sent_at=now.isoformat(), client_offer=True)
                 proposals.report(document, "sent", now)
                 if fate.viewed:
                     viewed_at = now + fate.viewed_after

@@ -144,6 +144,11 @@ def follow_up_received(*, to: str, now: dt.datetime) -> bool:
     found = False
     for record in SandboxRecord.objects.filter(kind="document", data__buyer=address, data__status="sent"):
         document = dict(record.data)
+        if document.get("client_offer"):
+            # A client's renewal or upsell is decided by how they feel (retention.py), not by nudges:
+            # our mail to a client is never cold, and it redraws nothing.
+            found = True
+            continue
         decided = latest_happened(subject=document["document_id"], kinds=DECIDED)
         if decided is not None:
             found = found or decided.kind == "doc_voided"

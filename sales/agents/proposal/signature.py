@@ -9,7 +9,8 @@ of order changes nothing twice:
 - viewed: sent -> viewed (a late "viewed" after a decision changes nothing);
 - completed (signed): -> signed, the Client created or reused (one per company), the lead won, and
   onboarding_orchestrator {"client_id"} and invoice_generation {"client_id", "proposal_id"} started,
-  once: an already signed proposal hands off to nobody again;
+  once: an already signed proposal hands off to nobody again; a signed renewal instead moves the
+  client's contract_end (delivery.services.renewals.apply_signed_renewal) and hands off to nobody;
 - declined: -> declined with the buyer's reason, the lead lost, and ``reactivate_after`` set (the
   cool-off after which reactivation may write again);
 - voided / expired (PandaDoc's expiry voids the document): -> expired, with the same cool-off.
@@ -29,6 +30,7 @@ from agents.errors import EscalateRun
 from agents.models import Escalation
 from agents.registry import register
 from crm.models import Lead
+from delivery.services.renewals import apply_signed_renewal
 from integrations.webhooks.inputs import DocumentEvent
 from sales.agents.proposal._common import LIVE, advance_lead, local_today, move, proposal_of_key, reactivation_date
 from sales.models import Proposal
@@ -138,6 +140,11 @@ class ContractSignature(Agent[DocumentEvent, Signed]):
         move(ctx, proposal, S.SIGNED, action="proposal.signed", signed_at=when)
         client = create_client_from_proposal(proposal=proposal)
         advance_lead(proposal.lead, Lead.Status.WON, f"proposal {proposal.pk} signed")
+        if apply_signed_renewal(proposal=proposal) is not None:
+            # The client stays the client it was: a second onboarding would redo the workspace and
+            # the welcome, and the retainer beat already bills the renewed months (no deposit).
+            out.client_id, out.note = client.pk, "renewal: contract extended, no onboarding"
+            return
         ctx.handoff("onboarding_orchestrator", {"client_id": client.pk})
         ctx.handoff("invoice_generation", {"client_id": client.pk, "proposal_id": proposal.pk})
         out.client_id, out.handed_off = client.pk, ["onboarding_orchestrator", "invoice_generation"]

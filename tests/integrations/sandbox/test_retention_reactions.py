@@ -174,3 +174,14 @@ def test_a_first_sale_is_left_to_the_deals_module() -> None:
         "recipients": [{"email": "new@prospect.com"}],
     }
     assert retention.client_document_fate(document) is None
+
+
+def test_mail_to_a_client_with_a_renewal_out_is_read_and_leaves_their_decision_as_it_was() -> None:
+    email = "rio.lane@northdental.com"
+    _client(email, mood=0.9)
+    document_id = _proposal(email, f"renewal:{email}", "Renewal of North Dental: 12 months")
+    planned = sorted(SandboxEvent.objects.filter(subject=document_id).values_list("kind", "due_at"))
+    # A survey while the renewal is out: it used to fail on the document's missing send time.
+    _send(email, "survey:renewal-out", "Would you recommend us?", "How likely are you to recommend us, 0 to 10?")
+    assert sorted(SandboxEvent.objects.filter(subject=document_id).values_list("kind", "due_at")) == planned
+    assert SandboxRecord.objects.get(kind="document", ref=document_id).data["sent_at"]

@@ -171,3 +171,22 @@ def test_the_signed_pandadoc_webhook_reaches_the_agent(settings: Any) -> None:
         query_params={"signature": hmac_hex(body=b'[{"event": "document_state_changed"}]', secret="pd-shared-key")},
     )
     assert bad.status_code == 400 and AgentRun.objects.filter(agent_name="contract_signature").count() == 1
+
+
+def test_a_signed_renewal_extends_the_contract_and_onboards_nobody_again() -> None:
+    from delivery.services.renewals import draft_renewal
+    from sales.services.proposals import mark_proposal_sent
+
+    end = clock.today() + dt.timedelta(days=30)
+    client = ClientFactory.create(status=Client.Status.ACTIVE, contract_end=end)
+    renewal = draft_renewal(client=client, contact=client.primary_contact, term_months=6)
+    lines = [{"description": "AI operations retainer", "quantity": 6, "unit_price": "4000.00"}]
+    Proposal.objects.filter(pk=renewal.pk).update(line_items=lines, total=24000)
+    mark_proposal_sent(proposal=renewal, document_id="doc-renewal-1")
+    renewal.refresh_from_db()
+    first, second = assert_idempotent("contract_signature", event(renewal, "completed"))
+    client.refresh_from_db()
+    assert client.contract_end == dt.date.fromisoformat(renewal.requirements["renews_until"]) > end
+    assert client.status == Client.Status.ACTIVE and str(client.monthly_value) == "4000.00"
+    assert not first.handoffs and not second.handoffs  # no second onboarding, no deposit invoice
+    assert "renewal" in first.output["note"]
