@@ -42,7 +42,9 @@ from sales.services.proposals import create_proposal_draft, mark_proposal_sent, 
 from smarter_team import clock
 from tests.factories.crm import MailboxFactory
 
-pytestmark = pytest.mark.django_db
+# A year of simulated agency: run once, on PostgreSQL. What differs on SQLite (locking, JSON lookups,
+# the ORM's fallbacks) is covered by the unit tests that run on both, and CI's time is finite.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
 DAY = dt.timedelta(days=1)
 CLIENTS = 10
