@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -118,12 +119,15 @@ def test_the_clients_tasks_done_in_their_workspace_are_ticked_and_the_accesses_g
     project_id = onboarding.tasks.get(item=WORKSPACE).external_id
     SandboxProjectTool().create_task(idempotency_key="their-own", project_id=project_id, title="Clean up CRM")
 
-    frozen_clock.tick(15 * DAY)  # every sandbox task is done within 14 days
+    # The sandbox's team works the board in order with seeded overruns (and the client's own task
+    # takes its turn): two months see every onboarding task done, whatever the seed draws.
+    frozen_clock.tick(60 * DAY)
     out = detect()
 
     assert sorted(out["progressed"][str(onboarding.pk)]) == sorted([ACCESSES, ASSETS])
     assert out["nudged"] == []  # progress today: no nudge the same run
-    assert any("1 workspace task(s) we did not create" in n for n in out["notes"])
+    # Ours plus, for some clients, one the sandbox's client adds on their own: never imported.
+    assert any(re.search(r"\b[12] workspace task\(s\) we did not create", n) for n in out["notes"]), out["notes"]
     assert onboarding.tasks.filter(item="Clean up CRM").count() == 0
     accesses = ClientAccess.objects.filter(client=client)
     assert accesses.count() == 2 and all(a.status == "granted" and a.granted_at for a in accesses)
