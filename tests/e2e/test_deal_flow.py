@@ -108,7 +108,9 @@ def test_yeses_become_calls_proposals_clients_and_paid_invoices(frozen_clock: An
         assert meeting.lead is not None and message.to_email == meeting.lead.email
     received = Counter((r.data["to"], r.data["subject"]) for r in SandboxRecord.objects.filter(kind="email"))
     ours = Counter(sent.values_list("to_email", "subject"))
-    assert max(ours.values()) == 1 and all(received[m] == 1 for m in ours), "a reminder reached the market twice"
+    # Per recipient and subject, the market got exactly as many as we sent (a lead with two calls at
+    # the same local time on different days gets two alike "Starting soon" mails, under two keys).
+    assert all(received[m] == n for m, n in ours.items()), "a reminder reached the market twice"
 
     # Held or missed: what the sandbox decided at each start is what we recorded.
     past = [m for m in meetings if m.ends_at is not None and m.ends_at < frozen_clock.now - dt.timedelta(hours=1)]
