@@ -77,6 +77,18 @@ def after_wall(seconds: float) -> dt.datetime:
     return now() + dt.timedelta(seconds=seconds * speed())
 
 
+def wall_ago(span: dt.timedelta) -> dt.datetime:
+    """The business time that was ``span`` of wall-clock time ago.
+
+    For infrastructure timers kept on business-stamped rows (a run published at ``enqueued_at``, a
+    webhook event received at ``received_at``): "republish after ten minutes" means ten minutes on
+    the wall, so at 60x the demo waits ten hours of business time, not ten seconds (which would
+    publish every unclaimed run again every ten seconds and flood the broker with duplicates). A
+    skip ahead inside the span makes it end early; that costs one harmless republish.
+    """
+    return now() - span * speed()
+
+
 # --- skipping ahead when idle (the demo) ------------------------------------------------------
 # The offset is shared through a row (agents.ClockOffset) so every process skips together. Read
 # at most once a second of wall time per process; zero, and never read, unless CLOCK_SKIP_IDLE.

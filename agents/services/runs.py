@@ -21,7 +21,7 @@ from smarter_team import broker, clock
 
 logger = logging.getLogger(__name__)
 
-# A queued run whose message was published this long ago and is still not claimed is
+# A queued run whose message was published this long ago (wall clock) and is still not claimed is
 # published again (the broker lost it, or the publish after commit failed).
 REPUBLISH_AFTER = dt.timedelta(minutes=10)
 DISPATCH_BATCH = 500
@@ -197,7 +197,7 @@ def dispatch_due(*, limit: int = DISPATCH_BATCH) -> int:
         runs = list(
             AgentRun.objects.select_for_update(skip_locked=True)
             .filter(status=AgentRun.Status.QUEUED, due_at__lte=now)
-            .exclude(enqueued_at__gt=now - REPUBLISH_AFTER)
+            .exclude(enqueued_at__gt=clock.wall_ago(REPUBLISH_AFTER))
             .exclude(agent_name__in=_batch_agent_names())
             .only("pk", "queue", "priority", "status")
             .order_by("due_at")[:limit]

@@ -436,7 +436,8 @@ def replay_unprocessed(*, limit: int = 500) -> int:
     """
     now = clock.now()
     after = dt.timedelta(minutes=settings.WEBHOOK_REPLAY_AFTER_MINUTES)
-    cutoff = now - after
+    # Wall-clock delays on business-stamped rows: the demo's fast clock must not replay every event.
+    cutoff = clock.wall_ago(after)
     due = Q(received_at__lt=cutoff) | Q(publish_failed_at__isnull=False)
     if broker.lost_messages_since_last_look("webhooks"):
         logger.warning("the broker restarted: every received webhook event is published again")
@@ -444,7 +445,7 @@ def replay_unprocessed(*, limit: int = 500) -> int:
     ordering: list[Any] = ["received_at"]
     urgent = _urgent_events()
     if urgent is not None:
-        due |= urgent & Q(received_at__lt=now - min(after, URGENT_REPLAY_AFTER))
+        due |= urgent & Q(received_at__lt=clock.wall_ago(min(after, URGENT_REPLAY_AFTER)))
         # Before a backlog of older, ordinary events can fill the limit.
         ordering.insert(0, Case(When(urgent, then=Value(0)), default=Value(1)))
     replayed = 0

@@ -76,6 +76,23 @@ def test_the_dispatcher_republishes_a_lost_message(published, frozen_clock, djan
     assert published.call_count == 2
 
 
+def test_on_a_fast_demo_clock_the_republish_wait_is_wall_time(
+    published, frozen_clock, settings, django_capture_on_commit_callbacks
+) -> None:
+    # At 60x, ten wall minutes are ten business hours: an unclaimed run (a backlog, not a lost
+    # message) must not be published again every ten wall seconds.
+    settings.CLOCK_SPEED = 60.0
+    with django_capture_on_commit_callbacks(execute=True):
+        start_run(agent_name="t_echo", input={}, trigger="event")
+    frozen_clock.tick(runs.REPUBLISH_AFTER * 30)  # five business hours: five wall minutes
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_due() == 0
+    frozen_clock.tick(runs.REPUBLISH_AFTER * 31)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_due() == 1
+    assert published.call_count == 2
+
+
 def test_retry_of_a_failed_run_starts_over_and_is_audited(
     published, django_user_model, django_capture_on_commit_callbacks
 ) -> None:

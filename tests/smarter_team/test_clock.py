@@ -34,3 +34,12 @@ def test_naive_frozen_time_is_refused() -> None:
             raise AssertionError("naive time was accepted")
     except ValueError as exc:
         assert "time zone aware" in str(exc)
+
+
+def test_wall_ago_is_a_wall_clock_span_in_business_time() -> None:
+    at = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
+    with clock.frozen(at), override_settings(CLOCK_SPEED=60.0):
+        # Ten wall minutes at 60x are ten business hours.
+        assert clock.wall_ago(dt.timedelta(minutes=10)) == at - dt.timedelta(hours=10)
+    with clock.frozen(at):
+        assert clock.wall_ago(dt.timedelta(minutes=10)) == at - dt.timedelta(minutes=10)
