@@ -19,22 +19,11 @@ from django.db import transaction
 from crm.models import Lead
 from sales.models import Client, Proposal
 from sales.services.proposals import create_proposal_draft
+from smarter_team.dates import add_months
 
 RENEWAL = "renewal"
 UPSELL = "upsell"
 TERM_MONTHS = 12
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the month's last day when it is shorter: 31 Jan + 1 = 28 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has 28 days")
 
 
 def kind_of(proposal: Proposal) -> str:

@@ -132,6 +132,7 @@ class Quote(BaseModel):
             "lines": [
                 {
                     "service": li.service,
+                    "kind": li.kind,
                     "quantity": str(li.quantity),
                     "list_price": str(li.list_price),
                     "unit_price": str(li.unit_price),

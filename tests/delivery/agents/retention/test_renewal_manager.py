@@ -12,9 +12,10 @@ from agents.models import AgentRun, Escalation
 from agents.services.escalations import decide
 from agents.testing import assert_idempotent, rerun, run_agent
 from delivery.agents.retention.renewal_manager import said_leaving
-from delivery.services.renewals import add_months, apply_signed_renewal, draft_renewal
+from delivery.services.renewals import apply_signed_renewal, draft_renewal
 from sales.models import Client, Proposal
 from smarter_team import clock
+from smarter_team.dates import add_months
 from tests.delivery.agents.retention.conftest import a_client, client_said
 from tests.factories.delivery import ChurnRiskAssessmentFactory
 from tests.factories.sales import ProposalFactory
