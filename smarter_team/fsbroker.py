@@ -28,17 +28,17 @@ MAX_SKIPPED = 8
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    def _put(self, queue: str, message: Any) -> None:
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         # A leading dot: kombu's reader matches "<anything>.<queue>.msg" after the first dot, which
         # this name does not give it ("" before the dot), so a half-written file is never taken.
         staging = os.path.join(self.data_folder_out, f".{name}.part")
         with open(staging, "wb") as f:
-            f.write(str_to_bytes(dumps(payload)))
+            f.write(str_to_bytes(dumps(message)))
         os.replace(staging, final)
 
-    def _get(self, queue: str) -> Any:
+    def _get(self, queue: str, timeout: float | None = None) -> Any:
         for _ in range(MAX_SKIPPED):
             try:
                 return super()._get(queue)
