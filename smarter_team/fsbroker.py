@@ -28,14 +28,15 @@ MAX_SKIPPED = 8
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, message: Any) -> None:
+    # kombu-stubs disagree between the abstract channel and the filesystem one; this is the latter.
+    def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         # A leading dot: kombu's reader matches "<anything>.<queue>.msg" after the first dot, which
         # this name does not give it ("" before the dot), so a half-written file is never taken.
         staging = os.path.join(self.data_folder_out, f".{name}.part")
         with open(staging, "wb") as f:
-            f.write(str_to_bytes(dumps(message)))
+            f.write(str_to_bytes(dumps(payload)))
         os.replace(staging, final)
 
     def _get(self, queue: str, timeout: float | None = None) -> Any:
