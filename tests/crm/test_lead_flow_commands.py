@@ -66,6 +66,27 @@ def test_seed_demo_is_idempotent_and_keeps_edits() -> None:
     assert not IdealCustomerProfile.objects.get(name="Law firms (UK)").active
 
 
+def test_the_demo_agency_sends_unattended_but_an_operators_profile_is_kept() -> None:
+    from crm.services.agency import profile
+
+    call_command("seed_demo", verbosity=0)
+    assert profile().policy().first_batch_size == 0  # nobody is there to approve the demo's first batch
+
+    agency = profile()
+    agency.autopilot = {"first_batch_size": 20}
+    agency.save()
+    call_command("seed_demo", verbosity=0)
+    assert profile().policy().first_batch_size == 20
+
+
+def test_an_existing_profile_is_not_put_on_autopilot() -> None:
+    from crm.services.agency import profile
+
+    profile()  # an agency that existed before the demo was seeded
+    call_command("seed_demo", verbosity=0)
+    assert profile().policy().first_batch_size == 20
+
+
 def test_a_seeded_agency_gets_leads_without_anyone_doing_anything() -> None:
     from agents.testing import drain, run_agent
 

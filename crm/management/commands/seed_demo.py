@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from crm.models import IdealCustomerProfile, Mailbox
+from crm.models import AgencyProfile, IdealCustomerProfile, Mailbox
 from crm.services.agency import profile
 
 ICPS = (
@@ -33,6 +33,11 @@ ICPS = (
         "pains": ["slow client intake", "document drafting by hand"],
     },
 )
+# The demo runs unattended: its campaigns send without waiting for an operator to approve each new
+# campaign's first batch (the production default is 20 messages held for one approval). Replies,
+# proposals over the threshold and prices under the floor still wait for a human, so the admin
+# shows escalations. An operator turns the gate on in the agency profile's autopilot.
+DEMO_AUTOPILOT = {"first_batch_size": 0}
 MAILBOXES = (
     {"email": "alex@mail.smarter-team.test", "display_name": "Alex Morgan", "daily_cap": 40},
     {"email": "sam@mail.smarter-team.test", "display_name": "Sam Lee", "daily_cap": 40},
@@ -43,7 +48,10 @@ def seed_demo() -> dict[str, int]:
     """Create what is missing; never change what exists (an operator may have edited it)."""
     created = {"icps": 0, "mailboxes": 0}
     with transaction.atomic():
-        profile()
+        if not AgencyProfile.objects.filter(pk=1).exists():
+            agency = profile()
+            agency.autopilot = {**(agency.autopilot or {}), **DEMO_AUTOPILOT}
+            agency.save(update_fields=["autopilot"])
         for icp in ICPS:
             _, new = IdealCustomerProfile.objects.get_or_create(name=icp["name"], defaults=icp)
             created["icps"] += new

@@ -7,6 +7,7 @@ together on Ctrl-C. On the embedded defaults this needs no service at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import signal
@@ -26,6 +27,10 @@ from smarter_team import clock
 QUEUES = "crm,sales,delivery,system,llm"
 # The demo's default: an hour of business time a minute.
 DEMO_SPEED = 60.0
+# The demo's market is in the US and the UK: from 12:00 to 20:00 UTC both are at work (07:00-15:00
+# in New York, 12:00-20:00 in London). A demo first started outside those hours, or on a weekend,
+# begins at the next weekday's 12:00 UTC, so a new user does not watch a night or a Sunday pass.
+MARKET_HOURS_UTC = (12, 20)
 
 
 class Command(BaseCommand):
@@ -52,6 +57,8 @@ class Command(BaseCommand):
 
     def _prepare(self) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        if self._clock.get("first_start") == "true":
+            self._start_on_a_business_day()
         call_command("setup_groups", verbosity=0)
         if "sync_schedules" in _commands():
             call_command("sync_schedules", verbosity=0)
@@ -69,6 +76,17 @@ class Command(BaseCommand):
             + (", skipping ahead when idle" if self._clock["CLOCK_SKIP_IDLE"] == "true" else "")
             + "\n  Stop with Ctrl-C.\n"
         )
+
+    def _start_on_a_business_day(self) -> None:
+        from django.test.utils import override_settings
+
+        env = self._clock_env()
+        with override_settings(
+            CLOCK_SPEED=float(env["CLOCK_SPEED"]), CLOCK_EPOCH=env["CLOCK_EPOCH"], CLOCK_SKIP_IDLE=True
+        ):
+            target = market_morning(clock.now())
+            if target is not None:
+                clock.skip_to(target)
 
     def _addr_hint(self) -> str:
         return getattr(self, "_addr", "127.0.0.1:8000")
@@ -90,6 +108,9 @@ class Command(BaseCommand):
         secret_file.chmod(0o600)
         return username, password
 
+    def _clock_env(self) -> dict[str, str]:
+        return {k: v for k, v in self._clock.items() if k != "first_start"}
+
     def _supervise(self, addr: str, concurrency: int) -> None:
         self._addr = addr
         python = sys.executable
@@ -107,7 +128,7 @@ class Command(BaseCommand):
         (Path(settings.VAR_DIR) / "beat.pid").unlink(missing_ok=True)
         procs = {
             name: subprocess.Popen(  # noqa: S603 - our own interpreter and code
-                cmd, cwd=settings.BASE_DIR, preexec_fn=_die_with_parent, env={**os.environ, **self._clock}
+                cmd, cwd=settings.BASE_DIR, preexec_fn=_die_with_parent, env={**os.environ, **self._clock_env()}
             )
             for name, cmd in commands.items()
         }
@@ -148,6 +169,7 @@ def demo_clock(speed: float | None) -> dict[str, str]:
     rate = speed if speed is not None else float(os.environ.get("CLOCK_SPEED") or DEMO_SPEED)
     skip = os.environ.get("CLOCK_SKIP_IDLE") or ("true" if rate != 1.0 else "false")
     epoch = os.environ.get("CLOCK_EPOCH", "")
+    first_start = False
     if not epoch and rate != 1.0:
         stored = Path(settings.VAR_DIR) / "clock-epoch"
         if stored.exists():
@@ -156,7 +178,22 @@ def demo_clock(speed: float | None) -> dict[str, str]:
             epoch = clock.wall_now().isoformat()
             stored.parent.mkdir(parents=True, exist_ok=True)
             stored.write_text(epoch)
-    return {"CLOCK_SPEED": f"{rate:g}", "CLOCK_SKIP_IDLE": skip, "CLOCK_EPOCH": epoch}
+            first_start = skip == "true"
+    env = {"CLOCK_SPEED": f"{rate:g}", "CLOCK_SKIP_IDLE": skip, "CLOCK_EPOCH": epoch}
+    # Not passed to the processes: whether this start may move business time to a working morning.
+    return {**env, "first_start": "true"} if first_start else env
+
+
+def market_morning(now: dt.datetime) -> dt.datetime | None:
+    """The next weekday's MARKET_HOURS_UTC start, or None when ``now`` is already within them."""
+    start, end = MARKET_HOURS_UTC
+    utc = now.astimezone(dt.UTC)
+    if utc.weekday() < 5 and start <= utc.hour < end:
+        return None
+    day = utc.date() if utc.hour < start else utc.date() + dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, start, tzinfo=dt.UTC)
 
 
 def _die_with_parent() -> None:
