@@ -94,6 +94,19 @@ class AgentBase:
     lease_seconds: ClassVar[int] = 900
 
     @classmethod
+    def next_work_at(cls, now: dt.datetime) -> dt.datetime | Literal["every tick"] | None:
+        """For the demo's skip ahead when idle (agents/clockwork.py): the earliest business time
+        after ``now`` at which a tick of this agent could find new work, or None when only other
+        work (a run, a webhook, a sandbox event) can bring it some.
+
+        The default, "every tick", makes the skip stop at each of the agent's ticks. A poller every
+        five minutes would stop it 288 times a business day, so the pollers say when their next item
+        falls due. Work already due is not the hint's business: every skip passes a frequent
+        agent's tick, so it runs again right after the skip. Ticks are never dropped by a hint.
+        """
+        return "every tick"
+
+    @classmethod
     def facts_type(cls) -> type[Any]:
         return cls.Facts or cls.Input
 

@@ -157,6 +157,12 @@ def next_tick_after(task: object, after: dt.datetime) -> dt.datetime | None:
 # --- the demo: skip ahead when idle --------------------------------------------------------------
 
 
+def earliest_after(now: dt.datetime, *moments: dt.datetime | None) -> dt.datetime | None:
+    """The earliest of ``moments`` after ``now`` (None: none): what an agent's next_work_at returns."""
+    later = [m for m in moments if m is not None and m > now]
+    return min(later) if later else None
+
+
 def is_idle(now: dt.datetime) -> bool:
     """No run due or running, no act pending, no webhook or sandbox event waiting to be processed."""
     from integrations.models import SandboxEvent, WebhookEvent
@@ -172,7 +178,8 @@ def is_idle(now: dt.datetime) -> bool:
 
 
 def next_due_work(now: dt.datetime) -> dt.datetime | None:
-    """The earliest business time at which something is due: a queued run, a sandbox event, a tick."""
+    """The earliest business time at which something is due: a queued run, a sandbox event, a tick
+    (of an agent that has work then: AgentBase.next_work_at)."""
     from django_celery_beat.models import PeriodicTask
 
     from integrations.models import SandboxEvent
@@ -182,8 +189,15 @@ def next_due_work(now: dt.datetime) -> dt.datetime | None:
         SandboxEvent.objects.filter(status=SandboxEvent.Status.PENDING).aggregate(at=Min("due_at"))["at"],
     ]
     for task in PeriodicTask.objects.filter(task=START_SCHEDULED, enabled=True).select_related("interval", "crontab"):
-        if is_business_scheduled(_agent_of(task)):
+        agent_name = _agent_of(task)
+        if not is_business_scheduled(agent_name):
+            continue
+        hint = registry.get(agent_name).next_work_at(now)
+        if hint == "every tick":
             candidates.append(next_tick_after(task, now))
+        elif isinstance(hint, dt.datetime) and hint > now:
+            # The agent's first tick at or after the moment its next item falls due.
+            candidates.append(next_tick_after(task, hint - dt.timedelta(microseconds=1)))
     due = [c for c in candidates if c is not None and c > now]
     return min(due) if due else None
 

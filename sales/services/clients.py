@@ -27,7 +27,8 @@ def contract_term_months(proposal: Proposal) -> int:
     pricing: dict[str, Any] = proposal.pricing if isinstance(proposal.pricing, dict) else {}
     weeks = requirements.get("timeline_weeks")
     build = math.ceil(weeks / WEEKS_PER_MONTH) if isinstance(weeks, int) and weeks > 0 else DEFAULT_BUILD_MONTHS
-    lines = pricing.get("lines") if isinstance(pricing.get("lines"), list) else []
+    listed = pricing.get("lines")
+    lines = listed if isinstance(listed, list) else []
     retainer = any(isinstance(line, dict) and line.get("kind") == "retainer" for line in lines)
     return build + (RETAINER_MONTHS if retainer else 0)
 

@@ -176,3 +176,32 @@ def test_upkeep_on_wall_time_is_left_to_beats_own_schedule(frozen_clock: Any) ->
     _schedule("t_echo", every=60)
     started = AgentRun.objects.filter(pk__in=clockwork.start_due_ticks())
     assert [r.agent_name for r in started] == ["t_echo"]
+
+
+@pytest.mark.django_db
+def test_the_skip_passes_a_pollers_empty_ticks_and_stops_when_its_work_falls_due(
+    frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agents import registry
+
+    _schedule("t_echo", every=300)  # a five-minute poller
+    echo = registry.get("t_echo")
+    now = frozen_clock.now
+    assert clockwork.next_due_work(now) == now + dt.timedelta(minutes=5)  # by default: every tick
+
+    monkeypatch.setattr(echo, "next_work_at", classmethod(lambda cls, at: None))
+    assert clockwork.next_due_work(now) is None  # nothing for it until other work brings some
+
+    due = now + dt.timedelta(hours=26, minutes=2)
+    monkeypatch.setattr(echo, "next_work_at", classmethod(lambda cls, at: due))
+    # Its first tick at or after the moment the work falls due, not every five minutes until then.
+    assert clockwork.next_due_work(now) == now + dt.timedelta(hours=26, minutes=5)
+    monkeypatch.setattr(echo, "next_work_at", classmethod(lambda cls, at: now - dt.timedelta(hours=1)))
+    assert clockwork.next_due_work(now) is None  # already due: its tick after the next skip runs it
+
+
+def test_earliest_after_ignores_the_past_and_the_missing() -> None:
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    hour = dt.timedelta(hours=1)
+    assert clockwork.earliest_after(now, None, now - hour, now + 2 * hour, now + hour) == now + hour
+    assert clockwork.earliest_after(now, None, now) is None

@@ -20,6 +20,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Min
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Facts
@@ -172,6 +173,17 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
     Input, Facts, Output = SchedulerInput, Due, Sent
     schedule = 300
     next = ("sequence_scheduler",)
+
+    @classmethod
+    def next_work_at(cls, now: dt.datetime) -> dt.datetime | None:
+        # The next step that falls due (the index enrollment_due covers it).
+        return (
+            Enrollment.objects.filter(
+                status=Enrollment.Status.ACTIVE, campaign__status=Campaign.Status.ACTIVE, next_send_at__gt=now
+            )
+            .aggregate(at=Min("next_send_at"))
+            .get("at")
+        )
 
     def load(self, ctx: RunContext, data: SchedulerInput) -> Due:
         now = ctx.now()

@@ -19,18 +19,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from django.db.models import Min
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Facts
+from agents.clockwork import earliest_after
 from agents.context import RunContext
 from agents.errors import SkipRun
 from agents.models import AuditLog, Escalation
 from agents.registry import register
-from crm.models import Lead
+from crm.models import Lead, Message
 from crm.services.leads import lead_set_status
 from integrations.webhooks.inputs import BookingEvent
 from sales.agents.meeting.bookings import meeting_of_key
 from sales.agents.meeting.common import LIVE, audited, when_text, zone_of
+from sales.agents.meeting.no_show import WAIT as NO_SHOW_WAIT
 from sales.agents.meeting.no_show import recovery_state
 from sales.models import Meeting, MeetingNote, MeetingParticipant
 from sales.services.meetings import (
@@ -101,6 +104,24 @@ class MeetingLifecycleOrchestrator(Agent[LifecycleInput, Driven]):
     next = ("meeting_prep", "no_show_recovery")
 
     # --- load -----------------------------------------------------------------------------------
+
+    @classmethod
+    def next_work_at(cls, now: dt.datetime) -> dt.datetime | None:
+        live = Meeting.objects.filter(status__in=LIVE, starts_at__isnull=False)
+        prep = live.filter(starts_at__gt=now + PREP_AHEAD).aggregate(at=Min("starts_at"))["at"]
+        check = live.filter(starts_at__gt=now - OUTCOME_GRACE).aggregate(at=Min("starts_at"))["at"]
+        # A no-show's follow-up is nudged when it stays unanswered for no_show.WAIT.
+        followed = (
+            Message.objects.filter(idempotency_key__startswith="no-show:", created_at__gt=now - NO_SHOW_WAIT)
+            .aggregate(at=Min("created_at"))
+            .get("at")
+        )
+        return earliest_after(
+            now,
+            prep and prep - PREP_AHEAD,
+            check and check + OUTCOME_GRACE,
+            followed and followed + NO_SHOW_WAIT,
+        )
 
     def load(self, ctx: RunContext, data: LifecycleInput) -> Lifecycle:
         if data.kind is not None:

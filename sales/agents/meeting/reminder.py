@@ -18,10 +18,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.db.models import Q
+from django.db.models import Min, Q
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Empty, Facts
+from agents.clockwork import earliest_after
 from agents.context import RunContext
 from agents.registry import register
 from crm.services.agency import profile
@@ -80,6 +81,14 @@ class MeetingReminder(Agent[Empty, Reminded]):
     Input = Empty
     Facts = Due
     Output = Reminded
+
+    @classmethod
+    def next_work_at(cls, now: dt.datetime) -> dt.datetime | None:
+        upcoming = Meeting.objects.filter(status__in=LIVE, lead__isnull=False, starts_at__gt=now)
+        day = upcoming.filter(reminder_24h_sent_at__isnull=True).aggregate(at=Min("starts_at"))["at"]
+        hour = upcoming.filter(reminder_1h_sent_at__isnull=True).aggregate(at=Min("starts_at"))["at"]
+        # The day-before reminder of a meeting closer than a day is past; its next is the hour's.
+        return earliest_after(now, day and day - DAY_BEFORE, hour and hour - HOUR_BEFORE)
 
     def load(self, ctx: RunContext, data: Empty) -> Due:
         now = ctx.now()

@@ -480,3 +480,15 @@ def test_an_enrollment_waits_for_its_personalisation(monday: clock.FrozenClock, 
     run_agent("sequence_scheduler")
     message = Message.objects.get(enrollment=early)
     assert message.body.startswith(f"Hi {early.lead.first_name},\n\nWe build AI receptionists.")
+
+
+def test_the_demo_skip_stops_when_the_next_step_falls_due(frozen_clock: Any) -> None:
+    from crm.agents.campaign.sequence_scheduler import SequenceScheduler
+
+    now = frozen_clock.now
+    live = CampaignFactory.create(status=Campaign.Status.ACTIVE)
+    EnrollmentFactory.create(campaign=live, next_send_at=now - dt.timedelta(minutes=1))  # due: its tick runs it
+    later = EnrollmentFactory.create(campaign=live, next_send_at=now + dt.timedelta(days=2))
+    paused = CampaignFactory.create(status=Campaign.Status.PAUSED)
+    EnrollmentFactory.create(campaign=paused, next_send_at=now + dt.timedelta(hours=1))
+    assert SequenceScheduler.next_work_at(now) == later.next_send_at

@@ -236,3 +236,14 @@ def test_the_beat_follows_up_a_no_show_nobody_followed_up(sydney_lead: Lead, fro
     first, second = assert_idempotent("meeting_lifecycle_orchestrator", {})
     assert first.output["recovery"] == [meeting.pk] and second.output["recovery"] == []
     assert AgentRun.objects.filter(agent_name="no_show_recovery", input={"meeting_id": meeting.pk}).count() == 1
+
+
+def test_the_demo_skip_stops_for_the_next_prep_or_outcome_check(frozen_clock: Any) -> None:
+    from sales.agents.meeting.lifecycle import OUTCOME_GRACE, PREP_AHEAD, MeetingLifecycleOrchestrator
+
+    now = frozen_clock.now
+    assert MeetingLifecycleOrchestrator.next_work_at(now) is None
+    call = MeetingFactory.create(starts_at=now + dt.timedelta(days=2))
+    assert MeetingLifecycleOrchestrator.next_work_at(now) == call.starts_at - PREP_AHEAD
+    frozen_clock.tick(dt.timedelta(days=1, hours=1))  # past the prep: the outcome check is next
+    assert MeetingLifecycleOrchestrator.next_work_at(frozen_clock.now) == call.starts_at + OUTCOME_GRACE

@@ -133,3 +133,18 @@ def test_reminding_twice_sends_once(sydney_lead: Lead, frozen_clock: Any) -> Non
     meeting = meeting_for(sydney_lead, frozen_clock, dt.timedelta(minutes=45))
     first, second = assert_idempotent("meeting_reminder", {})
     assert first.output["sent"] == [f"meeting #{meeting.pk}: 1h"] and second.output["sent"] == []
+
+
+def test_the_demo_skip_stops_for_the_next_reminder_only(frozen_clock: Any) -> None:
+    from sales.agents.meeting.reminder import MeetingReminder
+
+    now = frozen_clock.now
+    assert MeetingReminder.next_work_at(now) is None  # no meeting: only a booking brings work
+    far = MeetingFactory.create(starts_at=now + dt.timedelta(days=3))
+    near = MeetingFactory.create(starts_at=now + dt.timedelta(hours=5), reminder_24h_sent_at=now)
+    # The near call's hour-before reminder comes before the far call's day-before one.
+    assert MeetingReminder.next_work_at(now) == near.starts_at - dt.timedelta(hours=1)
+    Meeting.objects.filter(pk=near.pk).update(reminder_1h_sent_at=now)
+    assert MeetingReminder.next_work_at(now) == far.starts_at - dt.timedelta(days=1)
+    Meeting.objects.filter(pk=far.pk).update(status=Meeting.Status.CANCELED)
+    assert MeetingReminder.next_work_at(now) is None
