@@ -243,7 +243,8 @@ def test_the_demo_skip_stops_for_the_next_prep_or_outcome_check(frozen_clock: An
 
     now = frozen_clock.now
     assert MeetingLifecycleOrchestrator.next_work_at(now) is None
-    call = MeetingFactory.create(starts_at=now + dt.timedelta(days=2))
-    assert MeetingLifecycleOrchestrator.next_work_at(now) == call.starts_at - PREP_AHEAD
+    start = now + dt.timedelta(days=2)
+    MeetingFactory.create(starts_at=start)
+    assert MeetingLifecycleOrchestrator.next_work_at(now) == start - PREP_AHEAD
     frozen_clock.tick(dt.timedelta(days=1, hours=1))  # past the prep: the outcome check is next
-    assert MeetingLifecycleOrchestrator.next_work_at(frozen_clock.now) == call.starts_at + OUTCOME_GRACE
+    assert MeetingLifecycleOrchestrator.next_work_at(frozen_clock.now) == start + OUTCOME_GRACE

@@ -140,11 +140,12 @@ def test_the_demo_skip_stops_for_the_next_reminder_only(frozen_clock: Any) -> No
 
     now = frozen_clock.now
     assert MeetingReminder.next_work_at(now) is None  # no meeting: only a booking brings work
-    far = MeetingFactory.create(starts_at=now + dt.timedelta(days=3))
-    near = MeetingFactory.create(starts_at=now + dt.timedelta(hours=5), reminder_24h_sent_at=now)
+    far_start, near_start = now + dt.timedelta(days=3), now + dt.timedelta(hours=5)
+    far = MeetingFactory.create(starts_at=far_start)
+    near = MeetingFactory.create(starts_at=near_start, reminder_24h_sent_at=now)
     # The near call's hour-before reminder comes before the far call's day-before one.
-    assert MeetingReminder.next_work_at(now) == near.starts_at - dt.timedelta(hours=1)
+    assert MeetingReminder.next_work_at(now) == near_start - dt.timedelta(hours=1)
     Meeting.objects.filter(pk=near.pk).update(reminder_1h_sent_at=now)
-    assert MeetingReminder.next_work_at(now) == far.starts_at - dt.timedelta(days=1)
+    assert MeetingReminder.next_work_at(now) == far_start - dt.timedelta(days=1)
     Meeting.objects.filter(pk=far.pk).update(status=Meeting.Status.CANCELED)
     assert MeetingReminder.next_work_at(now) is None
