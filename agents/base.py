@@ -85,6 +85,9 @@ class AgentBase:
     # agency's day) or wall time, for upkeep of the machinery itself (replaying lost webhooks,
     # health checks), which must not run 60 times as often when the demo runs 60 times as fast.
     schedule_clock: ClassVar[Literal["business", "wall"]] = "business"
+    # An agent that only watches what the others do (errors, health, costs, escalations) finds
+    # nothing new while the whole agency is idle: the demo's skip ahead need not stop at its ticks.
+    idle_finds_nothing: ClassVar[bool] = False
     max_attempts: ClassVar[int] = 3
     priority: ClassVar[int] = 5
     # Celery's hard time limit for one attempt (the soft limit, a little earlier, fails it as transient).
@@ -104,7 +107,7 @@ class AgentBase:
         falls due. Work already due is not the hint's business: every skip passes a frequent
         agent's tick, so it runs again right after the skip. Ticks are never dropped by a hint.
         """
-        return "every tick"
+        return None if cls.idle_finds_nothing else "every tick"
 
     @classmethod
     def facts_type(cls) -> type[Any]:

@@ -45,6 +45,7 @@ class ErrorMonitoring(Agent[Empty, MonitoringOutput]):
     category = "system"
     trigger = "schedule"
     schedule = 300
+    idle_finds_nothing = True
     Facts = Spikes
     Output = MonitoringOutput
 
@@ -117,6 +118,7 @@ class LearningExtraction(LLMAgent[Empty, ExtractionOutput, DraftedRule]):
     trigger = "schedule"
     queue = "system"
     schedule = 3600
+    idle_finds_nothing = True
     Facts = Plan
     Output = ExtractionOutput
     Decision = DraftedRule

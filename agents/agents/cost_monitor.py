@@ -58,6 +58,7 @@ class CostMonitor(Agent[Empty, CostReport]):
     category = "system"
     trigger = "schedule"
     schedule = 3600
+    idle_finds_nothing = True
     Facts = Spending
     Output = CostReport
 

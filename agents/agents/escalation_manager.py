@@ -82,6 +82,7 @@ class EscalationManager(Agent[Empty, ManagerReport]):
     category = "system"
     trigger = "schedule"
     schedule = 900
+    idle_finds_nothing = True
     Facts = EscalationWork
     Output = ManagerReport
 

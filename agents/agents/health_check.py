@@ -44,6 +44,7 @@ class HealthCheckAgent(Agent[Empty, HealthReport]):
     category = "system"
     trigger = "schedule"
     schedule = 300
+    idle_finds_nothing = True
     Facts = Probes
     Output = HealthReport
     # A hung probe must not hold the run: each probe has its own short timeout.

@@ -85,6 +85,7 @@ class DeliverabilityMonitor(Agent[Empty, Monitored]):
     trigger = "schedule"
     queue = "crm"
     schedule = 3600
+    idle_finds_nothing = True
     Input, Facts, Output = Empty, Readings, Monitored
 
     def load(self, ctx: RunContext, data: Empty) -> Readings:

@@ -205,3 +205,13 @@ def test_earliest_after_ignores_the_past_and_the_missing() -> None:
     hour = dt.timedelta(hours=1)
     assert clockwork.earliest_after(now, None, now - hour, now + 2 * hour, now + hour) == now + hour
     assert clockwork.earliest_after(now, None, now) is None
+
+
+@pytest.mark.parametrize(
+    "watcher",
+    ["health_check", "error_monitoring", "escalation_manager", "cost_monitor", "learning_extraction"],
+)
+def test_watchers_never_hold_the_demos_skip(watcher: str) -> None:
+    from agents import registry
+
+    assert registry.get(watcher).next_work_at(dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)) is None
