@@ -201,7 +201,10 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
             ).count()
             for cid in campaigns
         }
-        approved = {cid: first_batch_approved(cid) for cid in campaigns}
+        agency = profile()
+        # A first batch of zero (the autopilot policy) means no campaign waits for an approval.
+        gate = agency.policy().first_batch_size > 0
+        approved = {cid: not gate or first_batch_approved(cid) for cid in campaigns}
         # A campaign whose own run already waits for the approval needs no second one.
         asking = {
             cid
@@ -217,7 +220,7 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
             now=now,
             enrollments=enrollments,
             findings={e.pk: sourced_findings(lead=e.lead) for e in enrollments},
-            agency=profile(),
+            agency=agency,
             approved=approved,
             sent_today=sent_today,
         )

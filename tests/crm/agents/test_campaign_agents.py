@@ -337,6 +337,19 @@ def test_a_new_campaign_waits_for_one_approval_shown_with_its_copy(
         assert enrollment.current_step == 1
 
 
+def test_an_autopilot_without_a_first_batch_sends_at_once(monday: clock.FrozenClock) -> None:
+    agency = profile()
+    agency.autopilot = {"first_batch_size": 0}
+    agency.save()
+    campaign = active_campaign()
+    personal_enrollment(campaign)
+    beat = run_agent("sequence_scheduler")
+    assert beat.output["waiting_for_approval"] == [] and len(beat.output["sent"]) == 1
+    drain()
+    assert Message.objects.filter(status=Message.Status.SENT).count() == 1
+    assert not Escalation.objects.filter(kind=Escalation.Kind.APPROVAL).exists()
+
+
 def test_a_send_carries_footer_headers_and_advances_the_sequence(
     monday: clock.FrozenClock, django_user_model: Any
 ) -> None:
