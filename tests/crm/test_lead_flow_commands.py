@@ -70,7 +70,9 @@ def test_the_demo_agency_sends_unattended_but_an_operators_profile_is_kept() -> 
     from crm.services.agency import profile
 
     call_command("seed_demo", verbosity=0)
-    assert profile().policy().first_batch_size == 0  # nobody is there to approve the demo's first batch
+    policy = profile().policy()
+    assert policy.first_batch_size == 0  # nobody is there to approve the demo's first batch
+    assert "interested" in policy.auto_send_intents and "objection" not in policy.auto_send_intents
 
     agency = profile()
     agency.autopilot = {"first_batch_size": 20}

@@ -34,10 +34,12 @@ ICPS = (
     },
 )
 # The demo runs unattended: its campaigns send without waiting for an operator to approve each new
-# campaign's first batch (the production default is 20 messages held for one approval). Replies,
-# proposals over the threshold and prices under the floor still wait for a human, so the admin
-# shows escalations. An operator turns the gate on in the agency profile's autopilot.
-DEMO_AUTOPILOT = {"first_batch_size": 0}
+# campaign's first batch (the production default is 20 messages held for one approval), and the
+# drafted answers to interested and "not now" replies go out on their own (the default sends only
+# answers to questions), or no prospect would ever reach a meeting. Answers to objections, questions
+# no FAQ covers, proposals over the threshold and prices under the floor still wait for a human, so
+# the admin shows escalations. An operator changes all of it in the agency profile's autopilot.
+DEMO_AUTOPILOT = {"first_batch_size": 0, "auto_send_intents": ["question", "interested", "not_now"]}
 MAILBOXES = (
     {"email": "alex@mail.smarter-team.test", "display_name": "Alex Morgan", "daily_cap": 40},
     {"email": "sam@mail.smarter-team.test", "display_name": "Sam Lee", "daily_cap": 40},

@@ -25,8 +25,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from smarter_team import clock
 
 QUEUES = "crm,sales,delivery,system,llm"
-# The demo's default: an hour of business time a minute.
-DEMO_SPEED = 60.0
+# The demo's default: two hours of business time a wall minute while the agency is busy; the idle
+# skip ahead covers the quiet hours. Faster, and a burst of work (a day's leads) would let meeting
+# reminders' and send windows' moments pass before the backlog clears.
+DEMO_SPEED = 120.0
 # The demo's market is in the US and the UK: from 12:00 to 20:00 UTC both are at work (07:00-15:00
 # in New York, 12:00-20:00 in London). A demo first started outside those hours, or on a weekend,
 # begins at the next weekday's 12:00 UTC, so a new user does not watch a night or a Sunday pass.
