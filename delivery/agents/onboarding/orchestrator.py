@@ -45,8 +45,9 @@ from delivery.agents.onboarding.common import (
 from delivery.models import Onboarding
 from delivery.services.onboarding import start_onboarding
 from integrations.values import Slot
+from sales.agents.meeting.bookings import BookCall, BookCallPerformer
 from sales.models import Client, Meeting, Proposal
-from sales.services.meetings import cancel_meeting, create_meeting
+from sales.services.meetings import create_meeting
 
 PROMPT = """You write the welcome email an AI services agency sends a client who has just signed.
 Plain text, warm and brief (under 200 words), signed with the sender's name. Thank them for signing
@@ -124,50 +125,20 @@ class CreateSharedFolder:
         tick(onboarding_id, FOLDER, external_id=str(result.get("document_id") or ""))
 
 
-class KickoffBooking(BaseModel):
-    meeting_id: int
+class KickoffBooking(BookCall):
     onboarding_id: int
-    start: dt.datetime
-    duration_minutes: int
-    attendee_email: str
-    attendee_name: str
-    title: str
-    timezone: str
+    notes: str = "Kickoff: goals, plan, accesses and the first milestone."
 
 
 @register_performer(KICKOFF_KIND, payload=KickoffBooking, contacts=("attendee_email",))
-class BookKickoff:
-    """The kickoff in the calendar (the invite reaches the client: their opt-out is checked)."""
-
-    def perform(self, payload: KickoffBooking, key: str) -> dict[str, Any]:
-        from integrations.roles import get_role
-
-        booking = get_role("calendar").book(
-            idempotency_key=key,
-            start=payload.start,
-            duration_minutes=payload.duration_minutes,
-            attendee_email=payload.attendee_email,
-            attendee_name=payload.attendee_name,
-            title=payload.title,
-            timezone=payload.timezone,
-            notes="Kickoff: goals, plan, accesses and the first milestone.",
-        )
-        return {"booking_id": booking.booking_id, "meeting_url": booking.meeting_url}
+class BookKickoff(BookCallPerformer):
+    """The kickoff in the calendar, booked like any call (the invite reaches the client: their
+    opt-out is checked; a failed booking withdraws the meeting and leaves the item open, so the
+    stuck detector asks the client for a time, or a human when they cannot be written to)."""
 
     def on_done(self, action: Action, result: dict[str, Any]) -> None:
-        meeting = Meeting.objects.select_for_update().filter(pk=action.payload["meeting_id"]).first()
-        if meeting is not None and not meeting.booking_uid:
-            meeting.booking_uid = str(result.get("booking_id") or "")[:128] or None
-            meeting.join_url = str(result.get("meeting_url") or "")[:500]
-            meeting.save(update_fields=["booking_uid", "join_url"])
-        tick(int(action.payload["onboarding_id"]), KICKOFF_BOOKED, external_id=str(result.get("booking_id") or ""))
-
-    def on_failed(self, action: Action, reason: str, *, blocked: bool) -> None:
-        # Not booked: the meeting is withdrawn and the item stays open, so the stuck detector asks
-        # the client for a time (or a human, when they cannot be written to).
-        meeting = Meeting.objects.filter(pk=action.payload["meeting_id"]).first()
-        if meeting is not None and meeting.STATUS_MACHINE.allowed(meeting.status, Meeting.Status.CANCELED):
-            cancel_meeting(meeting=meeting)
+        super().on_done(action, result)
+        tick(int(action.payload["onboarding_id"]), KICKOFF_BOOKED, external_id=str(result.get("booking_uid") or ""))
 
 
 # --- the agent ----------------------------------------------------------------------------------

@@ -70,6 +70,12 @@ def _booked(result: dict[str, Any]) -> dict[str, Any]:
 
 @register_performer(BOOK, payload=BookCall, contacts=("attendee_email",))
 class BookCallPerformer:
+    """A call booked in the calendar under the act's key, its uid written back onto the meeting.
+
+    Every booking the agency makes goes through this class: the kickoff's performer
+    (delivery/agents/onboarding/orchestrator.py) extends it with its checklist tick.
+    """
+
     def perform(self, payload: BookCall, key: str) -> dict[str, Any]:
         from integrations.roles import get_role
 
@@ -97,9 +103,10 @@ class BookCallPerformer:
                        join_url=str(result.get("meeting_url") or ""))  # fmt: skip
 
     def on_failed(self, action: Action, reason: str, *, blocked: bool) -> None:
-        # No booking exists: the meeting must not stay live (it would block the lead's next booking).
+        # No booking exists: the meeting must not stay live (it would block the lead's next booking,
+        # and an unbooked kickoff leaves its checklist item open for the stuck detector to chase).
         meeting = Meeting.objects.filter(pk=action.payload["meeting_id"], booking_uid__isnull=True).first()
-        if meeting is not None and meeting.status in (Meeting.Status.SCHEDULED, Meeting.Status.RESCHEDULED):
+        if meeting is not None and meeting.STATUS_MACHINE.allowed(meeting.status, Meeting.Status.CANCELED):
             cancel_meeting(meeting=meeting)
         logger.warning("booking for meeting %s %s: %s", action.payload["meeting_id"],
                        "blocked" if blocked else "failed", reason)  # fmt: skip
