@@ -20,7 +20,8 @@ leaves them pending, to test what the sweeper does).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from django.test.utils import override_settings
 from agents import outbox, runtime, runtime_hooks
 from agents.brains import scripted
 from agents.models import Action, AgentRun, AuditLog, Escalation
-from agents.services.runs import start_run
+from agents.services.runs import cancel_run, start_run
 from smarter_team import clock
 
 # Bookkeeping every run writes: not what an agent "created".
@@ -234,13 +235,20 @@ def crash_and_finish(
     return finish_after_crash(run, answers=answers)
 
 
-def drain(*, limit: int = 500, answers: dict[str, Sequence[Any]] | None = None) -> list[AgentRun]:
-    """Work every queued run that is due, the ones they start too, until none is left (a chain)."""
+def drain(
+    *, limit: int = 500, answers: dict[str, Sequence[Any]] | None = None, off: Collection[str] = ()
+) -> list[AgentRun]:
+    """Work every queued run that is due, the ones they start too, until none is left (a chain).
+
+    ``off``: agents switched off (a bench's arm): their queued runs are canceled, never worked."""
     done: list[AgentRun] = []
     for name, queued in (answers or {}).items():
         scripted.script(name, *queued)
     with override_settings(BRAIN_DEFAULT="scripted" if answers else "heuristic"):
         while len(done) < limit:
+            if off:
+                for run in AgentRun.objects.filter(status=AgentRun.Status.QUEUED, agent_name__in=off):
+                    cancel_run(run=run, reason="switched off")
             due = AgentRun.objects.filter(status=AgentRun.Status.QUEUED, due_at__lte=clock.now()).order_by("pk").first()
             if due is None:
                 break
@@ -261,12 +269,15 @@ class WorldStep:
     runs: int = 0
 
 
-def advance(frozen: Any, *, until: dt.datetime, step: dt.timedelta, max_runs: int = 5000) -> list[WorldStep]:
+def advance(
+    frozen: Any, *, until: dt.datetime, step: dt.timedelta, max_runs: int = 5000, off: Collection[str] = ()
+) -> list[WorldStep]:
     """Live the agency on a frozen clock until ``until``, a step at a time, as beat, the workers and
     the sandbox world would: each step the schedules tick (business time), the world's due events
     are posted to the real webhook endpoint and processed, due acts are performed and every run
-    that becomes due is worked, with the ones it starts. For end-to-end tests of a stage or the
-    whole lifecycle. Schedules come from beat's rows: call ``sync_schedules()`` first."""
+    that becomes due is worked, with the ones it starts (those of the agents ``off`` are canceled).
+    For end-to-end tests of a stage or the whole lifecycle, and the benches that compare arms.
+    Schedules come from beat's rows: call ``sync_schedules()`` or ``keep_schedules()`` first."""
     from agents import clockwork
     from integrations.models import WebhookEvent
     from integrations.sandbox.delivery import deliver_due
@@ -288,10 +299,30 @@ def advance(frozen: Any, *, until: dt.datetime, step: dt.timedelta, max_runs: in
                 process_event(event_pk=pk)
             record.processed += len(received)
             outbox.perform_due()
-            done = drain(limit=max_runs - worked)
+            done = drain(limit=max_runs - worked, off=off)
             worked += len(done)
             record.runs += len(done)
             if not (posted or received or done):
                 break
         steps.append(record)
     return steps
+
+
+def keep_schedules(keep: Callable[[str], bool]) -> list[str]:
+    """Sync the code's schedules into beat, then leave ticking only the agents ``keep`` accepts (an
+    end-to-end test lives one stage; a bench's arm switches agents off). Returns the names kept."""
+    from django_celery_beat.models import PeriodicTask
+
+    from agents.clockwork import START_SCHEDULED
+    from agents.schedules import sync_schedules
+
+    sync_schedules()
+    kept = []
+    for task in PeriodicTask.objects.filter(task=START_SCHEDULED):
+        name = json.loads(task.args or "[]")[0]
+        enabled = keep(name)
+        if task.enabled != enabled:
+            PeriodicTask.objects.filter(pk=task.pk).update(enabled=enabled)
+        if enabled:
+            kept.append(name)
+    return sorted(kept)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import os
 import sys
@@ -50,31 +49,27 @@ logging.getLogger("agents").setLevel(logging.ERROR)
 logging.getLogger("integrations").setLevel(logging.ERROR)
 
 from django.test.utils import override_settings  # noqa: E402
-from django_celery_beat.models import PeriodicTask  # noqa: E402
 
-from agents import clockwork, outbox, registry, roster, runtime  # noqa: E402
+from agents import registry, roster  # noqa: E402
 from agents.models import AgentRun  # noqa: E402
-from agents.schedules import sync_schedules  # noqa: E402
-from agents.services.runs import cancel_run, start_run  # noqa: E402
+from agents.services.runs import start_run  # noqa: E402
+from agents.testing import keep_schedules  # noqa: E402
+from bench import arms  # noqa: E402
+from bench.arms import START  # noqa: E402
 from crm.models import Company, Lead, Message  # noqa: E402
 from delivery.models import ClientReport, SurveyResponse, UpsellOpportunity  # noqa: E402
-from integrations.models import WebhookEvent  # noqa: E402
 from integrations.sandbox import accounts  # noqa: E402
 from integrations.sandbox.conversation import PAINS, discovery_call  # noqa: E402
-from integrations.sandbox.delivery import deliver_due  # noqa: E402
 from integrations.sandbox.meetings import HOST_NAME  # noqa: E402
 from integrations.sandbox.rng import rng_for, sandbox_id  # noqa: E402
 from integrations.sandbox.store import remember  # noqa: E402
-from integrations.sandbox.world import Person, search_people  # noqa: E402
-from integrations.webhooks.services import process_event  # noqa: E402
+from integrations.sandbox.world import Person  # noqa: E402
 from sales.models import Client, Proposal  # noqa: E402
 from sales.services.clients import create_client_from_proposal  # noqa: E402
 from sales.services.proposals import create_proposal_draft, mark_proposal_sent, mark_proposal_signed  # noqa: E402
 from smarter_team import clock  # noqa: E402
 
-START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CONTRACT_MONTHS = 6
-INDUSTRIES = ("dental clinics", "law firms", "accounting firms", "real estate agencies", "ecommerce")
 # The client lifecycle and the agents it hands work to; lead generation and campaigns stay off.
 LIFECYCLE = frozenset({"onboarding", "delivery", "retention", "offboarding", "proposal", "payment", "meeting"})
 
@@ -96,19 +91,6 @@ class Arm:
     @property
     def churn(self) -> float:
         return self.churned / self.clients if self.clients else 0.0
-
-
-def people(count: int) -> list[Person]:
-    """Decision makers at companies the market has, with a deliverable address, spread over industries."""
-    found: list[Person] = []
-    for index in range(count * 20):
-        industry = INDUSTRIES[index % len(INDUSTRIES)]
-        for person in search_people(query=industry, location="", start=index // len(INDUSTRIES), count=1):
-            if person.decision_maker and person.email_status == "deliverable" and person not in found:
-                found.append(person)
-        if len(found) == count:
-            return found
-    return found
 
 
 def sign(person: Person, index: int) -> Client:
@@ -160,57 +142,20 @@ def start_lifecycle(client: Client, proposal: Proposal) -> None:
         client.transition_to(Client.Status.ACTIVE)
 
 
-def work(off: tuple[str, ...], limit: int = 5000) -> int:
-    """Every due run, the ones they start too, except those of the switched-off agents."""
-    done = 0
-    while done < limit:
-        for run in AgentRun.objects.filter(status=AgentRun.Status.QUEUED, agent_name__in=off):
-            cancel_run(run=run, reason="switched off in the bench")
-        due = AgentRun.objects.filter(status=AgentRun.Status.QUEUED, due_at__lte=clock.now()).order_by("pk").first()
-        if due is None:
-            return done
-        runtime.execute(due.pk)
-        due.refresh_from_db()
-        if due.status == AgentRun.Status.QUEUED:
-            return done  # retried later
-        done += 1
-    return done
-
-
-def live(frozen: clock.FrozenClock, *, until: dt.datetime, step: dt.timedelta, off: tuple[str, ...]) -> None:
-    while frozen.now < until:
-        frozen.tick(step)
-        clockwork.start_due_ticks()
-        while True:
-            posted = deliver_due()
-            received = list(
-                WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).values_list("pk", flat=True)
-            )
-            for pk in received:
-                process_event(event_pk=pk)
-            outbox.perform_due()
-            ran = work(off)
-            if not (posted or received or ran):
-                break
-
-
 def play(*, clients: int, months: int, step: dt.timedelta, off: tuple[str, ...]) -> Arm:
     call_command("flush", interactive=False, verbosity=0)
     arm = Arm(off=off)
     began = time.perf_counter()
     with clock.frozen(START) as frozen:
-        sync_schedules()
-        for task in PeriodicTask.objects.filter(task="agents.start_scheduled"):
-            name = json.loads(task.args or "[]")[0]
-            keep = registry.is_registered(name) and registry.get(name).category in LIFECYCLE and name not in off
-            if task.enabled != keep:
-                PeriodicTask.objects.filter(pk=task.pk).update(enabled=keep)
-        signed = [sign(person, index) for index, person in enumerate(people(clients))]
+        keep_schedules(
+            lambda name: registry.is_registered(name) and registry.get(name).category in LIFECYCLE and name not in off
+        )
+        signed = [sign(person, index) for index, person in enumerate(arms.people(clients))]
         original = {c.pk: c.contract_end for c in Client.objects.filter(pk__in=[c.pk for c in signed])}
         for client in signed:
             start_lifecycle(client, Proposal.objects.get(client=client, status=Proposal.Status.SIGNED))
         end = START + dt.timedelta(days=round(months * 30.4))
-        live(frozen, until=end, step=step, off=off)
+        arms.live(frozen, until=end, step=step, off=off)
         final = list(Client.objects.select_related("primary_contact").filter(pk__in=original))
         arm.clients = len(final)
         for client in final:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import os
 import sys
@@ -52,26 +51,22 @@ logging.getLogger("agents").setLevel(logging.ERROR)
 logging.getLogger("integrations").setLevel(logging.ERROR)
 
 from django.test.utils import override_settings  # noqa: E402
-from django_celery_beat.models import PeriodicTask  # noqa: E402
 
-from agents import clockwork, outbox, registry, runtime  # noqa: E402
+from agents import registry  # noqa: E402
 from agents.models import AgentRun  # noqa: E402
-from agents.schedules import sync_schedules  # noqa: E402
-from agents.services.runs import cancel_run  # noqa: E402
+from agents.testing import keep_schedules  # noqa: E402
+from bench import arms  # noqa: E402
+from bench.arms import START  # noqa: E402
 from crm.models import Company, Lead, Message  # noqa: E402
 from crm.services.agency import profile  # noqa: E402
-from integrations.models import SandboxRecord, WebhookEvent  # noqa: E402
+from integrations.models import SandboxRecord  # noqa: E402
 from integrations.roles import get_role  # noqa: E402
-from integrations.sandbox.delivery import deliver_due  # noqa: E402
 from integrations.sandbox.rng import sandbox_id  # noqa: E402
-from integrations.sandbox.world import Person, search_people  # noqa: E402
-from integrations.webhooks.services import process_event  # noqa: E402
+from integrations.sandbox.world import Person  # noqa: E402
 from sales.models import Meeting, Proposal  # noqa: E402
 from sales.services.meetings import create_meeting  # noqa: E402
 from smarter_team import clock  # noqa: E402
 
-START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
-INDUSTRIES = ("dental clinics", "law firms", "accounting firms", "real estate agencies", "ecommerce")
 BEATS = ("meeting_reminder", "meeting_lifecycle_orchestrator")
 ARMS: tuple[tuple[str, ...], ...] = ((), ("meeting_reminder",), ("meeting_prep",))
 # Past the draft proposal the chain is not what this bench measures: off in every arm, for speed.
@@ -97,21 +92,6 @@ class Arm:
     @property
     def to_proposal(self) -> float:
         return self.proposals / self.held if self.held else 0.0
-
-
-def people(count: int) -> list[Person]:
-    """Decision makers with a deliverable address, spread over industries (and so over zones)."""
-    found: list[Person] = []
-    seen: set[str] = set()
-    for index in range(count * 20):
-        industry = INDUSTRIES[index % len(INDUSTRIES)]
-        for person in search_people(query=industry, location="", start=index // len(INDUSTRIES), count=1):
-            if person.decision_maker and person.email_status == "deliverable" and person.email not in seen:
-                seen.add(person.email)
-                found.append(person)
-        if len(found) == count:
-            return found
-    return found
 
 
 def slot(person: Person, index: int) -> tuple[dt.datetime, str]:
@@ -159,55 +139,16 @@ def book(person: Person, index: int) -> Meeting:
     return meeting
 
 
-def work(off: tuple[str, ...], limit: int = 5000) -> int:
-    """Every due run, the ones they start too, except those of the switched-off agents."""
-    done = 0
-    while done < limit:
-        for run in AgentRun.objects.filter(status=AgentRun.Status.QUEUED, agent_name__in=off):
-            cancel_run(run=run, reason="switched off in the bench")
-        due = AgentRun.objects.filter(status=AgentRun.Status.QUEUED, due_at__lte=clock.now()).order_by("pk").first()
-        if due is None:
-            return done
-        runtime.execute(due.pk)
-        due.refresh_from_db()
-        if due.status == AgentRun.Status.QUEUED:
-            return done  # retried later
-        done += 1
-    return done
-
-
-def live(frozen: clock.FrozenClock, *, until: dt.datetime, step: dt.timedelta, off: tuple[str, ...]) -> None:
-    while frozen.now < until:
-        frozen.tick(step)
-        clockwork.start_due_ticks()
-        while True:
-            posted = deliver_due()
-            received = list(
-                WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).values_list("pk", flat=True)
-            )
-            for pk in received:
-                process_event(event_pk=pk)
-            outbox.perform_due()
-            ran = work(off)
-            if not (posted or received or ran):
-                break
-
-
 def play(*, meetings: int, step: dt.timedelta, off: tuple[str, ...]) -> Arm:
     call_command("flush", interactive=False, verbosity=0)
     arm = Arm(off=off)
     cut = (*off, *BEYOND)
     began = time.perf_counter()
     with clock.frozen(START) as frozen:
-        sync_schedules()
-        for task in PeriodicTask.objects.filter(task="agents.start_scheduled"):
-            name = json.loads(task.args or "[]")[0]
-            keep = name in BEATS and name not in off
-            if task.enabled != keep:
-                PeriodicTask.objects.filter(pk=task.pk).update(enabled=keep)
-        booked = [book(person, index) for index, person in enumerate(people(meetings))]
+        keep_schedules(lambda name: name in BEATS and name not in off)
+        booked = [book(person, index) for index, person in enumerate(arms.people(meetings))]
         last = max(m.ends_at for m in booked if m.ends_at is not None)
-        live(frozen, until=last + dt.timedelta(hours=12), step=step, off=cut)
+        arms.live(frozen, until=last + dt.timedelta(hours=12), step=step, off=cut)
         ids = [m.pk for m in booked]
         done = Meeting.objects.filter(pk__in=ids)
         arm.meetings = len(ids)

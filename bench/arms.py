@@ -1,0 +1,41 @@
+"""The on/off comparison the stage benches share (bench/clients, bench/deals): the same market people,
+the same start, the agency lived once per arm with some agents switched off.
+
+An agent is switched off by name: its beat is disabled (``agents.testing.keep_schedules``) and any
+run started for it is canceled (``agents.testing.advance(off=...)``), so the arms differ only by
+what the agency did. Import it once Django is set up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+from agents.testing import advance
+from integrations.sandbox.world import Person, search_people
+from smarter_team import clock
+
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
+INDUSTRIES = ("dental clinics", "law firms", "accounting firms", "real estate agencies", "ecommerce")
+
+
+def people(count: int) -> list[Person]:
+    """Decision makers with a deliverable address, spread over industries (and so over zones): the
+    same ones, in the same order, for every arm."""
+    found: list[Person] = []
+    seen: set[str] = set()
+    for index in range(count * 20):
+        industry = INDUSTRIES[index % len(INDUSTRIES)]
+        for person in search_people(query=industry, location="", start=index // len(INDUSTRIES), count=1):
+            if person.decision_maker and person.email_status == "deliverable" and person.email not in seen:
+                seen.add(person.email)
+                found.append(person)
+        if len(found) == count:
+            return found
+    return found
+
+
+def live(frozen: clock.FrozenClock, *, until: dt.datetime, step: dt.timedelta, off: tuple[str, ...]) -> None:
+    """The agency on its beats until ``until``, the sandbox answering through the real webhooks; the
+    agents ``off`` never run. An arm is as long as it takes: no cap on the number of runs."""
+    advance(frozen, until=until, step=step, max_runs=sys.maxsize, off=off)
