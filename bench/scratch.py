@@ -1,8 +1,14 @@
-"""The scratch database a benchmark works in: created on first use, so `make bench` runs on a fresh machine."""
+"""The scratch database a benchmark works in (created on first use, so `make bench` runs on a fresh
+machine) and the Django it runs under.
+
+A bench script puts the repository on ``sys.path``, calls a ``setup_*`` function, and only then
+imports the project's modules (they need Django set up).
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -21,3 +27,36 @@ def ensure_database() -> None:
     with psycopg.connect(maintenance, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+# A bench whose Celery workers are separate processes: production settings in test mode, the
+# heuristic brain and a real-time business clock; the workers inherit this environment.
+WORKER_BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "smarter_team.settings",
+    "DJANGO_ENV": "test",
+    "DJANGO_DEBUG": "false",
+    "BRAIN_DEFAULT": "heuristic",
+    "ANTHROPIC_API_KEY": "",
+    "CLOCK_SPEED": "1",
+}
+
+
+def setup_worker_bench(*, log_level: str) -> None:
+    """Set up Django for a bench that starts Celery workers (``worker_command``) on the Redis broker."""
+    os.environ.update(WORKER_BENCH_ENV, LOG_LEVEL=log_level)
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
+        sys.exit("set DATABASE_URL (PostgreSQL, a scratch database) and REDIS_URL (a Redis DB of its own)")
+    ensure_database()
+
+    import django
+
+    django.setup()
+
+
+def worker_command(app: str, *, queues: str, log_level: str) -> list[str]:
+    """One Celery worker process, solo pool (one task at a time: what is measured is a worker's own
+    throughput), without the cluster chatter that would only add noise."""
+    return [
+        sys.executable, "-m", "celery", "-A", app, "worker", "-P", "solo", "-Q", queues, "-l", log_level,
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip

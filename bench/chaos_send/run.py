@@ -43,25 +43,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="smarter_team.settings",
-    DJANGO_ENV="test",
-    DJANGO_DEBUG="false",
-    BRAIN_DEFAULT="heuristic",
-    ANTHROPIC_API_KEY="",
-    CLOCK_SPEED="1",
-    LOG_LEVEL="ERROR",
-)
-if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
-    sys.exit("set DATABASE_URL (PostgreSQL, a scratch database) and REDIS_URL (a Redis DB of its own)")
+from bench.scratch import setup_worker_bench, worker_command  # noqa: E402
 
-from bench.scratch import ensure_database  # noqa: E402
-
-ensure_database()
-
-import django  # noqa: E402
-
-django.setup()
+setup_worker_bench(log_level="ERROR")
 
 import datetime as dt  # noqa: E402
 
@@ -133,23 +117,7 @@ def setup(sends: int) -> Campaign:
 
 def start_worker() -> subprocess.Popen[bytes]:
     workload._redis.delete(workload.READY)
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "bench.chaos_send.workload",
-        "worker",
-        "-P",
-        "solo",
-        "-Q",
-        "crm,system",
-        "-l",
-        "ERROR",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
+    command = worker_command("bench.chaos_send.workload", queues="crm,system", log_level="ERROR")
     with WORKER_LOG.open("ab") as log:
         return subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=log)
 

@@ -34,25 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="smarter_team.settings",
-    DJANGO_ENV="test",
-    DJANGO_DEBUG="false",
-    BRAIN_DEFAULT="heuristic",
-    ANTHROPIC_API_KEY="",
-    CLOCK_SPEED="1",
-    LOG_LEVEL="WARNING",
-)
-if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
-    sys.exit("set DATABASE_URL (PostgreSQL, a scratch database) and REDIS_URL (a Redis DB of its own)")
+from bench.scratch import setup_worker_bench, worker_command  # noqa: E402
 
-from bench.scratch import ensure_database  # noqa: E402
-
-ensure_database()
-
-import django  # noqa: E402
-
-django.setup()
+setup_worker_bench(log_level="WARNING")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -70,8 +54,7 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVE
 
 
 def start_worker() -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "celery", "-A", "bench.runtime.workload", "worker", "-P", "solo", "-Q",
-               "system", "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
+    command = worker_command("bench.runtime.workload", queues="system", log_level="WARNING")
     worker = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
