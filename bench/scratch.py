@@ -29,6 +29,19 @@ def ensure_database() -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def setup_django() -> None:
+    """Set up Django for a bench that works in this process: the test settings (unless
+    DJANGO_SETTINGS_MODULE names others) on a scratch PostgreSQL database, created when missing."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarter_team.settings_test")
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("set DATABASE_URL (PostgreSQL, a scratch database)")
+    ensure_database()
+
+    import django
+
+    django.setup()
+
+
 # A bench whose Celery workers are separate processes: production settings in test mode, the
 # heuristic brain and a real-time business clock; the workers inherit this environment.
 WORKER_BENCH_ENV = {

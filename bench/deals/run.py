@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import os
 import sys
 import time
 import zoneinfo
@@ -35,18 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarter_team.settings_test")
-if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    sys.exit("set DATABASE_URL (PostgreSQL, a scratch database)")
+from bench.scratch import setup_django
 
-from bench.scratch import ensure_database
+setup_django()
 
-ensure_database()
-
-import django  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-django.setup()
 logging.getLogger("agents").setLevel(logging.ERROR)
 logging.getLogger("integrations").setLevel(logging.ERROR)
 

@@ -31,7 +31,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import re
 import sys
 import time
@@ -44,17 +43,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarter_team.settings_test")
-if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    sys.exit("set DATABASE_URL (PostgreSQL, a scratch database)")
+from bench.scratch import setup_django  # noqa: E402
 
-from bench.scratch import ensure_database  # noqa: E402
-
-ensure_database()
-
-import django  # noqa: E402
-
-django.setup()
+setup_django()
 
 import httpx  # noqa: E402
 import httpx2  # noqa: E402
