@@ -14,7 +14,10 @@ emails it to the client's contact once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
+from django.db import models
 from pydantic import BaseModel, Field
 
 from agents.base import Facts, LLMAgent
@@ -23,7 +26,7 @@ from agents.registry import register
 from crm.models import Lead, Message
 from crm.services.outbound import queue_email
 from delivery.agents.offboarding.common import HANDOVER, OffboardingRef, reachable, tick
-from delivery.models import ChangeRequest, ClientAccess, Deliverable, Offboarding, Project, QAReview
+from delivery.models import ChangeRequest, ClientAccess, Deliverable, Milestone, Offboarding, Project, QAReview
 from sales.models import Client
 
 PROMPT = """You write the handover document an AI services agency gives a client who is leaving: what
@@ -34,6 +37,7 @@ them, "Open items" and "Accounts and access". Plain text, concise, for the clien
 
 REQUIRED = ("What we built", "How to run it")
 URL = re.compile(r"https?://[^\s)>\]]+")
+M = TypeVar("M", bound=models.Model)
 
 
 class StoredFact(BaseModel):
@@ -141,57 +145,12 @@ class KnowledgeTransfer(LLMAgent[OffboardingRef, HandedOver, Handover]):
                 f"leaving because: {offboarding.reason}",
             )
         ]
-        facts += [
-            StoredFact(
-                id=f"project:{p.pk}",
-                label=f"project {p.name!r}",
-                text=f"Project {p.name!r} ({p.status}), {p.starts_on or '?'} to {p.due_on or '?'}"
-                + (f", tracked in the project tool as {p.pm_tool_id}" if p.pm_tool_id else ""),
-            )
-            for p in projects
-        ]
-        facts += [
-            StoredFact(
-                id=f"milestone:{m.pk}",
-                label=f"milestone {m.name!r}",
-                text=f"Milestone {m.name!r} ({m.status}, due {m.due_on or '?'}); acceptance criteria: "
-                + ("; ".join(str(c) for c in m.acceptance_criteria) or "none recorded"),
-            )
-            for m in milestones
-        ]
-        facts += [
-            StoredFact(
-                id=f"deliverable:{d.pk}",
-                label=f"deliverable {d.name!r}",
-                text=f"Deliverable {d.name!r} ({d.status}) of milestone {d.milestone.name!r}: "
-                f"{d.description or 'no description'}" + (f" Location: {d.url}" if d.url else ""),
-            )
-            for d in deliverables
-        ]
-        facts += [
-            StoredFact(
-                id=f"qa:{r.pk}",
-                label=f"QA review of {r.deliverable.name!r}",
-                text=f"QA review of {r.deliverable.name!r} on {r.created_at:%Y-%m-%d}: {r.verdict}; "
-                + "; ".join(_finding(f) for f in r.findings if isinstance(f, dict)),
-            )
-            for r in reviews
-        ]
-        facts += [
-            StoredFact(
-                id=f"change:{c.pk}", label="change request", text=f"Change request ({c.status}): {c.description}"
-            )
-            for c in changes
-        ]
-        facts += [
-            StoredFact(
-                id=f"access:{a.pk}",
-                label=f"access to {a.system}",
-                text=f"Access to {a.system} ({a.get_kind_display()}): {a.status}"
-                + (f", removed {a.revoked_at:%Y-%m-%d}" if a.revoked_at else ""),
-            )
-            for a in accesses
-        ]
+        facts += _cite("project", projects, _project)
+        facts += _cite("milestone", milestones, _milestone)
+        facts += _cite("deliverable", deliverables, _deliverable)
+        facts += _cite("qa", reviews, _review)
+        facts += _cite("change", changes, _change)
+        facts += _cite("access", accesses, _access)
         return HandoverFacts(
             offboarding=offboarding,
             client=client,
@@ -221,16 +180,15 @@ class KnowledgeTransfer(LLMAgent[OffboardingRef, HandedOver, Handover]):
         open_ids = [f"change:{c.pk}" for c in facts.open_changes]
         open_ids += [f.id for f in facts.facts if f.id.startswith("milestone:") and _unfinished(f.text)]
         if open_ids:
-            body = "\n".join(f"- {known[i].text}" for i in open_ids)
-            sections.append(Section(heading="Open items", body=body, sources=open_ids))
+            sections.append(_listing("Open items", [known[i] for i in open_ids]))
         if facts.accesses:
-            body = "\n".join(f"- {known[f'access:{a.pk}'].text}" for a in facts.accesses)
-            body += (
-                "\nWhere we held a key or an account, please remove it and rotate any shared credentials: "
-                "from now on only your team should hold them."
-            )
             sections.append(
-                Section(heading="Accounts and access", body=body, sources=[f"access:{a.pk}" for a in facts.accesses])
+                _listing(
+                    "Accounts and access",
+                    [known[f"access:{a.pk}"] for a in facts.accesses],
+                    after="Where we held a key or an account, please remove it and rotate any shared credentials: "
+                    "from now on only your team should hold them.",
+                )
             )
         return Handover(title=f"Handover: {facts.client.company.name}", sections=sections)
 
@@ -263,6 +221,59 @@ def handover_key(offboarding: Offboarding) -> str:
     return f"offboarding:{offboarding.pk}:handover"
 
 
+def _listing(heading: str, cited: list[StoredFact], *, before: str = "", after: str = "") -> Section:
+    """A section that lists stored facts as they are, one a line, citing each."""
+    lines = [f"- {fact.text}" for fact in cited]
+    body = "\n".join([before, *lines] if before else lines) + (f"\n{after}" if after else "")
+    return Section(heading=heading, body=body, sources=[fact.id for fact in cited])
+
+
+def _cite(kind: str, rows: Iterable[M], describe: Callable[[M], tuple[str, str]]) -> list[StoredFact]:
+    """Stored rows as the numbered facts the document may cite, ``describe`` giving (label, text)."""
+    facts = []
+    for row in rows:
+        label, text = describe(row)
+        facts.append(StoredFact(id=f"{kind}:{row.pk}", label=label, text=text))
+    return facts
+
+
+def _project(p: Project) -> tuple[str, str]:
+    tracked = f", tracked in the project tool as {p.pm_tool_id}" if p.pm_tool_id else ""
+    return f"project {p.name!r}", f"Project {p.name!r} ({p.status}), {p.starts_on or '?'} to {p.due_on or '?'}{tracked}"
+
+
+def _milestone(m: Milestone) -> tuple[str, str]:
+    criteria = "; ".join(str(c) for c in m.acceptance_criteria) or "none recorded"
+    return (
+        f"milestone {m.name!r}",
+        f"Milestone {m.name!r} ({m.status}, due {m.due_on or '?'}); acceptance criteria: {criteria}",
+    )
+
+
+def _deliverable(d: Deliverable) -> tuple[str, str]:
+    where = f" Location: {d.url}" if d.url else ""
+    what = d.description or "no description"
+    return (
+        f"deliverable {d.name!r}",
+        f"Deliverable {d.name!r} ({d.status}) of milestone {d.milestone.name!r}: {what}{where}",
+    )
+
+
+def _review(r: QAReview) -> tuple[str, str]:
+    findings = "; ".join(_finding(f) for f in r.findings if isinstance(f, dict))
+    name = r.deliverable.name
+    return f"QA review of {name!r}", f"QA review of {name!r} on {r.created_at:%Y-%m-%d}: {r.verdict}; {findings}"
+
+
+def _change(c: ChangeRequest) -> tuple[str, str]:
+    return "change request", f"Change request ({c.status}): {c.description}"
+
+
+def _access(a: ClientAccess) -> tuple[str, str]:
+    removed = f", removed {a.revoked_at:%Y-%m-%d}" if a.revoked_at else ""
+    return f"access to {a.system}", f"Access to {a.system} ({a.get_kind_display()}): {a.status}{removed}"
+
+
 def _finding(finding: dict[str, object]) -> str:
     met = "met" if finding.get("met") else "not met"
     note = f" ({finding['note']})" if finding.get("note") else ""
@@ -281,12 +292,7 @@ def _built(facts: HandoverFacts, projects: list[StoredFact]) -> Section:
                 body="No project or deliverable was recorded under this engagement.",
                 sources=["client"],
             )
-        body = "\n".join(f"- {p.text}" for p in projects)
-        return Section(
-            heading="What we built",
-            body=f"No deliverable was recorded yet. Projects:\n{body}",
-            sources=[p.id for p in projects],
-        )
+        return _listing("What we built", projects, before="No deliverable was recorded yet. Projects:")
     lines, sources = [], [p.id for p in projects]
     for d in facts.deliverables:
         where = f" It lives at {d.url}." if d.url else ""
