@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -373,25 +373,24 @@ class ChangeRequestAgent(LLMAgent[MessageRef, Handled, Reading]):
             out.status, out.note = change.status, "decided before: nothing more to do"
             return out
         if facts.approval == Escalation.Status.REJECTED:
-            move(
-                ctx,
-                change,
-                ChangeRequest.Status.REJECTED,
-                action="change_request.rejected",
-                note={"why": facts.decision_note},
-            )
-            out.answered = self._answer(
-                ctx,
-                facts,
-                f"{change_key(change)}:declined",
-                [
-                    f"Thank you for asking about: {change.description}",
-                    "We cannot take this on within the current engagement. We are happy to look at it together as a "
-                    "separate phase once the current work is delivered.",
-                ],
-            )
-            out.status = change.status
-            return out
+            status, reply, note = ChangeRequest.Status.REJECTED, "declined", {"why": facts.decision_note}
+            lines = [
+                f"Thank you for asking about: {change.description}",
+                "We cannot take this on within the current engagement. We are happy to look at it together as a "
+                "separate phase once the current work is delivered.",
+            ]
+        else:
+            status, reply = ChangeRequest.Status.APPROVED, "approved"
+            note, lines = self._take_on(ctx, change, out)
+        # The decision, audited as change_request.approved or .rejected, and told to the client once.
+        move(ctx, change, status, action=f"change_request.{status}", note=note)
+        out.answered = self._answer(ctx, facts, f"{change_key(change)}:{reply}", lines)
+        out.status = change.status
+        return out
+
+    def _take_on(self, ctx: RunContext, change: ChangeRequest, out: Handled) -> tuple[dict[str, Any], list[str]]:
+        """An approved change becomes a milestone with its task on the board and committed hours;
+        returns the approval's audit note and the confirmation's lines."""
         hours = self._hours(change)
         start = ctx.now().date()
         due = add_working_days(start, working_days_for(hours * BUFFER, pace=project_pace()))
@@ -421,25 +420,12 @@ class ChangeRequestAgent(LLMAgent[MessageRef, Handled, Reading]):
         project = ctx.lock(change.project)
         ctx.update(project, action="project.change_added", committed_hours=project.committed_hours + hours)
         push(ctx, key=f"{change_key(change)}:tasks", project=project, description="", tasks=tasks)
-        move(
-            ctx,
-            change,
-            ChangeRequest.Status.APPROVED,
-            action="change_request.approved",
-            note={"milestone": milestone.pk},
-        )
-        out.answered = self._answer(
-            ctx,
-            facts,
-            f"{change_key(change)}:approved",
-            [
-                f"Good news: we can take on {change.description}",
-                f"It comes to {change.price} {change.currency} for about {hours} hours of work, and we plan to "
-                f"deliver it by {due:%d %B %Y}. It is on the project board now.",
-            ],
-        )
-        out.status, out.hours, out.tasks = change.status, hours, [t.title for t in tasks]
-        return out
+        out.hours, out.tasks = hours, [t.title for t in tasks]
+        return {"milestone": milestone.pk}, [
+            f"Good news: we can take on {change.description}",
+            f"It comes to {change.price} {change.currency} for about {hours} hours of work, and we plan to "
+            f"deliver it by {due:%d %B %Y}. It is on the project board now.",
+        ]
 
     @staticmethod
     def _hours(change: ChangeRequest) -> Decimal:
