@@ -4,7 +4,7 @@ through ``ctx.cached`` so that a retry or a second run about the same subject do
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
@@ -92,6 +92,20 @@ def checker(docs: list[Doc]) -> Callable[[Any], str | None]:
         return unsupported(decision.findings, docs)
 
     return check
+
+
+class _Sourced(Protocol):
+    doc: Doc | None
+
+
+def ask_each_sourced(ctx: RunContext, subjects: Sequence[_Sourced]) -> list[Any]:
+    """One question to the brain per subject with a fetched document, its claims checked against that
+    document (the heuristic answers when they are not backed); None for a subject with nothing
+    fetched, which is never guessed at."""
+    return [
+        None if subject.doc is None else ctx.brain.decide_checked(subject, check=checker([subject.doc]))
+        for subject in subjects
+    ]
 
 
 def to_findings(claims: list[Claim], docs: list[Doc]) -> list[Finding]:

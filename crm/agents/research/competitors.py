@@ -91,14 +91,7 @@ class CompetitiveIntelligence(LLMAgent[Empty, WatchOut, Landscape]):
         return Landscape(summary=summary[:1000], findings=claims)
 
     def decide(self, ctx: RunContext, facts: WatchFacts) -> Decisions:
-        answers: list[Landscape | None] = []
-        for item in facts.niches:
-            if item.doc is None:
-                answers.append(None)
-                continue
-            docs = [item.doc]
-            answers.append(ctx.brain.decide_checked(item, check=_fetch.checker(docs)))
-        return Decisions(answers=answers)
+        return Decisions(answers=_fetch.ask_each_sourced(ctx, facts.niches))
 
     def act(self, ctx: RunContext, facts: WatchFacts, decision: Decisions) -> WatchOut:
         out = WatchOut()

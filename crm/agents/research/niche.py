@@ -134,14 +134,7 @@ class NicheResearch(LLMAgent[NicheInput, NichesOut, NicheScores]):
         )
 
     def decide(self, ctx: RunContext, facts: NicheFacts) -> Decisions:
-        scores: list[NicheScores | None] = []
-        for cand in facts.candidates:
-            if cand.doc is None:
-                scores.append(None)
-                continue
-            docs = [cand.doc]
-            scores.append(ctx.brain.decide_checked(cand, check=_fetch.checker(docs)))
-        return Decisions(scores=scores)
+        return Decisions(scores=_fetch.ask_each_sourced(ctx, facts.candidates))
 
     def act(self, ctx: RunContext, facts: NicheFacts, decision: Decisions) -> NichesOut:
         out = NichesOut()
