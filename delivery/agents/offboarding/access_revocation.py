@@ -34,6 +34,7 @@ from crm.models import Lead
 from crm.services.agency import profile
 from crm.services.outbound import queue_email
 from crm.services.suppression import erase
+from delivery.agents.documents import keep_document
 from delivery.agents.offboarding.common import after_revocation, reachable
 from delivery.models import ClientAccess, Offboarding, Project
 from delivery.policy import LifecyclePolicy, lifecycle_policy
@@ -146,12 +147,7 @@ class Archive(BaseModel):
 @register_performer(ARCHIVE_KIND, payload=Archive, contacts=())
 class ArchiveRecords:
     def perform(self, payload: Archive, key: str) -> dict[str, Any]:
-        from integrations.roles import get_role
-
-        document = get_role("documents").create_document(
-            idempotency_key=key, name=payload.name, recipients=[], content=payload.content
-        )
-        return {"document_id": document.document_id, "url": document.url}
+        return keep_document(key, name=payload.name, content=payload.content)
 
 
 # --- the agent ----------------------------------------------------------------------------------

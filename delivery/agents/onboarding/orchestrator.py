@@ -30,6 +30,7 @@ from agents.registry import register
 from crm.models import AgencyProfile, Lead, Message
 from crm.services.agency import profile
 from crm.services.outbound import queue_email
+from delivery.agents.documents import keep_document
 from delivery.agents.onboarding.common import (
     CHECKLIST,
     FOLDER,
@@ -111,12 +112,7 @@ class CreateSharedFolder:
     """The client's shared folder through the Documents role (shared with them from the workspace)."""
 
     def perform(self, payload: SharedFolder, key: str) -> dict[str, Any]:
-        from integrations.roles import get_role
-
-        document = get_role("documents").create_document(
-            idempotency_key=key, name=payload.name, recipients=[], content=payload.index
-        )
-        return {"document_id": document.document_id, "url": document.url}
+        return keep_document(key, name=payload.name, content=payload.index)
 
     def on_done(self, action: Action, result: dict[str, Any]) -> None:
         onboarding_id = int(action.payload["onboarding_id"])
