@@ -5,7 +5,7 @@ pointing at it moves over, and every merge is in the AuditLog with before and af
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
@@ -18,6 +18,8 @@ from agents.registry import register
 from crm.models import Company, Lead
 from crm.services.leads import lead_set_status
 from crm.services.reference_data import FREE_MAIL_DOMAINS
+
+M = TypeVar("M", Lead, Company)  # what is merged: a lead or a company
 
 # The surviving row: the live one furthest along the funnel (its id is what people and integrations
 # know). Dead ends rank last; their history moves over anyway, and an opt-out always carries over.
@@ -141,14 +143,7 @@ class Deduplication(Agent[DedupInput, DedupOutput]):
         return (a, b) if key_a >= key_b else (b, a)
 
     def _merge_lead(self, ctx: RunContext, drop: Lead, keep: Lead, out: DedupOutput) -> None:
-        before_drop = _snapshot(drop, LEAD_FILL)
-        filled = {f: getattr(drop, f) for f in LEAD_FILL if not getattr(keep, f) and getattr(drop, f)}
-        if "email" in filled:
-            # The address is unique: release it on the duplicate before the survivor takes it.
-            Lead.objects.filter(pk=drop.pk).update(email=None)
-            drop.email = None
-        ctx.update(keep, action="lead.merge_survivor", note={"absorbed": drop.pk}, **filled)
-        out.skipped_relations += _repoint(Lead, drop, keep)
+        before_drop = _absorb(ctx, drop, keep, fill=LEAD_FILL, unique="email", out=out)
         # An opt-out on either row binds the person: never contact the survivor either.
         if drop.status == Lead.Status.UNSUBSCRIBED:
             lead_set_status(
@@ -176,13 +171,7 @@ class Deduplication(Agent[DedupInput, DedupOutput]):
             self._merge_company(ctx, company, other, out)
 
     def _merge_company(self, ctx: RunContext, drop: Company, keep: Company, out: DedupOutput) -> None:
-        before_drop = _snapshot(drop, COMPANY_FILL)
-        filled = {f: getattr(drop, f) for f in COMPANY_FILL if not getattr(keep, f) and getattr(drop, f)}
-        if "domain" in filled:
-            Company.objects.filter(pk=drop.pk).update(domain=None)
-            drop.domain = None
-        ctx.update(keep, action="company.merge_survivor", note={"absorbed": drop.pk}, **filled)
-        out.skipped_relations += _repoint(Company, drop, keep)
+        before_drop = _absorb(ctx, drop, keep, fill=COMPANY_FILL, unique="domain", out=out)
         ctx.update(drop, action="company.merged", note={"was": _jsonable(before_drop)}, merged_into=keep)
         out.merged_companies.append((drop.pk, keep.pk))
 
@@ -212,6 +201,24 @@ class Deduplication(Agent[DedupInput, DedupOutput]):
             )
             if lead is not None:
                 self._dedupe_lead(ctx, ctx.lock(lead), None, out)
+
+
+def _absorb(
+    ctx: RunContext, drop: M, keep: M, *, fill: tuple[str, ...], unique: str, out: DedupOutput
+) -> dict[str, Any]:
+    """The survivor takes what only the duplicate knows (the ``fill`` fields it lacks) and every row
+    pointing at the duplicate; returns the duplicate's ``fill`` fields as they were, for its audit.
+    The ``unique`` field (a lead's address, a company's domain) is released on the duplicate first,
+    so the survivor can take it without breaking the constraint."""
+    before = _snapshot(drop, fill)
+    filled = {f: getattr(drop, f) for f in fill if not getattr(keep, f) and getattr(drop, f)}
+    if unique in filled:
+        type(drop)._default_manager.filter(pk=drop.pk).update(**{unique: None})
+        setattr(drop, unique, None)
+    label = type(drop)._meta.model_name
+    ctx.update(keep, action=f"{label}.merge_survivor", note={"absorbed": drop.pk}, **filled)
+    out.skipped_relations += _repoint(type(drop), drop, keep)
+    return before
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

@@ -113,6 +113,22 @@ def test_deduplication_merges_same_name_at_the_same_domain_keeping_history() -> 
     assert survivor_entry.after == {"phone": newer.phone, "absorbed": newer.pk}  # only blanks are filled
 
 
+def test_a_survivor_without_an_address_takes_the_duplicates_which_is_released_first() -> None:
+    acme = CompanyFactory.create(domain="acme.com")
+    keep = LeadFactory.create(first_name="Ann", last_name="Lee", email=None, company=acme, status=Lead.Status.QUALIFIED)
+    drop = LeadFactory.create(first_name="Ann", last_name="Lee", email="ann@acme.com", company=acme)
+
+    run = _run("deduplication", {"lead_id": drop.pk})
+
+    assert output_of(run)["merged_leads"] == [[drop.pk, keep.pk]]
+    keep.refresh_from_db()
+    drop.refresh_from_db()
+    assert keep.email == "ann@acme.com" and drop.email is None  # the address is unique: one holder
+    assert drop.merged_into == keep
+    merged = AuditLog.objects.get(action="lead.merged", target_id=str(drop.pk))
+    assert merged.after is not None and merged.after["was"]["email"] == "ann@acme.com"  # its history keeps it
+
+
 def test_an_unsubscribed_duplicate_makes_the_survivor_unsubscribed_too() -> None:
     acme = CompanyFactory.create(domain="acme.com")
     keep = LeadFactory.create(
