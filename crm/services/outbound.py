@@ -10,7 +10,7 @@ unsubscribe footer and headers that the campaign's send path adds (crm/agents/ca
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from pydantic import BaseModel
 
@@ -92,6 +92,12 @@ def _sender(conversation: Conversation) -> str:
     return last or profile().sender_email
 
 
+def may_email(lead: Lead | None) -> TypeGuard[Lead]:
+    """Whether we may write to this person at all: they have an address and have not asked us to
+    stop (``do_not_contact``). The suppression list is checked again before every send."""
+    return lead is not None and bool(lead.email) and not lead.do_not_contact
+
+
 def queue_email(
     ctx: RunContext,
     *,
@@ -110,8 +116,9 @@ def queue_email(
     existing = Message.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
-    if lead.do_not_contact or not lead.email:
+    if not may_email(lead):
         return None
+    assert lead.email  # may_email checked it
     conversation = thread_of(lead)
     sender = _sender(conversation)
     now = ctx.now()

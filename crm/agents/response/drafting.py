@@ -25,7 +25,7 @@ from crm.models import Conversation, Lead, Message
 from crm.selectors import sourced_findings
 from crm.services.agency import profile
 from crm.services.findings import Finding
-from crm.services.outbound import SEND_KIND, ReplyEmail
+from crm.services.outbound import SEND_KIND, ReplyEmail, may_email
 from integrations.values import Slot
 from learning.models import FAQ
 
@@ -186,8 +186,9 @@ class ReplyDrafting(LLMAgent[DraftRequest, Drafted, Draft]):
 
     def act(self, ctx: RunContext, facts: ReplyFacts, draft: Draft) -> Drafted:
         inbound, lead = facts.inbound, ctx.lock(facts.lead)
-        if lead.do_not_contact or not lead.email:
+        if not may_email(lead):
             return Drafted(note="the lead may not be contacted: no reply drafted")
+        assert lead.email  # may_email checked it
         known = {f.source_url for f in facts.findings}
         note = ""
         if not set(draft.cites) <= known:

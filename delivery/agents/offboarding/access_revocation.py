@@ -32,10 +32,10 @@ from agents.registry import register
 from agents.services.escalations import raise_escalation
 from crm.models import Lead
 from crm.services.agency import profile
-from crm.services.outbound import queue_email
+from crm.services.outbound import may_email, queue_email
 from crm.services.suppression import erase
 from delivery.agents.documents import keep_document
-from delivery.agents.offboarding.common import after_revocation, reachable
+from delivery.agents.offboarding.common import after_revocation
 from delivery.models import ClientAccess, Offboarding, Project
 from delivery.policy import LifecyclePolicy, lifecycle_policy
 from delivery.services.accesses import revoke_access, withdraw_access_request
@@ -237,8 +237,7 @@ class AccessRevocation(Agent[RevocationRequest, Revoked]):
     def _ask_for_removal(self, ctx: RunContext, leaver: Leaver, accesses: list[ClientAccess]) -> None:
         offboarding, contact = leaver.offboarding, leaver.client.primary_contact
         listed = [f"- {a.system}: our {a.get_kind_display()}" for a in accesses]
-        if reachable(contact):
-            assert contact is not None
+        if may_email(contact):
             agency = profile()
             body = "\n".join(
                 [

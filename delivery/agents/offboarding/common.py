@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from crm.models import Lead
 from delivery.models import ClientAccess, Offboarding
 from delivery.services.offboarding import complete_offboarding, complete_offboarding_item, record_access_revoked
 
@@ -58,7 +57,3 @@ def after_revocation(offboarding_id: int) -> bool:
     record_access_revoked(offboarding=offboarding)
     tick(offboarding.pk, ACCESS)
     return True
-
-
-def reachable(lead: Lead | None) -> bool:
-    return lead is not None and bool(lead.email) and not lead.do_not_contact

@@ -28,9 +28,9 @@ from agents.models import Escalation
 from agents.registry import register
 from crm.models import Lead, Message
 from crm.services.agency import profile
-from crm.services.outbound import queue_email
+from crm.services.outbound import may_email, queue_email
 from delivery.agents.offboarding.answers import LANGUAGES, detect_language, nps_group, read_answer
-from delivery.agents.offboarding.common import SURVEY, reachable, tick
+from delivery.agents.offboarding.common import SURVEY, tick
 from delivery.models import Offboarding, SurveyResponse
 from delivery.services.offboarding import EXIT_SCALE, exit_survey_of, open_exit_survey, record_exit_answers
 
@@ -163,7 +163,7 @@ class ExitSurvey(LLMAgent[SurveyRequest, Surveyed, ExitDecision]):
     def _ask(self, ctx: RunContext, facts: SurveyFacts, decision: ExitDecision) -> Surveyed:
         offboarding, contact = facts.offboarding, facts.contact
         out = Surveyed(offboarding_id=offboarding.pk, asked=decision.questions)
-        if not reachable(contact):
+        if not may_email(contact):
             tick(offboarding.pk, SURVEY)
             out.note = "no contact we may email: no exit survey (the item is closed without one)"
             return out

@@ -24,8 +24,8 @@ from agents.base import Facts, LLMAgent
 from agents.context import RunContext
 from agents.registry import register
 from crm.models import Lead, Message
-from crm.services.outbound import queue_email
-from delivery.agents.offboarding.common import HANDOVER, OffboardingRef, reachable, tick
+from crm.services.outbound import may_email, queue_email
+from delivery.agents.offboarding.common import HANDOVER, OffboardingRef, tick
 from delivery.models import ChangeRequest, ClientAccess, Deliverable, Milestone, Offboarding, Project, QAReview
 from sales.models import Client
 
@@ -201,8 +201,7 @@ class KnowledgeTransfer(LLMAgent[OffboardingRef, HandedOver, Handover]):
             out.cited = len({s for section in doc.sections for s in section.sources})
             ctx.update(offboarding, action="offboarding.handover_written", handover_document=document)
         tick(offboarding.pk, HANDOVER)
-        if reachable(facts.contact):
-            assert facts.contact is not None
+        if may_email(facts.contact):
             message = queue_email(
                 ctx,
                 key=handover_key(offboarding),

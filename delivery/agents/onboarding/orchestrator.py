@@ -29,7 +29,7 @@ from agents.outbox import register_performer
 from agents.registry import register
 from crm.models import AgencyProfile, Lead, Message
 from crm.services.agency import profile
-from crm.services.outbound import queue_email
+from crm.services.outbound import may_email, queue_email
 from delivery.agents.documents import keep_document
 from delivery.agents.onboarding.common import (
     CHECKLIST,
@@ -180,7 +180,7 @@ class OnboardingOrchestrator(LLMAgent[ClientRef, Onboarded, WelcomeEmail]):
             agency=profile(),
             welcome=welcome,
         )
-        if kickoff is None and contact is not None and contact.email and not contact.do_not_contact:
+        if kickoff is None and may_email(contact):
             facts.slot = self._first_slot(ctx, client, contact)
         return facts
 
@@ -254,7 +254,6 @@ class OnboardingOrchestrator(LLMAgent[ClientRef, Onboarded, WelcomeEmail]):
         onboarding = facts.onboarding or start_onboarding(client=client, items=CHECKLIST)
         out = Onboarded(onboarding_id=onboarding.pk)
         contact = facts.contact
-        reachable = contact is not None and bool(contact.email) and not contact.do_not_contact
         message = None
         if contact is not None:
             message = queue_email(
@@ -274,8 +273,7 @@ class OnboardingOrchestrator(LLMAgent[ClientRef, Onboarded, WelcomeEmail]):
                 subject=onboarding,
             )
         kickoff = facts.kickoff
-        if kickoff is None and reachable:
-            assert contact is not None and contact.email
+        if kickoff is None and may_email(contact):
             kickoff = self._kickoff(ctx, facts, onboarding, contact)
         if kickoff is not None:
             out.kickoff_meeting_id, out.kickoff_at = kickoff.pk, kickoff.starts_at

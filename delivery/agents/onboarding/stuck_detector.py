@@ -26,7 +26,7 @@ from agents.models import Escalation
 from agents.registry import register
 from crm.models import Lead, Message
 from crm.services.agency import profile
-from crm.services.outbound import queue_email
+from crm.services.outbound import may_email, queue_email
 from delivery.agents.onboarding.common import (
     ACCESSES,
     ASSETS,
@@ -97,8 +97,7 @@ def next_step(watch: Watch, *, policy: LifecyclePolicy, today: dt.date, country:
     since_nudge = business_days_between(watch.last_nudge_on, today, country=country) if watch.last_nudge_on else 0
     if watch.nudges and since_nudge < policy.nudge_every_business_days:
         return "wait"
-    reachable = watch.contact is not None and bool(watch.contact.email) and not watch.contact.do_not_contact
-    if watch.nudges >= policy.nudges_before_escalation or not reachable:
+    if watch.nudges >= policy.nudges_before_escalation or not may_email(watch.contact):
         return "escalate"
     return "nudge"
 

@@ -29,7 +29,7 @@ from agents.registry import register
 from crm.models import Lead, Message
 from crm.services.agency import profile
 from crm.services.leads import lead_set_status
-from crm.services.outbound import queue_email
+from crm.services.outbound import may_email, queue_email
 from integrations.values import Slot
 from sales.agents.meeting.common import (
     CALL_MINUTES,
@@ -76,7 +76,7 @@ class RecoveryState:
 def recovery_state(meeting: Meeting, lead: Lead, *, now: dt.datetime) -> RecoveryState:
     """Where following up this no-show stands; ``step`` is what is due now ("" = nothing)."""
     tries = Message.objects.filter(idempotency_key__startswith=f"no-show:lead:{lead.pk}:").count()
-    if lead.do_not_contact or not lead.email or lead.status in CLOSED:
+    if not may_email(lead) or lead.status in CLOSED:
         return RecoveryState("close", f"{lead} may not be contacted or is {lead.status}: no follow-up", tries)
     ours = list(
         Message.objects.filter(idempotency_key__in=[message_key(meeting), message_key(meeting, nudge=True)]).order_by(

@@ -29,6 +29,7 @@ from agents.registry import register
 from crm.models import Lead
 from crm.services.agency import profile
 from crm.services.leads import lead_set_status
+from crm.services.outbound import may_email
 from integrations.values import Slot
 from sales.agents.meeting.bookings import BOOK, MOVE, BookCall, MoveCall, booking_key, move_key
 from sales.agents.meeting.common import (
@@ -95,7 +96,7 @@ class MeetingScheduler(Agent[ScheduleRequest, Scheduled]):
 
     def load(self, ctx: RunContext, data: ScheduleRequest) -> Plan:
         lead = Lead.objects.select_related("company").get(pk=data.lead_id)
-        if lead.do_not_contact or not lead.email:
+        if not may_email(lead):
             raise SkipRun(f"{lead} may not be contacted: no call is booked")
         if lead.status in CLOSED:
             raise SkipRun(f"{lead} is {lead.status}: no call is booked")
