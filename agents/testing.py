@@ -292,8 +292,13 @@ def advance(
         while True:
             posted = deliver_due()
             record.delivered += posted
+            # Newest instant first, as the model orders events; a frozen clock stamps a whole delivery
+            # alike, and the database returns ties in whatever order its plan gives, so within one
+            # instant they are worked in the order they arrived: runs are reproducible.
             received = list(
-                WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).values_list("pk", flat=True)
+                WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
+                .order_by("-received_at", "pk")
+                .values_list("pk", flat=True)
             )
             for pk in received:
                 process_event(event_pk=pk)

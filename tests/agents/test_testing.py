@@ -1,9 +1,12 @@
 """The testing kit's simulated world (agents/testing.py): draining queued runs with agents switched
-off, and keeping only some schedules ticking, as the end-to-end tests and the benches' arms do."""
+off, keeping only some schedules ticking, as the end-to-end tests and the benches' arms do, and
+working the webhook events of one instant in a reproducible order."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django_celery_beat.models import PeriodicTask
@@ -11,7 +14,10 @@ from django_celery_beat.models import PeriodicTask
 from agents.clockwork import START_SCHEDULED
 from agents.models import AgentRun
 from agents.services.runs import start_run
-from agents.testing import drain, keep_schedules
+from agents.testing import advance, drain, keep_schedules
+from integrations.models import WebhookEvent
+from smarter_team import clock
+from tests.factories.integrations import WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +46,23 @@ def test_keep_schedules_leaves_only_the_chosen_agents_ticking_and_the_system_tas
 
     assert keep_schedules(lambda name: name == "deduplication") == ["deduplication"]  # and again, narrower
     assert not PeriodicTask.objects.filter(args=json.dumps(["meeting_reminder"]), enabled=True).exists()
+
+
+def test_advance_works_the_webhook_events_of_one_instant_in_the_order_they_arrived(
+    frozen_clock: clock.FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A frozen clock stamps every event of a delivery alike; without a tie-break the database gives
+    # ties in its plan's order (read backwards along the status/received_at index: the last first).
+    events = [WebhookEventFactory.create(received_at=frozen_clock.now) for _ in range(4)]
+    earlier = WebhookEventFactory.create(received_at=frozen_clock.now - dt.timedelta(minutes=5))
+    worked: list[int] = []
+
+    def process(*, event_pk: int, **kwargs: Any) -> None:
+        worked.append(event_pk)
+        WebhookEvent.objects.filter(pk=event_pk).update(status=WebhookEvent.Status.PROCESSED)
+
+    monkeypatch.setattr("integrations.webhooks.services.process_event", process)
+
+    advance(frozen_clock, until=frozen_clock.now + dt.timedelta(minutes=1), step=dt.timedelta(minutes=1))
+
+    assert worked == [e.pk for e in events] + [earlier.pk]  # the newest instant first, as the model orders
