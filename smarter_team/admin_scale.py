@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.admin.options import ShowFacets
@@ -75,7 +75,12 @@ class EstimatedCountPaginator(Paginator):
     """
 
     exact_up_to = EXACT_COUNT_UP_TO
-    estimated = False
+    _estimated = False
+
+    @property
+    def estimated(self) -> bool:
+        """Whether ``count`` is the planner's estimate (counting first if it has not been)."""
+        return bool(self.count) and self._estimated
 
     @cached_property
     def count(self) -> int:
@@ -91,10 +96,12 @@ class EstimatedCountPaginator(Paginator):
         estimate = planner_estimate(ids)
         if estimate is None:
             return rows.count()
-        self.estimated = True
+        self._estimated = True
         return max(bounded, estimate)
 
-    def get_elided_page_range(self, number: int | str = 1, *, on_each_side: int = 3, on_ends: int = 2) -> Iterator[Any]:
+    def get_elided_page_range(
+        self, number: int | float | str = 1, *, on_each_side: int = 3, on_ends: int = 2
+    ) -> Iterator[Any]:
         """With an estimate, no links to the far end: its page numbers would be guesses."""
         if not self.estimated:
             yield from super().get_elided_page_range(number, on_each_side=on_each_side, on_ends=on_ends)
@@ -156,7 +163,7 @@ class _ListedValuesFilter(admin.AllValuesFieldListFilter):
         for chosen in self.lookup_val or []:  # the chosen value always shows, even if no longer listed
             if chosen not in listed:
                 listed.append(chosen)
-        self.lookup_choices = listed
+        self.lookup_choices = cast(Any, listed)  # Django's own is a lazy queryset of the same values
 
     def options(self, model: type[models.Model], field_path: str) -> Iterable[str]:
         raise NotImplementedError
@@ -199,7 +206,7 @@ def _lookup_and_relation(model: type[models.Model], name: str) -> tuple[str, str
     prefixes = {"^": "istartswith", "=": "iexact", "@": "search"}
     lookup = prefixes.get(name[:1], "")
     path = name[1:] if lookup else name
-    opts, hops, parts = model._meta, [], path.split("__")
+    opts, hops, parts = model._meta, list[str](), path.split("__")
     for i, part in enumerate(parts):
         try:
             field = opts.pk if part == "pk" else opts.get_field(part)
@@ -274,7 +281,7 @@ def index_sortable(model: type[models.Model]) -> set[str]:
             field.primary_key
             or field.unique
             or (
-                (field.db_index or field.name in leading)
+                (getattr(field, "db_index", False) or field.name in leading)
                 and isinstance(
                     field, models.DateField | models.DateTimeField | models.IntegerField | models.DecimalField
                 )
@@ -284,7 +291,7 @@ def index_sortable(model: type[models.Model]) -> set[str]:
     return names
 
 
-class LargeTableMixin:
+class LargeTableMixin(admin.ModelAdmin):
     """For the ModelAdmin of a table that grows without bound (runs, messages, leads, logs...).
 
     Put it first: ``class AgentRunAdmin(LargeTableMixin, BaseAdmin)``. See the module docstring.
@@ -298,15 +305,14 @@ class LargeTableMixin:
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
-        fields = self.get_search_fields(request)  # type: ignore[attr-defined]
+        fields = self.get_search_fields(request)
         if not fields or not search_term.strip():
             return queryset, False
         return indexed_search(queryset, fields, search_term), False
 
-    def get_sortable_by(self, request: HttpRequest) -> Sequence[str]:
-        sortable = index_sortable(self.model)  # type: ignore[attr-defined]
-        shown = self.get_list_display(request)  # type: ignore[attr-defined]
-        return [name for name in shown if self._sort_field(name) in sortable]
+    def get_sortable_by(self, request: HttpRequest) -> Any:
+        sortable = index_sortable(self.model)
+        return [name for name in self.get_list_display(request) if self._sort_field(name) in sortable]
 
     def _sort_field(self, name: Any) -> str:
         if isinstance(name, str) and hasattr(self, name):
@@ -314,9 +320,7 @@ class LargeTableMixin:
         return str(name).lstrip("-") if isinstance(name, str) else ""
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        errors: list[checks.CheckMessage] = super().check(**kwargs)  # type: ignore[misc]
-        errors += large_table_checks(self)
-        return errors
+        return [*super().check(**kwargs), *large_table_checks(self)]
 
 
 def large_table_checks(model_admin: Any) -> list[checks.CheckMessage]:

@@ -10,7 +10,7 @@ admin.site.site_header = "Smarter Team operations"
 admin.site.site_title = "Smarter Team"
 admin.site.index_title = "Agency console"
 # The console is the site: "View site" and the bare address lead to it.
-admin.site.site_url = reverse_lazy("admin:index")
+admin.site.site_url = reverse_lazy("admin:index")  # type: ignore[assignment]  # resolved when rendered
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.db import connection, models
 
-Expr = str | tuple[str, list[Any]]  # SQL over g.i (the row number), with its parameters
+Sql = tuple[str, list[Any]]  # SQL over g.i (the row number), with its parameters
+Expr = str | Sql
 
 FIRST = ["Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Lars"]
 LAST = [
@@ -31,11 +32,11 @@ def rand(salt: int, modulo: int = 100) -> str:
     return f"mod(abs(hashint8(g.i * 31 + {salt})), {modulo})"
 
 
-def pick(values: Sequence[Any], salt: int) -> Expr:
+def pick(values: Sequence[Any], salt: int) -> Sql:
     return (f"(%s::text[])[1 + {rand(salt, len(values))}]", [list(values)])
 
 
-def weighted(weights: dict[str, int], salt: int) -> Expr:
+def weighted(weights: dict[str, int], salt: int) -> Sql:
     """A CASE over a per-row draw: ``{"succeeded": 80, "failed": 3, ...}`` (weights sum to 100)."""
     if sum(weights.values()) != 100:
         raise ValueError(f"weights must sum to 100: {weights}")
@@ -47,19 +48,19 @@ def weighted(weights: dict[str, int], salt: int) -> Expr:
     return (f"(CASE {' '.join(whens)} END)", params)
 
 
-def ago(now: dt.datetime, minutes_per_row: int = 1, plus: str = "") -> Expr:
+def ago(now: dt.datetime, minutes_per_row: int = 1, plus: str = "") -> Sql:
     return (f"(%s::timestamptz - g.i * {minutes_per_row} * interval '1 minute'{plus})", [now])
 
 
-def first_name() -> Expr:
+def first_name() -> Sql:
     return pick(FIRST, 11)
 
 
-def last_name() -> Expr:
+def last_name() -> Sql:
     return pick(LAST, 12)
 
 
-def lead_email(i: str = "g.i") -> Expr:
+def lead_email(i: str = "g.i") -> Sql:
     """The lead's address from its row number, so messages to lead i can name it too."""
     sql = (
         f"lower((%s::text[])[1 + mod(abs(hashint8(({i}) * 31 + 11)), {len(FIRST)})]) || '.' || "
@@ -76,7 +77,7 @@ def fill(model: type[models.Model], start: int, stop: int, exprs: dict[str, Expr
     if unknown:
         raise SystemExit(f"bench: {model._meta.label} has no field {sorted(unknown)}")
     for field in model._meta.concrete_fields:
-        columns.append(connection.ops.quote_name(field.column))
+        columns.append(connection.ops.quote_name(str(field.column)))
         given = exprs.get(field.attname, exprs.get(field.name))
         if field.primary_key:
             values.append("g.i")

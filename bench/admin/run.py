@@ -95,7 +95,7 @@ def views_of(user: Any, table: Table) -> list[tuple[str, dict[str, Any]]]:
     for spec in changelist.filter_specs:
         choices = [c for c in spec.choices(changelist) if not c.get("selected")]
         if choices:
-            query = QueryDict(choices[0]["query_string"].lstrip("?"))
+            query = QueryDict(str(choices[0]["query_string"]).lstrip("?"))
             views.append((f"{spec.title}: {choices[0]['display']}", dict(query.items())))
     views.append((f"search {table.search!r}", {"q": table.search}))
     return views

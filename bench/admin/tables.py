@@ -22,6 +22,7 @@ from bench.admin.rows import (
     TRADES,
     WORDS,
     Expr,
+    Sql,
     ago,
     first_name,
     last_name,
@@ -69,7 +70,7 @@ def _company(now: dt.datetime) -> dict[str, Expr]:
     }
 
 
-def _lead_status(salt: int = 31) -> Expr:
+def _lead_status(salt: int = 31) -> Sql:
     return weighted(
         {
             "new": 20, "enriched": 8, "verified": 8, "qualified": 14, "disqualified": 10, "contacted": 22,
