@@ -159,9 +159,9 @@ class _ListedValuesFilter(admin.AllValuesFieldListFilter):
 
     def __init__(self, field: Any, request: HttpRequest, params: Any, model: Any, model_admin: Any, field_path: str):
         super().__init__(field, request, params, model, model_admin, field_path)  # builds a lazy query, never run
-        listed = list(self.options(model, field_path))
+        listed: list[Any] = list(self.options(model, field_path))
         for chosen in self.lookup_val or []:  # the chosen value always shows, even if no longer listed
-            if chosen not in listed:
+            if chosen not in {str(value) for value in listed}:  # the URL's values are text
                 listed.append(chosen)
         self.lookup_choices = cast(Any, listed)  # Django's own is a lazy queryset of the same values
 

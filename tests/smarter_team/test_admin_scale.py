@@ -21,6 +21,7 @@ from smarter_team import admin_scale, clock
 from smarter_team.admin import BaseAdmin
 from tests.factories.agents import AgentRunFactory, AuditLogFactory
 from tests.factories.crm import LeadFactory
+from tests.factories.integrations import ApiUsageFactory
 
 pytestmark = pytest.mark.django_db
 RUNS = "/admin/agents/agentrun/"
@@ -160,3 +161,13 @@ def test_the_bare_address_and_view_site_lead_to_the_console(staff_client: Any) -
     root = staff_client.get("/")
     assert root.status_code == 302 and root["Location"] == reverse("admin:index")
     assert f'href="{reverse("admin:index")}"' in staff_client.get(RUNS).content.decode()
+
+
+def test_a_chosen_number_is_listed_once(staff_client: Any) -> None:
+    ApiUsageFactory.create(status_code=200)
+    ApiUsageFactory.create(status_code=503)
+    changelist = staff_client.get("/admin/integrations/apiusage/", {"status_code": "503"}).context["cl"]
+    spec = next(s for s in changelist.filter_specs if getattr(s, "field_path", "") == "status_code")
+    shown = [c["display"] for c in spec.choices(changelist)]
+    assert shown == ["All", "200", "503"]
+    assert [row.status_code for row in changelist.result_list] == [503]
