@@ -47,6 +47,8 @@ from smarter_team import clock
 EXACT_COUNT_UP_TO = 1000
 # How many of the newest rows RecentValuesFilter reads for its options.
 RECENT_ROWS = 2000
+# A search reads the ids it matches first when they are at most this many (indexed_search).
+SEARCH_IDS_UP_TO = 1000
 
 
 # --- counting -------------------------------------------------------------------------------------
@@ -235,21 +237,33 @@ def indexed_search(queryset: QuerySet[Any], search_fields: Sequence[str], search
     ``lead.email LIKE x OR company.name LIKE x`` over a join can use no index and reads every lead;
     ``id IN (leads whose email matches UNION leads of companies whose name matches)`` lets each
     side use its own index, and a multi-valued relation needs no DISTINCT over the result.
+
+    The matching ids are then read first, up to ``SEARCH_IDS_UP_TO``: the planner cannot know that
+    a term matches three rows, and with the page's ORDER BY ... LIMIT it would rather walk the
+    whole table in order hoping to meet fifty of them. With the ids in hand the count and the page
+    read just those rows. A term matching more rows than that is common enough for that walk.
     """
     model = queryset.model
     by_relation: dict[str, list[str]] = {}
     for name in search_fields:
         lookup, relation = _lookup_and_relation(model, name)
         by_relation.setdefault(relation, []).append(lookup)
+    words: list[tuple[Q, QuerySet[Any]]] = []  # per word: its condition, and the query of its ids
     for word in search_words(search_term):
         matches = [
-            model._default_manager.filter(_any_of(lookups, word)).values("pk") for lookups in by_relation.values()
+            model._default_manager.filter(_any_of(lookups, word)).values_list("pk", flat=True)
+            for lookups in by_relation.values()
         ]
         if len(matches) == 1 and "" in by_relation:
-            queryset = queryset.filter(_any_of(by_relation[""], word))
+            words.append((_any_of(by_relation[""], word), matches[0]))
         else:
-            queryset = queryset.filter(pk__in=matches[0].union(*matches[1:]) if len(matches) > 1 else matches[0])
-    return queryset
+            ids = matches[0].union(*matches[1:]) if len(matches) > 1 else matches[0]
+            words.append((Q(pk__in=ids), ids))
+    for i, (_, ids_query) in enumerate(words):
+        ids = list(ids_query[: SEARCH_IDS_UP_TO + 1])
+        if len(ids) <= SEARCH_IDS_UP_TO:  # all of this word's rows: the other words filter just these
+            return queryset.filter(Q(pk__in=ids), *(condition for j, (condition, _) in enumerate(words) if j != i))
+    return queryset.filter(*(condition for condition, _ in words))
 
 
 def _any_of(lookups: list[str], word: str) -> Q:

@@ -41,6 +41,9 @@ class ConversationAdmin(LargeTableMixin, BaseAdmin):
     list_display = ("__str__", "channel", "status", "intent", "sentiment", "message_count", "last_message_at")
     list_select_related = ("lead",)
     list_filter = ("status", ("last_message_at", DateFilter), "channel", ("intent", intent_filter))
+    # The latest activity first, on the index the date filter uses too (an old conversation that
+    # got a reply today sits far from the newest ids).
+    ordering = ("-last_message_at",)
     search_fields = ("lead__email", "lead__first_name", "lead__last_name")
     autocomplete_fields = ("lead",)
     system_fields = ("insights_pretty", "last_message_at")

@@ -108,6 +108,20 @@ def test_the_search_unites_each_tables_matches() -> None:
     assert "UNION" not in str(only_local.query) and list(only_local) == [lead]
 
 
+def test_a_search_reads_its_few_ids_first_and_leaves_many_to_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    okafors = [LeadFactory.create(last_name="Okafor", email=f"ada{n}@okafor.example") for n in range(3)]
+    LeadFactory.create(last_name="Weber", email="ada@weber.example")
+    fields = ("email", "last_name", "company__name")
+    with CaptureQueriesContext(connection) as ctx:
+        few = admin_scale.indexed_search(Lead.objects.all(), fields, "ada okafor")
+    assert len(ctx) == 1  # the first word's ids: only three, so "okafor" filters those three
+    assert sorted(lead.pk for lead in few) == sorted(lead.pk for lead in okafors)
+    monkeypatch.setattr(admin_scale, "SEARCH_IDS_UP_TO", 2)
+    many = admin_scale.indexed_search(Lead.objects.all(), fields, "ada okafor")
+    assert "UNION" in str(many.query)  # both words match more than two rows: the database combines them
+    assert sorted(lead.pk for lead in many) == sorted(lead.pk for lead in okafors)
+
+
 def test_search_fields_read_as_the_admin_reads_them() -> None:
     assert admin_scale._lookup_and_relation(Lead, "email") == ("email__icontains", "")
     assert admin_scale._lookup_and_relation(Lead, "=email") == ("email__iexact", "")
