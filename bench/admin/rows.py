@@ -1,7 +1,7 @@
 """Rows for the admin bench: each big table grown to a size by one INSERT ... SELECT over generate_series.
 
 A million rows per table in seconds, with values spread the way the agency writes them: ids rise
-with time (row ``i`` is ``i`` minutes older than the newest), statuses and names drawn from the
+with time (row ``i`` is written ``i`` minutes after the start), statuses and names drawn from the
 code's own registries with realistic weights, text that search can tell apart. Every column the
 bench does not name gets its field's default, so a column added tomorrow needs nothing here unless
 it is NOT NULL without a default (then this module says which one).
@@ -48,8 +48,9 @@ def weighted(weights: dict[str, int], salt: int) -> Sql:
     return (f"(CASE {' '.join(whens)} END)", params)
 
 
-def ago(now: dt.datetime, minutes_per_row: int = 1, plus: str = "") -> Sql:
-    return (f"(%s::timestamptz - g.i * {minutes_per_row} * interval '1 minute'{plus})", [now])
+def minute(start: dt.datetime, plus: str = "") -> Sql:
+    """Row i's time: ``i`` minutes after ``start``, so ids rise with time as in a table that grows."""
+    return (f"(%s::timestamptz + g.i * interval '1 minute'{plus})", [start])
 
 
 def first_name() -> Sql:

@@ -8,7 +8,9 @@ migrated, and emptied first unless ``--reuse`` keeps tables that already hold th
 
 What it does:
 1. grows every table of bench/admin/tables.py to each size in turn (one INSERT ... SELECT over
-   generate_series per table, about a minute per million rows of all of them), then VACUUM ANALYZE;
+   generate_series per table, a minute or two per million rows), then VACUUM ANALYZE; row i is
+   written i minutes after 2024-01-01, and each size is measured with the project clock frozen
+   just after its newest row (ids rise with time; "today" is the last day's rows);
 2. for each changelist, as a logged-in superuser through Django's test client (the whole view:
    filters, search, paginator, template), times the default page, each filter's first choice
    (read from the page's own filter specs, so a filter added tomorrow is measured too) and the
@@ -22,6 +24,7 @@ What it does:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import statistics
 import sys
@@ -61,6 +64,9 @@ from crm.models import Campaign  # noqa: E402
 from smarter_team import clock  # noqa: E402
 
 View = tuple[str, str]  # (changelist, view label)
+# Row i of every table is written i minutes after this, and each size is measured with the clock
+# frozen just after its newest row: ids rise with time, and "today" holds the last day's rows.
+EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 def changelist_url(table: Table) -> str:
@@ -102,7 +108,6 @@ def views_of(user: Any, table: Table) -> list[tuple[str, dict[str, Any]]]:
 
 
 def grow(size: int, tables: list[Table], reuse: bool) -> None:
-    now = clock.now()
     for table in tables:
         have = table.model._default_manager.count()
         if reuse and have == size:
@@ -110,11 +115,31 @@ def grow(size: int, tables: list[Table], reuse: bool) -> None:
         if have > size:
             raise SystemExit(f"{table.name}: {have} rows already, more than {size} (drop --reuse or the database)")
         started = time.perf_counter()
-        table.fill(have + 1, size, now)
+        table.fill(have + 1, size, EPOCH)
         print(f"  {table.name:<16} {have:>9} -> {size:>9} rows in {time.perf_counter() - started:6.1f} s", flush=True)
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table.model._meta.db_table)}")
+
+
+def measure(
+    client: Client,
+    user: Any,
+    tables: list[Table],
+    size: int,
+    repeat: int,
+    results: dict[View, dict[int, tuple[float, int]]],
+    why: dict[View, tuple[float, list[tuple[float, str]]]],
+) -> None:
+    for table in tables:
+        url = changelist_url(table)
+        views = views_of(user, table)  # per size: the date filter's ranges follow the frozen clock
+        for label, params in views:
+            p50, _ = timed(client, url, params, repeat)
+            count, slowest = queries_of(client, url, params)
+            results.setdefault((table.name, label), {})[size] = (p50, count)
+            why[(table.name, label)] = (p50, slowest[:2])
+            print(f"  {table.name:<16} {label:<44} {p50 * 1000:8.1f} ms  {count:3d} queries", flush=True)
 
 
 def main() -> None:
@@ -142,19 +167,11 @@ def main() -> None:
 
     results: dict[View, dict[int, tuple[float, int]]] = {}
     why: dict[View, tuple[float, list[tuple[float, str]]]] = {}
-    chosen: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for size in sizes:
         print(f"\n{size:,} rows per table", flush=True)
         grow(size, tables, args.reuse)
-        for table in tables:
-            url = changelist_url(table)
-            views = chosen.setdefault(table.name, views_of(user, table))
-            for label, params in views:
-                p50, _ = timed(client, url, params, args.repeat)
-                count, slowest = queries_of(client, url, params)
-                results.setdefault((table.name, label), {})[size] = (p50, count)
-                why[(table.name, label)] = (p50, slowest[:2])
-                print(f"  {table.name:<16} {label:<44} {p50 * 1000:8.1f} ms  {count:3d} queries", flush=True)
+        with clock.frozen(EPOCH + dt.timedelta(minutes=size + 1)):
+            measure(client, user, tables, size, args.repeat, results, why)
 
     report(results, sizes)
     if args.why:

@@ -23,10 +23,10 @@ from bench.admin.rows import (
     WORDS,
     Expr,
     Sql,
-    ago,
     first_name,
     last_name,
     lead_email,
+    minute,
     pick,
     rand,
     weighted,
@@ -46,21 +46,22 @@ PROVIDER_NAMES = ["instantly", "stripe", "apify", "findymail", "calcom", "anthro
 class Table:
     name: str
     model: type[models.Model]
-    columns: Callable[[dt.datetime], dict[str, Expr]]
+    columns: Callable[[dt.datetime], dict[str, Expr]]  # given the epoch (row i: i minutes after it)
     search: str  # what a person would type to find a few rows
 
-    def fill(self, start: int, stop: int, now: dt.datetime) -> None:
-        fill_rows(self.model, start, stop, self.columns(now))
+    def fill(self, first: int, last: int, epoch: dt.datetime) -> None:
+        """Rows ``first..last``; row i is written i minutes after ``epoch``."""
+        fill_rows(self.model, first, last, self.columns(epoch))
 
 
-def _stamps(now: dt.datetime) -> dict[str, Expr]:
-    return {"created_at": ago(now), "updated_at": ago(now)}
+def _stamps(start: dt.datetime) -> dict[str, Expr]:
+    return {"created_at": minute(start), "updated_at": minute(start)}
 
 
-def _company(now: dt.datetime) -> dict[str, Expr]:
+def _company(start: dt.datetime) -> dict[str, Expr]:
     word, trade = pick(WORDS, 21), pick(TRADES, 22)
     return {
-        **_stamps(now),
+        **_stamps(start),
         "name": (f"{word[0]} || ' ' || {trade[0]} || ' ' || g.i", [*word[1], *trade[1]]),
         "domain": "'co' || g.i || '.example'",
         "industry": pick(["dental clinics", "law firms", "logistics", "real estate", "fitness"], 23),
@@ -81,10 +82,10 @@ def _lead_status(salt: int = 31) -> Sql:
     )  # fmt: skip
 
 
-def _lead(now: dt.datetime) -> dict[str, Expr]:
+def _lead(start: dt.datetime) -> dict[str, Expr]:
     status = _lead_status()
     return {
-        **_stamps(now),
+        **_stamps(start),
         "first_name": first_name(),
         "last_name": last_name(),
         "email": lead_email(),
@@ -99,23 +100,23 @@ def _lead(now: dt.datetime) -> dict[str, Expr]:
     }
 
 
-def _conversation(now: dt.datetime) -> dict[str, Expr]:
+def _conversation(start: dt.datetime) -> dict[str, Expr]:
     return {
-        **_stamps(now),
+        **_stamps(start),
         "lead_id": "g.i",
         "status": weighted({"open": 30, "waiting": 10, "closed": 60}, 41),
         "intent": pick([*INTENTS, ""], 42),
         "sentiment": pick(["positive", "neutral", "negative", ""], 43),
-        "last_message_at": ago(now),
+        "last_message_at": minute(start, plus=f" + {rand(44, 120)} * interval '1 minute'"),
     }
 
 
-def _message(now: dt.datetime) -> dict[str, Expr]:
+def _message(start: dt.datetime) -> dict[str, Expr]:
     email = lead_email()
     inbound = f"{rand(51)} < 20"
     word, trade = pick(WORDS, 21), pick(TRADES, 22)
     return {
-        **_stamps(now),
+        **_stamps(start),
         "conversation_id": "g.i",
         "direction": f"(CASE WHEN {inbound} THEN 'in' ELSE 'out' END)",
         "from_email": (f"(CASE WHEN {inbound} THEN {email[0]} ELSE 'sdr@agency.example' END)", email[1]),
@@ -123,7 +124,7 @@ def _message(now: dt.datetime) -> dict[str, Expr]:
         "subject": (f"'Quick question about ' || {word[0]} || ' ' || {trade[0]} || ' ' || g.i", [*word[1], *trade[1]]),
         "body": "'Hi, I noticed your practice is growing. Worth a short call next week?'",
         "status": weighted({"sent": 25, "delivered": 35, "opened": 20, "replied": 8, "bounced": 4, "queued": 8}, 52),
-        "sent_at": ago(now),
+        "sent_at": minute(start),
         "intent": (
             f"(CASE WHEN {inbound} THEN (%s::text[])[1 + {rand(53, len(INTENTS))}] ELSE '' END)",
             [list(INTENTS)],
@@ -133,10 +134,10 @@ def _message(now: dt.datetime) -> dict[str, Expr]:
     }
 
 
-def _enrollment(now: dt.datetime) -> dict[str, Expr]:
+def _enrollment(start: dt.datetime) -> dict[str, Expr]:
     campaigns = list(Campaign.objects.order_by("pk").values_list("pk", flat=True))
     return {
-        **_stamps(now),
+        **_stamps(start),
         "lead_id": "g.i",
         "campaign_id": (f"(%s::bigint[])[1 + {rand(61, len(campaigns))}]", [campaigns]),
         "current_step": rand(62, 4),
@@ -144,14 +145,14 @@ def _enrollment(now: dt.datetime) -> dict[str, Expr]:
         "status": weighted(
             {"active": 30, "paused": 5, "completed": 40, "replied": 10, "bounced": 5, "stopped": 10}, 64
         ),
-        "next_send_at": ago(now, plus=" + interval '3 days'"),
+        "next_send_at": minute(start, plus=" + interval '3 days'"),
     }
 
 
-def _run(now: dt.datetime) -> dict[str, Expr]:
+def _run(start: dt.datetime) -> dict[str, Expr]:
     names = sorted(a.name for a in registry.all_agents())
     return {
-        **_stamps(now),
+        **_stamps(start),
         "agent_name": pick(names, 71),
         "status": weighted(
             {"succeeded": 78, "skipped": 10, "failed": 3, "escalated": 2, "canceled": 2, "queued": 5}, 72
@@ -161,30 +162,30 @@ def _run(now: dt.datetime) -> dict[str, Expr]:
         "correlation_id": "gen_random_uuid()",
         "queue": pick(["crm", "sales", "delivery", "system", "llm"], 74),
         "attempts": "1",
-        "due_at": ago(now),
-        "started_at": ago(now),
-        "finished_at": ago(now, plus=" + interval '2 seconds'"),
+        "due_at": minute(start),
+        "started_at": minute(start),
+        "finished_at": minute(start, plus=" + interval '2 seconds'"),
         "cost": f"{rand(75, 1000)} / 100000.0",
     }
 
 
-def _action(now: dt.datetime) -> dict[str, Expr]:
+def _action(start: dt.datetime) -> dict[str, Expr]:
     return {
-        **_stamps(now),
+        **_stamps(start),
         "kind": pick(sorted(registered_kinds()), 81),
         "idempotency_key": "'bench:act:' || g.i",
         "run_id": "g.i",
         "status": weighted({"done": 90, "pending": 4, "failed": 4, "blocked": 2}, 82),
         "attempts": "1",
-        "done_at": ago(now),
+        "done_at": minute(start),
     }
 
 
-def _webhook(now: dt.datetime) -> dict[str, Expr]:
+def _webhook(start: dt.datetime) -> dict[str, Expr]:
     types = sorted({t for p in PROVIDERS.values() for t in p.handlers})
     status = weighted({"processed": 80, "ignored": 12, "failed": 3, "rejected": 2, "received": 3}, 92)
     return {
-        **_stamps(now),
+        **_stamps(start),
         "provider": pick(sorted(PROVIDERS), 91),
         "event_id": "'evt_bench_' || g.i",
         "event_type": pick(types, 93),
@@ -192,16 +193,16 @@ def _webhook(now: dt.datetime) -> dict[str, Expr]:
         "status": status,
         "signature_ok": (f"({status[0]}) <> 'rejected'", status[1]),
         "attempts": "1",
-        "received_at": ago(now),
-        "processed_at": ago(now),
+        "received_at": minute(start),
+        "processed_at": minute(start),
     }
 
 
-def _error(now: dt.datetime) -> dict[str, Expr]:
+def _error(start: dt.datetime) -> dict[str, Expr]:
     kind = pick(ERROR_TYPES, 101)
     names = sorted(a.name for a in registry.all_agents())
     return {
-        **_stamps(now),
+        **_stamps(start),
         "agent_name": pick(names, 102),
         "provider": weighted({"": 60, "instantly": 10, "stripe": 5, "apify": 10, "anthropic": 15}, 103),
         "run_id": "g.i",
@@ -214,11 +215,11 @@ def _error(now: dt.datetime) -> dict[str, Expr]:
         "fingerprint": f"md5('bench' || {rand(105, 5000)})",
         "severity": weighted({"low": 20, "medium": 60, "high": 15, "critical": 5}, 106),
         "transient": f"{rand(107)} < 40",
-        "occurred_at": ago(now),
+        "occurred_at": minute(start),
     }
 
 
-def _audit(now: dt.datetime) -> dict[str, Expr]:
+def _audit(start: dt.datetime) -> dict[str, Expr]:
     lead_type = ContentType.objects.get_for_model(Lead).pk
     names = sorted(a.name for a in registry.all_agents())
     return {
@@ -227,7 +228,7 @@ def _audit(now: dt.datetime) -> dict[str, Expr]:
         "action": pick(["lead.status", "run.retry", "escalation.decide", "suppression.add", "invoice.create"], 113),
         "target_type_id": str(lead_type),
         "target_id": "g.i::text",
-        "at": ago(now),
+        "at": minute(start),
     }
 
 
@@ -236,7 +237,7 @@ def _as_int(expr: Expr) -> Expr:
     return (f"({sql})::int", params)
 
 
-def _api_usage(now: dt.datetime) -> dict[str, Expr]:
+def _api_usage(start: dt.datetime) -> dict[str, Expr]:
     return {
         "provider": pick(PROVIDER_NAMES, 121),
         "operation": pick(["send_email", "create_invoice", "search_people", "verify_email", "messages"], 122),
@@ -245,7 +246,7 @@ def _api_usage(now: dt.datetime) -> dict[str, Expr]:
         "status_code": _as_int(weighted({"200": 90, "429": 4, "500": 3, "503": 3}, 124)),
         "error_type": pick(["", "", "", "", "RateLimited", "ServerError"], 125),
         "latency_ms": rand(126, 2000),
-        "at": ago(now),
+        "at": minute(start),
         "run_id": "g.i",
     }
 
