@@ -23,6 +23,7 @@ without one of these, so the next ModelAdmin cannot bring the slow path back unn
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import Any, cast
@@ -64,8 +65,6 @@ def planner_estimate(queryset: QuerySet[Any]) -> int | None:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):  # a driver that does not decode json
-        import json
-
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
 
@@ -171,18 +170,13 @@ class _ListedValuesFilter(admin.AllValuesFieldListFilter):
         raise NotImplementedError
 
 
-def values_filter(options: Callable[[], Iterable[str]], title: str = "") -> type[admin.AllValuesFieldListFilter]:
+def values_filter(options: Callable[[], Iterable[str]]) -> type[admin.AllValuesFieldListFilter]:
     """A list filter offering ``options()`` (a registry's names, a fixed set), read when the page renders.
 
     ``list_filter = (("agent_name", values_filter(agent_names)),)``.
     """
 
     class ValuesFilter(_ListedValuesFilter):
-        def __init__(self, *args: Any, **kwargs: Any):
-            super().__init__(*args, **kwargs)
-            if title:
-                self.title = title
-
         def options(self, model: type[models.Model], field_path: str) -> Iterable[str]:
             return sorted(set(options()))
 
@@ -357,12 +351,18 @@ def large_table_checks(model_admin: Any) -> list[checks.CheckMessage]:
             field = model_admin.model._meta.get_field(entry)
         except FieldDoesNotExist:
             continue
-        if field.is_relation or field.choices or isinstance(field, models.BooleanField):
-            continue  # a small related table, fixed choices or two values: no DISTINCT over this table
-        hint = "DateFilter" if isinstance(field, models.DateField) else "values_filter(...) or RecentValuesFilter"
+        if field.is_relation:
+            related = admin.site._registry.get(field.related_model)
+            if not isinstance(related, LargeTableMixin):
+                continue  # a small related table (campaigns, content types): its rows are the options
+            hint = "a search on the related field"
+        elif field.choices or isinstance(field, models.BooleanField | models.DateField):
+            continue  # fixed choices, two values, or date ranges: no DISTINCT over this table
+        else:
+            hint = f"('{entry}', values_filter(...)) or ('{entry}', RecentValuesFilter)"
         found.append(
             checks.Error(
-                f"{label}: list filter {entry!r} would read every row for its options; use ('{entry}', {hint})",
+                f"{label}: list filter {entry!r} would read every row for its options; use {hint}",
                 obj=type(model_admin),
                 id="smarter_team.E102",
             )
