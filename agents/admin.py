@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from agents.console import act_kinds, agent_names, queue_names, run_link
 from agents.models import (
     Action,
     AgentRun,
@@ -29,6 +30,7 @@ from agents.models import (
 from agents.services.escalations import decide
 from agents.services.runs import cancel_run, retry_run
 from smarter_team.admin import AppendOnlyAdmin, BaseAdmin, pretty_json
+from smarter_team.admin_scale import DateFilter, LargeTableMixin, RecentValuesFilter, truncated, values_filter
 
 TREE_LIMIT = 300
 
@@ -41,12 +43,19 @@ def _run_link(run_id: int | None, label: str = "") -> str:
 
 
 @admin.register(AgentRun)
-class AgentRunAdmin(BaseAdmin):
-    list_display = ("id", "agent_name", "status", "trigger", "attempts", "depth", "cost", "due_at", "created_at")
-    list_filter = ("status", "trigger", "agent_name", "queue")
-    search_fields = ("=idempotency_key", "agent_name")
+class AgentRunAdmin(LargeTableMixin, BaseAdmin):
+    # depth and the chain are on the run's page; a 1400 px screen keeps the rest on one line.
+    list_display = ("id", "agent_name", "status", "trigger", "attempts", "cost", "due_at", "created_at")
+    list_filter = (
+        "status",
+        ("created_at", DateFilter),
+        "trigger",
+        ("agent_name", values_filter(agent_names)),
+        ("queue", values_filter(queue_names)),
+    )
+    # Exact matches, each served by an index (a correlation id is handled below).
+    search_fields = ("idempotency_key__exact", "agent_name__exact")
     list_select_related = ("parent",)
-    date_hierarchy = "created_at"
     actions = ("retry_selected", "cancel_selected")
     readonly_fields = (
         "agent_name", "status", "trigger", "input_pretty", "output_pretty", "error", "parent_link", "handoff_tree",
@@ -148,11 +157,10 @@ class AgentRunAdmin(BaseAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(BaseAdmin):
-    list_display = ("id", "kind", "idempotency_key", "status", "attempts", "run", "done_at", "created_at")
-    list_filter = ("status", "kind")
-    search_fields = ("=idempotency_key", "kind")
-    list_select_related = ("run",)
+class ActionAdmin(LargeTableMixin, BaseAdmin):
+    list_display = ("id", "kind", "short_key", "status", "attempts", run_link, "created_at")
+    list_filter = ("status", ("created_at", DateFilter), ("kind", values_filter(act_kinds)))
+    search_fields = ("idempotency_key__exact", "kind__exact")
     autocomplete_fields = ("run",)
     readonly_fields = ("kind", "idempotency_key", "run", "payload_pretty", "status", "result_pretty", "error",
                        "attempts", "done_at", "next_attempt_at", "lease_expires_at")  # fmt: skip
@@ -160,6 +168,10 @@ class ActionAdmin(BaseAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # only ctx.act writes the outbox
+
+    @admin.display(description="idempotency key")
+    def short_key(self, obj: Action) -> str:
+        return truncated(obj.idempotency_key, 36)
 
     @admin.display(description="payload")
     def payload_pretty(self, obj: Action) -> str:
@@ -238,12 +250,11 @@ class BudgetAdmin(BaseAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(AppendOnlyAdmin):
-    list_display = ("at", "actor_type", "actor", "action", "target_type", "target_id", "run")
-    list_filter = ("actor_type", "action", "target_type")
-    search_fields = ("=actor", "=target_id", "action")
-    list_select_related = ("target_type", "run", "user")
-    date_hierarchy = "at"
+class AuditLogAdmin(LargeTableMixin, AppendOnlyAdmin):
+    list_display = ("at", "actor_type", "actor", "action", "target_type", "target_id", run_link)
+    list_filter = (("at", DateFilter), "actor_type", ("action", RecentValuesFilter), "target_type")
+    search_fields = ("actor__exact", "target_id__exact")
+    list_select_related = ("target_type",)
     readonly_fields = ("before_pretty", "after_pretty")
     exclude = ("before", "after")
 
@@ -257,10 +268,14 @@ class AuditLogAdmin(AppendOnlyAdmin):
 
 
 @admin.register(HealthCheck)
-class HealthCheckAdmin(AppendOnlyAdmin):
-    list_display = ("checked_at", "component", "status", "latency_ms", "detail")
-    list_filter = ("status", "component")
-    search_fields = ("=component",)
+class HealthCheckAdmin(LargeTableMixin, AppendOnlyAdmin):
+    list_display = ("checked_at", "component", "status", "latency_ms", "short_detail")
+    list_filter = ("status", ("checked_at", DateFilter), ("component", RecentValuesFilter))
+    search_fields = ("component__exact",)
+
+    @admin.display(description="detail")
+    def short_detail(self, obj: HealthCheck) -> str:
+        return truncated(obj.detail, 80)
 
 
 @admin.register(Report)

@@ -10,38 +10,42 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 # Django discovers only <app>/admin.py; these imports register the webhook and sandbox admins.
 import integrations.sandbox.admin
 import integrations.webhooks.admin  # noqa: F401
+from agents.console import run_link
 from integrations.models import ApiUsage, LocalVector, MemoryEntry
 from smarter_team.admin import AppendOnlyAdmin, BaseAdmin, pretty_json
+from smarter_team.admin_scale import DateFilter, LargeTableMixin, RecentValuesFilter
 
 __all__ = ["ApiUsageAdmin", "LocalVectorAdmin", "MemoryEntryAdmin"]
 
 
 @admin.register(ApiUsage)
-class ApiUsageAdmin(AppendOnlyAdmin):
-    list_display = (
-        "at",
-        "provider",
-        "operation",
-        "method",
-        "status_code",
+class ApiUsageAdmin(LargeTableMixin, AppendOnlyAdmin):
+    # Fits a 1400 px screen: the answer with its error, tokens in/out in one column, the run by id.
+    list_display = ("at", "provider", "operation", "answer", "latency_ms", "tokens", "cost", run_link)
+    list_filter = (
+        ("at", DateFilter),
+        ("provider", RecentValuesFilter),
         "success",
-        "error_type",
-        "latency_ms",
-        "tokens_in",
-        "tokens_out",
-        "cost",
-        "run",
+        ("status_code", RecentValuesFilter),
+        ("error_type", RecentValuesFilter),
     )
-    list_filter = ("provider", "success", "status_code", "error_type")
-    search_fields = ("=provider", "operation", "url")
-    date_hierarchy = "at"
+    search_fields = ("url", "provider__exact")  # url trigram-indexed on PostgreSQL (integrations 0005)
     ordering = ("-at",)
-    list_select_related = ("run",)
     raw_id_fields = ("run",)
+
+    @admin.display(description="answer")
+    def answer(self, obj: ApiUsage) -> str:
+        status = str(obj.status_code or "-")
+        return format_html("{} <span class='quiet'>{}</span>", status, obj.error_type) if obj.error_type else status
+
+    @admin.display(description="tokens in/out")
+    def tokens(self, obj: ApiUsage) -> str:
+        return f"{obj.tokens_in}/{obj.tokens_out}" if obj.tokens_in or obj.tokens_out else "-"
 
 
 class _EmbeddingHiddenAdmin(BaseAdmin):

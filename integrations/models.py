@@ -84,7 +84,12 @@ class WebhookEvent(StatefulModel):
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["status", "received_at"], name="webhookevent_status_received")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="webhookevent_status_received"),
+            # The console's search by the id a vendor's dashboard shows (the unique constraint
+            # leads with the provider, so it cannot serve the id alone).
+            models.Index(fields=["event_id"], name="webhookevent_event_id"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="webhookevent_unique_provider_event"),
             choices_check("status", WebhookEventStatus, "webhookevent_status_valid"),

@@ -47,6 +47,10 @@ class BaseAdmin(admin.ModelAdmin):
     system_fields: Sequence[str] = ()
     formfield_overrides = FORMFIELD_OVERRIDES
 
+    class Media:
+        # Changelists that fit a 1400 px screen: narrower side panels, rows on one line.
+        css = {"all": ("smarter_team/console.css",)}
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         names = [*super().get_readonly_fields(request, obj), *self.system_fields]
         field_names = {f.name for f in self.model._meta.get_fields()}

@@ -171,6 +171,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Time, language -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# The console's dates: "2026-12-05 08:29" (smarter_team/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["smarter_team.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -14,6 +14,7 @@ from crm import forms as crm_forms
 from crm.models import Campaign, CampaignStats, CampaignStep, Enrollment, Mailbox, MailboxDay, Variant
 from crm.services import campaigns, grounding_stats, mailboxes
 from smarter_team.admin import BaseAdmin, StackedInline, TabularInline, adopt, pretty_json, run_service_action
+from smarter_team.admin_scale import DateFilter, LargeTableMixin
 
 # --- sending ------------------------------------------------------------------------------------
 
@@ -239,13 +240,12 @@ class VariantAdmin(BaseAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(BaseAdmin):
+class EnrollmentAdmin(LargeTableMixin, BaseAdmin):
     form = crm_forms.EnrollmentAdminForm
     list_display = ("lead", "campaign", "status", "current_step", "variant_label", "next_send_at", "created_at")
     list_select_related = ("lead", "campaign")
-    list_filter = ("status",)
-    search_fields = ("lead__email", "lead__last_name", "campaign__name")
-    date_hierarchy = "created_at"
+    list_filter = ("status", ("created_at", DateFilter), "campaign")
+    search_fields = ("lead__email", "lead__first_name", "lead__last_name", "campaign__name")
     autocomplete_fields = ("lead", "campaign")
     system_fields = ("status", "current_step", "variant_label", "stopped_reason")
     actions = ("pause_enrollments", "resume_enrollments", "stop_enrollments")

@@ -109,7 +109,17 @@ class Message(StatefulModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["conversation", "created_at"], name="message_thread")]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="message_thread"),
+            # The console's "not sent yet" views (drafts awaiting approval, queued, failed): a few
+            # rows among millions that no other index finds. Partial, so it stays that small; the
+            # price is that a status-only update (delivered, opened) is no longer a HOT update.
+            models.Index(
+                fields=["status", "created_at"],
+                condition=Q(status__in=["draft", "awaiting_approval", "queued", "failed"]),
+                name="message_unsent",
+            ),
+        ]
         constraints = [
             choices_check("direction", MessageDirection, "message_direction_valid"),
             choices_check("status", MessageStatus, "message_status_valid"),

@@ -5,37 +5,39 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.timezone import localtime
 
+from agents.console import agent_names
 from learning.admin.common import RECENT, NoteActionForm, note_of, short, user_of
 from learning.models import ErrorGroupNote, ErrorLog, KnowledgeRule
 from learning.services import errors as error_services
 from smarter_team.admin import BaseAdmin, pretty_json
+from smarter_team.admin_scale import DateFilter, LargeTableMixin, RecentValuesFilter, truncated, values_filter
 
 # --- errors -----------------------------------------------------------------------------------
 
 
 @admin.register(ErrorLog)
-class ErrorLogAdmin(BaseAdmin):
+class ErrorLogAdmin(LargeTableMixin, BaseAdmin):
     action_form = NoteActionForm
-    list_display = (
-        "occurred_at",
-        "agent_name",
-        "provider",
-        "error_type",
-        "step",
-        "short_message",
-        "short_fingerprint",
-        "alike",
+    # Fits a 1400 px screen: where it failed (agent; provider and step below), what (the type, then
+    # the message cut, the whole of it on hover), how many alike (a link to them all).
+    list_display = ("occurred_at", "where", "error", "alike", "severity", "resolved")
+    list_filter = (
+        ("occurred_at", DateFilter),
         "severity",
         "transient",
-        "resolved_at",
+        ("resolved_at", admin.EmptyFieldListFilter),
+        ("provider", RecentValuesFilter),
+        ("agent_name", values_filter(agent_names)),
     )
-    list_filter = ("severity", "transient", "provider", ("resolved_at", admin.EmptyFieldListFilter), "agent_name")
     list_select_related = ("run", "resolved_by")
-    search_fields = ("message", "fingerprint", "error_type", "agent_name")
-    date_hierarchy = "occurred_at"
+    # message and error_type trigram-indexed on PostgreSQL (learning 0003); the others exact, indexed.
+    search_fields = ("message", "error_type", "fingerprint__exact", "agent_name__exact")
     fields = (
         ("agent_name", "provider", "run"),
         ("error_type", "step", "severity", "transient"),
@@ -85,17 +87,30 @@ class ErrorLogAdmin(BaseAdmin):
         )
         return super().get_queryset(request).annotate(alike_n=Subquery(alike))
 
-    @admin.display(description="message")
-    def short_message(self, obj: ErrorLog) -> str:
-        return short(obj.message)
+    @admin.display(description="where")
+    def where(self, obj: ErrorLog) -> str:
+        detail = " · ".join(part for part in (obj.provider, obj.step) if part)
+        return format_html("{}<div class='quiet'>{}</div>", obj.agent_name or "-", detail)
 
-    @admin.display(description="fingerprint")
-    def short_fingerprint(self, obj: ErrorLog) -> str:
-        return obj.fingerprint[:12]
+    @admin.display(description="error")
+    def error(self, obj: ErrorLog) -> str:
+        return format_html(
+            "<div class='wraps'><strong>{}</strong> {}</div>", obj.error_type, truncated(obj.message, 110)
+        )
 
-    @admin.display(description="alike", ordering="alike_n")
-    def alike(self, obj: ErrorLog) -> int:
-        return int(getattr(obj, "alike_n", 0) or 0)
+    @admin.display(description="resolved")
+    def resolved(self, obj: ErrorLog) -> str:
+        if obj.resolved_at is None:
+            return "-"
+        when = f"resolved {localtime(obj.resolved_at):%Y-%m-%d %H:%M}"
+        return format_html('<img src="{}" alt="yes" title="{}">', static("admin/img/icon-yes.svg"), when)
+
+    @admin.display(description="alike")
+    def alike(self, obj: ErrorLog) -> str:
+        # Every error with this fingerprint: a filter on the indexed column.
+        url = f"{reverse('admin:learning_errorlog_changelist')}?{urlencode({'fingerprint__exact': obj.fingerprint})}"
+        count = int(getattr(obj, "alike_n", 0) or 0)
+        return format_html('<a href="{}" title="fingerprint {}">{}</a>', url, obj.fingerprint, count)
 
     @admin.display(description="errors with this fingerprint")
     def alike_count(self, obj: ErrorLog) -> int:
