@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -12,31 +13,51 @@ from agents.models import AgentRun, AuditLog
 from smarter_team import clock
 
 
-def record_change(
+def audit_entry(
     *,
     action: str,
-    target: models.Model,
+    target: models.Model | None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     run: AgentRun | None = None,
     user: AbstractBaseUser | None = None,
 ) -> AuditLog:
-    """One append-only entry. The actor is the user if given, else the run's agent, else the system."""
+    """An unsaved entry. The actor is the user if given, else the run's agent, else the system."""
     if user is not None:
         actor_type, actor = AuditLog.ActorType.USER, user.get_username()
     elif run is not None:
         actor_type, actor = AuditLog.ActorType.AGENT, run.agent_name
     else:
         actor_type, actor = AuditLog.ActorType.SYSTEM, "system"
-    return AuditLog.objects.create(
+    return AuditLog(
         actor_type=actor_type,
         actor=actor,
         user=user if user is not None and user.pk else None,  # type: ignore[misc]  # the project's user model
         run=run,
         action=action,
-        target_type=ContentType.objects.get_for_model(target),
-        target_id=str(target.pk),
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
         before=before,
         after=after,
         at=clock.now(),
     )
+
+
+def record_change(
+    *,
+    action: str,
+    target: models.Model | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    run: AgentRun | None = None,
+    user: AbstractBaseUser | None = None,
+) -> AuditLog:
+    """One append-only entry (``target`` None for what has no single row, such as a whole import)."""
+    entry = audit_entry(action=action, target=target, before=before, after=after, run=run, user=user)
+    entry.save(force_insert=True)
+    return entry
+
+
+def record_entries(entries: Iterable[AuditLog]) -> int:
+    """Many entries in one INSERT (a bulk deletion, an import): the trail costs no query per row."""
+    return len(AuditLog.objects.bulk_create(list(entries)))
