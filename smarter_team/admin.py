@@ -98,6 +98,34 @@ class ReadOnlyInline(TabularInline):
         return False
 
 
+class _ActionLedger:
+    """What an action did, row by row: a changed row is counted and audited (its columns' before and
+    after, as the acting user); a row left as it was is named in a warning."""
+
+    def __init__(self, request: HttpRequest, queryset: models.QuerySet[Any], *, audit: bool) -> None:
+        self.action = f"{queryset.model._meta.model_name}.{request.POST.get('action') or 'action'}"
+        self.user = request.user if request.user.is_authenticated else None
+        self.audit = audit
+        self.changed, self.failed, self.unchanged = 0, 0, list[str]()
+
+    def settle(self, obj: models.Model, before: dict[str, Any], *, said_unchanged: bool = False) -> None:
+        from agents.services.audit import record_change
+
+        diff = changed_columns(obj, before)
+        if said_unchanged or (diff is not None and not diff[1]):
+            self.unchanged.append(str(obj))
+            return
+        if self.audit:
+            old, new = diff if diff is not None else ({}, {"deleted": True})
+            record_change(action=self.action, target=obj, before=old, after=new, user=self.user)
+        self.changed += 1
+
+    def report(self, modeladmin: admin.ModelAdmin[Any], request: HttpRequest, done: str, why: str = "") -> None:
+        report_outcome(
+            modeladmin, request, changed=self.changed, done=done, unchanged=self.unchanged, why=why, failed=self.failed
+        )
+
+
 def run_service_action(
     modeladmin: admin.ModelAdmin[Any],
     request: HttpRequest,
@@ -115,11 +143,7 @@ def run_service_action(
     audit trail with its before and after, as the acting user (``audit=False`` when the service
     records its own entry).
     """
-    from agents.services.audit import record_change
-
-    action = f"{queryset.model._meta.model_name}.{request.POST.get('action') or 'action'}"
-    user = request.user if request.user.is_authenticated else None
-    succeeded, failed, unchanged = 0, 0, []
+    ledger = _ActionLedger(request, queryset, audit=audit)
     for obj in queryset:
         before = columns(obj)
         try:
@@ -127,17 +151,31 @@ def run_service_action(
         except (ValidationError, ValueError) as exc:
             text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             modeladmin.message_user(request, f"{obj}: {text}", level=messages.ERROR)
-            failed += 1
+            ledger.failed += 1
             continue
-        diff = changed_columns(obj, before)
-        if result is False or (diff is not None and not diff[1]):
-            unchanged.append(str(obj))
-            continue
-        if audit:
-            old, new = diff if diff is not None else (before, {"deleted": True})
-            record_change(action=action, target=obj, before=old, after=new, user=user)
-        succeeded += 1
-    report_outcome(modeladmin, request, changed=succeeded, done=done, unchanged=unchanged, failed=failed)
+        ledger.settle(obj, before, said_unchanged=result is False)
+    ledger.report(modeladmin, request, done)
+
+
+def run_bulk_action(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    queryset: models.QuerySet[Any],
+    service: Callable[[list[Any]], object],
+    done: str,
+    *,
+    why: str = "",
+    audit: bool = True,
+) -> None:
+    """``run_service_action`` for a service that takes all the selected rows at once (one UPDATE):
+    the same per-row comparison, audit and warning for the rows it left as they were (``why``)."""
+    rows = list(queryset)
+    before = {obj.pk: columns(obj) for obj in rows}
+    service(rows)
+    ledger = _ActionLedger(request, queryset, audit=audit)
+    for obj in rows:
+        ledger.settle(obj, before[obj.pk])
+    ledger.report(modeladmin, request, done, why)
 
 
 def report_outcome(

@@ -14,7 +14,7 @@ import decimal
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
@@ -126,7 +126,9 @@ class AuditTrailMixin:
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
         message = super().construct_change_message(request, form, formsets, add)  # type: ignore[misc]
         # log_addition/log_change get the saved row and Django's summary only; the values are here.
-        request._audit_pending = (form.instance, *form_diff(form, add=add))  # type: ignore[attr-defined]
+        # (A form of no model, such as a password change, is left to its summary.)
+        if isinstance(form, ModelForm):
+            request._audit_pending = (form.instance, *form_diff(form, add=add))  # type: ignore[attr-defined]
         return message
 
     def _audit(self, request: HttpRequest, obj: models.Model, verb: str, message: Any) -> Any:
@@ -227,6 +229,7 @@ class Entry:
     run_id: int | None
     changes: tuple[Change, ...]
     notes: tuple[str, ...]
+    repeat: int = 1  # in "Recent actions": this many entries of the same action in a row
 
     @classmethod
     def of(cls, entry: Any, *, link_target: bool = True) -> Entry:
@@ -270,8 +273,18 @@ def _target(entry: Any) -> tuple[str, str]:
 
 
 def recent_entries(*, user: Any, limit: int = 10) -> list[Entry]:
-    """The index's "Recent actions": the user's own latest entries (one query, the target types joined)."""
+    """The index's "Recent actions": the user's own latest entries, a run of the same action (the
+    leads of one import, the rows of one bulk action) folded into its latest entry with a count.
+    One query, on a bounded number of rows."""
     from agents.models import AuditLog
 
-    rows = AuditLog.objects.filter(user=user).select_related("target_type").order_by("-at", "-pk")[:limit]
-    return [Entry.of(row) for row in rows]
+    rows = AuditLog.objects.filter(user=user).select_related("target_type").order_by("-at", "-pk")[: limit * 10]
+    folded: list[Entry] = []
+    for row in rows:
+        if folded and folded[-1].action == row.action:
+            folded[-1] = replace(folded[-1], repeat=folded[-1].repeat + 1)
+        elif len(folded) == limit:
+            break
+        else:
+            folded.append(Entry.of(row))
+    return folded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from learning.admin.common import RECENT, NoteActionForm, note_of, short, user_of
 from learning.models import ErrorGroupNote, ErrorLog, KnowledgeRule
 from learning.services import errors as error_services
-from smarter_team.admin import BaseAdmin, pretty_json
+from smarter_team.admin import BaseAdmin, pretty_json, run_bulk_action
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -134,8 +134,15 @@ class ErrorLogAdmin(BaseAdmin):
 
     @admin.action(description="Mark resolved (with the note)")
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[ErrorLog]) -> None:
-        done = error_services.resolve_errors(errors=queryset, user=user_of(request), note=note_of(request))
-        self.message_user(request, f"resolved: {done}", level=messages.SUCCESS)
+        user, note = user_of(request), note_of(request)
+        run_bulk_action(
+            self,
+            request,
+            queryset,
+            lambda rows: error_services.resolve_errors(errors=rows, user=user, note=note),
+            "Resolved",
+            why="already resolved (the first resolution stands)",
+        )
 
 
 @admin.register(ErrorGroupNote)
