@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-import json
 import types
 import typing
 from typing import Any
@@ -69,6 +68,13 @@ class LinesField(forms.CharField):
         return "\n".join(str(v) for v in value) if isinstance(value, list | tuple) else value
 
 
+class JSONInputField(forms.JSONField):
+    """JSON typed in a textarea; left blank, it stays blank (not "null") when the form comes back."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return "" if value is None else super().prepare_value(value)
+
+
 def form_field(info: FieldInfo) -> forms.Field:
     """The form field for one schema field. Blank means "the schema's default"; the schema decides."""
     inner, nullable = _unwrap_optional(info.annotation)
@@ -102,8 +108,8 @@ def form_field(info: FieldInfo) -> forms.Field:
     if typing.get_origin(inner) is list and typing.get_args(inner) in ((str,), ()):
         return LinesField(initial=default, **common)
     # Anything richer (a mapping, a list of records, a nested model) is typed as JSON.
-    initial = json.dumps(default.model_dump(mode="json") if isinstance(default, BaseModel) else default)
-    return forms.JSONField(initial=None if default is None else initial, widget=forms.Textarea({"rows": 4}), **common)
+    as_json = default.model_dump(mode="json") if isinstance(default, BaseModel) else default
+    return JSONInputField(initial=as_json, widget=forms.Textarea({"rows": 4}), **common)
 
 
 class AgentInputForm(forms.Form):

@@ -14,7 +14,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from smarter_team.dashboard.links import Figure, Lookups, between, count_figure
+from django.db.models import Count, Q
+
+from smarter_team.dashboard.links import Figure, Lookups, between, changelist, rows
 
 # A lead that got at least as far as qualification: qualified, in conversation, won, or lost after
 # talking to us (lost is only reachable from a conversation). Unsubscribed and bounced leads are
@@ -102,12 +104,32 @@ def _bar(count: int, widest: int) -> float:
     return round(100 * math.log10(1 + count) / math.log10(1 + widest), 1)
 
 
-def funnel(start: dt.datetime | None, end: dt.datetime | None = None) -> list[Stage]:
-    """One COUNT per stage (each on its own time column), whatever the number of rows."""
-    figures: dict[str, Figure] = {}
+def _counts(start: dt.datetime | None, end: dt.datetime | None) -> dict[str, Figure]:
+    """One aggregate per model, a filtered COUNT per stage: a big table (leads, messages) is read once
+    for all its stages, and each stage still links with exactly its own lookups."""
+    per_model: dict[str, list[tuple[StageSpec, dict[str, Any]]]] = {}
     for spec in STAGES:
-        lookups: dict[str, Any] = {**spec.lookups, **between(spec.time_field, start, end)}
-        figures[spec.key] = count_figure(spec.key, spec.label, spec.model, lookups)
+        lookups = {**spec.lookups, **between(spec.time_field, start, end)}
+        per_model.setdefault(spec.model, []).append((spec, lookups))
+    figures: dict[str, Figure] = {}
+    for model, stages in per_model.items():
+        # Only the rows some stage counts are read (each stage's time column has an index); a stage
+        # that counts every row (all time) reads them all. (An empty Q would vanish from an OR.)
+        wanted = rows(model, {})
+        if all(lookups for _, lookups in stages):
+            anywhere = Q()
+            for _, lookups in stages:
+                anywhere |= Q(**lookups)
+            wanted = wanted.filter(anywhere)
+        counts = wanted.aggregate(**{spec.key: Count("pk", filter=Q(**lookups)) for spec, lookups in stages})
+        for spec, lookups in stages:
+            figures[spec.key] = Figure(spec.key, spec.label, counts[spec.key], changelist(model, lookups))
+    return figures
+
+
+def funnel(start: dt.datetime | None, end: dt.datetime | None = None) -> list[Stage]:
+    """The stages in order, each with its conversion from the stage it grows from."""
+    figures = _counts(start, end)
     widest = max((f.count for f in figures.values()), default=0)
     stages = []
     previous: str | None = None

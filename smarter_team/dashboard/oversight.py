@@ -14,10 +14,10 @@ from smarter_team.dashboard.links import Figure, changelist, count_figure, rows
 
 # Age buckets of open escalations: (label, youngest, oldest); None is open-ended.
 AGE_BUCKETS: tuple[tuple[str, dt.timedelta, dt.timedelta | None], ...] = (
-    ("under 4 h", dt.timedelta(0), dt.timedelta(hours=4)),
+    ("< 4 h", dt.timedelta(0), dt.timedelta(hours=4)),
     ("4-24 h", dt.timedelta(hours=4), dt.timedelta(hours=24)),
-    ("1-3 days", dt.timedelta(hours=24), dt.timedelta(days=3)),
-    ("over 3 days", dt.timedelta(days=3), None),
+    ("1-3 d", dt.timedelta(hours=24), dt.timedelta(days=3)),
+    ("> 3 d", dt.timedelta(days=3), None),
 )
 GROUPS = ("operator", "manager", "admin")
 RECENT = dt.timedelta(hours=24)

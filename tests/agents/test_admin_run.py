@@ -190,3 +190,10 @@ def test_bulk_actions_say_which_rows_they_left_alone(staff_client: Any) -> None:
         follow=True,
     )
     assert [level for level, _ in _messages(response)] == ["warning"]
+
+
+def test_json_fields_show_their_default_and_come_back_blank_when_left_blank(staff_client: Any) -> None:
+    page = staff_client.get(reverse(RUN_URL, args=["t_console"])).content.decode()
+    assert 'id="id_metadata">\n{}</textarea>' in page  # metadata's default, as JSON
+    again = staff_client.post(reverse(RUN_URL, args=["t_console"]), {"lead_id": "x", "kind": "reply", "metadata": ""})
+    assert "null</textarea>" not in again.content.decode()
