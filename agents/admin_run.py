@@ -33,6 +33,7 @@ from agents.base import AgentBase
 from agents.errors import UnknownAgent
 from agents.models import AgentRun
 from agents.services.runs import RETRYABLE, retry_run, start_run_by_hand
+from smarter_team import clock
 from smarter_team.dashboard.links import changelist
 
 RUN_PERMISSION = "agents.run_agent"
@@ -192,6 +193,18 @@ def agent_list_view(model_admin: ModelAdmin[Any], request: HttpRequest) -> HttpR
     return TemplateResponse(request, "admin/agents/agentrun/run_list.html", context)
 
 
+def _input_of(agent: type[AgentBase], run_id: str | None) -> dict[str, Any] | None:
+    """A past run's input as the form's starting values ("Run again"), read back through the schema
+    (datetimes as datetimes); None when there is no such run or its input no longer fits the schema."""
+    if not run_id or not run_id.isdigit():
+        return None
+    stored = AgentRun.objects.filter(pk=int(run_id), agent_name=agent.name).values_list("input", flat=True).first()
+    try:
+        return agent.Input.model_validate(stored).model_dump() if stored is not None else None
+    except ValidationError:
+        return None
+
+
 def run_agent_view(model_admin: ModelAdmin[Any], request: HttpRequest, agent_name: str) -> HttpResponse:
     """The agent's input form; a valid input queues a run and leads to its page."""
     _allowed(request)
@@ -199,10 +212,14 @@ def run_agent_view(model_admin: ModelAdmin[Any], request: HttpRequest, agent_nam
         agent = registry.get(agent_name)
     except UnknownAgent:
         raise Http404(f"no agent registered as {agent_name!r}") from None
-    form = AgentInputForm(agent, request.POST or None)
+    form = AgentInputForm(agent, request.POST or None, initial=_input_of(agent, request.GET.get("from_run")))
     if request.method == "POST" and form.is_valid():
         run = start_run_by_hand(agent_name=agent.name, input=form.input, user=request.user)  # type: ignore[arg-type]
-        model_admin.message_user(request, f"Run #{run.pk} of {agent.name} is {run.status}.", messages.SUCCESS)
+        if run.due_at > clock.now():  # a paused budget holds new runs in its scope
+            text = f"Run #{run.pk} of {agent.name} is queued, held until {run.due_at:%Y-%m-%d %H:%M} (a paused budget)."
+            model_admin.message_user(request, text, messages.WARNING)
+        else:
+            model_admin.message_user(request, f"Run #{run.pk} of {agent.name} is {run.status}.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:agents_agentrun_change", args=[run.pk]))
     context = {
         **model_admin.admin_site.each_context(request),

@@ -15,7 +15,7 @@ from agents import registry
 from agents.base import Agent
 from agents.context import RunContext
 from agents.models import AgentRun, AuditLog
-from tests.factories.agents import AgentRunFactory, EscalationFactory
+from tests.factories.agents import AgentRunFactory, BudgetFactory, EscalationFactory
 from tests.factories.learning import ErrorLogFactory, RuleApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +197,26 @@ def test_json_fields_show_their_default_and_come_back_blank_when_left_blank(staf
     assert 'id="id_metadata">\n{}</textarea>' in page  # metadata's default, as JSON
     again = staff_client.post(reverse(RUN_URL, args=["t_console"]), {"lead_id": "x", "kind": "reply", "metadata": ""})
     assert "null</textarea>" not in again.content.decode()
+
+
+def test_run_again_starts_from_the_past_runs_input(staff_client: Any) -> None:
+    since = "2026-03-02T09:30:00Z"
+    past = AgentRunFactory.create(agent_name="t_console", input={"lead_id": 9, "kind": "reply", "since": since})
+    page = staff_client.get(reverse("admin:agents_agentrun_change", args=[past.pk])).content.decode()
+    again = f"{reverse(RUN_URL, args=['t_console'])}?from_run={past.pk}"
+    assert again in page
+    form = staff_client.get(again).context["form"]
+    assert form["lead_id"].value() == 9 and form["kind"].value() == "reply"
+    assert form["since"].value() == dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+    assert staff_client.get(f"{reverse(RUN_URL, args=['t_console'])}?from_run=nope").status_code == 200
+
+
+def test_a_run_held_by_a_paused_budget_says_until_when(staff_client: Any, frozen_clock: Any) -> None:
+    until = frozen_clock.now + dt.timedelta(hours=2)
+    BudgetFactory.create(scope="agent", key="t_console", on_exceed="pause", paused_until=until)
+    response = staff_client.post(reverse(RUN_URL, args=["t_console"]), {"lead_id": "3", "kind": "reply"}, follow=True)
+    run = AgentRun.objects.get(agent_name="t_console")
+    assert run.due_at == until
+    assert _messages(response) == [
+        ("warning", f"Run #{run.pk} of t_console is queued, held until 2026-03-02 11:00 (a paused budget).")
+    ]
