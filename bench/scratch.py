@@ -21,3 +21,14 @@ def ensure_database() -> None:
     with psycopg.connect(maintenance, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def fresh_database() -> None:
+    """Set Django up on the scratch database: created when missing, migrated, emptied (a scratch database)."""
+    ensure_database()
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)

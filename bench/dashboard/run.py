@@ -29,19 +29,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarter_team.settings_test")
-if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    sys.exit("set DATABASE_URL (PostgreSQL, a scratch database)")
 
-from bench.scratch import ensure_database
+from bench.scratch import fresh_database
 
-ensure_database()
-
-import django  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-
-django.setup()
-call_command("migrate", verbosity=0)
-call_command("flush", interactive=False, verbosity=0)
+fresh_database()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402

@@ -122,27 +122,18 @@ class FAQAdmin(BaseAdmin):
         obj.pk = saved.pk
         obj._state.adding = False
 
+    def _set_approved(self, request: HttpRequest, queryset: QuerySet[FAQ], approved: bool) -> None:
+        done, why = ("Approved", "already approved") if approved else ("Withdrawn", "not approved")
+        change = lambda rows: faq_services.set_approved(faqs=rows, approved=approved)  # noqa: E731
+        run_bulk_action(self, request, queryset, change, done, why=why)
+
     @admin.action(description="Approve (usable in answers)")
     def approve(self, request: HttpRequest, queryset: QuerySet[FAQ]) -> None:
-        run_bulk_action(
-            self,
-            request,
-            queryset,
-            lambda rows: faq_services.set_approved(faqs=rows, approved=True),
-            "Approved",
-            why="already approved",
-        )
+        self._set_approved(request, queryset, True)
 
     @admin.action(description="Withdraw approval")
     def unapprove(self, request: HttpRequest, queryset: QuerySet[FAQ]) -> None:
-        run_bulk_action(
-            self,
-            request,
-            queryset,
-            lambda rows: faq_services.set_approved(faqs=rows, approved=False),
-            "Withdrawn",
-            why="not approved",
-        )
+        self._set_approved(request, queryset, False)
 
     @admin.action(description="Recompute search vectors (all FAQs)")
     def reindex(self, request: HttpRequest, queryset: QuerySet[FAQ]) -> None:
