@@ -6,12 +6,14 @@ import uuid
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from agents import admin_run
 from agents.console import act_kinds, agent_names, queue_names, run_link
 from agents.models import (
     Action,
@@ -28,8 +30,8 @@ from agents.models import (
     Report,
 )
 from agents.services.escalations import decide
-from agents.services.runs import cancel_run, retry_run
-from smarter_team.admin import AppendOnlyAdmin, BaseAdmin, pretty_json
+from agents.services.runs import CANCELABLE, RETRYABLE, cancel_run, retry_run
+from smarter_team.admin import AppendOnlyAdmin, BaseAdmin, pretty_json, report_outcome
 from smarter_team.admin_scale import DateFilter, LargeTableMixin, RecentValuesFilter, truncated, values_filter
 
 TREE_LIMIT = 300
@@ -80,7 +82,33 @@ class AgentRunAdmin(LargeTableMixin, BaseAdmin):
     )  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # runs are started by triggers, `manage.py agents run` or agents, never typed in
+        return False  # runs are started by triggers, agents, or "Run an agent" (its input form), never typed in
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        own = [
+            path("run/", view(self.agent_list_view), name="agents_agentrun_run_list"),
+            path("run/<str:agent_name>/", view(self.run_agent_view), name="agents_agentrun_run"),
+            path("<path:object_id>/retry/", view(self.retry_view), name="agents_agentrun_retry"),
+        ]
+        return own + super().get_urls()
+
+    def agent_list_view(self, request: HttpRequest) -> HttpResponse:
+        return admin_run.agent_list_view(self, request)
+
+    def run_agent_view(self, request: HttpRequest, agent_name: str) -> HttpResponse:
+        return admin_run.run_agent_view(self, request, agent_name)
+
+    def retry_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return admin_run.retry_view(self, request, object_id)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        run = self.get_object(request, unquote(object_id))
+        if run is not None:
+            extra_context = {**admin_run.run_page_context(self, request, run), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[AgentRun], search_term: str
@@ -141,19 +169,27 @@ class AgentRunAdmin(LargeTableMixin, BaseAdmin):
 
     @admin.action(description="Retry selected runs (failed or escalated)")
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[AgentRun]) -> None:
-        retried = 0
-        for run in queryset.filter(status__in=[AgentRun.Status.FAILED, AgentRun.Status.ESCALATED]):
+        retried, left = 0, []
+        for run in queryset:
+            if run.status not in RETRYABLE:
+                left.append(f"#{run.pk} ({run.status})")
+                continue
             retry_run(run=run, user=request.user)  # type: ignore[arg-type]
             retried += 1
-        self.message_user(request, f"{retried} run(s) queued again.", messages.SUCCESS)
+        why = "only failed or escalated runs are retried"
+        report_outcome(self, request, changed=retried, done="Queued again", unchanged=left, why=why)
 
     @admin.action(description="Cancel selected runs")
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[AgentRun]) -> None:
-        canceled = 0
-        for run in queryset.filter(status__in=[AgentRun.Status.QUEUED, AgentRun.Status.ESCALATED]):
+        canceled, left = 0, []
+        for run in queryset:
+            if run.status not in CANCELABLE:
+                left.append(f"#{run.pk} ({run.status})")
+                continue
             cancel_run(run=run, user=request.user, reason="canceled in the admin")  # type: ignore[arg-type]
             canceled += 1
-        self.message_user(request, f"{canceled} run(s) canceled.", messages.SUCCESS)
+        why = "only queued or escalated runs are canceled"
+        report_outcome(self, request, changed=canceled, done="Canceled", unchanged=left, why=why)
 
 
 @admin.register(Action)
@@ -226,11 +262,15 @@ class EscalationAdmin(BaseAdmin):
         return super().response_change(request, obj)
 
     def _decide_all(self, request: HttpRequest, queryset: QuerySet[Escalation], approve: bool) -> None:
-        count = 0
-        for escalation in queryset.filter(status=Escalation.Status.OPEN):
+        count, left = 0, []
+        for escalation in queryset:
+            if escalation.status != Escalation.Status.OPEN:
+                left.append(f"#{escalation.pk} ({escalation.status})")
+                continue
             decide(escalation=escalation, approve=approve, user=request.user, note="decided in bulk")  # type: ignore[arg-type]
             count += 1
-        self.message_user(request, f"{count} escalation(s) {'approved' if approve else 'rejected'}.", messages.SUCCESS)
+        done = "Approved" if approve else "Rejected"
+        report_outcome(self, request, changed=count, done=done, unchanged=left, why="only open escalations are decided")
 
     @admin.action(description="Approve selected (resume the waiting work)")
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Escalation]) -> None:

@@ -73,3 +73,14 @@ def worker_command(app: str, *, queues: str, log_level: str) -> list[str]:
         sys.executable, "-m", "celery", "-A", app, "worker", "-P", "solo", "-Q", queues, "-l", log_level,
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
+
+
+def fresh_database() -> None:
+    """Set Django up on the scratch database: created when missing, migrated, emptied (a scratch database)."""
+    ensure_database()
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)

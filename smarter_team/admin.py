@@ -19,6 +19,8 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from smarter_team.audit_trail import AuditTrailMixin, changed_columns, columns
+
 SYSTEM_FIELDS: tuple[str, ...] = ("created_at", "updated_at")
 
 
@@ -38,7 +40,7 @@ def console_formfield(field: models.Field[Any, Any], **kwargs: Any) -> Any:
     return field.formfield(**kwargs)
 
 
-class BaseAdmin(admin.ModelAdmin):
+class BaseAdmin(AuditTrailMixin, admin.ModelAdmin):
     list_per_page = 50
     # A COUNT(*) over millions of runs or messages on every page load is the first thing that
     # makes an admin slow; the paginator still counts the filtered result.
@@ -100,26 +102,107 @@ class ReadOnlyInline(TabularInline):
         return False
 
 
+class _ActionLedger:
+    """What an action did, row by row: a changed row is counted and audited (its columns' before and
+    after, as the acting user); a row left as it was is named in a warning."""
+
+    def __init__(self, request: HttpRequest, queryset: models.QuerySet[Any], *, audit: bool) -> None:
+        self.action = f"{queryset.model._meta.model_name}.{request.POST.get('action') or 'action'}"
+        self.user = request.user if request.user.is_authenticated else None
+        self.audit = audit
+        self.changed, self.failed, self.unchanged = 0, 0, list[str]()
+
+    def settle(self, obj: models.Model, before: dict[str, Any], *, said_unchanged: bool = False) -> None:
+        from agents.services.audit import record_change
+
+        diff = changed_columns(obj, before)
+        if said_unchanged or (diff is not None and not diff[1]):
+            self.unchanged.append(str(obj))
+            return
+        if self.audit:
+            old, new = diff if diff is not None else ({}, {"deleted": True})
+            record_change(action=self.action, target=obj, before=old, after=new, user=self.user)
+        self.changed += 1
+
+    def report(self, modeladmin: admin.ModelAdmin[Any], request: HttpRequest, done: str, why: str = "") -> None:
+        report_outcome(
+            modeladmin, request, changed=self.changed, done=done, unchanged=self.unchanged, why=why, failed=self.failed
+        )
+
+
 def run_service_action(
     modeladmin: admin.ModelAdmin[Any],
     request: HttpRequest,
     queryset: models.QuerySet[Any],
     service: Callable[[Any], object],
     done: str = "Done",
+    *,
+    audit: bool = True,
 ) -> None:
     """An admin action's body: apply a service to each selected row. A refusal (ValidationError or
-    ValueError) is reported for its row and the other rows still go through."""
-    succeeded = 0
+    ValueError) is reported for its row and the other rows still go through.
+
+    Each row's columns are compared before and after: a row the service left as it was (or said so,
+    by returning False) is reported as a warning, not counted as done; a changed row is written to the
+    audit trail with its before and after, as the acting user (``audit=False`` when the service
+    records its own entry).
+    """
+    ledger = _ActionLedger(request, queryset, audit=audit)
     for obj in queryset:
+        before = columns(obj)
         try:
-            service(obj)
+            result = service(obj)
         except (ValidationError, ValueError) as exc:
             text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             modeladmin.message_user(request, f"{obj}: {text}", level=messages.ERROR)
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(request, f"{done}: {succeeded} row(s).", level=messages.SUCCESS)
+            ledger.failed += 1
+            continue
+        ledger.settle(obj, before, said_unchanged=result is False)
+    ledger.report(modeladmin, request, done)
+
+
+def run_bulk_action(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    queryset: models.QuerySet[Any],
+    service: Callable[[list[Any]], object],
+    done: str,
+    *,
+    why: str = "",
+    audit: bool = True,
+) -> None:
+    """``run_service_action`` for a service that takes all the selected rows at once (one UPDATE):
+    the same per-row comparison, audit and warning for the rows it left as they were (``why``)."""
+    rows = list(queryset)
+    before = {obj.pk: columns(obj) for obj in rows}
+    service(rows)
+    ledger = _ActionLedger(request, queryset, audit=audit)
+    for obj in rows:
+        ledger.settle(obj, before[obj.pk])
+    ledger.report(modeladmin, request, done, why)
+
+
+def report_outcome(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    *,
+    changed: int,
+    done: str,
+    unchanged: Sequence[str] | int = (),
+    why: str = "",
+    failed: int = 0,
+) -> None:
+    """An action's result: success for the rows it changed, a warning for those it left as they were
+    (``unchanged``: their names, or how many), and a warning when it changed nothing at all (unless
+    every row failed, each with its error already shown)."""
+    left = unchanged if isinstance(unchanged, int) else len(unchanged)
+    if changed:
+        modeladmin.message_user(request, f"{done}: {changed} row(s).", level=messages.SUCCESS)
+    if left or not (changed or failed):
+        names = "" if isinstance(unchanged, int) else ", ".join(unchanged[:5]) + (", ..." if left > 5 else "")
+        head = "Nothing changed" if not changed else f"{left} row(s) left as they were"
+        detail = "; ".join(part for part in (why, names) if part)
+        modeladmin.message_user(request, f"{head}{': ' + detail if detail else ''}.", level=messages.WARNING)
 
 
 def adopt(obj: Any, created: models.Model) -> None:

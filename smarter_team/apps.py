@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig, apps
+from django.contrib.admin.apps import AdminConfig
 from django.db.models.signals import post_migrate
 
 
@@ -20,3 +21,9 @@ class SmarterTeamConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_groups_after_migrate, dispatch_uid="smarter_team_groups")
+
+
+class ConsoleAdminConfig(AdminConfig):
+    """Django's admin with the console's site (dashboard index, one audit trail) as ``admin.site``."""
+
+    default_site = "smarter_team.admin_site.ConsoleSite"

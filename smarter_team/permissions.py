@@ -1,7 +1,8 @@
 """Staff groups of the operations console and what each may do.
 
 - operator: runs the day: sees everything, works leads, campaigns, meetings, proposals, delivery,
-  decides escalations, approves learned rules, replays webhooks. Deletes nothing.
+  decides escalations, approves learned rules, replays webhooks, runs any agent from the console.
+  Deletes nothing.
 - manager: an operator who also deletes domain records, sets budgets and edits schedules.
 - admin: every permission, users and groups included.
 Applied idempotently after every migrate (and by `manage.py setup_groups`): a permission added
@@ -29,14 +30,20 @@ MANAGER_EXTRA = {
     ("django_celery_beat", "intervalschedule"),
 }
 PROJECT_APPS = (*DOMAIN_APPS, "agents", "learning", "integrations", "django_celery_beat")
+# Custom permissions (a model's Meta.permissions) every staff group gets: operators start agents by hand.
+OPERATOR_CUSTOM = {("agents", "run_agent")}
 
 
-def _grants(group: str, app: str, model: str, action: str) -> bool:
-    """Whether ``group`` gets the ``action`` permission (view/add/change/delete) on ``app.model``."""
+def _grants(group: str, app: str, model: str, codename: str) -> bool:
+    """Whether ``group`` gets the permission ``codename`` (view/add/change/delete_<model>, or a custom
+    one) on ``app.model``."""
     if group == "admin":
         return True
     if app not in PROJECT_APPS:
         return False
+    action = codename.split("_", 1)[0]
+    if action not in {"view", "add", "change", "delete"}:
+        return (app, codename) in OPERATOR_CUSTOM
     writes = action in {"add", "change"}
     operator = action == "view" or (writes and (app in DOMAIN_APPS or (app, model) in OPERATOR_CHANGE_MODELS))
     if group == "operator":
@@ -49,7 +56,7 @@ def _codenames_for(group: str) -> set[tuple[str, str]]:
     return {
         (perm.content_type.app_label, perm.codename)
         for perm in Permission.objects.select_related("content_type")
-        if _grants(group, perm.content_type.app_label, perm.content_type.model, perm.codename.split("_", 1)[0])
+        if _grants(group, perm.content_type.app_label, perm.content_type.model, perm.codename)
     }
 
 

@@ -107,6 +107,8 @@ class AgentRun(StatefulModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # Starting any agent by hand from the console (operators and above: smarter_team/permissions.py).
+        permissions = [("run_agent", "Can run an agent from the console")]
         indexes = [
             models.Index(fields=["status", "due_at"], name="agentrun_status_due"),
             models.Index(fields=["agent_name", "status"], name="agentrun_agent_status"),

@@ -21,6 +21,9 @@ from smarter_team import broker, clock
 
 logger = logging.getLogger(__name__)
 
+# What an operator may retry (a fresh set of attempts) and cancel.
+RETRYABLE = frozenset({AgentRun.Status.FAILED, AgentRun.Status.ESCALATED})
+CANCELABLE = frozenset({AgentRun.Status.QUEUED, AgentRun.Status.ESCALATED})
 # A queued run whose message was published this long ago (wall clock) and is still not claimed is
 # published again (the broker lost it, or the publish after commit failed).
 REPUBLISH_AFTER = dt.timedelta(minutes=10)
@@ -95,6 +98,19 @@ def start_run(
         return existing
     if publish:
         publish_on_commit(run)
+    return run
+
+
+def start_run_by_hand(*, agent_name: str, input: dict[str, Any], user: AbstractBaseUser | None) -> AgentRun:
+    """An operator's run from the console: queued and worked like any other run (trigger ``admin``),
+    with who started it and with what input in the audit trail."""
+    from agents.services.audit import record_change
+
+    with transaction.atomic():
+        run = start_run(agent_name=agent_name, input=input, trigger=AgentRun.Trigger.ADMIN)
+        record_change(
+            action="run.start", target=run, after={"status": run.status, "input": run.input}, run=run, user=user
+        )
     return run
 
 

@@ -95,7 +95,9 @@ class MessageAdmin(LargeTableMixin, BaseAdmin):
         if request.method == "POST" and form.is_valid():
             results = [ingest.ingest_now(raw) for raw in form.cleaned_data["file"]]
             failed = [r for r in results if r.status not in ("succeeded", "skipped")]
-            level = messages.WARNING if failed else messages.SUCCESS
+            recorded = [r for r in results if r.status == "succeeded"]
+            # Nothing recorded (every message already known, or none readable) is no green success.
+            level = messages.WARNING if failed or not recorded else messages.SUCCESS
             self.message_user(request, f"{len(results)} message(s) read, {len(failed)} not recorded", level=level)
         context = {
             **self.admin_site.each_context(request),

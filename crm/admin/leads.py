@@ -143,8 +143,10 @@ class LeadAdmin(LargeTableMixin, BaseAdmin):
                 file=form.cleaned_data["file"],
                 source=form.cleaned_data["source"],
                 overwrite=form.cleaned_data["overwrite"],
+                user=request.user,  # type: ignore[arg-type]
             )
-            level = messages.WARNING if report.errors else messages.SUCCESS
+            # Rejected rows, or a file that changed nothing, are not a green success.
+            level = messages.SUCCESS if (report.created or report.updated) and not report.errors else messages.WARNING
             self.message_user(request, f"Import: {report.summary()}", level=level)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form, "report": report}
         context["title"] = "Import leads from CSV"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from integrations.models import WebhookEvent
 from integrations.webhooks.providers import PROVIDERS
 from integrations.webhooks.services import MASK, replay_event
-from smarter_team.admin import AppendOnlyAdmin, pretty_json
+from smarter_team.admin import AppendOnlyAdmin, pretty_json, report_outcome
 from smarter_team.admin_scale import DateFilter, LargeTableMixin, truncated, values_filter
 
 MAX_SHOWN_BODY = 200_000  # characters; the admin page stays usable for a 1 MB body
@@ -83,9 +83,12 @@ class WebhookEventAdmin(LargeTableMixin, AppendOnlyAdmin):
 
     @admin.action(description="Replay the selected events (rejected ones are skipped)")
     def replay_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
-        replayed = sum(replay_event(event=event) for event in queryset.only("pk", "status"))
-        skipped = queryset.count() - replayed
-        self.message_user(request, f"{replayed} event(s) queued for replay, {skipped} skipped.", messages.SUCCESS)
+        events = list(queryset.only("pk", "status", "provider", "event_type", "event_id"))
+        user = request.user if request.user.is_authenticated else None
+        skipped = [str(event) for event in events if not replay_event(event=event, user=user)]
+        replayed = len(events) - len(skipped)
+        why = "a rejected event (its signature failed) is never replayed"
+        report_outcome(self, request, changed=replayed, done="Queued for replay", unchanged=skipped, why=why)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
         # The changelist never needs the bodies (up to 1 MB each); the detail page loads its one.

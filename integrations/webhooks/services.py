@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import (
     DEFAULT_DB_ALIAS,
     IntegrityError,
@@ -31,6 +32,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, Field, Q, Value, When
 
 from agents.errors import UnknownAgent
+from agents.services.audit import record_change
 from integrations.models import WebhookEvent
 from integrations.webhooks import publisher
 from integrations.webhooks.base import (
@@ -397,18 +399,22 @@ def process_events(*, event_pks: list[int]) -> dict[str, int]:
     return outcomes
 
 
-def replay_event(*, event: WebhookEvent) -> bool:
+def replay_event(*, event: WebhookEvent, user: AbstractBaseUser | None = None) -> bool:
     """Send a stored event through its handler again (an operator's replay). Rejected ones never.
 
     The runs it starts carry the event's idempotency key, so an event that had already started
-    its run finds that run again rather than starting a second one.
+    its run finds that run again rather than starting a second one. The replay is in the audit trail.
     """
     with transaction.atomic():
         locked = WebhookEvent.objects.select_for_update().get(pk=event.pk)
         if locked.status == WebhookEvent.Status.REJECTED:
             return False
+        before = {"status": locked.status, "error": locked.error}
         locked.error = ""
         locked.transition_to(WebhookEvent.Status.RECEIVED, also=["error"])
+        record_change(
+            action="webhookevent.replay", target=locked, before=before, after={"status": locked.status}, user=user
+        )
         _enqueue(locked.pk)
     return True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.templatetags.static import static
@@ -15,7 +15,7 @@ from agents.console import agent_names
 from learning.admin.common import RECENT, NoteActionForm, note_of, short, user_of
 from learning.models import ErrorGroupNote, ErrorLog, KnowledgeRule
 from learning.services import errors as error_services
-from smarter_team.admin import BaseAdmin, pretty_json
+from smarter_team.admin import BaseAdmin, pretty_json, run_bulk_action
 from smarter_team.admin_scale import DateFilter, LargeTableMixin, RecentValuesFilter, truncated, values_filter
 
 # --- errors -----------------------------------------------------------------------------------
@@ -149,8 +149,15 @@ class ErrorLogAdmin(LargeTableMixin, BaseAdmin):
 
     @admin.action(description="Mark resolved (with the note)")
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[ErrorLog]) -> None:
-        done = error_services.resolve_errors(errors=queryset, user=user_of(request), note=note_of(request))
-        self.message_user(request, f"resolved: {done}", level=messages.SUCCESS)
+        user, note = user_of(request), note_of(request)
+        run_bulk_action(
+            self,
+            request,
+            queryset,
+            lambda rows: error_services.resolve_errors(errors=rows, user=user, note=note),
+            "Resolved",
+            why="already resolved (the first resolution stands)",
+        )
 
 
 @admin.register(ErrorGroupNote)

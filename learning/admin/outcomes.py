@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -12,7 +12,7 @@ from learning.admin.common import NoteActionForm, note_of, short, user_of
 from learning.models import FAQ, AgentLearning, ResponseTracking
 from learning.services import faq as faq_services
 from learning.services import feedback
-from smarter_team.admin import AppendOnlyAdmin, BaseAdmin
+from smarter_team.admin import AppendOnlyAdmin, BaseAdmin, report_outcome, run_bulk_action
 
 # --- outcomes ---------------------------------------------------------------------------------
 
@@ -54,8 +54,14 @@ class ResponseTrackingAdmin(BaseAdmin):
         return short(obj.user_feedback, 60)
 
     def _feedback(self, request: HttpRequest, queryset: QuerySet[ResponseTracking], *, good: bool) -> None:
-        done = feedback.record_feedback(trackings=queryset, user=user_of(request), good=good, note=note_of(request))
-        self.message_user(request, f"marked {'good' if good else 'bad'}: {done}", level=messages.SUCCESS)
+        user, note = user_of(request), note_of(request)
+        run_bulk_action(
+            self,
+            request,
+            queryset,
+            lambda rows: feedback.record_feedback(trackings=rows, user=user, good=good, note=note),
+            f"Marked {'good' if good else 'bad'}",
+        )
 
     @admin.action(description="Mark good (with the note)")
     def mark_good(self, request: HttpRequest, queryset: QuerySet[ResponseTracking]) -> None:
@@ -116,16 +122,19 @@ class FAQAdmin(BaseAdmin):
         obj.pk = saved.pk
         obj._state.adding = False
 
+    def _set_approved(self, request: HttpRequest, queryset: QuerySet[FAQ], approved: bool) -> None:
+        done, why = ("Approved", "already approved") if approved else ("Withdrawn", "not approved")
+        change = lambda rows: faq_services.set_approved(faqs=rows, approved=approved)  # noqa: E731
+        run_bulk_action(self, request, queryset, change, done, why=why)
+
     @admin.action(description="Approve (usable in answers)")
     def approve(self, request: HttpRequest, queryset: QuerySet[FAQ]) -> None:
-        done = faq_services.set_approved(faqs=queryset, approved=True)
-        self.message_user(request, f"approved: {done}", level=messages.SUCCESS)
+        self._set_approved(request, queryset, True)
 
     @admin.action(description="Withdraw approval")
     def unapprove(self, request: HttpRequest, queryset: QuerySet[FAQ]) -> None:
-        done = faq_services.set_approved(faqs=queryset, approved=False)
-        self.message_user(request, f"withdrawn: {done}", level=messages.SUCCESS)
+        self._set_approved(request, queryset, False)
 
     @admin.action(description="Recompute search vectors (all FAQs)")
     def reindex(self, request: HttpRequest, queryset: QuerySet[FAQ]) -> None:
-        self.message_user(request, f"reindexed: {faq_services.reindex()}", level=messages.SUCCESS)
+        report_outcome(self, request, changed=faq_services.reindex(), done="Reindexed", why="there is no FAQ")

@@ -17,7 +17,7 @@ from learning.admin.common import RECENT, short, user_of
 from learning.models import ErrorLog, KnowledgeRule, RuleApplication
 from learning.services import rules
 from learning.services.evidence import refresh_rules, stops_work
-from smarter_team.admin import AppendOnlyAdmin, BaseAdmin
+from smarter_team.admin import AppendOnlyAdmin, BaseAdmin, run_bulk_action, run_service_action
 
 # --- rules ------------------------------------------------------------------------------------
 
@@ -196,16 +196,8 @@ class KnowledgeRuleAdmin(BaseAdmin):
         obj._state.adding = False
 
     def _each(self, request: HttpRequest, queryset: QuerySet[KnowledgeRule], call: Any, done: str) -> None:
-        count = 0
-        for rule in queryset:
-            try:
-                call(rule)
-            except (ValueError, ValidationError) as exc:
-                self.message_user(request, f"rule #{rule.pk}: {exc}", level=messages.ERROR)
-            else:
-                count += 1
-        if count:
-            self.message_user(request, f"{done}: {count}", level=messages.SUCCESS)
+        # The rules service records its own audit entries.
+        run_service_action(self, request, queryset, call, done, audit=False)
 
     @admin.action(description="Approve (make active)")
     def approve(self, request: HttpRequest, queryset: QuerySet[KnowledgeRule]) -> None:
@@ -217,8 +209,18 @@ class KnowledgeRuleAdmin(BaseAdmin):
 
     @admin.action(description="Recompute evidence (confidence, lift)")
     def refresh_evidence(self, request: HttpRequest, queryset: QuerySet[KnowledgeRule]) -> None:
-        retired = refresh_rules(rule_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"recomputed; retired for lack of lift: {len(retired)}", level=messages.SUCCESS)
+        retired: list[KnowledgeRule] = []
+        run_bulk_action(
+            self,
+            request,
+            queryset,
+            lambda chosen: retired.extend(refresh_rules(rule_ids=[r.pk for r in chosen])),
+            "Evidence changed",
+            why="their evidence was up to date",
+        )
+        if retired:
+            names = ", ".join(f"#{r.pk}" for r in retired)
+            self.message_user(request, f"Retired for lack of lift: {names}.", level=messages.WARNING)
 
 
 @admin.register(RuleApplication)

@@ -54,7 +54,9 @@ def test_the_replay_action_queues_events_and_skips_rejected_ones(
             {"action": "replay_selected", "_selected_action": [events[0].pk, events[2].pk]},
             follow=True,
         )
-    assert "1 event(s) queued for replay, 1 skipped." in response.content.decode()
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert shown[0] == ("success", "Queued for replay: 1 row(s).")
+    assert shown[1][0] == "warning" and "a rejected event (its signature failed) is never replayed" in shown[1][1]
     assert len(callbacks) == 1
     assert WebhookEvent.objects.get(pk=events[0].pk).status == "received"
     assert WebhookEvent.objects.get(pk=events[2].pk).status == "rejected"
