@@ -89,7 +89,8 @@ class LeadScoring(LLMAgent[LeadRef, Scored, Score]):
         lines = [
             f"ICP {facts.icp.name}: industries {facts.icp.industries}, sizes {facts.icp.company_sizes}, "
             f"titles {facts.icp.titles}, countries {facts.icp.countries}, pains {facts.icp.pains}",
-            f"Lead: {lead.title} at {company.name if company else 'unknown company'}; email {lead.email_status}",
+            f"Lead: {lead.title} at {company.name if company else 'unknown company'}; email {lead.email_status}; "
+            f"persona {lead.persona.name if lead.persona else 'none'}",
             f"Rules: score {card.score}, cap {card.ceiling}, qualified {card.qualified}, "
             f"hard stop: {card.hard_stop or 'none'}",
             *[f"- {r}" for r in card.reasons],

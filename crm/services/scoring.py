@@ -156,8 +156,10 @@ def _size(company: Company | None, icp: IdealCustomerProfile) -> tuple[int, str,
     span = company.employee_range if company and company.employee_range else ""
     if not icp.company_sizes:
         return WEIGHTS["size"], f"size {span or 'unknown'}: the ICP names no sizes", False
-    if not span or parse_range(span) is None:
-        return WEIGHTS["size"] // 2, f"size {span or 'unknown'}: not known yet", False
+    if not span:
+        return WEIGHTS["size"] // 2, "size not known yet", False
+    if parse_range(span) is None:
+        return WEIGHTS["size"] // 2, f"size {span!r} not understood", False
     fit = size_fit(span, icp.company_sizes)
     verdict = {1.0: "within", 0.5: "partly within"}.get(fit, "outside")
     return round(WEIGHTS["size"] * fit), f"size {span} employees is {verdict} the ICP's sizes", fit == 0.0
@@ -191,13 +193,10 @@ def _signals(findings: Sequence[Finding]) -> tuple[int, str, bool]:
     return points, f"buying signals found by research: {'; '.join(f.claim for f in signals[:3])}", True
 
 
-def score_lead(
-    *, lead: Lead, icp: IdealCustomerProfile, findings: Sequence[Finding], persona: Persona | None = None
-) -> ScoreCard:
-    """The rules' score of ``lead`` (with its company) against ``icp``, given its sourced findings and the
-    persona it was found for (``lead.persona`` when not given)."""
+def score_lead(*, lead: Lead, icp: IdealCustomerProfile, findings: Sequence[Finding]) -> ScoreCard:
+    """The rules' score of ``lead`` (with its company and the persona it was found for) against ``icp``,
+    given its sourced findings."""
     company = lead.company
-    persona = persona if persona is not None else lead.persona
     parts: dict[str, int] = {}
     reasons: list[str] = []
 
@@ -208,7 +207,7 @@ def score_lead(
     part("industry", *_industry(company, icp))
     size_points, size_reason, outside_sizes = _size(company, icp)
     part("size", size_points, size_reason)
-    part("title", *_title(lead, icp, persona))
+    part("title", *_title(lead, icp, lead.persona))
     part("country", *_country(lead, company, icp))
     signal_points, signal_reason, in_motion = _signals(findings)
     part("signals", signal_points, signal_reason)

@@ -129,7 +129,7 @@ def test_a_title_persona_research_names_counts_as_a_buyer(icp: Any) -> None:
 
 def test_what_is_not_known_counts_half_and_what_the_icp_leaves_open_counts_full(icp: Any) -> None:
     unknown = score_lead(lead=_lead(employee_range=""), icp=icp, findings=[])
-    assert unknown.parts["size"] == 10 and "size unknown: not known yet (+10)" in unknown.reasons
+    assert unknown.parts["size"] == 10 and "size not known yet (+10)" in unknown.reasons
     assert unknown.ceiling == 100  # a gap is not a miss: no cap
     open_icp = IdealCustomerProfileFactory.build(industries=["dental clinics"], company_sizes=[], countries=[])
     anything = score_lead(lead=_lead(employee_range="5001+"), icp=open_icp, findings=[])
