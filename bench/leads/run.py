@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import random
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -37,7 +39,7 @@ from crm.services.leads import create_or_update_lead  # noqa: E402
 from crm.services.scoring import employee_range, industry_matches  # noqa: E402
 from integrations.models import SandboxRecord  # noqa: E402
 from integrations.sandbox.market import SandboxEmailVerifier  # noqa: E402
-from integrations.sandbox.world import Person, search_people  # noqa: E402
+from integrations.sandbox.world import Company, Person, search_people  # noqa: E402
 
 
 def auc(scores: list[float], truth: list[bool]) -> float:
@@ -54,6 +56,22 @@ def auc(scores: list[float], truth: list[bool]) -> float:
     pos = sum(truth)
     neg = n - pos
     return (rank_sum - pos * (pos + 1) / 2) / (pos * neg) if pos and neg else float("nan")
+
+
+def bootstrap(
+    ours: list[float], base: list[float], truth: list[bool], *, rounds: int = 1000, seed: int = 14
+) -> dict[str, tuple[float, float]]:
+    """95% intervals of our AUC, the baseline's and the margin, resampling the leads with replacement."""
+    rng = random.Random(seed)
+    n, drawn = len(truth), defaultdict[str, list[float]](list)
+    for _ in range(rounds):
+        pick = [rng.randrange(n) for _ in range(n)]
+        t = [truth[i] for i in pick]
+        a, b = auc([ours[i] for i in pick], t), auc([base[i] for i in pick], t)
+        drawn["ours"].append(a)
+        drawn["base"].append(b)
+        drawn["margin"].append(a - b)
+    return {k: (sorted(v)[int(0.025 * rounds)], sorted(v)[int(0.975 * rounds) - 1]) for k, v in drawn.items()}
 
 
 def work(run: AgentRun) -> None:
@@ -132,8 +150,26 @@ def main() -> None:
     qualified = [lead.status == Lead.Status.QUALIFIED for lead, _ in rows]
     tp = sum(q and f for q, f in zip(qualified, fits, strict=True))
     print(f"leads: {len(truth)} loaded, {len(rows)} scored; {sum(fits)} fit (sandbox fit >= 0.6)")
-    print(f"AUC score vs hidden fits: {auc(ours, fits):.3f}")
-    print(f"AUC baseline (industry match only): {auc(base, fits):.3f}")
+    ci = bootstrap(ours, base, fits)
+    a, b = auc(ours, fits), auc(base, fits)
+    print(f"AUC score vs hidden fits: {a:.3f} (95% CI {ci['ours'][0]:.3f}-{ci['ours'][1]:.3f})")
+    print(f"AUC baseline (industry match only): {b:.3f} (95% CI {ci['base'][0]:.3f}-{ci['base'][1]:.3f})")
+    print(
+        f"margin: {a - b:+.3f} (95% CI {ci['margin'][0]:+.3f} to {ci['margin'][1]:+.3f}); "
+        f"the most any score could add over this baseline: {1 - b:+.3f}"
+    )
+    # The sandbox names namesakes' sites alike now and then: two of its companies at one domain are one
+    # company in our records (and one site for research), so what we know of a lead may be the other's.
+    at_domain = defaultdict[str, set[Company]](set)
+    for p in truth.values():
+        at_domain[p.company.domain].add(p.company)
+    shared = {i for i, (_, p) in enumerate(rows) if len(at_domain[p.company.domain]) > 1}
+    own = [i for i in range(len(rows)) if i not in shared]
+    print(
+        f"leads at a domain the sandbox gave two companies: {len(shared)}; without them AUC "
+        f"{auc([ours[i] for i in own], [fits[i] for i in own]):.3f}, baseline "
+        f"{auc([base[i] for i in own], [fits[i] for i in own]):.3f}"
+    )
     print(
         f"qualified: {sum(qualified)}, of which fit: {tp} (precision {tp / max(1, sum(qualified)):.1%}, "
         f"recall {tp / max(1, sum(fits)):.1%})"

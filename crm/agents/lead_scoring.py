@@ -1,8 +1,9 @@
 """lead_scoring: 0-100 against the ICP, with reasons a person can read; qualifies or disqualifies.
 
 The rules (crm.services.scoring) score every lead the same way; the brain may weigh the research
-differently but only within ``MAX_ADJUST`` points of the rules, never past a hard stop, and always
-with reasons. Anything else it answers is replaced by the rules' card.
+differently but only within ``MAX_ADJUST`` points of the rules, never above a cap the rules applied
+(outside the ICP's industries or sizes: a policy, not an estimate to argue with), never past a hard
+stop, and always with reasons. Anything else it answers is replaced by the rules' card.
 """
 
 from __future__ import annotations
@@ -72,12 +73,12 @@ class LeadScoring(LLMAgent[LeadRef, Scored, Score]):
     system_prompt = (
         "You score a B2B lead 0-100 for an agency against its ideal customer profile. You get the rules' score "
         f"with its reasons and the sourced research. You may move the score by at most {MAX_ADJUST} points when "
-        f"the research justifies it; qualify only at {QUALIFY_AT} or more and never past a hard stop. Give short "
-        "reasons a salesperson can read, each naming the fact it rests on."
+        f"the research justifies it, never above the rules' cap; qualify only at {QUALIFY_AT} or more and never "
+        "past a hard stop. Give short reasons a salesperson can read, each naming the fact it rests on."
     )
 
     def load(self, ctx: RunContext, data: LeadRef) -> ScoringFacts:
-        lead = Lead.objects.select_related("company", "icp").get(pk=data.lead_id)
+        lead = Lead.objects.select_related("company", "icp", "persona").get(pk=data.lead_id)
         icp = active_icp(lead)
         found = sourced_findings(lead=lead)
         card = score_lead(lead=lead, icp=icp, findings=found)
@@ -88,8 +89,10 @@ class LeadScoring(LLMAgent[LeadRef, Scored, Score]):
         lines = [
             f"ICP {facts.icp.name}: industries {facts.icp.industries}, sizes {facts.icp.company_sizes}, "
             f"titles {facts.icp.titles}, countries {facts.icp.countries}, pains {facts.icp.pains}",
-            f"Lead: {lead.title} at {company.name if company else 'unknown company'}; email {lead.email_status}",
-            f"Rules: score {card.score}, qualified {card.qualified}, hard stop: {card.hard_stop or 'none'}",
+            f"Lead: {lead.title} at {company.name if company else 'unknown company'}; email {lead.email_status}; "
+            f"persona {lead.persona.name if lead.persona else 'none'}",
+            f"Rules: score {card.score}, cap {card.ceiling}, qualified {card.qualified}, "
+            f"hard stop: {card.hard_stop or 'none'}",
             *[f"- {r}" for r in card.reasons],
             "Research:",
             *[f"- [{f.kind}] {f.claim} ({f.source_url})" for f in facts.findings[:20]],
@@ -108,6 +111,8 @@ class LeadScoring(LLMAgent[LeadRef, Scored, Score]):
         card = facts.card
         if abs(decision.score - card.score) > MAX_ADJUST:
             return f"score {decision.score} is more than {MAX_ADJUST} from the rules' {card.score}"
+        if decision.score > card.ceiling:
+            return f"score {decision.score} is above the rules' cap of {card.ceiling}"
         if decision.qualified and (card.hard_stop or decision.score < QUALIFY_AT):
             return "qualified past a hard stop or below the line"
         if not any(r.strip() for r in decision.reasons):

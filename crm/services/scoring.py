@@ -1,10 +1,17 @@
 """Scoring a lead 0-100 against an ideal customer profile, with reasons a person can read.
 
-The rules (weights sum to 100): industry 30, company size 20, title/seniority 15, country 10,
-buying signals that research found and sourced 15, email status 10. A company outside the ICP's
-industries is capped below the qualifying line whatever else it has: the offer is built for those
-industries. Hard stops (an excluded domain or keyword, an address that cannot receive mail)
-disqualify at any score.
+The rules (weights sum to 100): industry 30, company size 20, title/seniority 15 (the ICP's titles
+and the lead's persona), country 10, buying signals that research found and sourced 15, email
+status 10. What is unknown counts half: a gap is not a miss.
+
+Two caps keep the account ahead of the person: a good title and a clean address do not make a
+company we cannot sell to into a lead. A company outside the ICP's industries is capped below the
+qualifying line whatever else it has: the offer is built for those industries. A company outside
+the ICP's sizes is capped below the line too, unless research found it in motion (hiring, raising,
+opening, migrating): a five-person clinic has neither the admin load nor the budget for a first
+project until it grows, and one that is hiring or opening a second site is growing now; a firm far
+above our sizes buys through procurement unless a change opens a door. Hard stops (an excluded
+domain or keyword, an address that cannot receive mail) disqualify at any score.
 """
 
 from __future__ import annotations
@@ -13,11 +20,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from crm.models import Company, IdealCustomerProfile, Lead
+from crm.models import Company, IdealCustomerProfile, Lead, Persona
 from crm.services.findings import Finding
 
 QUALIFY_AT = 60
 OFF_INDUSTRY_CAP = 45
+# Below the line but above every off-industry lead: the right trade at the wrong size is the nearer miss.
+OFF_SIZE_CAP = 55
 WEIGHTS = {"industry": 30, "size": 20, "title": 15, "country": 10, "signals": 15, "email": 10}
 # Words that name a kind of organisation, not an industry ("law firms" and "accounting firms" differ).
 GENERIC_WORDS = frozenset({
@@ -44,6 +53,7 @@ class ScoreCard:
     reasons: list[str] = field(default_factory=list)
     hard_stop: str = ""
     parts: dict[str, int] = field(default_factory=dict)
+    ceiling: int = 100  # a cap that applied: no one (the brain included) scores the lead above it
 
 
 def _stems(text: str) -> set[str]:
@@ -96,9 +106,15 @@ def size_fit(company_range: str, wanted: Sequence[str]) -> float:
     return 0.0
 
 
+def title_named(title: str, wanted: Sequence[str]) -> bool:
+    """Whether a title contains one of the wanted titles as words ("Practice Owner" ~ "Owner")."""
+    lowered = title.lower()
+    return any(re.search(rf"\b{re.escape(w.lower())}\b", lowered) for w in wanted if isinstance(w, str) and w.strip())
+
+
 def title_fit(title: str, seniority: str, wanted: Sequence[str]) -> float:
     lowered = title.lower()
-    if any(re.search(rf"\b{re.escape(w.lower())}\b", lowered) for w in wanted if w.strip()):
+    if title_named(title, wanted):
         return 1.0
     if seniority in SENIOR:
         return SENIOR[seniority]
@@ -126,65 +142,100 @@ def _excluded(company: Company | None, lead: Lead, exclusions: Sequence[str]) ->
     return ""
 
 
+def _industry(company: Company | None, icp: IdealCustomerProfile) -> tuple[int, str]:
+    industry = company.industry if company else ""
+    if not industry:
+        return WEIGHTS["industry"] // 2, "industry unknown"
+    if not icp.industries or industry_matches(industry, icp.industries):
+        return WEIGHTS["industry"], f"industry {industry!r} is in the ICP"
+    return 0, f"industry {industry!r} is not among the ICP's {', '.join(icp.industries)}"
+
+
+def _size(company: Company | None, icp: IdealCustomerProfile) -> tuple[int, str, bool]:
+    """Points, reason, and whether the size is known to be outside the ICP's sizes."""
+    span = company.employee_range if company and company.employee_range else ""
+    if not icp.company_sizes:
+        return WEIGHTS["size"], f"size {span or 'unknown'}: the ICP names no sizes", False
+    if not span:
+        return WEIGHTS["size"] // 2, "size not known yet", False
+    if parse_range(span) is None:
+        return WEIGHTS["size"] // 2, f"size {span!r} not understood", False
+    fit = size_fit(span, icp.company_sizes)
+    verdict = {1.0: "within", 0.5: "partly within"}.get(fit, "outside")
+    return round(WEIGHTS["size"] * fit), f"size {span} employees is {verdict} the ICP's sizes", fit == 0.0
+
+
+def _title(lead: Lead, icp: IdealCustomerProfile, persona: Persona | None) -> tuple[int, str]:
+    """The person's part: the ICP's titles, the titles persona research says buy, or seniority."""
+    title = lead.title or "unknown"
+    if persona and not title_named(lead.title, icp.titles) and title_named(lead.title, persona.title_patterns or []):
+        return WEIGHTS["title"], f"title {title!r} is among the buyers of persona {persona.name!r}"
+    fit = title_fit(lead.title, lead.seniority, icp.titles)
+    role = "decision maker" if fit >= 0.8 else "senior" if fit >= 0.5 else "not a decision maker"
+    return round(WEIGHTS["title"] * fit), f"title {title!r}: {role}"
+
+
+def _country(lead: Lead, company: Company | None, icp: IdealCustomerProfile) -> tuple[int, str]:
+    country = lead.country or (company.country if company else "")
+    if not icp.countries:
+        return WEIGHTS["country"], f"country {country or 'unknown'}: the ICP names no countries"
+    if not country:
+        return WEIGHTS["country"] // 2, "country unknown"
+    inside = country in icp.countries
+    return (WEIGHTS["country"] if inside else 0), f"country {country} is {'' if inside else 'not '}in the ICP"
+
+
+def _signals(findings: Sequence[Finding]) -> tuple[int, str, bool]:
+    signals = [f for f in findings if f.kind == "signal"]
+    if not signals:
+        return 0, "no buying signal found by research", False
+    points = min(WEIGHTS["signals"], 10 * len(signals) - (5 if len(signals) > 1 else 0))
+    return points, f"buying signals found by research: {'; '.join(f.claim for f in signals[:3])}", True
+
+
 def score_lead(*, lead: Lead, icp: IdealCustomerProfile, findings: Sequence[Finding]) -> ScoreCard:
-    """The rules' score of ``lead`` (with its company) against ``icp``, given its sourced findings."""
+    """The rules' score of ``lead`` (with its company and the persona it was found for) against ``icp``,
+    given its sourced findings."""
     company = lead.company
     parts: dict[str, int] = {}
     reasons: list[str] = []
 
-    industry = company.industry if company else ""
-    if not industry:
-        parts["industry"] = WEIGHTS["industry"] // 2
-        reasons.append(f"industry unknown (+{parts['industry']})")
-    elif not icp.industries or industry_matches(industry, icp.industries):
-        parts["industry"] = WEIGHTS["industry"]
-        reasons.append(f"industry {industry!r} is in the ICP (+{parts['industry']})")
-    else:
-        parts["industry"] = 0
-        reasons.append(f"industry {industry!r} is not among the ICP's {', '.join(icp.industries)} (+0)")
+    def part(name: str, points: int, reason: str) -> None:
+        parts[name] = points
+        reasons.append(f"{reason} (+{points})")
 
-    size = size_fit(company.employee_range if company else "", icp.company_sizes)
-    parts["size"] = round(WEIGHTS["size"] * size) if icp.company_sizes else WEIGHTS["size"] // 2
-    span = company.employee_range if company and company.employee_range else "unknown"
-    verdict = {1.0: "within", 0.5: "partly within"}.get(size, "outside") if span != "unknown" else "not known for"
-    reasons.append(f"size {span} employees is {verdict} the ICP's sizes (+{parts['size']})")
-
-    fit = title_fit(lead.title, lead.seniority, icp.titles)
-    parts["title"] = round(WEIGHTS["title"] * fit)
-    role = "decision maker" if fit >= 0.8 else "senior" if fit >= 0.5 else "not a decision maker"
-    reasons.append(f"title {lead.title or 'unknown'!r}: {role} (+{parts['title']})")
-
-    country = lead.country or (company.country if company else "")
-    if not icp.countries:
-        parts["country"] = WEIGHTS["country"]
-    elif not country:
-        parts["country"] = WEIGHTS["country"] // 2
-    else:
-        parts["country"] = WEIGHTS["country"] if country in icp.countries else 0
-    reasons.append(f"country {country or 'unknown'} (+{parts['country']})")
-
-    signals = [f for f in findings if f.kind == "signal"]
-    parts["signals"] = min(WEIGHTS["signals"], 10 * len(signals) - (5 if len(signals) > 1 else 0))
-    if signals:
-        said = "; ".join(f.claim for f in signals[:3])
-        reasons.append(f"buying signals found by research: {said} (+{parts['signals']})")
-    else:
-        reasons.append("no buying signal found by research (+0)")
-
+    part("industry", *_industry(company, icp))
+    size_points, size_reason, outside_sizes = _size(company, icp)
+    part("size", size_points, size_reason)
+    part("title", *_title(lead, icp, lead.persona))
+    part("country", *_country(lead, company, icp))
+    signal_points, signal_reason, in_motion = _signals(findings)
+    part("signals", signal_points, signal_reason)
     status = lead.email_status or "unknown"
-    parts["email"] = round(WEIGHTS["email"] * EMAIL_POINTS.get(status, 0.0))
-    reasons.append(f"email {status} (+{parts['email']})")
+    part("email", round(WEIGHTS["email"] * EMAIL_POINTS.get(status, 0.0)), f"email {status}")
 
-    score = sum(parts.values())
-    if parts["industry"] == 0 and score > OFF_INDUSTRY_CAP:
-        score = OFF_INDUSTRY_CAP
-        reasons.append(f"capped at {OFF_INDUSTRY_CAP}: outside the ICP's industries")
+    score, ceiling = sum(parts.values()), 100
+    if parts["industry"] == 0:
+        ceiling = OFF_INDUSTRY_CAP
+        if score > ceiling:
+            reasons.append(f"capped at {ceiling}: outside the ICP's industries")
+    elif outside_sizes and not in_motion:
+        ceiling = OFF_SIZE_CAP
+        if score > ceiling:
+            reasons.append(f"capped at {ceiling}: outside the ICP's sizes and research found no sign of growth")
+    elif outside_sizes:
+        reasons.append("outside the ICP's sizes but growing (the signals above): not capped")
     hard_stop = _excluded(company, lead, icp.exclusions)
     if not hard_stop and status in UNREACHABLE:
         hard_stop = f"email {status}: the lead cannot be reached"
     if hard_stop:
         reasons.append(hard_stop)
-    score = max(0, min(100, score))
+    score = max(0, min(ceiling, score))
     return ScoreCard(
-        score=score, qualified=not hard_stop and score >= QUALIFY_AT, reasons=reasons, hard_stop=hard_stop, parts=parts
+        score=score,
+        qualified=not hard_stop and score >= QUALIFY_AT,
+        reasons=reasons,
+        hard_stop=hard_stop,
+        parts=parts,
+        ceiling=ceiling,
     )
