@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agents', '0006_report_text_and_figures'),
+        ('agents', '0007_console_indexes'),
     ]
 
     operations = [
