@@ -20,7 +20,6 @@ leaves them pending, to test what the sweeper does).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -318,13 +317,13 @@ def keep_schedules(keep: Callable[[str], bool]) -> list[str]:
     end-to-end test lives one stage; a bench's arm switches agents off). Returns the names kept."""
     from django_celery_beat.models import PeriodicTask
 
-    from agents.clockwork import START_SCHEDULED
+    from agents.clockwork import START_SCHEDULED, _agent_of
     from agents.schedules import sync_schedules
 
     sync_schedules()
     kept = []
     for task in PeriodicTask.objects.filter(task=START_SCHEDULED):
-        name = json.loads(task.args or "[]")[0]
+        name = _agent_of(task)
         enabled = keep(name)
         if task.enabled != enabled:
             PeriodicTask.objects.filter(pk=task.pk).update(enabled=enabled)

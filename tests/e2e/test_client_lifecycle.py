@@ -19,14 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django_celery_beat.models import PeriodicTask
 
 from agents import registry
 from agents.models import AgentRun, Escalation
 from agents.services.escalations import decide
 from agents.services.runs import start_run
-from agents.testing import advance
+from agents.testing import advance, keep_schedules
 from crm.models import Company, Enrollment, Lead, Message
 from crm.services.suppression import is_suppressed, record_opt_out
 from delivery.models import ClientAccess, ClientReport, HealthSnapshot, Milestone, Offboarding, Project
@@ -116,11 +114,7 @@ def approve_what_waits() -> None:
 
 
 def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_clock: Any) -> None:
-    call_command("sync_schedules", verbosity=0)
-    for task in PeriodicTask.objects.filter(task="agents.start_scheduled"):
-        name = task.args.strip('[]"')
-        keep = registry.is_registered(name) and registry.get(name).category in LIFECYCLE
-        PeriodicTask.objects.filter(pk=task.pk).update(enabled=keep)
+    keep_schedules(lambda name: registry.is_registered(name) and registry.get(name).category in LIFECYCLE)
     MailboxFactory.create()
     start = frozen_clock.now
     # Contented clients and unhappy ones; contracts of three to five months, so every renewal or

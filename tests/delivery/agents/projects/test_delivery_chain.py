@@ -7,12 +7,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django_celery_beat.models import PeriodicTask
 
-from agents.clockwork import _agent_of
 from agents.models import AgentRun
-from agents.testing import advance, run_agent
+from agents.testing import advance, keep_schedules, run_agent
 from crm.models import Message
 from delivery.models import ClientReport, Deliverable, Milestone, Project, ProjectTask, QAReview
 from integrations.models import SandboxRecord
@@ -22,19 +19,12 @@ pytestmark = pytest.mark.django_db
 DELIVERY = {"progress_tracking", "quality_assurance", "client_reporting", "resource_planning", "change_request"}
 
 
-def only_delivery_schedules() -> None:
-    call_command("sync_schedules", verbosity=0)
-    for task in PeriodicTask.objects.filter(task="agents.start_scheduled"):
-        if _agent_of(task) not in DELIVERY:
-            PeriodicTask.objects.filter(pk=task.pk).update(enabled=False)
-
-
 def test_a_plan_is_worked_tracked_reviewed_and_reported_week_by_week(frozen_clock: Any) -> None:
     client = signed_client()
     lead = contact(client)
     assert run_agent("project_management", {"client_id": client.pk}).status == "succeeded"
     project = Project.objects.get(client=client)
-    only_delivery_schedules()
+    keep_schedules(lambda name: name in DELIVERY)
 
     advance(frozen_clock, until=frozen_clock.now + dt.timedelta(weeks=9), step=dt.timedelta(hours=8))
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django_celery_beat.models import PeriodicTask
 
 from agents.models import AgentRun, Escalation
-from agents.schedules import sync_schedules
-from agents.testing import advance
+from agents.testing import advance, keep_schedules
 from crm.models import Message
 from delivery.models import HealthSnapshot, SurveyResponse, UpsellOpportunity
 from integrations.models import SandboxEvent, SandboxRecord
@@ -41,10 +39,7 @@ def _set_mood(client: Client, mood: float) -> None:
 
 
 def test_three_weeks_of_retention_on_the_sandbox(frozen_clock: clock.FrozenClock) -> None:
-    sync_schedules()
-    PeriodicTask.objects.filter(task="agents.start_scheduled").exclude(
-        args__in=[f'["{name}"]' for name in RETENTION]
-    ).update(enabled=False)
+    keep_schedules(lambda name: name in RETENTION)
     today = clock.today()
     troubled = troubled_client(started_on=today - dt.timedelta(days=100))
     _set_mood(troubled, 0.3)
