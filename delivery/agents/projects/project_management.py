@@ -39,6 +39,8 @@ and end with launch and handover. Task titles are unique and say what gets done.
 
 class ClientRef(BaseModel):
     client_id: int
+    # The signed proposal to plan (an upsell a current client signed); none: the client's latest.
+    proposal_id: int | None = None
 
 
 class ScopeFacts(Facts):
@@ -59,9 +61,12 @@ class Planned(BaseModel):
     notes: list[str] = []
 
 
-def signed_proposal(client: Client) -> Proposal | None:
-    """The scope of the work: the client's latest signed proposal (by its client, else its company)."""
+def signed_proposal(client: Client, proposal_id: int | None = None) -> Proposal | None:
+    """The scope of the work: the client's latest signed proposal (by its client, else its company),
+    or the one named."""
     signed = Proposal.objects.filter(status=Proposal.Status.SIGNED).order_by("-signed_at", "-pk")
+    if proposal_id is not None:
+        signed = signed.filter(pk=proposal_id)
     return signed.filter(client=client).first() or signed.filter(company_id=client.company_id).first()
 
 
@@ -97,7 +102,9 @@ class ProjectManagement(LLMAgent[ClientRef, Planned, Plan]):
 
     def load(self, ctx: RunContext, data: ClientRef) -> ScopeFacts:
         client = Client.objects.select_related("company", "primary_contact").get(pk=data.client_id)
-        proposal = signed_proposal(client)
+        proposal = signed_proposal(client, data.proposal_id)
+        if proposal is None and data.proposal_id is not None:
+            raise SkipRun(f"proposal #{data.proposal_id} is not a signed proposal of client #{client.pk}")
         if proposal is None:
             raise SkipRun(f"client #{client.pk} has no signed proposal: there is no scope to plan")
         return ScopeFacts(

@@ -11,6 +11,7 @@ from agents.testing import assert_idempotent, crash_and_finish, run_agent
 from delivery.models import Milestone, Project, ProjectTask
 from integrations.models import SandboxRecord
 from tests.delivery.agents.projects.scene import contact, signed_client
+from tests.factories.sales import ProposalFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
@@ -116,6 +117,25 @@ def test_a_brain_plan_within_the_sold_hours_is_used_as_given() -> None:
     assert ProjectTask.objects.get(title="M2. Automated client reporting").description.endswith(
         "Shows: Client reporting runs without spreadsheets"
     )
+
+
+def test_an_upsell_the_client_signed_later_is_planned_as_a_project_of_its_own() -> None:
+    client = signed_client()
+    first = run_agent("project_management", {"client_id": client.pk}).output["project_id"]
+    upsell = ProposalFactory.create(
+        signed=True, client=client, company=client.company, lead=contact(client), title="WhatsApp channel",
+        requirements={"kind": "upsell", "needs": ["answer customers on WhatsApp"]},
+        line_items=[{"description": "Chatbot: answer customers on WhatsApp", "quantity": "1", "unit_price": "6000"}],
+    )  # fmt: skip
+
+    result = run_agent("project_management", {"client_id": client.pk, "proposal_id": upsell.pk})
+
+    assert result.status == "succeeded", result.error
+    project = Project.objects.get(pk=result.output["project_id"])
+    assert project.pk != first and project.proposal == upsell and project.milestones.exists()
+    elsewhere = ProposalFactory.create(signed=True)  # another company's signed proposal is not this client's scope
+    refused = run_agent("project_management", {"client_id": client.pk, "proposal_id": elsewhere.pk})
+    assert refused.status == "skipped" and "not a signed proposal of client" in refused.error
 
 
 def test_a_client_without_a_signed_proposal_is_skipped_with_the_reason() -> None:
