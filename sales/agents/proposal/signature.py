@@ -10,8 +10,8 @@ of order changes nothing twice:
 - completed (signed): -> signed, the Client created or reused (one per company), the lead won, and
   onboarding_orchestrator {"client_id"} and invoice_generation {"client_id", "proposal_id"} started,
   once: an already signed proposal hands off to nobody again; a signed renewal instead moves the
-  client's contract_end (delivery.services.renewals.apply_signed_renewal) and hands off to nobody;
-  a signed upsell is planned by project_management {"client_id", "proposal_id"} instead of onboarding;
+  client's contract_end (delivery.services.renewals.apply_signed_renewal) and its months go to
+  project_management {"client_id", "proposal_id"}, as does a signed upsell: neither is onboarded;
 - declined: -> declined with the buyer's reason, the lead lost, and ``reactivate_after`` set (the
   cool-off after which reactivation may write again);
 - voided / expired (PandaDoc's expiry voids the document): -> expired, with the same cool-off.
@@ -143,8 +143,11 @@ class ContractSignature(Agent[DocumentEvent, Signed]):
         advance_lead(proposal.lead, Lead.Status.WON, f"proposal {proposal.pk} signed")
         if apply_signed_renewal(proposal=proposal) is not None:
             # The client stays the client it was: a second onboarding would redo the workspace and
-            # the welcome, and the retainer beat already bills the renewed months (no deposit).
-            out.client_id, out.note = client.pk, "renewal: contract extended, no onboarding"
+            # the welcome, and the retainer beat already bills the renewed months (no deposit). The
+            # renewed months are work to plan, like the first term's.
+            ctx.handoff("project_management", {"client_id": client.pk, "proposal_id": proposal.pk})
+            out.client_id, out.handed_off = client.pk, ["project_management"]
+            out.note = "renewal: contract extended, its months planned, no onboarding"
             return
         if kind_of(proposal) == UPSELL:
             # More work for a client we already serve: it is planned on their board like the first

@@ -188,8 +188,11 @@ def test_a_signed_renewal_extends_the_contract_and_onboards_nobody_again() -> No
     client.refresh_from_db()
     assert client.contract_end == dt.date.fromisoformat(renewal.requirements["renews_until"]) > end
     assert client.status == Client.Status.ACTIVE and str(client.monthly_value) == "4000.00"
-    assert not first.handoffs and not second.handoffs  # no second onboarding, no deposit invoice
-    assert "renewal" in first.output["note"]
+    # No second onboarding, no deposit invoice: the renewed months are planned, once.
+    assert [(r.agent_name, r.input) for r in first.handoffs] == [
+        ("project_management", {"client_id": client.pk, "proposal_id": renewal.pk})
+    ]
+    assert not second.handoffs and "renewal" in first.output["note"]
 
 
 def test_a_signed_upsell_is_planned_for_the_client_we_serve_not_onboarded_again() -> None:
