@@ -253,6 +253,26 @@ def test_a_milestone_delivered_on_time_and_complete_earns_and_one_with_a_gap_cos
     assert accounts.mood(bad.email) < moods[bad.email]
 
 
+def test_a_milestone_named_in_the_clients_own_long_words_is_delivered_and_no_longer_overdue(frozen_clock: Any) -> None:
+    person = client_person(3)
+    project_id = board("p-long-name", person)
+    name = "Workflow automation: onboarding a new client takes us almost three weeks of back and forth by email"
+    due = (frozen_clock.now + dt.timedelta(days=3)).date()
+    task(project_id, "long-1", hours=2, due=due, milestone=name)
+    frozen_clock.tick(dt.timedelta(days=12))
+    before = accounts.mood(person.email)
+
+    _send(person.email, f"Delivered: {name} is ready for your review", f"{name}: done.", "del-long")
+
+    assert accounts.mood(person.email) != before  # seen (a late delivery, here), and recorded once
+    assert SandboxRecord.objects.filter(kind="milestone_delivered", data__name=name).count() == 1
+    frozen_clock.tick(dt.timedelta(days=7))
+    quiet_clients()
+    projects.notice_time_passing()
+    moves = SandboxRecord.objects.get(kind=accounts.KIND, ref=person.email).data["moves"]
+    assert not any("not delivered" in m["reason"] for m in moves)
+
+
 def test_a_reworked_gap_is_delivered_clean(frozen_clock: Any) -> None:
     person = client_person(2)
     project_id = board("p-rework", person)
