@@ -48,11 +48,38 @@ def renewal_for(*, client: Client, contract_end: dt.date) -> Proposal | None:
     )
 
 
+def renewal_scope(basis: Proposal | None) -> list[str]:
+    """What a renewal carries on: the services of the contract it renews (a renewal's own scope, or
+    the original deal's line descriptions)."""
+    if basis is None:
+        return []
+    if is_renewal(basis):
+        return [str(s) for s in basis.requirements.get("scope", []) if s]
+    return [str(line.get("description", "")) for line in basis.line_items if line and line.get("description")]
+
+
+def renewal_lines(*, client: Client, scope: list[str], term_months: int) -> list[dict[str, Any]]:
+    """The renewal's price: what the client pays now, for the new term. A renewal is the contract
+    going on, not a new sale: the rate card (which prices new work) would quote the retainer's
+    first-sale shape (a three-month retainer for a twelve-month term) and, once signed, rewrite the
+    client's monthly value. No monthly value on record: no lines, pricing quotes the scope instead."""
+    if client.monthly_value is None or client.monthly_value <= 0:
+        return []
+    what = "; ".join(scope) or "Our services"
+    return [
+        {
+            "description": f"{what}: renewal for {term_months} months",
+            "quantity": term_months,
+            "unit_price": client.monthly_value,
+        }
+    ]
+
+
 def draft_renewal(
     *, client: Client, contact: Lead | None, term_months: int = TERM_MONTHS, basis: Proposal | None = None
 ) -> Proposal:
-    """The draft renewing the client's current contract for ``term_months``, once per contract end:
-    pricing prices it from what the client has now (monthly value, the scope of ``basis``)."""
+    """The draft renewing the client's current contract for ``term_months``, once per contract end,
+    priced from what the client has now (monthly value; ``basis`` is the contract it renews)."""
     if client.contract_end is None:
         raise ValidationError("The client has no contract end to renew", code="no_contract_end")
     if not 1 <= term_months <= 36:
@@ -63,7 +90,7 @@ def draft_renewal(
         existing = renewal_for(client=client, contract_end=end)
         if existing is not None:
             return existing
-        scope = [str(line.get("description", "")) for line in (basis.line_items if basis else []) if line]
+        scope = renewal_scope(basis)
         requirements: dict[str, Any] = {
             "kind": RENEWAL,
             "contract_end": end.isoformat(),
@@ -71,7 +98,7 @@ def draft_renewal(
             "term_months": term_months,
             "monthly_value": str(client.monthly_value),
             "currency": client.currency,
-            "scope": [s for s in scope if s],
+            "scope": scope,
             "previous_proposal_id": basis.pk if basis else None,
         }
         return create_proposal_draft(
@@ -81,6 +108,7 @@ def draft_renewal(
             lead=contact,
             currency=client.currency,
             requirements=requirements,
+            line_items=renewal_lines(client=client, scope=scope, term_months=term_months),
             valid_until=end,
         )
 

@@ -181,6 +181,13 @@ def _milestone_names(address: str) -> set[str]:
     return {p.milestone for prj in client_projects(address) for p in work_schedule(prj["project_id"]) if p.milestone}
 
 
+def delivered_ref(project_id: str, milestone: str) -> str:
+    """The record of a milestone's delivery: bounded, whatever the milestone's name (a name is the
+    client's own words, "Workflow automation: onboarding a new client takes us almost three weeks",
+    and a ref that long did not fit its column: the agent that announced the delivery failed)."""
+    return sandbox_id("dlv", project_id, milestone)
+
+
 def _delivered(address: str, *, text: str, now: dt.datetime) -> None:
     """We say a milestone is delivered: they look at it on the board, and at the date."""
     lowered = text.lower()
@@ -197,7 +204,7 @@ def _delivered(address: str, *, text: str, now: dt.datetime) -> None:
             dropped = any(not t.rework and t.dropped and t.ends_at <= now for t in tasks)
             reworked = any(t.rework and t.ends_at <= now for t in tasks)
             gap = dropped and not reworked
-            key = f"delivered:{project['project_id']}:{name}"
+            key = delivered_ref(str(project["project_id"]), name)
             remember(kind="milestone_delivered", ref=key, data={"project_id": project["project_id"], "name": name})
             effect = delivery_effect(late_days=late, gap=gap)
             reason = f"milestone {name!r} delivered {max(late, 0)} day(s) late" + (", with a gap" if gap else "")
@@ -328,7 +335,7 @@ def _overdue(address: str, project: Mapping[str, Any], *, now: dt.datetime, week
         due = max(dues)
         if now.date() - due <= OVERDUE_GRACE:
             continue
-        if recall(kind="milestone_delivered", ref=f"delivered:{project['project_id']}:{name}") is not None:
+        if recall(kind="milestone_delivered", ref=delivered_ref(str(project["project_id"]), name)) is not None:
             continue
         accounts.move(
             address,

@@ -1,12 +1,13 @@
 """Sandbox project tool (ClickUp-like) and voice (ElevenLabs/Retell-like).
 
 The project tool is worked by a small team on the project clock. Tasks are taken in the order
-they were created by ``TEAM_SIZE`` people, each takes its estimate (read from the description,
-"Estimate: 12h", as a ClickUp time estimate would be) stretched by a seeded overrun, so a plan with
-realistic dates and some buffer is mostly on time and a tight one slips. Now and then a task is
-closed as "won't do" (scope silently dropped: the gap QA is there to catch), and now and then the
-client adds a task of their own on the shared board (one the agency never created). What the
-client makes of all this is in ``integrations/sandbox/projects.py``.
+they were created (none before its start date, "Starts: 2026-05-01") by ``TEAM_SIZE`` people,
+each takes its estimate (read from the description, "Estimate: 12h", as a ClickUp time estimate
+would be) stretched by a seeded overrun, so a plan with realistic dates and some buffer is mostly
+on time and a tight one slips. Now and then a task is closed as "won't do" (scope silently
+dropped: the gap QA is there to catch), and now and then the client adds a task of their own on
+the shared board (one the agency never created). What the client makes of all this is in
+``integrations/sandbox/projects.py``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ DONE, DROPPED, DOING, TODO = "complete", "won't do", "in progress", "to do"
 
 _ESTIMATE = re.compile(r"estimate:\s*(\d+(?:\.\d+)?)\s*h", re.I)
 _MILESTONE = re.compile(r"^milestone:\s*(.+)$", re.I | re.M)
+# A task's start date, as a ClickUp start date would be set: the team does not take it up before
+# (a retainer's month of work waits for its month).
+_STARTS = re.compile(r"^starts:\s*(\d{4}-\d{2}-\d{2})\s*$", re.I | re.M)
+DAY_STARTS = dt.time(9, 0)
 _REWORK = re.compile(r"\b(rework|fix)\b", re.I)
 _EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}", re.I)
 _DOMAIN = re.compile(r"\(([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\)", re.I)
@@ -118,11 +123,21 @@ def dropped(task: Mapping[str, Any]) -> bool:
     return not task.get("rework") and rng_for("task-dropped", identity(task)).random() < DROP_SHARE
 
 
+def ready_at(task: Mapping[str, Any]) -> dt.datetime:
+    """When a task may be taken up: once it is on the board, and not before its start date."""
+    created = dt.datetime.fromisoformat(str(task["created_at"]))
+    if not task.get("starts"):
+        return created
+    return max(created, dt.datetime.combine(dt.date.fromisoformat(str(task["starts"])), DAY_STARTS, tzinfo=dt.UTC))
+
+
 def schedule(project_id: str) -> list[Progress]:
-    """The project's tasks as its team works them: first come, first served, ``TEAM_SIZE`` at once,
+    """The project's tasks as its team works them: first come, first served (in the order they can be
+    taken up: next month's work does not hold a person while a rework waits), ``TEAM_SIZE`` at once,
     and a milestone's work only once the work of the milestones before it is finished (a team does
     not go live before the build is done; a rework joins its own milestone, after its work)."""
-    tasks = records(kind="task", project_id=project_id)  # in the order they were created
+    created = records(kind="task", project_id=project_id)  # in the order they were created
+    tasks = [t for _, _, t in sorted((ready_at(t), n, t) for n, t in enumerate(created))]
     free: list[dt.datetime] = []
     groups: list[str] = []  # milestones in the order their work first appeared
     ends: dict[str, dt.datetime] = {}  # the latest end of each milestone's work so far
@@ -132,7 +147,7 @@ def schedule(project_id: str) -> list[Progress]:
         if group not in groups:
             groups.append(group)
         before = [ends[g] for g in groups[: groups.index(group)] if g in ends and group]
-        start = max([dt.datetime.fromisoformat(str(task["created_at"])), *before])
+        start = max([ready_at(task), *before])
         if len(free) >= TEAM_SIZE:
             free.sort()
             start = max(start, free.pop(0))
@@ -200,6 +215,7 @@ class SandboxProjectTool(SandboxProvider):
         task_id = sandbox_id("tsk", idempotency_key)
         estimate = _ESTIMATE.search(description)
         milestone = _MILESTONE.search(description)
+        starts = _STARTS.search(description)
         task = remember(
             kind="task",
             ref=task_id,
@@ -211,6 +227,7 @@ class SandboxProjectTool(SandboxProvider):
                 "created_at": clock.now().isoformat(),
                 "estimate_hours": float(estimate.group(1)) if estimate else None,
                 "milestone": milestone.group(1).strip() if milestone else "",
+                "starts": starts.group(1) if starts else None,
                 "rework": bool(_REWORK.search(title)),
                 "identity": f"{project.get('domain') or project_id}\x1f{project.get('name', '')}\x1f{title}",
             },

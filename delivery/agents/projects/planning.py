@@ -21,10 +21,12 @@ from delivery.agents.projects.common import (
     best_match,
     blended_rate,
     half_hours,
+    is_working_day,
     project_pace,
     sum_hours,
     working_days_for,
 )
+from delivery.services.renewals import add_months
 
 TEXT_KEYS = ("text", "need", "item", "description", "summary", "name", "title", "value", "quote")
 # Plans carry a buffer: estimates overrun (Flyvbjerg and Budzier found 27% on average for IT work);
@@ -48,6 +50,7 @@ class ScopeLine(BaseModel):
     amount: Decimal
     hours: Decimal
     kind: str  # discovery, build, retainer
+    months: int = 0  # a retainer's term: its quantity of months
 
 
 class Scope(BaseModel):
@@ -147,7 +150,8 @@ def line_of(item: Mapping[str, Any], *, rate: Decimal) -> ScopeLine | None:
         kind = "build"
     hourly = _HOURLY.search(f"{description} {unit}")
     hours = quantity if hourly else (amount / rate if rate > 0 else Decimal("0"))
-    return ScopeLine(description=description, amount=amount, hours=half_hours(hours), kind=kind)
+    months = max(1, int(quantity)) if kind == "retainer" else 0
+    return ScopeLine(description=description, amount=amount, hours=half_hours(hours), kind=kind, months=months)
 
 
 def read_scope(*, requirements: Any, line_items: Any) -> Scope:
@@ -276,7 +280,7 @@ def heuristic_plan(scope: Scope, *, client_name: str) -> Plan:
     if not build:
         assumptions.append("the proposal has no build line: the build is sized from the committed hours")
     if any(line.kind == "retainer" for line in scope.lines):
-        assumptions.append("the retainer is a monthly service after launch, not part of this plan")
+        assumptions.append("the retainer's months are planned as a milestone each, over the contract")
     return Plan(milestones=milestones, assumptions=assumptions)
 
 
@@ -349,3 +353,51 @@ def schedule_plan(plan: Plan, *, starts_on: dt.date, timeline_weeks: int | None)
         out.append(Dated(due_on=due, task_dues=dues))
         start = add_working_days(due, 1)
     return out, out[-1].due_on, note
+
+
+# --- the retainer's months ------------------------------------------------------------------------
+# A retainer is a monthly service (run, tune and improve what was built, and review the results with
+# the client). Each month of its term is a milestone of its own, from the month's first day to its
+# last: the work is taken up when the month starts (the task says so, as a PM tool's start date
+# would), so it is spread over the contract and tracked, checked and reported like the build. The
+# brain plans the build; the months follow from the lines sold, like the dates.
+MAX_SERVICE_MONTHS = 36  # a renewal term is 1 to 36 months (delivery.services.renewals)
+SERVICE_WORK = (
+    ("Monitor and tune what runs", Decimal(4), [1]),
+    ("Improvements from the backlog", Decimal(4), [2]),
+    ("Results review with the client", Decimal(2), [3]),
+)
+
+
+class ServiceMonth(BaseModel):
+    draft: MilestoneDraft
+    starts_on: dt.date
+    dated: Dated
+
+
+def service_months(scope: Scope, *, client_name: str, starts_on: dt.date) -> list[ServiceMonth]:
+    """The retainer's months from ``starts_on``: one milestone each, with its share of the hours sold."""
+    retainers = [line for line in scope.lines if line.kind == "retainer"]
+    if not retainers:
+        return []
+    months = min(MAX_SERVICE_MONTHS, max(line.months for line in retainers))
+    monthly = sum_hours(line.hours / line.months for line in retainers)
+    out = []
+    for number in range(1, months + 1):
+        first = add_months(starts_on, number - 1)
+        last = add_months(starts_on, number) - dt.timedelta(days=1)
+        while not is_working_day(last):
+            last -= dt.timedelta(days=1)
+        month = f"{first:%B %Y}"
+        criteria = [
+            f"Everything we run for {client_name} ran through {month} without an open incident",
+            f"The improvements planned for {month} are live",
+            f"{client_name} has seen the results of {month}",
+        ]
+        tasks = [
+            TaskDraft(title=f"{title} ({month})", estimate_hours=half_hours(monthly * share / 10), serves=serves)
+            for title, share, serves in SERVICE_WORK
+        ]
+        draft = MilestoneDraft(name=f"Operations: {month}", acceptance_criteria=criteria, tasks=tasks)
+        out.append(ServiceMonth(draft=draft, starts_on=first, dated=Dated(due_on=last, task_dues=[last] * len(tasks))))
+    return out

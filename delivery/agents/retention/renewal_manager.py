@@ -7,9 +7,10 @@ one already waits for the account owner. Per client (``{"client_id"}``):
 - leaving (the renewal was declined, or the client wrote that they will not renew) or the contract
   ended without a signed renewal: offboarding_orchestrator ``{"client_id", "reason"}``, once;
 - healthy (score >= 65, active, no high churn risk in 30 days): a renewal draft, once per contract
-  end, and pricing ``{"proposal_id"}`` (which hands it to proposal_creation);
+  end, priced at the client's monthly value for the new term, and proposal_creation
+  ``{"proposal_id"}`` (pricing first when no monthly value is on record);
 - otherwise the account owner decides (an approval under ``renewal:client:{id}:{contract end}``):
-  approved, the renewal draft goes to pricing; rejected, the client leaves at the contract end.
+  approved, the renewal draft goes out the same way; rejected, the client leaves at the contract end.
 A renewal already out for signature is proposal_follow_up's to chase: nothing is drafted twice.
 """
 
@@ -28,7 +29,7 @@ from agents.registry import register
 from crm.models import Lead, Message
 from delivery.agents.retention._common import ACCOUNT_OWNER, CURRENT, OneOrAll, contact_of, fan_out, signed_proposals
 from delivery.models import ChurnRiskAssessment, Offboarding
-from delivery.services.renewals import apply_signed_renewal, draft_renewal, renewal_for
+from delivery.services.renewals import RENEWAL, apply_signed_renewal, draft_renewal, kind_of, renewal_for
 from sales.models import Client, Proposal
 
 AHEAD = 60  # days before the contract end the renewal is prepared
@@ -98,7 +99,7 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
     name, category, trigger, queue = "renewal_manager", "retention", ("schedule", "handoff"), "delivery"
     Input, Facts, Output = OneOrAll, RenewalFacts, Renewal
     schedule = "0 8 * * *"  # daily, at the start of the business day
-    next = ("pricing", "offboarding_orchestrator", "renewal_manager")
+    next = ("proposal_creation", "pricing", "offboarding_orchestrator", "renewal_manager")
 
     def load(self, ctx: RunContext, data: OneOrAll) -> RenewalFacts:
         now = ctx.now()
@@ -127,7 +128,13 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
         if renewal is not None and renewal.status == Proposal.Status.DECLINED:
             leaving = f"declined the renewal ({renewal.decline_reason or 'no reason given'})"
         leaving = leaving or said_leaving(client, now - SAID_WINDOW)
-        earlier = [p for p in signed_proposals(client) if p.pk != (renewal.pk if renewal else None)]
+        # The contract being renewed: the latest renewal, else the original deal. An upsell is a
+        # one-off piece of work with its own price, not the contract that comes due.
+        earlier = [
+            p
+            for p in signed_proposals(client)
+            if p.pk != (renewal.pk if renewal else None) and kind_of(p) in ("", RENEWAL)
+        ]
         return RenewalFacts(
             today=today,
             client=client,
@@ -202,7 +209,9 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
     @staticmethod
     def _propose(ctx: RunContext, facts: RenewalFacts, client: Client, why: str, out: Renewal) -> Renewal:
         proposal = draft_renewal(client=client, contact=facts.contact, basis=facts.basis)
-        ctx.handoff("pricing", {"proposal_id": proposal.pk})
+        # Priced from what the client pays now, it goes to be written and sent; without a monthly
+        # value on record, pricing quotes its scope first.
+        ctx.handoff("proposal_creation" if proposal.line_items else "pricing", {"proposal_id": proposal.pk})
         out.decision, out.reason, out.proposal_id = "renewal_proposed", why, proposal.pk
         return out
 

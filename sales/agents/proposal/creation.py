@@ -29,6 +29,7 @@ from agents.models import Escalation
 from agents.registry import register
 from crm.models import AgencyProfile, Lead
 from crm.services.agency import profile
+from delivery.services.renewals import is_renewal
 from sales.agents.proposal._common import (
     CURRENCY_FIELD,
     DOCUMENT_KIND,
@@ -169,10 +170,20 @@ class ProposalCreation(LLMAgent[ProposalRef, Created, Written]):
         if pricing.get("left_out"):
             parts.append("Left for a later phase: " + "; ".join(pricing["left_out"]))
         parts.append(f"Sender: {facts.agency.sender_name}, {facts.agency.name}")
+        if is_renewal(proposal):
+            raw = proposal.requirements
+            parts.insert(
+                0,
+                f"This is the renewal of a current client's contract, which ends on {raw.get('contract_end')}: "
+                f"the same services for {raw.get('term_months')} more months, until {raw.get('renews_until')}, "
+                "at the fee they pay now. Write it as a renewal (what carries on), not as a new project.",
+            )
         return "\n\n".join(parts)
 
     def heuristic(self, ctx: RunContext, facts: CreationFacts) -> Written:
         req, proposal = facts.requirements, facts.proposal
+        if is_renewal(proposal):
+            return _renewal_words(proposal, facts.agency)
         company = getattr(proposal.company, "name", "") or "your team"
         asked = req.needs + req.scope
         pricing = proposal.pricing or {}
@@ -213,10 +224,13 @@ class ProposalCreation(LLMAgent[ProposalRef, Created, Written]):
             return out
         if not draft.reuse_stored and draft.written is not None:
             content = render(draft.written, proposal, facts)
+            # A renewal's title says what it is ("Renewal of ..."): the client reads it, and a renewal
+            # retitled like a new sale reads as a new sale (an upsell they did not ask for).
+            title = proposal.title if is_renewal(proposal) else draft.written.title
             ctx.update(
                 proposal,
                 action="proposal.written",
-                title=draft.written.title,
+                title=title,
                 content=content,
                 valid_until=facts.valid_until,
             )
@@ -303,6 +317,26 @@ def _document(proposal: Proposal, facts: CreationFacts) -> ProposalDocument:
         },
         subject=f"Proposal: {proposal.title}"[:200],
         message=f"Hi {lead.first_name or 'there'}, here is our proposal as discussed. {facts.agency.sender_name}",
+    )
+
+
+def _renewal_words(proposal: Proposal, agency: AgencyProfile) -> Written:
+    """A renewal in plain words: the contract carries on, what it covers, from when to when."""
+    raw = proposal.requirements
+    scope = [str(s) for s in raw.get("scope", []) if s]
+    ends, until, months = raw.get("contract_end", ""), raw.get("renews_until", ""), raw.get("term_months", "")
+    company = getattr(proposal.company, "name", "") or "your team"
+    summary = (
+        f"Your contract with {agency.name} ends on {ends}. We propose to renew it for {months} months, until "
+        f"{until}, on the terms you have now, so the work for {company} carries on without a gap."
+    )
+    approach = "\n".join(f"- {item}, as now." for item in scope) or "- The services you have now, as now."
+    return Written(
+        title=proposal.title[:200],
+        summary=summary[:1500],
+        approach=f"What carries on\n{approach}"[:2000],
+        timeline=f"The renewed term runs from {ends} to {until}."[:800],
+        closing="If you would like to carry on, sign the document: nothing else changes on your side.",
     )
 
 

@@ -10,7 +10,8 @@ of order changes nothing twice:
 - completed (signed): -> signed, the Client created or reused (one per company), the lead won, and
   onboarding_orchestrator {"client_id"} and invoice_generation {"client_id", "proposal_id"} started,
   once: an already signed proposal hands off to nobody again; a signed renewal instead moves the
-  client's contract_end (delivery.services.renewals.apply_signed_renewal) and hands off to nobody;
+  client's contract_end (delivery.services.renewals.apply_signed_renewal) and its months go to
+  project_management {"client_id", "proposal_id"}, as does a signed upsell: neither is onboarded;
 - declined: -> declined with the buyer's reason, the lead lost, and ``reactivate_after`` set (the
   cool-off after which reactivation may write again);
 - voided / expired (PandaDoc's expiry voids the document): -> expired, with the same cool-off.
@@ -30,7 +31,7 @@ from agents.errors import EscalateRun
 from agents.models import Escalation
 from agents.registry import register
 from crm.models import Lead
-from delivery.services.renewals import apply_signed_renewal
+from delivery.services.renewals import UPSELL, apply_signed_renewal, kind_of
 from integrations.webhooks.inputs import DocumentEvent
 from sales.agents.proposal._common import LIVE, advance_lead, local_today, move, proposal_of_key, reactivation_date
 from sales.models import Proposal
@@ -70,7 +71,7 @@ def find_proposal(event: DocumentEvent) -> Proposal | None:
 class ContractSignature(Agent[DocumentEvent, Signed]):
     name, category, trigger, queue = "contract_signature", "proposal", "event", "sales"
     Input, Facts, Output = DocumentEvent, SignatureFacts, Signed
-    next = ("onboarding_orchestrator", "invoice_generation")
+    next = ("onboarding_orchestrator", "project_management", "invoice_generation")
 
     def load(self, ctx: RunContext, data: DocumentEvent) -> SignatureFacts:
         proposal = find_proposal(data)
@@ -142,12 +143,22 @@ class ContractSignature(Agent[DocumentEvent, Signed]):
         advance_lead(proposal.lead, Lead.Status.WON, f"proposal {proposal.pk} signed")
         if apply_signed_renewal(proposal=proposal) is not None:
             # The client stays the client it was: a second onboarding would redo the workspace and
-            # the welcome, and the retainer beat already bills the renewed months (no deposit).
-            out.client_id, out.note = client.pk, "renewal: contract extended, no onboarding"
+            # the welcome, and the retainer beat already bills the renewed months (no deposit). The
+            # renewed months are work to plan, like the first term's.
+            ctx.handoff("project_management", {"client_id": client.pk, "proposal_id": proposal.pk})
+            out.client_id, out.handed_off = client.pk, ["project_management"]
+            out.note = "renewal: contract extended, its months planned, no onboarding"
             return
-        ctx.handoff("onboarding_orchestrator", {"client_id": client.pk})
+        if kind_of(proposal) == UPSELL:
+            # More work for a client we already serve: it is planned on their board like the first
+            # project (onboarding them again would redo the welcome and the workspace).
+            ctx.handoff("project_management", {"client_id": client.pk, "proposal_id": proposal.pk})
+            first = "project_management"
+        else:
+            ctx.handoff("onboarding_orchestrator", {"client_id": client.pk})
+            first = "onboarding_orchestrator"
         ctx.handoff("invoice_generation", {"client_id": client.pk, "proposal_id": proposal.pk})
-        out.client_id, out.handed_off = client.pk, ["onboarding_orchestrator", "invoice_generation"]
+        out.client_id, out.handed_off = client.pk, [first, "invoice_generation"]
 
     def _lost(self, ctx: RunContext, proposal: Proposal, status: str, *, action: str, **fields: str) -> None:
         today = local_today(ctx.now(), proposal.lead)

@@ -68,6 +68,40 @@ def test_tasks_progress_with_time_and_take_longer_than_estimated_on_average(froz
     assert sum(1 for r in ratios if r < 1) > 80  # and some finish early
 
 
+def test_the_team_does_not_take_up_a_task_before_its_start_date(frozen_clock: Any) -> None:
+    project_id = board("p-starts", client_person())
+    starts = (frozen_clock.now + dt.timedelta(days=20)).date()
+    tool = get_role("project_tool")
+    now = task(project_id, "t-now", hours=4)
+    later = tool.create_task(
+        idempotency_key="t-later", project_id=project_id, title="Monitor and tune (next month)",
+        description=f"Milestone: Build\nEstimate: 4h\nStarts: {starts.isoformat()}", due=None,
+    )  # fmt: skip
+    frozen_clock.tick(dt.timedelta(days=10))
+    shown = {t.task_id: t for t in tool.list_tasks(project_id=project_id)}
+    # The task without a start date is done; the one that starts later has not been touched.
+    assert shown[now.task_id].done and shown[later.task_id].status == work.TODO
+    frozen_clock.tick(dt.timedelta(days=20))
+    assert all(t.done for t in tool.list_tasks(project_id=project_id))
+
+
+def test_next_months_work_does_not_hold_the_team_while_a_fix_waits(frozen_clock: Any) -> None:
+    project_id = board("p-months", client_person())
+    tool = get_role("project_tool")
+    for month in range(1, 4):
+        starts = (frozen_clock.now + dt.timedelta(days=30 * month)).date()
+        for n in range(2):
+            tool.create_task(
+                idempotency_key=f"t-m{month}-{n}", project_id=project_id, title=f"Month {month} work {n}",
+                description=f"Milestone: Operations {month}\nEstimate: 6h\nStarts: {starts.isoformat()}", due=None,
+            )  # fmt: skip
+    frozen_clock.tick(dt.timedelta(days=2))
+    fix = task(project_id, "t-fix", hours=4, milestone="Build", title="Rework: fix the handover")
+    frozen_clock.tick(dt.timedelta(days=5))
+    # Taken up at once, not after the months planned ahead of it on the board.
+    assert {t.task_id: t for t in tool.list_tasks(project_id=project_id)}[fix.task_id].done
+
+
 def _on_time_share(frozen_clock: Any, *, buffer: float, projects_count: int = 40) -> float:
     start, person = frozen_clock.now, client_person()
     on_time = 0
@@ -217,6 +251,26 @@ def test_a_milestone_delivered_on_time_and_complete_earns_and_one_with_a_gap_cos
 
     assert accounts.mood(good.email) > moods[good.email]
     assert accounts.mood(bad.email) < moods[bad.email]
+
+
+def test_a_milestone_named_in_the_clients_own_long_words_is_delivered_and_no_longer_overdue(frozen_clock: Any) -> None:
+    person = client_person(3)
+    project_id = board("p-long-name", person)
+    name = "Workflow automation: onboarding a new client takes us almost three weeks of back and forth by email"
+    due = (frozen_clock.now + dt.timedelta(days=3)).date()
+    task(project_id, "long-1", hours=2, due=due, milestone=name)
+    frozen_clock.tick(dt.timedelta(days=12))
+    before = accounts.mood(person.email)
+
+    _send(person.email, f"Delivered: {name} is ready for your review", f"{name}: done.", "del-long")
+
+    assert accounts.mood(person.email) != before  # seen (a late delivery, here), and recorded once
+    assert SandboxRecord.objects.filter(kind="milestone_delivered", data__name=name).count() == 1
+    frozen_clock.tick(dt.timedelta(days=7))
+    quiet_clients()
+    projects.notice_time_passing()
+    moves = SandboxRecord.objects.get(kind=accounts.KIND, ref=person.email).data["moves"]
+    assert not any("not delivered" in m["reason"] for m in moves)
 
 
 def test_a_reworked_gap_is_delivered_clean(frozen_clock: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -9,8 +10,12 @@ import pytest
 from agents.models import Action
 from agents.testing import assert_idempotent, crash_and_finish, run_agent
 from delivery.models import Milestone, Project, ProjectTask
+from delivery.services.renewals import add_months, draft_renewal
 from integrations.models import SandboxRecord
-from tests.delivery.agents.projects.scene import contact, signed_client
+from sales.models import Client, Proposal
+from smarter_team import clock
+from tests.delivery.agents.projects.scene import LINE_ITEMS, contact, signed_client
+from tests.factories.sales import ProposalFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
@@ -116,6 +121,72 @@ def test_a_brain_plan_within_the_sold_hours_is_used_as_given() -> None:
     assert ProjectTask.objects.get(title="M2. Automated client reporting").description.endswith(
         "Shows: Client reporting runs without spreadsheets"
     )
+
+
+def test_an_upsell_the_client_signed_later_is_planned_as_a_project_of_its_own() -> None:
+    client = signed_client()
+    first = run_agent("project_management", {"client_id": client.pk}).output["project_id"]
+    upsell = ProposalFactory.create(
+        signed=True, client=client, company=client.company, lead=contact(client), title="WhatsApp channel",
+        requirements={"kind": "upsell", "needs": ["answer customers on WhatsApp"]},
+        line_items=[{"description": "Chatbot: answer customers on WhatsApp", "quantity": "1", "unit_price": "6000"}],
+    )  # fmt: skip
+
+    result = run_agent("project_management", {"client_id": client.pk, "proposal_id": upsell.pk})
+
+    assert result.status == "succeeded", result.error
+    project = Project.objects.get(pk=result.output["project_id"])
+    assert project.pk != first and project.proposal == upsell and project.milestones.exists()
+    elsewhere = ProposalFactory.create(signed=True)  # another company's signed proposal is not this client's scope
+    refused = run_agent("project_management", {"client_id": client.pk, "proposal_id": elsewhere.pk})
+    assert refused.status == "skipped" and "not a signed proposal of client" in refused.error
+
+
+RETAINER = {"description": "AI operations retainer", "quantity": "3", "unit_price": "4500.00", "amount": "13500.00"}
+
+
+def test_a_retainers_months_are_planned_after_the_build_each_taken_up_when_its_month_starts() -> None:
+    client = signed_client(line_items=[*LINE_ITEMS, RETAINER])
+
+    result = run_agent("project_management", {"client_id": client.pk})
+
+    assert result.status == "succeeded", result.error
+    project = Project.objects.get(pk=result.output["project_id"])
+    milestones = list(project.milestones.order_by("order"))
+    months = [m for m in milestones if m.name.startswith("Operations: ")]
+    assert [m.name for m in milestones[: -len(months)]][-1] == "Launch and handover" and len(months) == 3
+    assert project.starts_on is not None and project.due_on == months[-1].due_on
+    for number, month in enumerate(months):
+        first = add_months(project.starts_on, number)
+        assert month.due_on is not None and first < month.due_on < add_months(project.starts_on, number + 1)
+        tasks = list(month.tasks.all())
+        # 13,500 over three months at the blended 150/h: 30 h a month, split over the month's work.
+        assert sum((t.estimate_hours for t in tasks), Decimal("0")) == Decimal("30.0")
+        assert all(f"Starts: {first.isoformat()}" in t.description for t in tasks)
+    # The build's hours and the retainer's both are committed work.
+    assert project.committed_hours == Decimal("103.00") + Decimal("90.0")
+
+
+def test_a_signed_renewal_is_planned_as_its_months_from_the_day_the_old_term_ends() -> None:
+    client = signed_client(line_items=[*LINE_ITEMS, RETAINER])
+    ends = clock.today() + dt.timedelta(days=30)
+    Client.objects.filter(pk=client.pk).update(contract_end=ends, monthly_value=Decimal("4500.00"))
+    client.refresh_from_db()
+    renewal = draft_renewal(client=client, contact=contact(client), term_months=6)
+    Proposal.objects.filter(pk=renewal.pk).update(status="signed", signed_at=clock.now())
+
+    result = run_agent("project_management", {"client_id": client.pk, "proposal_id": renewal.pk})
+
+    assert result.status == "succeeded", result.error
+    project = Project.objects.get(pk=result.output["project_id"])
+    names = list(project.milestones.order_by("order").values_list("name", flat=True))
+    starts = ends + dt.timedelta(days=1)
+    assert len(names) == 6 and all(n.startswith("Operations: ") for n in names)
+    assert names[0] == f"Operations: {starts:%B %Y}"
+    first_month = project.milestones.order_by("order")[0]
+    assert all(f"Starts: {starts.isoformat()}" in t.description for t in first_month.tasks.all())
+    client.refresh_from_db()
+    assert client.contract_end == ends  # a contract end on record is the renewal's to move, not the plan's
 
 
 def test_a_client_without_a_signed_proposal_is_skipped_with_the_reason() -> None:

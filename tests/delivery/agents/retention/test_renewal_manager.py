@@ -53,6 +53,36 @@ def test_a_healthy_client_gets_a_renewal_draft_priced_once_per_contract_end() ->
     )
 
 
+def test_the_renewal_carries_on_the_contract_at_the_fee_paid_now_not_an_upsell() -> None:
+    client = ending_in(50, monthly_value=Decimal("4000.00"))
+    original = ProposalFactory.create(
+        client=client, company=client.company, signed=True,
+        line_items=[{"description": "AI operations retainer", "quantity": "6", "unit_price": "4000.00"}],
+    )  # fmt: skip
+    ProposalFactory.create(
+        client=client, company=client.company, signed=True, requirements={"kind": "upsell"},
+        line_items=[{"description": "Workflow automation", "quantity": "1", "unit_price": "6500.00"}],
+    )  # fmt: skip
+    assert original.signed_at is not None
+
+    result = run_agent("renewal_manager", renew(client))
+
+    draft = Proposal.objects.get(pk=result.output["proposal_id"])
+    # Twelve more months of what they pay now; the rate card's first-sale retainer would be three.
+    assert draft.requirements["scope"] == ["AI operations retainer"]
+    assert [(li["quantity"], li["unit_price"]) for li in draft.line_items] == [("12", "4000.00")]
+    assert draft.total == Decimal("48000.00") and draft.title.startswith("Renewal of ")
+    [handoff] = result.handoffs
+    assert handoff.agent_name == "proposal_creation" and handoff.input == {"proposal_id": draft.pk}
+
+
+def test_a_client_without_a_monthly_value_has_its_renewal_priced_first() -> None:
+    client = ending_in(50, monthly_value=Decimal("0.00"))
+    result = run_agent("renewal_manager", renew(client))
+    draft = Proposal.objects.get(pk=result.output["proposal_id"])
+    assert draft.line_items == [] and [h.agent_name for h in result.handoffs] == ["pricing"]
+
+
 def test_a_declined_renewal_means_offboarding_with_the_reason() -> None:
     client = ending_in(25)
     draft = draft_renewal(client=client, contact=client.primary_contact)

@@ -188,5 +188,23 @@ def test_a_signed_renewal_extends_the_contract_and_onboards_nobody_again() -> No
     client.refresh_from_db()
     assert client.contract_end == dt.date.fromisoformat(renewal.requirements["renews_until"]) > end
     assert client.status == Client.Status.ACTIVE and str(client.monthly_value) == "4000.00"
-    assert not first.handoffs and not second.handoffs  # no second onboarding, no deposit invoice
-    assert "renewal" in first.output["note"]
+    # No second onboarding, no deposit invoice: the renewed months are planned, once.
+    assert [(r.agent_name, r.input) for r in first.handoffs] == [
+        ("project_management", {"client_id": client.pk, "proposal_id": renewal.pk})
+    ]
+    assert not second.handoffs and "renewal" in first.output["note"]
+
+
+def test_a_signed_upsell_is_planned_for_the_client_we_serve_not_onboarded_again() -> None:
+    client = ClientFactory.create(status=Client.Status.ACTIVE)
+    upsell = sent(lead=client.primary_contact, client=client, company=client.company,
+                  requirements={"kind": "upsell", "needs": ["a WhatsApp channel"]})  # fmt: skip
+
+    result = run_agent("contract_signature", event(upsell, "completed"))
+
+    assert result.status == "succeeded", result.error
+    assert result.output["handed_off"] == ["project_management", "invoice_generation"]
+    [plan] = result.handed_to("project_management")
+    # The sold work reaches the board: before, only onboarding was started, and it skipped an active client.
+    assert plan.input == {"client_id": client.pk, "proposal_id": upsell.pk}
+    assert not result.handed_to("onboarding_orchestrator")

@@ -14,11 +14,12 @@ from agents.services.escalations import decide
 from agents.testing import assert_idempotent, crash_and_finish, rerun, run_agent
 from crm.models import Lead
 from crm.services.suppression import record_opt_out
+from delivery.services.renewals import draft_renewal
 from integrations.models import SandboxEvent, SandboxRecord
 from sales.models import Proposal
 from smarter_team import clock
 from tests.factories.crm import LeadFactory
-from tests.factories.sales import ProposalFactory
+from tests.factories.sales import ClientFactory, ProposalFactory
 from tests.sales.agents.proposal.conftest import buyer_lead, draft, market_people
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,34 @@ def test_a_buyer_who_opted_out_meanwhile_gets_no_document_and_an_operator_hears_
     assert proposal.status == Proposal.Status.DRAFT and not documents()
     escalation = Escalation.objects.get(dedupe_key=f"proposal:{proposal.pk}:not-sent")
     assert "was not sent" in escalation.reason
+
+
+def renewal_draft(monthly: str) -> Proposal:
+    """A current client's renewal, as renewal_manager drafts it: twelve months at what they pay now."""
+    client = ClientFactory.create(monthly_value=Decimal(monthly), contract_end=clock.today() + dt.timedelta(days=40))
+    basis = ProposalFactory.create(client=client, company=client.company, signed=True)
+    return draft_renewal(client=client, contact=client.primary_contact, basis=basis)
+
+
+def test_a_renewal_is_written_and_titled_as_a_renewal_whatever_the_brain_calls_it() -> None:
+    renewal = renewal_draft("1500.00")
+    brain = {"title": "Workflow automation for you", "summary": "More of the same.", "needs": [],
+             "approach": "", "timeline": "", "closing": "Sign."}  # fmt: skip
+
+    result = run_agent("proposal_creation", {"proposal_id": renewal.pk}, answers=[brain])
+
+    assert result.status == "succeeded", result.error
+    renewal.refresh_from_db()
+    # The client reads a renewal: retitled like a new sale, the market took it for an upsell.
+    assert renewal.title.startswith("Renewal of ") and "Total: $18,000.00" in renewal.content
+    [document] = documents()
+    assert document["name"] == renewal.title
+
+
+def test_offline_a_renewal_says_what_carries_on_and_until_when() -> None:
+    renewal = renewal_draft("1000.00")
+    assert run_agent("proposal_creation", {"proposal_id": renewal.pk}).status == "succeeded"
+    renewal.refresh_from_db()
+    until = renewal.requirements["renews_until"]
+    assert "We propose to renew it for 12 months" in renewal.content and f"until {until}" in renewal.content
+    assert "as now." in renewal.content and renewal.title.startswith("Renewal of ")
