@@ -5,8 +5,6 @@ the same with ten thousand people in the world as with a hundred (bench/funnel).
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -18,6 +16,7 @@ from integrations.sandbox.market import SandboxMxResolver, SandboxOutreach, Sand
 from integrations.sandbox.store import records, remember
 from integrations.sandbox.world import Person, search_people
 from smarter_team import clock
+from tests.plans import rows_thrown_away
 
 pytestmark = pytest.mark.django_db
 
@@ -88,20 +87,6 @@ def test_the_market_counts_what_each_person_and_mailbox_received() -> None:
 BACKGROUND = 300  # records of the same kinds about other people: what a scan would have to read
 
 
-def _rows_read_past(queries: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    """For each SELECT on the sandbox's records, the most rows one plan node read and threw away."""
-    found = []
-    with connection.cursor() as cursor:
-        for query in queries:
-            sql = query["sql"]
-            if sql.startswith("SELECT") and '"integrations_sandboxrecord"' in sql:
-                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT TEXT) {sql}")
-                plan = "\n".join(row[0] for row in cursor.fetchall())
-                removed = [int(n) for n in re.findall(r"Rows Removed by Filter: (\d+)", plan)]
-                found.append((max(removed, default=0), sql))
-    return found
-
-
 @pytest.mark.postgresql
 def test_a_send_and_a_lead_s_research_read_only_the_records_they_concern() -> None:
     people = _people(BACKGROUND + 4)
@@ -118,7 +103,7 @@ def test_a_send_and_a_lead_s_research_read_only_the_records_they_concern() -> No
         SandboxWebResearch().scrape(url=people[1].company.website + "/about")
         SandboxWebResearch().search(query=f"{people[2].full_name} {people[2].linkedin_url}")
         SandboxMxResolver().mx_hosts(people[3].company.domain)
-    read = _rows_read_past(seen.captured_queries)
+    read = rows_thrown_away(seen.captured_queries, table="integrations_sandboxrecord")
     assert len(read) >= 8
     scans = [(n, sql) for n, sql in read if n >= BACKGROUND // 10]
     assert not scans, scans
