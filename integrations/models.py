@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 
 from smarter_team import clock
 from smarter_team.fields import RedactedTextField
@@ -202,10 +204,48 @@ class SandboxRecord(models.Model):
     ref = models.CharField(max_length=128, help_text="the id the sandbox provider returned")
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=clock.now)
+    # The world asks its records by who they concern ("every email to this address", "the person at
+    # this domain") on every send and every research call: computed from ``data`` by the database, so
+    # every writer (bulk or not) fills them, and indexed, so a question costs the same with 10k people
+    # as with 100 (a filter on the JSON itself is a scan, and with server-side parameters PostgreSQL
+    # cannot match it to an expression index).
+    party = models.GeneratedField(
+        expression=Coalesce(
+            KT("data__to"), KT("data__buyer"), KT("data__attendee_email"), KT("data__email"), KT("data__contact")
+        ),
+        output_field=models.TextField(null=True),
+        db_persist=True,
+        help_text="the address it concerns: an email's recipient, a document's buyer, a booking's attendee, "
+        "a person, a customer, a project's contact",
+    )
+    sender = models.GeneratedField(
+        expression=KT("data__from_mailbox"),
+        output_field=models.TextField(null=True),
+        db_persist=True,
+        help_text="the mailbox an email was sent from",
+    )
+    domain = models.GeneratedField(
+        expression=Coalesce(KT("data__company__domain"), KT("data__domain")),
+        output_field=models.TextField(null=True),
+        db_persist=True,
+        help_text="a person's company domain, a project's client domain",
+    )
+    profile = models.GeneratedField(
+        expression=KT("data__linkedin_url"),
+        output_field=models.TextField(null=True),
+        db_persist=True,
+        help_text="a person's public profile URL",
+    )
 
     class Meta:
         ordering = ["kind", "ref"]
         constraints = [models.UniqueConstraint(fields=["kind", "ref"], name="sandboxrecord_unique_kind_ref")]
+        indexes = [
+            models.Index(fields=["kind", "party"], name="sandboxrecord_party"),
+            models.Index(fields=["kind", "sender", "created_at"], name="sandboxrecord_sender"),
+            models.Index(fields=["kind", "domain"], name="sandboxrecord_domain"),
+            models.Index(fields=["kind", "profile"], name="sandboxrecord_profile"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.ref}"

@@ -110,11 +110,15 @@ class Deduplication(Agent[DedupInput, DedupOutput]):
         match = Q(email=email or lead.email) if (email or lead.email) else Q(pk__in=[])
         domain = self._domain_of(lead)
         if domain and lead.first_name and lead.last_name:
-            match |= Q(first_name__iexact=lead.first_name, last_name__iexact=lead.last_name) & (
+            # The lowered last name is what lead_name_company indexes: the name is looked up among its
+            # namesakes, not among every lead (last_name__iexact compiles to UPPER(), which no index
+            # has, and made each new lead read all the others).
+            match |= Q(last_lower=lead.last_name.lower(), first_name__iexact=lead.first_name) & (
                 Q(company__domain=domain) | Q(email__endswith=f"@{domain}")
             )
         others = list(
             Lead.objects.select_for_update(of=("self",))
+            .annotate(last_lower=Lower("last_name"))
             .filter(match, merged_into__isnull=True)
             .exclude(pk=lead.pk)
             .order_by("pk")

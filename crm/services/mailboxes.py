@@ -69,11 +69,7 @@ def reserve_send(*, mailboxes: Iterable[Mailbox], day: dt.date) -> Mailbox | Non
     candidates = sorted((m for m in mailboxes if not m.paused), key=lambda m: m.pk)
     if not candidates:
         return None
-    MailboxDay.objects.bulk_create([MailboxDay(mailbox=m, day=day) for m in candidates], ignore_conflicts=True)
-    rows = {
-        row.mailbox_id: row
-        for row in MailboxDay.objects.select_for_update().filter(mailbox__in=candidates, day=day).order_by("mailbox_id")
-    }
+    rows = _locked_rows(candidates, day)
     with_room = [m for m in candidates if rows[m.pk].sent < effective_cap(m)]
     if not with_room:
         return None
@@ -82,6 +78,20 @@ def reserve_send(*, mailboxes: Iterable[Mailbox], day: dt.date) -> Mailbox | Non
     row.sent += 1
     row.save(update_fields=["sent"])
     return mailbox
+
+
+def _locked_rows(candidates: list[Mailbox], day: dt.date) -> dict[int, MailboxDay]:
+    """The candidates' counter rows for ``day``, locked in mailbox order; the missing ones are created
+    first. Only the day's first send inserts: a batch of sends (one transaction) with a hundred
+    mailboxes no longer offers a hundred rows to insert for each send, and relocking rows it holds
+    already costs it nothing."""
+    locked = MailboxDay.objects.select_for_update().filter(mailbox__in=candidates, day=day).order_by("mailbox_id")
+    rows = {row.mailbox_id: row for row in locked}
+    if len(rows) < len(candidates):
+        missing = [MailboxDay(mailbox=m, day=day) for m in candidates if m.pk not in rows]
+        MailboxDay.objects.bulk_create(missing, ignore_conflicts=True)
+        rows = {row.mailbox_id: row for row in locked.all()}
+    return rows
 
 
 def advance_warmup(*, mailbox: Mailbox, day: dt.date, ramp_days: int) -> bool:

@@ -119,7 +119,7 @@ def reminders_received(*, attendee_email: str, start: dt.datetime, booked_at: dt
     """What the attendee received from us before this start (our outreach's records of the address)."""
     sent = SandboxRecord.objects.filter(
         kind="email",
-        data__to=attendee_email.strip().lower(),
+        party=attendee_email.strip().lower(),
         created_at__gte=start - DAY_BEFORE_WINDOW[1],
         created_at__lt=start,
     ).only("data", "created_at")
@@ -167,7 +167,7 @@ def answer_about_meeting(*, person: Person, body: str, replying: bool, now: dt.d
     no answer: its effect is read when the call starts. After a missed call, our follow-up brings a
     new booking (they pick one of the times we offered) or silence.
     """
-    bookings = sorted(records(kind="booking", attendee_email=person.email), key=_booked_at)
+    bookings = sorted(records(kind="booking", party=person.email), key=_booked_at)
     if not bookings:
         return None
     latest = bookings[-1]
@@ -177,7 +177,7 @@ def answer_about_meeting(*, person: Person, body: str, replying: bool, now: dt.d
     if not latest.get("no_show") or now - start > NO_SHOW_MEMORY:
         return None
     misses = sum(1 for b in bookings if b.get("no_show"))
-    rounds = SandboxRecord.objects.filter(kind="email", data__to=person.email, created_at__gte=start).count()
+    rounds = SandboxRecord.objects.filter(kind="email", party=person.email, created_at__gte=start).count()
     rng = rng_for("no-show-answer", person.email, latest["start"], rounds)
     chance = rebook_chance(fit=person.company.fit, slot=sending.offers_slot(body), misses=misses)
     if rng.random() >= chance:

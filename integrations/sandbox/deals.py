@@ -197,7 +197,7 @@ def payment_reminder(*, to: str, subject: str, body: str) -> bool:
     """
     address, text, now = to.strip().lower(), f"{subject}\n{body}", clock.now()
     found = False
-    for customer in records(kind="customer", email=address):
+    for customer in records(kind="customer", party=address):
         for invoice in records(kind="invoice", customer_id=customer.get("customer_id", ""), status="open"):
             names = {str(invoice.get("metadata", {}).get("invoice_number") or ""), invoice["number"]} - {""}
             if not any(name in text for name in names) or "due_at" not in invoice:

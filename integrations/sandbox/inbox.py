@@ -26,13 +26,13 @@ def has_written(address: str) -> bool:
 
 def cold_step(address: str) -> int:
     """1 + the cold emails this person already had from us (our answers in a thread do not count)."""
-    earlier = SandboxRecord.objects.filter(kind="email", data__to=address).exclude(data__replying=True).count()
+    earlier = SandboxRecord.objects.filter(kind="email", party=address).exclude(data__replying=True).count()
     return earlier + 1
 
 
 def mailbox_history(mailbox: str, now: dt.datetime) -> tuple[int, int]:
     """(days since the mailbox's first send, sends from it this UTC day) as the market saw them."""
-    sent = SandboxRecord.objects.filter(kind="email", data__from_mailbox=mailbox)
+    sent = SandboxRecord.objects.filter(kind="email", sender=mailbox)
     first = sent.aggregate(first=Min("created_at"))["first"] or now
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return (now - first).days, sent.filter(created_at__gte=day).count()
@@ -83,7 +83,7 @@ def answer_to_our_reply(*, person: Person, our_body: str) -> Answer | None:
     if theirs is None:
         return None
     their_text = str(theirs.payload.get("reply_text", ""))
-    rounds = SandboxRecord.objects.filter(kind="email", data__to=person.email, data__replying=True).count()
+    rounds = SandboxRecord.objects.filter(kind="email", party=person.email, data__replying=True).count()
     rng = rng_for("follow-up", person.email, rounds)
     odds = sending.follow_up_odds(
         fit=person.company.fit,

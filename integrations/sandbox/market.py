@@ -55,7 +55,7 @@ def find_person(email: str) -> Person:
 
 
 def find_company(domain: str) -> Company | None:
-    record = SandboxRecord.objects.filter(kind="person", data__company__domain=domain.lower()).first()
+    record = SandboxRecord.objects.filter(kind="person", domain=domain.lower()).first()
     return person_from_record(record.data).company if record is not None else None
 
 
@@ -313,7 +313,10 @@ _LINKEDIN = re.compile(r"linkedin\.com/in/[a-z0-9-]+")
 
 
 def find_person_by_profile(url: str) -> Person | None:
-    record = SandboxRecord.objects.filter(kind="person", data__linkedin_url__icontains=url).first()
+    """Whose public profile ``url`` (``linkedin.com/in/<slug>``, any scheme) is: the world gives its
+    people ``https://www.linkedin.com/in/<slug>``."""
+    path = url.strip().lower().partition("linkedin.com/")[2]
+    record = SandboxRecord.objects.filter(kind="person", profile=f"https://www.linkedin.com/{path}").first()
     return person_from_record(record.data) if record is not None else None
 
 

@@ -140,7 +140,7 @@ def answer_effect(*, waited: dt.timedelta | None) -> float:
 def client_projects(email: str) -> list[dict[str, Any]]:
     """The projects on the board for this person's company (what makes them a client to the world)."""
     address = email.strip().lower()
-    by_contact = records(kind="project", contact=address)
+    by_contact = records(kind="project", party=address)
     domain = address.partition("@")[2]
     by_domain = records(kind="project", domain=domain) if domain else []
     seen = {p["project_id"] for p in by_contact}
@@ -152,7 +152,7 @@ def is_client(email: str) -> bool:
     # A buyer who has just signed is a client before their project reaches the board: the onboarding
     # welcome goes out first, and reading it as cold email made the signed buyer's address bounce.
     return (
-        bool(client_projects(address)) or bool(records(kind="customer", email=address)) or proposals.has_signed(address)
+        bool(client_projects(address)) or bool(records(kind="customer", party=address)) or proposals.has_signed(address)
     )
 
 
@@ -222,7 +222,7 @@ def plan_client_messages(project: Mapping[str, Any]) -> list[str]:
     person = find_person(contact)
     rng = rng_for("client-messages", contact, project.get("name", ""))
     start = dt.datetime.fromisoformat(str(project["created_at"]))
-    last = SandboxRecord.objects.filter(kind="email", data__to=contact).order_by("-created_at").first()
+    last = SandboxRecord.objects.filter(kind="email", party=contact).order_by("-created_at").first()
     keys: list[str] = []
     for n in range(_pick(rng, MESSAGES_PER_PROJECT)):
         kind = _pick(rng, MESSAGE_KINDS)
@@ -265,7 +265,7 @@ def plan_client_messages(project: Mapping[str, Any]) -> list[str]:
 
 def _waiting(address: str, now: dt.datetime) -> list[tuple[str, dict[str, Any]]]:
     """Messages of theirs that expect an answer (not thanks) and have none yet."""
-    found = SandboxRecord.objects.filter(kind="client_message", data__email=address).order_by("created_at")
+    found = SandboxRecord.objects.filter(kind="client_message", party=address).order_by("created_at")
     return [
         (r.ref, dict(r.data))
         for r in found
@@ -317,7 +317,7 @@ def _silence(address: str, projects: list[dict[str, Any]], *, now: dt.datetime, 
     ends = [t.ends_at for p in projects for t in work_schedule(p["project_id"])]
     if ends and now > max(ends) + ATTENTIVE_AFTER_WORK:
         return
-    seen = SandboxRecord.objects.filter(kind="client_report_seen", data__email=address).order_by("-created_at")
+    seen = SandboxRecord.objects.filter(kind="client_report_seen", party=address).order_by("-created_at")
     last = seen.first()
     heard = max(started, dt.datetime.fromisoformat(last.data["at"])) if last is not None else started
     penalty = silence_penalty(since_last_word=now - heard)

@@ -142,7 +142,7 @@ def follow_up_received(*, to: str, now: dt.datetime) -> bool:
     is not a cold email: True. False when they have no such document."""
     address = to.strip().lower()
     found = False
-    for record in SandboxRecord.objects.filter(kind="document", data__buyer=address, data__status="sent"):
+    for record in SandboxRecord.objects.filter(kind="document", party=address, data__status="sent"):
         document = dict(record.data)
         if document.get("client_offer"):
             # A client's renewal or upsell is decided by how they feel (retention.py), not by nudges:
@@ -169,7 +169,7 @@ def follow_up_received(*, to: str, now: dt.datetime) -> bool:
 def has_signed(address: str) -> bool:
     """Whether this person signed one of our proposals by now: from then on they are a client, and our
     mail to them (the welcome, the first invoice) is read as a client's, never drawn as a cold email's."""
-    sent = SandboxRecord.objects.filter(kind="document", data__buyer=address.strip().lower())
+    sent = SandboxRecord.objects.filter(kind="document", party=address.strip().lower())
     return any(
         latest_happened(subject=str(d["document_id"]), kinds=("doc_completed",)) is not None
         for d in sent.values_list("data", flat=True)

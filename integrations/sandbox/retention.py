@@ -133,7 +133,7 @@ def said_by(email: str) -> list[str]:
     calls and the emails they sent."""
     address = email.strip().lower()
     said: list[str] = []
-    bookings = {b["booking_id"] for b in records(kind="booking", attendee_email=address)}
+    bookings = {b["booking_id"] for b in records(kind="booking", party=address)}
     for recording in SandboxRecord.objects.filter(kind="recording", data__booking_id__in=list(bookings)):
         said += [line["text"] for line in recording.data.get("lines", []) if line.get("email") == address]
     for event in SandboxEvent.objects.filter(subject=address, provider="instantly", due_at__lte=clock.now()):

@@ -35,8 +35,17 @@ def update_record(*, kind: str, ref: str, **changes: Any) -> dict[str, Any]:
     return dict(record.data)
 
 
-def records(*, kind: str, **data_filters: Any) -> list[dict[str, Any]]:
-    lookups = {f"data__{k}": v for k, v in data_filters.items()}
+def records(
+    *, kind: str, party: str | None = None, domain: str | None = None, **data_filters: Any
+) -> list[dict[str, Any]]:
+    """The records of ``kind`` (oldest first) matching ``data_filters`` on their data. ``party`` (the
+    address a record concerns) and ``domain`` are SandboxRecord's indexed columns: the way to narrow
+    a kind with many records down, where a filter on the data would read them all."""
+    lookups: dict[str, Any] = {f"data__{k}": v for k, v in data_filters.items()}
+    if party is not None:
+        lookups["party"] = party
+    if domain is not None:
+        lookups["domain"] = domain
     return [dict(r.data) for r in SandboxRecord.objects.filter(kind=kind, **lookups).order_by("created_at", "id")]
 
 

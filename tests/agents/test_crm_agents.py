@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agents import runtime
 from agents.models import AgentRun, AuditLog
@@ -10,6 +12,7 @@ from agents.services.runs import start_run
 from crm.models import Company, Lead
 from tests.agents.helpers import output_of
 from tests.factories.crm import CampaignFactory, CompanyFactory, EnrollmentFactory, LeadFactory
+from tests.plans import rows_thrown_away
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +155,17 @@ def test_the_nightly_sweep_finds_duplicates_by_itself() -> None:
     assert len(output_of(run)["merged_leads"]) == 1
     assert Lead.objects.filter(merged_into__isnull=True, company=acme).count() == 2
     assert Company.objects.count() == 1
+
+
+@pytest.mark.postgresql
+def test_a_new_lead_is_compared_with_its_namesakes_not_with_every_lead() -> None:
+    acme = CompanyFactory.create(domain="acme.com")
+    for n in range(300):  # leads already in the database: none is this lead's namesake
+        LeadFactory.create(first_name="Ann", last_name=f"Other{n}", email=f"ann{n}@example{n}.com")
+    LeadFactory.create(first_name="Ann", last_name="Lee", email="ann@acme.com", company=acme)
+    newer = LeadFactory.create(first_name="ann", last_name="LEE", email="a.lee@acme.com", company=None)
+    with CaptureQueriesContext(connection) as seen:
+        run = _run("deduplication", {"lead_id": newer.pk})
+    assert len(output_of(run)["merged_leads"]) == 1
+    read = rows_thrown_away(seen.captured_queries, table="crm_lead")
+    assert read and not [(n, sql) for n, sql in read if n > 30], read

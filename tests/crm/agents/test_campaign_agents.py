@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from agents.brains import scripted
 from agents.models import Action, AgentRun, Escalation
@@ -293,6 +295,17 @@ def test_reserve_send_spreads_over_mailboxes(monday: clock.FrozenClock) -> None:
     day = clock.now().date()
     picked = [reserve_send(mailboxes=[a, b], day=day) for _ in range(4)]
     assert picked.count(a) == 2 and picked.count(b) == 2
+
+
+def test_only_the_days_first_send_creates_the_counter_rows(monday: clock.FrozenClock) -> None:
+    boxes = [MailboxFactory.create() for _ in range(5)]
+    day = clock.now().date()
+    with transaction.atomic():
+        reserve_send(mailboxes=boxes, day=day)
+        with CaptureQueriesContext(connection) as later:
+            picked = [reserve_send(mailboxes=boxes, day=day) for _ in range(4)]
+    assert set(picked) == set(boxes[1:]) and MailboxDay.objects.filter(day=day).count() == 5
+    assert not [q for q in later.captured_queries if q["sql"].startswith("INSERT")]
 
 
 def test_inbox_rotation_advances_the_warmup_once_a_day(monday: clock.FrozenClock) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agents.models import Escalation
 from agents.testing import assert_idempotent, run_agent
@@ -112,3 +114,17 @@ def test_the_lines_need_the_sample_and_two_events() -> None:
     assert breach(Tally(sent=400, complaints=2)) == "complaint"  # 0.5%
     assert breach(Tally(sent=100, bounced=4), max_bounce=0.05) == ""
     assert Mailbox.objects.count() == 0
+
+
+def test_the_hourly_look_reads_all_mailboxes_at_once_however_many_there_are() -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert run_agent("deliverability_monitor").status == "succeeded"
+        return len(seen.captured_queries)
+
+    for _ in range(2):
+        sends(10, mailbox=MailboxFactory.create())
+    two = queries()
+    for _ in range(20):
+        sends(10, mailbox=MailboxFactory.create())
+    assert queries() - two < 5  # the kit's own bookkeeping may differ by a query; per mailbox it was 2
