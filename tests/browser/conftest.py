@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -26,7 +27,10 @@ def _missing() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[WebDriver]:
+def browser(live_server: Any) -> Iterator[WebDriver]:
+    # Asking for live_server makes the browser quit first: the server's request threads close their
+    # (on SQLite, shared) connection when Chrome drops its keep-alive sockets, and must still be
+    # allowed to share it then.
     missing = _missing()
     if missing:
         message = (
