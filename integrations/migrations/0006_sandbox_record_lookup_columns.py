@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0004_webhook_rejected_prefix_and_republish'),
+        ('integrations', '0005_console_indexes'),
     ]
 
     operations = [
