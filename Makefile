@@ -29,6 +29,7 @@ run: install
 ## exit code 5), fails the target.
 test: install
 	bash scripts/services.sh
+	[ -n "$$NO_BROWSER" ] || bash scripts/browser.sh
 	mkdir -p var
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(VENV)/bin/pytest --create-db -q $(XDIST) $(PYTEST_ARGS)
