@@ -69,7 +69,7 @@ def test_seed_demo_is_idempotent_and_keeps_edits() -> None:
 def test_the_demo_agency_sends_unattended_but_an_operators_profile_is_kept() -> None:
     from crm.services.agency import profile
 
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", autopilot=True, verbosity=0)
     policy = profile().policy()
     assert policy.first_batch_size == 0  # nobody is there to approve the demo's first batch
     assert "interested" in policy.auto_send_intents and "objection" not in policy.auto_send_intents
@@ -77,7 +77,7 @@ def test_the_demo_agency_sends_unattended_but_an_operators_profile_is_kept() -> 
     agency = profile()
     agency.autopilot = {"first_batch_size": 20}
     agency.save()
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", autopilot=True, verbosity=0)
     assert profile().policy().first_batch_size == 20
 
 
@@ -85,7 +85,7 @@ def test_an_existing_profile_is_not_put_on_autopilot() -> None:
     from crm.services.agency import profile
 
     profile()  # an agency that existed before the demo was seeded
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", autopilot=True, verbosity=0)
     assert profile().policy().first_batch_size == 20
 
 

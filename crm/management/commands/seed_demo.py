@@ -46,11 +46,11 @@ MAILBOXES = (
 )
 
 
-def seed_demo() -> dict[str, int]:
+def seed_demo(*, autopilot: bool = False) -> dict[str, int]:
     """Create what is missing; never change what exists (an operator may have edited it)."""
     created = {"icps": 0, "mailboxes": 0}
     with transaction.atomic():
-        if not AgencyProfile.objects.filter(pk=1).exists():
+        if autopilot and not AgencyProfile.objects.filter(pk=1).exists():
             agency = profile()
             agency.autopilot = {**(agency.autopilot or {}), **DEMO_AUTOPILOT}
             agency.save(update_fields=["autopilot"])
@@ -66,7 +66,10 @@ def seed_demo() -> dict[str, int]:
 class Command(BaseCommand):
     help = "Seed the demo agency (profile, two ICPs, two mailboxes) once; safe to run again."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--autopilot", action="store_true", help="a new profile sends unattended (make run)")
+
     def handle(self, *args: Any, **options: Any) -> None:
-        created = seed_demo()
+        created = seed_demo(autopilot=options["autopilot"])
         if options["verbosity"]:
             self.stdout.write(f"demo: {created['icps']} ICPs and {created['mailboxes']} mailboxes created")

@@ -65,7 +65,7 @@ class Command(BaseCommand):
         if "sync_schedules" in _commands():
             call_command("sync_schedules", verbosity=0)
         # A new user sees leads arrive, get verified and enriched without doing anything.
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", autopilot=True, verbosity=0)
         username, password = self._ensure_login()
         db = settings.DATABASES["default"]
         self.stdout.write(
