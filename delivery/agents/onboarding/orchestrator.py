@@ -34,7 +34,6 @@ from delivery.agents.documents import keep_document
 from delivery.agents.onboarding.common import (
     CHECKLIST,
     FOLDER,
-    KICKOFF_BOOKED,
     WELCOME,
     ClientRef,
     contact_of,
@@ -43,12 +42,11 @@ from delivery.agents.onboarding.common import (
     tick,
     zone_of,
 )
+from delivery.agents.onboarding.kickoff import KICKOFF_MINUTES, book_kickoff, first_slot, kickoffs_of
 from delivery.models import Onboarding
 from delivery.services.onboarding import start_onboarding
 from integrations.values import Slot
-from sales.agents.meeting.bookings import BookCall, BookCallPerformer
 from sales.models import Client, Meeting, Proposal
-from sales.services.meetings import create_meeting
 
 PROMPT = """You write the welcome email an AI services agency sends a client who has just signed.
 Plain text, warm and brief (under 200 words), signed with the sender's name. Thank them for signing
@@ -57,15 +55,7 @@ given, or ask for times when none is booked), the shared folder and the project 
 we need from them (the accesses in our coming access request, brand guidelines and sample data).
 State nothing about them or the project beyond the facts given."""
 
-KICKOFF_MINUTES = 45
-SLOTS_FROM = dt.timedelta(days=2)
-SLOTS_WINDOW = dt.timedelta(days=10)
 FOLDER_KIND = "onboarding.shared_folder"
-KICKOFF_KIND = "onboarding.kickoff"
-
-
-class OpenSlots(BaseModel):
-    slots: list[Slot]
 
 
 class Welcome(Facts):
@@ -121,22 +111,6 @@ class CreateSharedFolder:
         tick(onboarding_id, FOLDER, external_id=str(result.get("document_id") or ""))
 
 
-class KickoffBooking(BookCall):
-    onboarding_id: int
-    notes: str = "Kickoff: goals, plan, accesses and the first milestone."
-
-
-@register_performer(KICKOFF_KIND, payload=KickoffBooking, contacts=("attendee_email",))
-class BookKickoff(BookCallPerformer):
-    """The kickoff in the calendar, booked like any call (the invite reaches the client: their
-    opt-out is checked; a failed booking withdraws the meeting and leaves the item open, so the
-    stuck detector asks the client for a time, or a human when they cannot be written to)."""
-
-    def on_done(self, action: Action, result: dict[str, Any]) -> None:
-        super().on_done(action, result)
-        tick(int(action.payload["onboarding_id"]), KICKOFF_BOOKED, external_id=str(result.get("booking_uid") or ""))
-
-
 # --- the agent ----------------------------------------------------------------------------------
 
 
@@ -161,12 +135,7 @@ class OnboardingOrchestrator(LLMAgent[ClientRef, Onboarded, WelcomeEmail]):
         kickoff = None
         welcome = None
         if onboarding is not None:
-            kickoff = (
-                Meeting.objects.filter(client=client, kind=Meeting.Kind.KICKOFF, created_at__gte=onboarding.started_at)
-                .exclude(status=Meeting.Status.CANCELED)
-                .order_by("pk")
-                .first()
-            )
+            kickoff = kickoffs_of(onboarding).exclude(status=Meeting.Status.CANCELED).first()
             welcome = Message.objects.filter(idempotency_key=welcome_key(onboarding)).first()
         facts = Welcome(
             client=client,
@@ -181,23 +150,8 @@ class OnboardingOrchestrator(LLMAgent[ClientRef, Onboarded, WelcomeEmail]):
             welcome=welcome,
         )
         if kickoff is None and may_email(contact):
-            facts.slot = self._first_slot(ctx, client, contact)
+            facts.slot = first_slot(ctx, client, contact)
         return facts
-
-    def _first_slot(self, ctx: RunContext, client: Client, contact: Lead) -> Slot | None:
-        calendar, zone = ctx.roles.calendar, zone_of(contact)
-        start = ctx.now() + SLOTS_FROM
-        found = ctx.cached(
-            f"onboarding:kickoff-slots:client:{client.pk}:{start:%Y-%m-%d}",
-            lambda: OpenSlots(
-                slots=calendar.available_slots(
-                    start=start, end=start + SLOTS_WINDOW, duration_minutes=KICKOFF_MINUTES, timezone=zone.key
-                )
-            ),
-            model=OpenSlots,
-            ttl=dt.timedelta(hours=1),
-        )
-        return found.slots[0] if found.slots else None
 
     def decide(self, ctx: RunContext, facts: Welcome) -> WelcomeEmail:
         if facts.welcome is not None:  # sent before: a retry does not write it again
@@ -274,7 +228,9 @@ class OnboardingOrchestrator(LLMAgent[ClientRef, Onboarded, WelcomeEmail]):
             )
         kickoff = facts.kickoff
         if kickoff is None and may_email(contact):
-            kickoff = self._kickoff(ctx, facts, onboarding, contact)
+            kickoff = book_kickoff(
+                ctx, client=facts.client, onboarding=onboarding, contact=contact, agency=facts.agency, slot=facts.slot
+            )
         if kickoff is not None:
             out.kickoff_meeting_id, out.kickoff_at = kickoff.pk, kickoff.starts_at
         ctx.act(
@@ -288,42 +244,6 @@ class OnboardingOrchestrator(LLMAgent[ClientRef, Onboarded, WelcomeEmail]):
         )
         ctx.handoff("client_setup", {"client_id": client.pk})
         return out
-
-    def _kickoff(self, ctx: RunContext, facts: Welcome, onboarding: Onboarding, contact: Lead) -> Meeting:
-        assert contact.email
-        zone = zone_of(contact)
-        title = f"Kickoff: {facts.client.company.name} x {facts.agency.name}"
-        participants = [
-            {"email": contact.email, "name": contact.full_name, "role": "client"},
-            {"email": facts.agency.sender_email, "name": facts.agency.sender_name, "role": "host"},
-        ]
-        slot = facts.slot
-        meeting = create_meeting(
-            client=facts.client,
-            lead=contact,
-            kind=Meeting.Kind.KICKOFF,
-            title=title,
-            starts_at=slot.start if slot else None,
-            ends_at=slot.start + dt.timedelta(minutes=KICKOFF_MINUTES) if slot else None,
-            time_zone=zone.key,
-            participants=participants,
-        )
-        if slot is not None:
-            ctx.act(
-                KICKOFF_KIND,
-                f"meeting:{meeting.pk}:kickoff-booking",  # a failed booking withdraws the meeting: a new one books anew
-                KickoffBooking(
-                    meeting_id=meeting.pk,
-                    onboarding_id=onboarding.pk,
-                    start=slot.start,
-                    duration_minutes=KICKOFF_MINUTES,
-                    attendee_email=contact.email,
-                    attendee_name=contact.full_name,
-                    title=title,
-                    timezone=zone.key,
-                ),
-            )
-        return meeting
 
 
 def welcome_key(onboarding: Onboarding) -> str:

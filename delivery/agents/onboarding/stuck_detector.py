@@ -10,6 +10,9 @@ is open (Onboarding.nudges_sent); another after ``nudge_every_business_days``; a
 ``nudges_before_escalation`` nudges, an escalation to a human on a later business day (never a
 nudge and an escalation the same day). A contact we may not write to is escalated at once.
 Workspace tasks we never created are not ours to tick: they are counted and left alone.
+A kickoff that will not happen (the client cancelled it, or the calendar refused the booking) is
+booked again at the next free slot, up to ``MAX_KICKOFFS`` in one onboarding; past that,
+the nudges and the escalation take it over.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from agents.base import Agent, Empty, Facts
 from agents.context import RunContext
 from agents.models import Escalation
 from agents.registry import register
-from crm.models import Lead, Message
+from crm.models import AgencyProfile, Lead, Message
 from crm.services.agency import profile
 from crm.services.outbound import may_email, queue_email
 from delivery.agents.onboarding.common import (
@@ -38,14 +41,18 @@ from delivery.agents.onboarding.common import (
     business_days_between,
     tick,
 )
+from delivery.agents.onboarding.kickoff import book_kickoff, first_slot, kickoffs_of
 from delivery.models import ClientAccess, Onboarding
 from delivery.policy import LifecyclePolicy, lifecycle_policy
 from delivery.services.accesses import grant_access
 from delivery.services.onboarding import mark_onboarding_stuck, record_onboarding_nudge
 from integrations.http.errors import ProviderError
+from integrations.values import Slot
 from sales.models import Meeting
 
 MAX_ONBOARDINGS = 200
+# Kickoffs booked in one onboarding before the agency stops rebooking and a human talks to the client.
+MAX_KICKOFFS = 3
 Step = Literal["progress", "nudge", "escalate", "wait"]
 # What each open item asks of the client, in a nudge.
 ASKS: dict[str, str] = {
@@ -68,6 +75,7 @@ class Watch(BaseModel):
     last_nudge_on: dt.date | None = None
     escalated: bool = False
     foreign_tasks: int = 0
+    kickoff_slot: Slot | None = None  # set when the kickoff must be booked again, at this slot
     note: str = ""
 
 
@@ -75,13 +83,18 @@ class Watchlist(Facts):
     today: dt.date
     watches: list[Watch]
     policy: LifecyclePolicy
-    sender_name: str
+    agency: AgencyProfile
+
+    @property
+    def sender_name(self) -> str:
+        return self.agency.sender_name
 
 
 class Watched(BaseModel):
     progressed: dict[int, list[str]] = Field(default_factory=dict)
     nudged: list[int] = Field(default_factory=list)
     escalated: list[int] = Field(default_factory=list)
+    kickoffs_rebooked: dict[int, int] = Field(default_factory=dict)  # onboarding -> its new kickoff meeting
     waiting: int = 0
     notes: list[str] = Field(default_factory=list)
 
@@ -133,7 +146,7 @@ class OnboardingStuckDetector(Agent[Empty, Watched]):
             today=today,
             watches=[self._watch(ctx, o, today) for o in onboardings],
             policy=lifecycle_policy(),
-            sender_name=profile().sender_name,
+            agency=profile(),
         )
 
     def _watch(self, ctx: RunContext, onboarding: Onboarding, today: dt.date) -> Watch:
@@ -168,7 +181,20 @@ class OnboardingStuckDetector(Agent[Empty, Watched]):
             ).exists()
             if held:
                 watch.progressed.append(KICKOFF_HELD)
+            elif self._kickoff_lost(onboarding) and may_email(watch.contact):
+                assert watch.contact is not None
+                watch.kickoff_slot = first_slot(ctx, onboarding.client, watch.contact)
         return watch
+
+    @staticmethod
+    def _kickoff_lost(onboarding: Onboarding) -> bool:
+        """The kickoff will not happen: every one booked was cancelled (an unbooked one waits for
+        the client's times; a missed one is no_show_recovery's). Bounded: after MAX_KICKOFFS the
+        nudges and a human take over."""
+        kickoffs = list(kickoffs_of(onboarding))
+        if not kickoffs or len(kickoffs) >= MAX_KICKOFFS:
+            return False
+        return all(k.status == Meeting.Status.CANCELED for k in kickoffs)
 
     def act(self, ctx: RunContext, facts: Watchlist) -> Watched:
         out = Watched()
@@ -181,6 +207,12 @@ class OnboardingStuckDetector(Agent[Empty, Watched]):
                 out.notes.append(
                     f"onboarding {onboarding.pk}: {watch.foreign_tasks} workspace task(s) we did not create, left alone"
                 )
+            if watch.kickoff_slot is not None and watch.contact is not None:
+                meeting = book_kickoff(
+                    ctx, client=onboarding.client, onboarding=onboarding, contact=watch.contact,
+                    agency=facts.agency, slot=watch.kickoff_slot,
+                )  # fmt: skip
+                out.kickoffs_rebooked[onboarding.pk] = meeting.pk
             if step == "progress":
                 self._progress(ctx, watch, out)
             elif step == "nudge":

@@ -140,3 +140,35 @@ def test_nothing_to_do_twice_on_the_same_day(frozen_clock: Any) -> None:
     assert_idempotent("onboarding_stuck_detector")
 
     assert Message.objects.filter(intent="onboarding_nudge").count() == 1
+
+
+def test_a_kickoff_the_client_cancelled_is_booked_again_a_bounded_number_of_times(frozen_clock: Any) -> None:
+    from delivery.agents.onboarding.stuck_detector import MAX_KICKOFFS
+    from integrations.models import SandboxRecord
+    from sales.services.meetings import cancel_meeting
+
+    morning(frozen_clock, 2)
+    onboarding = stalled()
+    first = run_agent("onboarding_orchestrator", {"client_id": onboarding.client_id})
+    assert first.status == "succeeded", first.error
+    kickoffs = Meeting.objects.filter(client=onboarding.client, kind=Meeting.Kind.KICKOFF)
+    assert kickoffs.count() == 1 and kickoffs.get().booking_uid
+
+    morning(frozen_clock, 3)
+    assert detect()["kickoffs_rebooked"] == {}  # booked and live: nothing to do
+    for booked in range(1, MAX_KICKOFFS):
+        cancel_meeting(meeting=kickoffs.order_by("-pk").first())  # the client cancelled it
+        morning(frozen_clock, 3 + booked)
+        out = detect()
+        new = kickoffs.order_by("-pk").first()
+        assert new is not None and out["kickoffs_rebooked"] == {str(onboarding.pk): new.pk}
+        assert new.status == Meeting.Status.SCHEDULED and new.booking_uid  # in the calendar, invite sent
+        assert SandboxRecord.objects.filter(kind="booking", ref=new.booking_uid).exists()
+        assert new.starts_at is not None and new.starts_at > frozen_clock.now
+        assert detect()["kickoffs_rebooked"] == {}  # the same morning again: the new one is live
+    assert kickoffs.count() == MAX_KICKOFFS
+
+    cancel_meeting(meeting=kickoffs.order_by("-pk").first())
+    morning(frozen_clock, 3 + MAX_KICKOFFS)
+    assert detect()["kickoffs_rebooked"] == {}  # enough: the nudges and a human take it from here
+    assert kickoffs.count() == MAX_KICKOFFS
