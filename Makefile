@@ -62,6 +62,7 @@ bench: install
 	DATABASE_URL=$(BENCH_PG)/st_chaos_send REDIS_URL=redis://127.0.0.1:6379/12 $(PY) bench/chaos_send/run.py
 	DATABASE_URL=$(BENCH_PG)/st_llm_cost REDIS_URL=redis://127.0.0.1:6379/13 $(PY) bench/llm_cost/run.py
 	DATABASE_URL=$(BENCH_PG)/st_dashboard REDIS_URL=redis://127.0.0.1:6379/14 $(PY) bench/dashboard/run.py
+	DATABASE_URL=$(BENCH_PG)/st_funnel REDIS_URL=redis://127.0.0.1:6379/7 $(PY) bench/funnel/run.py
 
 clean:
 	rm -rf var/broker var/mail

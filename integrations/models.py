@@ -236,6 +236,13 @@ class SandboxRecord(models.Model):
         db_persist=True,
         help_text="a person's public profile URL",
     )
+    starts = models.GeneratedField(
+        expression=KT("data__start"),
+        output_field=models.TextField(null=True),
+        db_persist=True,
+        help_text="a booking's start, UTC ISO 8601 (so text order is time order): the host's free slots "
+        "are found by the bookings in a window, not by reading every booking",
+    )
 
     class Meta:
         ordering = ["kind", "ref"]
@@ -245,6 +252,7 @@ class SandboxRecord(models.Model):
             models.Index(fields=["kind", "sender", "created_at"], name="sandboxrecord_sender"),
             models.Index(fields=["kind", "domain"], name="sandboxrecord_domain"),
             models.Index(fields=["kind", "profile"], name="sandboxrecord_profile"),
+            models.Index(fields=["kind", "starts"], name="sandboxrecord_starts"),
         ]
 
     def __str__(self) -> str:

@@ -143,6 +143,10 @@ class Lead(StatefulModel):
         indexes = [
             models.Index(fields=["status", "score"], name="lead_status_score"),
             models.Index(Lower("last_name"), "company", name="lead_name_company"),
+            # The weaker identities an import matches a row by when it has no address (crm.services.leads):
+            # without them every imported row read every lead, and a list of n leads cost n squared.
+            models.Index(fields=["linkedin_url"], name="lead_linkedin"),
+            models.Index(fields=["source", "source_ref"], name="lead_source_ref"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["email"], name="lead_unique_email"),

@@ -17,7 +17,7 @@ import zoneinfo
 from typing import Any
 
 from integrations.http.errors import NotFoundError
-from integrations.models import SandboxEvent
+from integrations.models import SandboxEvent, SandboxRecord
 from integrations.registry import SANDBOX, register_provider
 from integrations.sandbox import attendance, moments, payloads
 from integrations.sandbox.behaviour import meeting_fate
@@ -223,7 +223,15 @@ class SandboxCalendar(SandboxProvider):
         tz, slots = _tz(timezone), list[Slot]()
         cursor = max(start, clock.now()).astimezone(tz).replace(minute=0, second=0, microsecond=0)
         step = dt.timedelta(minutes=30)
-        booked = {b["start"] for b in records(kind="booking", status="accepted")}
+        # Only the window's bookings, by the indexed start: every drafted reply and every booking asks
+        # for slots, so reading all bookings each time would grow with the square of the calls.
+        window = SandboxRecord.objects.filter(
+            kind="booking",
+            starts__gte=cursor.astimezone(dt.UTC).isoformat(),
+            starts__lte=end.astimezone(dt.UTC).isoformat(),
+            data__status="accepted",
+        )
+        booked = set(window.values_list("starts", flat=True))
         while cursor + dt.timedelta(minutes=duration_minutes) <= end and len(slots) < MAX_SLOTS:
             slot_end = cursor + dt.timedelta(minutes=duration_minutes)
             in_hours = cursor.weekday() < 5 and cursor.hour >= 9 and slot_end <= cursor.replace(hour=17, minute=0)

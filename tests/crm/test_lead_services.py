@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import Company, Enrollment, Lead
 from crm.services.leads import (
@@ -15,6 +17,7 @@ from crm.services.leads import (
 from crm.services.suppression import erase, is_suppressed, suppress
 from smarter_team.models import InvalidTransition
 from tests.factories.crm import CompanyFactory, EnrollmentFactory, LeadFactory
+from tests.plans import rows_thrown_away
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +204,20 @@ def test_lead_disqualify() -> None:
 
     lead.refresh_from_db()
     assert (lead.status, lead.score, lead.score_reasons) == (Lead.Status.DISQUALIFIED, 12, ["too small"])
+
+
+@pytest.mark.postgresql
+def test_an_imported_row_is_matched_by_profile_or_source_without_reading_every_lead() -> None:
+    # A lead list of n rows matches each row against the stored leads: a scan there made it n squared.
+    background = 300
+    Lead.objects.bulk_create(
+        Lead(linkedin_url=f"https://linkedin.com/in/person-{n}", source="list", source_ref=f"ref-{n}")
+        for n in range(background)
+    )
+    with CaptureQueriesContext(connection) as seen:
+        by_profile = create_or_update_lead(data={"linkedin_url": "linkedin.com/in/person-7", "first_name": "Ada"})
+        by_ref = create_or_update_lead(data={"source": "list", "source_ref": "ref-9", "first_name": "Bob"})
+        new = create_or_update_lead(data={"linkedin_url": "linkedin.com/in/someone-new", "source": "list"})
+    assert not by_profile.created and not by_ref.created and new.created
+    read = rows_thrown_away(seen.captured_queries, table="crm_lead")
+    assert read and not [(n, sql) for n, sql in read if n >= background // 10], read

@@ -11,8 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.models import SandboxRecord
+from integrations.roles import get_role
 from integrations.sandbox import inbox
 from integrations.sandbox.market import SandboxMxResolver, SandboxOutreach, SandboxWebResearch, find_company
+from integrations.sandbox.rng import rng_for
 from integrations.sandbox.store import records, remember
 from integrations.sandbox.world import Person, search_people
 from smarter_team import clock
@@ -107,3 +109,36 @@ def test_a_send_and_a_lead_s_research_read_only_the_records_they_concern() -> No
     assert len(read) >= 8
     scans = [(n, sql) for n, sql in read if n >= BACKGROUND // 10]
     assert not scans, scans
+
+
+def _booking(n: int, start: dt.datetime, status: str = "accepted") -> SandboxRecord:
+    data = {"attendee_email": f"guest{n}@acme.com", "start": start.astimezone(dt.UTC).isoformat(), "status": status}
+    return SandboxRecord(kind="booking", ref=f"bk_{n}", data=data)
+
+
+def test_the_host_s_booked_slots_are_not_offered_and_a_cancelled_one_is_again() -> None:
+    taken, freed = MONDAY.replace(hour=14), MONDAY.replace(hour=15)
+    SandboxRecord.objects.bulk_create([_booking(1, taken), _booking(2, freed, status="cancelled")])
+    with clock.frozen(MONDAY - dt.timedelta(days=3)):
+        slots = get_role("calendar").available_slots(start=MONDAY, end=MONDAY + dt.timedelta(hours=8))
+    offered = {s.start for s in slots}
+    open_hours = {MONDAY + dt.timedelta(minutes=30 * k) for k in range(16)}
+    assert taken not in offered
+    # The rest is the host's seeded busy time alone: the cancelled booking frees its slot.
+    assert offered == {s for s in open_hours - {taken} if rng_for("busy", s.isoformat()).random() >= 0.3}
+    assert freed in offered or rng_for("busy", freed.isoformat()).random() < 0.3
+
+
+@pytest.mark.postgresql
+def test_the_free_slots_read_only_the_bookings_in_their_window() -> None:
+    later = MONDAY + dt.timedelta(days=30)
+    SandboxRecord.objects.bulk_create(
+        # Later calls, some of them cancelled (a read of every booking throws those away).
+        [_booking(n, later + dt.timedelta(minutes=30 * n), ("accepted", "cancelled")[n % 2]) for n in range(BACKGROUND)]
+        + [_booking(-1, MONDAY)]
+    )
+    with clock.frozen(MONDAY - dt.timedelta(days=1)), CaptureQueriesContext(connection) as seen:
+        slots = get_role("calendar").available_slots(start=MONDAY, end=MONDAY + dt.timedelta(days=2))
+    assert MONDAY not in {s.start for s in slots}
+    read = rows_thrown_away(seen.captured_queries, table="integrations_sandboxrecord")
+    assert read and not [(n, sql) for n, sql in read if n >= BACKGROUND // 10], read

@@ -1,0 +1,258 @@
+"""Funnel bench: sandbox leads from a CSV import to booked meetings on simulated time, at 1,000 and
+10,000 leads, and how the wall time grows with the volume (issue #16: the 10k/1k ratio at most 11).
+
+Run by hand (prints figures, asserts nothing). It creates and migrates the scratch database when
+needed and empties it before each size (it is a scratch database):
+
+    DATABASE_URL=postgres://.../st_funnel REDIS_URL=redis://127.0.0.1:6379/7 \\
+        .venv/bin/python bench/funnel/run.py [--leads 1000,10000] [--days 14] [--seed 42]
+
+Each size starts from seed_demo's agency (its profile in autopilot, as ``make run``: no first-batch
+approval, drafted answers to interested and "not now" replies sent on their own; its two ICPs) and
+the market people the ICPs' searches find, half dental clinics in the US, half law firms in the UK.
+They enter as a lead list would reach an operator: one CSV file (the directory's fields, a work
+email listed for about a third of them) through the import service, which starts each lead's chain.
+Then every registered agent of the lead, research, campaign, response and meeting stages lives on
+its schedule, the sandbox answering through the real webhooks, for ``--days`` simulated days. Off:
+lead_list_builder and the market-wide research on their monthly or weekly beats (the import is the
+only source of leads here), and everything past a booked meeting (proposals, clients, the system
+agents), which is other benches' business.
+
+Volume: a mailbox sends at most its daily cap (40 here, under the market's safe volume of 50 a day),
+so the bench seeds one warmed-up mailbox per 40 leads; each campaign's daily limit (new enrollments
+and sends a day, 50 by default) is set to what those mailboxes can send. Without them the wall time
+would measure the caps, not the code.
+
+Queries are counted in this process with a connection execute_wrapper (the sandbox's webhooks are
+posted in process too, so their handling is counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import logging
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bench.scratch import setup_django
+
+setup_django()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+logging.getLogger("agents").setLevel(logging.ERROR)
+logging.getLogger("integrations").setLevel(logging.ERROR)
+logging.getLogger("crm").setLevel(logging.ERROR)
+
+from django.test.utils import override_settings  # noqa: E402
+
+from agents import registry  # noqa: E402
+from agents.models import AgentRun  # noqa: E402
+from agents.testing import advance, keep_schedules  # noqa: E402
+from bench.arms import START  # noqa: E402
+from crm.agents.lead_list_builder import lead_data  # noqa: E402
+from crm.management.commands.seed_demo import seed_demo  # noqa: E402
+from crm.models import Campaign, Enrollment, Lead, Mailbox, Message  # noqa: E402
+from crm.services.imports import import_leads_csv  # noqa: E402
+from integrations.models import SandboxRecord  # noqa: E402
+from integrations.sandbox.market import _lead_item  # noqa: E402
+from integrations.sandbox.world import Person, search_people  # noqa: E402
+from sales.models import Meeting  # noqa: E402
+from smarter_team import clock  # noqa: E402
+
+STAGES = frozenset({"lead_generation", "research", "campaign", "response", "meeting"})
+# On their own beats these would bring leads the import did not (or study the market, not leads).
+NOT_HERE = frozenset({"lead_list_builder", "niche_research", "competitive_intelligence", "icp_refinement"})
+MARKETS = (("dental clinics", "United States"), ("law firms", "United Kingdom"))
+MAILBOX_CAP = 40
+LEADS_PER_MAILBOX = 40
+# Lead data key -> the column heading a directory export uses (crm.services.imports). No phone: the
+# market's London and Sydney numbers are a digit short, and the import rejects such a row whole.
+CSV_FIELDS = {
+    "email": "Email", "first_name": "First Name", "last_name": "Last Name", "title": "Title",
+    "seniority": "Seniority", "country": "Country", "time_zone": "Time Zone",
+    "linkedin_url": "LinkedIn URL", "company_name": "Company", "domain": "Website", "industry": "Industry",
+    "employee_range": "Employees", "revenue_band": "Revenue", "source_ref": "Source ID",
+}  # fmt: skip
+SENT = ("sent", "delivered", "opened", "clicked", "replied", "bounced")
+
+
+@dataclass
+class Size:
+    leads: int
+    days: int
+    mailboxes: int = 0
+    seconds: float = 0.0
+    import_seconds: float = 0.0
+    runs: int = 0
+    queries: int = 0
+    stages: dict[str, int] = field(default_factory=dict)
+    by_agent: Counter[str] = field(default_factory=Counter)
+    failed: int = 0
+
+
+class QueryCounter:
+    """Every statement this process sends (a connection execute_wrapper)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def market_people(count: int) -> list[Person]:
+    """``count`` people the ICPs' searches find, the markets alternating (the same for every size:
+    a larger size is a longer list)."""
+    half = math.ceil(count / len(MARKETS))
+    lists = [search_people(query=q, location=loc, start=0, count=half) for q, loc in MARKETS]
+    mixed = [p for pair in zip(*lists, strict=True) for p in pair]
+    return mixed[:count]
+
+
+def lead_list(people: list[Person]) -> str:
+    """The CSV an operator imports: the directory's fields for each person, as a lead search lists them."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(CSV_FIELDS.values()))
+    writer.writeheader()
+    for person in people:
+        data = lead_data(_lead_item(person), "sandbox")
+        writer.writerow({heading: data.get(key, "") for key, heading in CSV_FIELDS.items()})
+    return out.getvalue()
+
+
+def off_agents() -> tuple[str, ...]:
+    return tuple(sorted(a.name for a in registry.all_agents() if a.category not in STAGES or a.name in NOT_HERE))
+
+
+def stage_counts() -> dict[str, int]:
+    cold = Message.objects.filter(direction="out", enrollment__isnull=False, status__in=SENT)
+    inbound = Message.objects.filter(direction="in", conversation__lead__isnull=False)
+    return {
+        "imported": Lead.objects.count(),
+        "validated": AgentRun.objects.filter(agent_name="data_validation", status="succeeded").count(),
+        "verified": Lead.objects.exclude(email_status=Lead.EmailStatus.UNKNOWN).count(),
+        "deliverable": Lead.objects.filter(email_status=Lead.EmailStatus.VALID).count(),
+        "qualified": Lead.objects.exclude(score__isnull=True)
+        .exclude(status__in=["new", "enriched", "verified"])
+        .exclude(status="disqualified")
+        .count(),
+        "enrolled": Enrollment.objects.values("lead_id").distinct().count(),
+        "sent": cold.values("enrollment__lead_id").distinct().count(),
+        "emails sent": cold.count(),
+        "replied": inbound.values("conversation__lead_id").distinct().count(),
+        "interested": inbound.filter(intent="interested").values("conversation__lead_id").distinct().count(),
+        "meetings booked": Meeting.objects.exclude(lead__isnull=True).values("lead_id").distinct().count(),
+    }
+
+
+def play(*, leads: int, days: int, off: tuple[str, ...], progress: bool) -> Size:
+    call_command("flush", interactive=False, verbosity=0)
+    size = Size(leads=leads, days=days)
+    counter = QueryCounter()
+    with clock.frozen(START) as frozen, connection.execute_wrapper(counter):
+        began = time.perf_counter()
+        seed_demo(autopilot=True)
+        size.mailboxes = math.ceil(leads / LEADS_PER_MAILBOX)
+        Mailbox.objects.bulk_create(
+            [
+                Mailbox(email=f"sender{n:04d}@mail.smarter-team.test", display_name=f"Sender {n}")
+                for n in range(size.mailboxes)
+            ]
+        )
+        Mailbox.objects.update(daily_cap=MAILBOX_CAP, warmup_stage=0)
+        keep_schedules(lambda name: registry.is_registered(name) and name not in off)
+        people = market_people(leads)
+        # What the market's dataset fetch records of the people it lists (SandboxLeadSource.fetch_items).
+        SandboxRecord.objects.bulk_create(
+            [SandboxRecord(kind="person", ref=p.email, data=p.to_record()) for p in people], ignore_conflicts=True
+        )
+        report = import_leads_csv(file=lead_list(people), source="lead_list")
+        if report.errors:
+            print(f"   import: {report.summary()}; first rejected: {report.errors[0]}", file=sys.stderr)
+        size.import_seconds = time.perf_counter() - began
+        capacity = size.mailboxes * MAILBOX_CAP
+        for day in range(days):
+            until = START + dt.timedelta(days=day + 1)
+            advance(frozen, until=until, step=dt.timedelta(minutes=30), max_runs=sys.maxsize, off=off)
+            # The operator's setting: each campaign may use all the mailboxes can send.
+            Campaign.objects.filter(daily_limit__lt=capacity).update(daily_limit=capacity)
+            if progress:
+                counts = stage_counts()
+                print(
+                    f"   [{leads}] day {day + 1}: {time.perf_counter() - began:.0f}s, "
+                    f"runs {AgentRun.objects.count()}, queries {counter.count}, "
+                    + ", ".join(f"{k} {v}" for k, v in counts.items()),
+                    file=sys.stderr,
+                    flush=True,
+                )
+        size.seconds = time.perf_counter() - began
+        size.queries = counter.count
+    size.stages = stage_counts()
+    worked = AgentRun.objects.exclude(status=AgentRun.Status.CANCELED)
+    size.runs = worked.count()
+    size.by_agent = Counter(worked.values_list("agent_name", flat=True))
+    size.failed = AgentRun.objects.filter(status=AgentRun.Status.FAILED).count()
+    return size
+
+
+def show(size: Size) -> None:
+    n = size.leads
+    print(f"[{n} leads, {size.days} simulated days, {size.mailboxes} mailboxes of {MAILBOX_CAP} a day]")
+    per_lead = size.seconds / n * 1000
+    print(f"   wall time {size.seconds:.0f}s (import {size.import_seconds:.0f}s), {per_lead:.0f} ms per lead")
+    print(f"   agent runs {size.runs} ({size.runs / n:.1f} per lead), failed {size.failed}")
+    print(f"   SQL queries {size.queries} ({size.queries / n:.0f} per lead)")
+    print("   " + ", ".join(f"{k} {v}" for k, v in size.stages.items()))
+    print("   runs by agent: " + ", ".join(f"{k} {v}" for k, v in sorted(size.by_agent.items())))
+
+
+def sizes(values: list[str]) -> list[int]:
+    return [int(v) for value in values for v in value.split(",") if v.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", action="append", help="lead counts (repeat or comma list; default 1000,10000)")
+    parser.add_argument("--days", type=int, default=14, help="simulated days each size lives (default 14)")
+    parser.add_argument("--seed", type=int, default=42, help="the sandbox market's seed (default 42)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    args = parser.parse_args()
+    counts = sizes(args.leads or ["1000,10000"])
+    call_command("migrate", verbosity=0)
+    off = off_agents()
+    print(f"off: {', '.join(off)}")
+    done: list[Size] = []
+    with override_settings(
+        BRAIN_DEFAULT="heuristic", SANDBOX_WEBHOOKS=True, SANDBOX_SEED=args.seed, SANDBOX_WEBHOOK_URL=""
+    ):
+        for n in counts:
+            size = play(leads=n, days=args.days, off=off, progress=not args.quiet)
+            show(size)
+            done.append(size)
+    for small in done:
+        for large in done:
+            if large.leads > small.leads:
+                scale = large.leads / small.leads
+                ratio = large.seconds / small.seconds
+                print(
+                    f"wall time {large.leads}/{small.leads}: {ratio:.2f} for {scale:.0f}x the leads "
+                    f"(linear: {scale:.0f}; per-lead ratio {ratio / scale:.2f}); queries per lead "
+                    f"{large.queries / large.leads:.0f} vs {small.queries / small.leads:.0f}"
+                )
+
+
+if __name__ == "__main__":
+    main()
