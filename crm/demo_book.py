@@ -13,7 +13,7 @@ relative to the clock's now, so the agents find work at once:
   two onboarded weeks ago whose project is planned now (progress, QA, weekly reports), a retainer
   whose last invoice is overdue (dunning, payment), a contented client and an unhappy one whose
   contracts end within 30-60 days (a renewal proposal; the declined renewal leads to offboarding),
-  and one offboarded months ago whose cool-off ends this week (win-back).
+  and one offboarded months ago whose cool-off ends today (win-back).
 
 The people are the sandbox market's own (search_people, in niches the demo's ICPs do not search, so
 lead generation never finds them again), remembered by the world as it remembers those it met: the
@@ -517,7 +517,7 @@ def leaving(person: Person, now: dt.datetime) -> None:
 
 
 def offboarded(person: Person, now: dt.datetime) -> None:
-    """A client who left about three months ago; the cool-off ends this week (reactivation's win-back)."""
+    """A client who left about three months ago; the cool-off ends today (reactivation's win-back)."""
     signed = now - dt.timedelta(days=round(30.4 * 7))
     client = _signed(person, signed, now, months=4, monthly=Decimal(3000))
     _mood(person, 0.35)
@@ -530,7 +530,9 @@ def offboarded(person: Person, now: dt.datetime) -> None:
             client=client,
             reason=f"the contract ended on {client.contract_end} without a renewal",
             checklist=OFFBOARDING_CHECKLIST,
-            reactivation_after=(now + 2 * DAY).date(),
+            # The cool-off ends today: reactivation's latest weekly tick, which the first start
+            # runs at once, writes to them.
+            reactivation_after=now.date(),
         )
     for index, item in enumerate(OFFBOARDING_CHECKLIST):
         with at(ended + index * DAY, now):
@@ -542,7 +544,9 @@ def offboarded(person: Person, now: dt.datetime) -> None:
 
 # The book: ~6 prospects and ~8 clients, one entry per person, in the order people are assigned.
 BOOK: tuple[Entry, ...] = (
-    Entry("call booked in two hours", booked_call(2), casts=keeps_the_call(2)),
+    # Four hours ahead, not less: the first start's burst of work (a day of leads, the book's
+    # handoffs) keeps the workers busy for the first business hours, and the reminder must not miss.
+    Entry("call booked in four hours", booked_call(4), casts=keeps_the_call(4)),
     Entry("call booked tomorrow", booked_call(24)),
     Entry("call booked in two days", booked_call(48)),
     Entry("call booked in three days", booked_call(72)),
