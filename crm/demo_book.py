@@ -20,7 +20,11 @@ lead generation never finds them again), remembered by the world as it remembers
 discovery call's transcript, each client's hidden mood. Past events are written on a frozen clock at
 the moment they happened, so every date the services stamp is where history puts it.
 
-Idempotent: an entry whose person is already a lead is left alone; seeding again creates nothing.
+Some parts are cast (``Entry.casts``): the first booked call goes to a prospect the world has keep
+it, the overdue invoice to a client it has pay late, the paid one to a client it has pay within the
+first days, so a new user sees each stage rather than whatever the first names in the market draw.
+
+Idempotent: each entry is written once (its lead remembers which); seeding again creates nothing.
 Only `seed_demo --autopilot` (make run) calls it: the tests that seed the demo without it start empty.
 """
 
@@ -120,15 +124,13 @@ def market_people() -> list[Person]:
     return sorted(found.values(), key=lambda p: (p.company.fit < 0.8, p.email))
 
 
-def cast(entries: Sequence[Entry], now: dt.datetime) -> list[Person]:
-    """Who plays each entry: the first unused person its ``casts`` accepts, in the market's order."""
-    pool, chosen = market_people(), list[Person]()
-    for entry in entries:
-        person = next((p for p in pool if p not in chosen and entry.casts(p, now)), None)
-        if person is None:
-            raise RuntimeError(f"the sandbox market has nobody to play {entry.stage!r}")
-        chosen.append(person)
-    return chosen
+def cast(entry: Entry, pool: Sequence[Person], now: dt.datetime) -> Person:
+    """Who plays ``entry``: the first person of ``pool`` (the market's people who play no part yet)
+    its ``casts`` accepts."""
+    person = next((p for p in pool if entry.casts(p, now)), None)
+    if person is None:
+        raise RuntimeError(f"the sandbox market has nobody to play {entry.stage!r}")
+    return person
 
 
 @contextmanager
@@ -169,7 +171,7 @@ def _lead(person: Person, *, through: tuple[str, ...]) -> Lead:
             "first_name": person.first_name, "last_name": person.last_name, "email": person.email,
             "title": person.title, "seniority": person.seniority, "country": c.country,
             "linkedin_url": person.linkedin_url, "time_zone": c.timezone, "company_name": c.name,
-            "company_domain": c.domain, "industry": c.industry, "source": "demo book",
+            "company_domain": c.domain, "industry": c.industry,
         }
     ).lead  # fmt: skip
     lead_set_status(lead=lead, status=Lead.Status.VERIFIED, reason="verified when it was found")
@@ -562,14 +564,29 @@ BOOK: tuple[Entry, ...] = (
 )
 
 
+SOURCE = "demo book"
+
+
 def seed_book() -> dict[str, int]:
-    """Write the entries not written yet; returns how many of each kind were created."""
-    now = clock.now()
+    """Write the entries not written yet; returns how many of each kind were created.
+
+    An entry is written once: its lead carries the entry's stage (source ``demo book``), so a later
+    start, whose clock may cast someone else for a part, finds it there and writes nothing again.
+    """
+    written = set(Lead.objects.filter(source=SOURCE).values_list("source_ref", flat=True))
+    taken = {email for email in Lead.objects.filter(source=SOURCE).values_list("email", flat=True) if email}
+    pool = [p for p in market_people() if p.email not in taken]
     created = {"prospects": 0, "clients": 0}
-    for entry, person in zip(BOOK, cast(BOOK, now), strict=True):
-        if Lead.objects.filter(email=person.email).exists():
+    for entry in BOOK:
+        if entry.stage in written:
             continue
+        # Each entry is dated from the clock as it is written: at the demo's speed, business time
+        # moves on while the book is seeded (minutes of it on a slow machine).
+        now = clock.now()
+        person = cast(entry, pool, now)
+        pool.remove(person)
         with transaction.atomic():
             entry.seed(person, now)
+            create_or_update_lead(data={"email": person.email, "source": SOURCE, "source_ref": entry.stage})
         created["clients" if Client.objects.filter(primary_contact__email=person.email).exists() else "prospects"] += 1
     return created
