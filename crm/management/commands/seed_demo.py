@@ -47,8 +47,12 @@ MAILBOXES = (
 
 
 def seed_demo(*, autopilot: bool = False) -> dict[str, int]:
-    """Create what is missing; never change what exists (an operator may have edited it)."""
-    created = {"icps": 0, "mailboxes": 0}
+    """Create what is missing; never change what exists (an operator may have edited it).
+
+    With ``autopilot`` (make run's demo) also the book of business (crm/demo_book.py): prospects and
+    clients at every stage, so the whole lifecycle shows within minutes instead of business weeks.
+    """
+    created = {"icps": 0, "mailboxes": 0, "prospects": 0, "clients": 0}
     with transaction.atomic():
         if autopilot and not AgencyProfile.objects.filter(pk=1).exists():
             agency = profile()
@@ -60,6 +64,10 @@ def seed_demo(*, autopilot: bool = False) -> dict[str, int]:
         for mailbox in MAILBOXES:
             _, new = Mailbox.objects.get_or_create(email=mailbox["email"], defaults=mailbox)
             created["mailboxes"] += new
+    if autopilot:
+        from crm.demo_book import seed_book  # the whole app graph: only make run's demo needs it
+
+        created.update(seed_book())
     return created
 
 
@@ -67,9 +75,16 @@ class Command(BaseCommand):
     help = "Seed the demo agency (profile, two ICPs, two mailboxes) once; safe to run again."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--autopilot", action="store_true", help="a new profile sends unattended (make run)")
+        parser.add_argument(
+            "--autopilot",
+            action="store_true",
+            help="a new profile sends unattended, and the book of business is seeded (make run)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         created = seed_demo(autopilot=options["autopilot"])
         if options["verbosity"]:
-            self.stdout.write(f"demo: {created['icps']} ICPs and {created['mailboxes']} mailboxes created")
+            self.stdout.write(
+                f"demo: {created['icps']} ICPs, {created['mailboxes']} mailboxes, "
+                f"{created['prospects']} prospects and {created['clients']} clients created"
+            )

@@ -48,6 +48,7 @@ from crm.models import Message
 from crm.services.agency import profile
 from crm.services.outbound import queue_email
 from delivery.models import Milestone
+from delivery.services.renewals import is_renewal
 from integrations.values import InvoiceLine
 from sales.agents.payment.common import (
     PAYMENT_TERMS_DAYS,
@@ -391,6 +392,10 @@ class InvoiceGeneration(Agent[InvoiceRequest, Generated]):
         bills = []
         signed = Proposal.objects.filter(Q(client=client) | Q(client=None, company_id=client.company_id))
         for proposal in signed.filter(status=Proposal.Status.SIGNED).order_by("pk"):
+            if is_retainer_proposal(client, proposal) or is_renewal(proposal):
+                # Billed month by month (the retainer invoices name no proposal): what is "left" of
+                # its total is the months not yet come, which a leaving client does not owe.
+                continue
             left = proposal.total - invoiced_against(proposal)
             if left > 0:
                 bills.append(

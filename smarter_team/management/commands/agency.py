@@ -64,8 +64,9 @@ class Command(BaseCommand):
         call_command("setup_groups", verbosity=0)
         if "sync_schedules" in _commands():
             call_command("sync_schedules", verbosity=0)
-        # A new user sees leads arrive, get verified and enriched without doing anything.
-        call_command("seed_demo", autopilot=True, verbosity=0)
+        # A new user sees leads arrive, get verified and enriched without doing anything, and the
+        # book of business (dated from the demo's business time) at every later stage.
+        self._seed_demo()
         username, password = self._ensure_login()
         db = settings.DATABASES["default"]
         self.stdout.write(
@@ -89,6 +90,17 @@ class Command(BaseCommand):
             target = market_morning(clock.now())
             if target is not None:
                 clock.skip_to(target)
+
+    def _seed_demo(self) -> None:
+        from django.test.utils import override_settings
+
+        env = self._clock_env()
+        with override_settings(
+            CLOCK_SPEED=float(env["CLOCK_SPEED"]),
+            CLOCK_EPOCH=env["CLOCK_EPOCH"],
+            CLOCK_SKIP_IDLE=env["CLOCK_SKIP_IDLE"] == "true",
+        ):
+            call_command("seed_demo", autopilot=True, verbosity=0)
 
     def _addr_hint(self) -> str:
         return getattr(self, "_addr", "127.0.0.1:8000")

@@ -156,6 +156,21 @@ def test_the_final_invoice_bills_what_is_left_and_nothing_when_all_is_billed() -
     assert again.output["skipped"] == [f"client {client.pk}: nothing left to bill on a signed proposal"]
 
 
+def test_the_final_invoice_leaves_a_retainer_and_its_renewal_to_the_monthly_bills() -> None:
+    """A retainer's months are billed month by month: a leaving client is not billed its whole term again."""
+    client = ClientFactory.create(monthly_value=Decimal("4000.00"))
+    signed_proposal(client, total="24000.00", requirements={"billing": "monthly"})
+    signed_proposal(client, total="48000.00", requirements={"kind": "renewal"})
+    project = signed_proposal(client, total="6000.00")
+
+    final = run_agent("invoice_generation", {"client_id": client.pk, "kind": "final"})
+
+    assert final.output["created"] == ["INV-2026-00001"]
+    assert list(Invoice.objects.values_list("kind", "amount", "proposal_id")) == [
+        ("final", Decimal("6000.00"), project.pk)
+    ]
+
+
 @pytest.mark.parametrize(
     ("make", "reason"),
     [

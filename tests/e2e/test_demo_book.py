@@ -1,0 +1,89 @@
+"""make run's book of business: seeded once, and within a few business days every later stage shows.
+
+seed_demo --autopilot writes the book (crm/demo_book.py) on the demo clock's first morning; then the
+agency lives four business days on simulated time, the sandbox answering through the real webhooks, every agent
+of the sales and client lifecycle on its schedule (lead generation and research stay off: the book
+is what this test is about). The events the demo promises a new user must happen: a reminder sent,
+a call held and its notes written, a proposal signed and a client created, an invoice paid, a weekly
+report sent, a renewal proposal sent and an offboarding started, and the former client's win-back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from agents import registry
+from agents.models import AgentRun
+from agents.testing import advance, keep_schedules, table_counts
+from crm.demo_book import BOOK, SOURCE
+from crm.models import Enrollment, Lead
+from delivery.models import ClientReport, Offboarding
+from sales.models import Client, Invoice, Meeting, MeetingNote, Proposal
+from smarter_team import clock
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
+
+# The demo clock's first morning (agency.market_morning): a Monday, 12:00 UTC.
+START = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+LIVED = ("meeting", "proposal", "payment", "onboarding", "delivery", "retention", "offboarding", "campaign", "response")
+
+
+@pytest.fixture(autouse=True)
+def sandbox_world(settings: Any) -> None:
+    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
+    settings.SANDBOX_WEBHOOKS = True
+    settings.SANDBOX_SEED = 42
+    settings.SANDBOX_WEBHOOK_URL = ""
+
+
+def test_the_book_shows_every_stage_of_the_lifecycle_within_four_business_days() -> None:
+    with clock.frozen(START) as frozen:
+        call_command("seed_demo", autopilot=True, verbosity=0)
+        seeded = table_counts()
+        call_command("seed_demo", autopilot=True, verbosity=0)
+        assert table_counts() == seeded  # seeding again creates nothing
+        with clock.frozen(START + dt.timedelta(hours=5)):  # nor does a restart later in the day
+            call_command("seed_demo", autopilot=True, verbosity=0)
+        assert table_counts() == seeded
+
+        book = Lead.objects.filter(source=SOURCE)
+        assert sorted(book.values_list("source_ref", flat=True)) == sorted(e.stage for e in BOOK)
+        clients = Client.objects.filter(primary_contact__in=book)
+        assert sorted(clients.values_list("status", flat=True)) == ["active"] * 5 + ["offboarded", "onboarding"]
+        renewals_before = Proposal.objects.filter(requirements__kind="renewal").count()
+        assert Meeting.objects.filter(status="scheduled", starts_at__gt=START).count() == 4
+        assert not Invoice.objects.filter(status=Invoice.Status.PAID).exists()  # paid from now on
+
+        keep_schedules(lambda name: registry.is_registered(name) and registry.get(name).category in LIVED)
+        # Half-hour steps while the booked calls come up (reminders, attendance, transcripts), then
+        # coarser ones for the daily agents. The weekly ones (reports, the win-back) run their latest
+        # tick at once, as on the demo's first start.
+        advance(frozen, until=START + dt.timedelta(days=2), step=dt.timedelta(minutes=30))
+        advance(frozen, until=START + dt.timedelta(days=4), step=dt.timedelta(hours=2))
+
+    failed = AgentRun.objects.filter(status=AgentRun.Status.FAILED)
+    assert not failed.exists(), list(failed.values_list("agent_name", "error"))
+    # The booked calls: reminded, held (or missed: the world decides), transcribed into notes.
+    assert Meeting.objects.filter(reminder_1h_sent_at__isnull=False).exists()
+    held = Meeting.objects.filter(status__in=["held", "followed_up"], starts_at__gte=START)
+    assert held.exists()
+    assert MeetingNote.objects.filter(meeting__in=held, kind=MeetingNote.Kind.SUMMARY).exists()
+    # A proposal out was signed and its buyer became a client.
+    signed = Proposal.objects.filter(status=Proposal.Status.SIGNED, signed_at__gte=START, client__isnull=False)
+    assert any(p.requirements.get("kind") != "renewal" for p in signed)
+    assert Client.objects.filter(started_on__gte=START.date()).exists()
+    # Invoices issued and paid; the weekly report went out.
+    assert Invoice.objects.filter(status=Invoice.Status.PAID).exists()
+    assert ClientReport.objects.filter(sent_at__isnull=False).exists()
+    # Nobody approved anything: the demo runs unattended. The contented client was offered a renewal;
+    # the one who declined is being offboarded.
+    renewals = Proposal.objects.filter(requirements__kind="renewal", sent_at__gte=START)
+    assert renewals.exists() and Proposal.objects.filter(requirements__kind="renewal").count() > renewals_before
+    assert Offboarding.objects.filter(created_at__gte=START).exists()
+    # The former client whose cool-off ended is written to again.
+    former = Offboarding.objects.filter(created_at__lt=START).get().client.primary_contact
+    assert Enrollment.objects.filter(lead=former).exists()
