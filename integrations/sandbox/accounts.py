@@ -49,21 +49,15 @@ def move(email: str, delta: float, *, key: str, reason: str) -> float:
         record = SandboxRecord.objects.select_for_update().get(pk=_record(email).pk)
         data: dict[str, Any] = dict(record.data)
         moves = list(data.get("moves", []))
-        # Every key ever moved, apart from the readable history: that history is cut to the recent
-        # moves, and a key that fell off it moved the mood again (an unanswered message, weighed
-        # once, was weighed again every day once a busy client had 200 later moves).
-        keys = set(data.get("keys", [])) | {m["key"] for m in moves}
-        if key in keys:
+        if any(m["key"] == key for m in moves):
             return float(data["mood"])
         data["mood"] = round(min(1.0, max(0.0, float(data["mood"]) + delta)), 4)
         moves.append({"key": key, "delta": delta, "reason": reason, "at": clock.now().isoformat()})
         data["moves"] = moves[-MAX_MOVES_KEPT:]
-        data["keys"] = sorted(keys | {key})
         record.data = data
         record.save(update_fields=["data"])
         return float(data["mood"])
 
 
 def moved(email: str, key: str) -> bool:
-    data = _record(email).data
-    return key in data.get("keys", []) or any(m["key"] == key for m in data.get("moves", []))
+    return any(m["key"] == key for m in _record(email).data.get("moves", []))

@@ -146,11 +146,8 @@ def follow_up_received(*, to: str, now: dt.datetime) -> bool:
         document = dict(record.data)
         if document.get("client_offer"):
             # A client's renewal or upsell is decided by how they feel (retention.py), not by nudges:
-            # our mail redraws nothing, and it is not claimed here either. The client reads it as a
-            # client (their report, a delivery, a survey: integrations/sandbox/projects.py and
-            # retention.py), which never treats it as cold. Claimed here, every email to a client
-            # with a renewal or upsell out (its record stays "sent") went unread for the rest of the
-            # year while silence and overdue milestones still counted: moods sank to the floor.
+            # our mail to a client is never cold, and it redraws nothing.
+            found = True
             continue
         decided = latest_happened(subject=document["document_id"], kinds=DECIDED)
         if decided is not None:

@@ -19,14 +19,3 @@ def test_a_move_counts_once_per_key_and_stays_in_range():
 def test_the_same_address_is_one_client_whatever_its_case():
     accounts.move("Sam.Kim@Harborlaw.com", -0.2, key="late:m1", reason="milestone late")
     assert accounts.moved("sam.kim@harborlaw.com", "late:m1")
-
-
-def test_a_key_moves_once_even_after_it_fell_off_the_readable_history(monkeypatch):
-    monkeypatch.setattr(accounts, "MAX_MOVES_KEPT", 3)
-    email = "jo.park@brightdental.com"
-    accounts.move(email, -0.1, key="answer:msg-1", reason="no answer in 3 days")
-    for week in range(5):
-        accounts.move(email, 0.01, key=f"report:W{week}", reason="weekly report")
-    before = accounts.mood(email)
-    assert accounts.move(email, -0.1, key="answer:msg-1", reason="no answer in 3 days") == before
-    assert accounts.moved(email, "answer:msg-1")
