@@ -66,7 +66,7 @@ from integrations.values import InvoiceLine
 from sales.agents.meeting.bookings import attach_booking, booking_key
 from sales.agents.payment.common import PAYMENT_TERMS_DAYS, retainer_key
 from sales.agents.payment.invoice_generation import month_start
-from sales.agents.proposal._common import CURRENCY_FIELD, TOTAL_FIELD, VALID_UNTIL_FIELD, document_key
+from sales.agents.proposal._common import CURRENCY_FIELD, TOTAL_FIELD, VALID_UNTIL_FIELD
 from sales.agents.proposal.document import DOCUMENT_KIND, ProposalDocument, SendProposalDocument, as_html, record_sent
 from sales.models import Client, Invoice, Meeting, MeetingNote, Proposal
 from sales.services.clients import create_client_from_proposal
@@ -314,7 +314,9 @@ def proposal_out(days_ago: int) -> Callable[[Person, dt.datetime], None]:
                 subject=f"Your proposal: {proposal.title}",
             )
             # Sent as proposal_creation sends (the documents provider, then the proposal's record).
-            result = SendProposalDocument().perform(payload, f"{DOCUMENT_KIND}:{document_key(proposal.pk)}")
+            # Keyed by the buyer, not the proposal's row: the sandbox seeds a document's fate by its
+            # id, and an id drawn from our database would give each database a different demo.
+            result = SendProposalDocument().perform(payload, f"{DOCUMENT_KIND}:demo-book:{person.email}:document")
             locked = Proposal.objects.select_for_update(of=("self",)).select_related("lead").get(pk=proposal.pk)
             record_sent(locked, document_id=str(result["document_id"]))
 
