@@ -212,16 +212,20 @@ def _held_call(person: Person, start: dt.datetime) -> tuple[str, list[dict[str, 
     return booking_id, lines, pains
 
 
-def _meeting_held(lead: Lead, person: Person, start: dt.datetime, booking_id: str, pains: list[str]) -> Meeting:
-    meeting = create_meeting(
+def _discovery_call(lead: Lead, person: Person, start: dt.datetime, *, booking_uid: str | None = None) -> Meeting:
+    """The discovery call's meeting, as meeting_scheduler writes it (booked or, in the past, held)."""
+    return create_meeting(
         lead=lead,
         title=f"Discovery call with {person.full_name}",
         starts_at=start,
         ends_at=start + dt.timedelta(minutes=CALL_MINUTES),
         time_zone=person.company.timezone,
-        booking_uid=booking_id,
+        booking_uid=booking_uid,
     )
-    meeting = mark_meeting_held(meeting=meeting)
+
+
+def _meeting_held(lead: Lead, person: Person, start: dt.datetime, booking_id: str, pains: list[str]) -> Meeting:
+    meeting = mark_meeting_held(meeting=_discovery_call(lead, person, start, booking_uid=booking_id))
     save_meeting_note(
         meeting=meeting,
         kind=MeetingNote.Kind.SUMMARY,
@@ -241,13 +245,7 @@ def booked_call(hours_ahead: float) -> Callable[[Person, dt.datetime], None]:
         remember(kind="person", ref=person.email, data=person.to_record())
         lead = _lead(person, through=(S.CONTACTED, S.REPLIED, S.INTERESTED, S.MEETING_BOOKED))
         start = call_slot(now + dt.timedelta(hours=hours_ahead))
-        meeting = create_meeting(
-            lead=lead,
-            title=f"Discovery call with {person.full_name}",
-            starts_at=start,
-            ends_at=start + dt.timedelta(minutes=CALL_MINUTES),
-            time_zone=person.company.timezone,
-        )
+        meeting = _discovery_call(lead, person, start)
         # Booked as meeting_scheduler books (sales/agents/meeting/bookings.py): the calendar under the
         # meeting's key, which the world plans (moves, attendance, recording) and reports by webhook.
         from integrations.roles import get_role
