@@ -174,6 +174,23 @@ def person_from_record(data: dict[str, Any]) -> Person:
     return Person(**{**data, "company": Company(**company)})
 
 
+# A number the numbering plan allows: under the North American plan seven digits after the area code,
+# the first not 0 or 1; eight in London (20), Berlin (30) and Sydney (2), each first digit one its
+# city's numbers start with. A number that breaks its plan is refused by the CSV import.
+PHONE_PLAN = {"+4420": (8, "378"), "+4930": (8, "23456789"), "+612": (8, "89")}
+NANP_PLAN = (7, "23456789")
+
+
+def _phone(prefix: str, drawn: int) -> str:
+    """A valid number for ``prefix`` from one seven-digit draw: what the plan needs beyond the draw is
+    derived from it, not drawn, so every later draw of the world (and the fates tests pin) stays."""
+    length, firsts = PHONE_PLAN.get(prefix, NANP_PLAN)
+    digits = firsts[drawn % len(firsts)] + str(drawn)[1:]
+    while len(digits) < length:
+        digits += str(sum(map(int, digits)) % 10)
+    return f"{prefix}{digits}"
+
+
 def _city(location: str, rng_choice: Any) -> tuple[str, str, str, str]:
     wanted = normalise(location)
     matches = [c for c in CITIES if wanted and (normalise(c[0]) in wanted or normalise(c[1]) in wanted)]
@@ -245,7 +262,7 @@ def people_at(company: Company) -> list[Person]:
                 decision_maker=decides,
                 email=email,
                 email_status=status,
-                phone=f"{company.phone_prefix}{rng.randrange(10**6, 10**7)}",
+                phone=_phone(company.phone_prefix, rng.randrange(10**6, 10**7)),
                 linkedin_url=f"https://www.linkedin.com/in/{_slug(first)}-{_slug(last)}-{rng.randrange(100, 999)}",
                 company=company,
             )
