@@ -177,28 +177,46 @@ def is_idle(now: dt.datetime) -> bool:
     return not SandboxEvent.objects.filter(status=SandboxEvent.Status.PENDING, due_at__lte=now).exists()
 
 
-def next_due_work(now: dt.datetime) -> dt.datetime | None:
-    """The earliest business time at which something is due: a queued run, a sandbox event, a tick
-    (of an agent that has work then: AgentBase.next_work_at)."""
+def _tick_candidates(now: dt.datetime, *, every_tick: bool) -> list[dt.datetime | None]:
+    """Each enabled business-time agent's next tick with work (AgentBase.next_work_at): the first tick
+    at or after the moment its hinted item falls due; with ``every_tick``, also the next tick of each
+    agent that gives no hint."""
     from django_celery_beat.models import PeriodicTask
 
-    from integrations.models import SandboxEvent
-
-    candidates = [
-        AgentRun.objects.filter(status=AgentRun.Status.QUEUED).aggregate(at=Min("due_at"))["at"],
-        SandboxEvent.objects.filter(status=SandboxEvent.Status.PENDING).aggregate(at=Min("due_at"))["at"],
-    ]
+    candidates: list[dt.datetime | None] = []
     for task in PeriodicTask.objects.filter(task=START_SCHEDULED, enabled=True).select_related("interval", "crontab"):
         agent_name = _agent_of(task)
         if not is_business_scheduled(agent_name):
             continue
         hint = registry.get(agent_name).next_work_at(now)
         if hint == "every tick":
-            candidates.append(next_tick_after(task, now))
+            if every_tick:
+                candidates.append(next_tick_after(task, now))
         elif isinstance(hint, dt.datetime) and hint > now:
             # The agent's first tick at or after the moment its next item falls due.
             candidates.append(next_tick_after(task, hint - dt.timedelta(microseconds=1)))
+    return candidates
+
+
+def next_due_work(now: dt.datetime) -> dt.datetime | None:
+    """The earliest business time at which something is due: a queued run, a sandbox event, a tick
+    (of an agent that has work then: AgentBase.next_work_at)."""
+    from integrations.models import SandboxEvent
+
+    candidates = [
+        AgentRun.objects.filter(status=AgentRun.Status.QUEUED).aggregate(at=Min("due_at"))["at"],
+        SandboxEvent.objects.filter(status=SandboxEvent.Status.PENDING).aggregate(at=Min("due_at"))["at"],
+        *_tick_candidates(now, every_tick=True),
+    ]
     due = [c for c in candidates if c is not None and c > now]
+    return min(due) if due else None
+
+
+def next_hinted_work(now: dt.datetime) -> dt.datetime | None:
+    """The earliest tick, after ``now``, of an agent that said when its next item falls due (a
+    meeting's reminder hour, a sequence step's send time, a call's attendance check): the moments a
+    simulation stepping coarsely must not step over (agents.testing.advance, ``stop_at_hints``)."""
+    due = [c for c in _tick_candidates(now, every_tick=False) if c is not None and c > now]
     return min(due) if due else None
 
 

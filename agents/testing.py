@@ -248,14 +248,23 @@ def drain(
             if off:
                 for run in AgentRun.objects.filter(status=AgentRun.Status.QUEUED, agent_name__in=off):
                     cancel_run(run=run, reason="switched off")
-            due = AgentRun.objects.filter(status=AgentRun.Status.QUEUED, due_at__lte=clock.now()).order_by("pk").first()
-            if due is None:
+            # Every run due now in one look, worked in pk order; the runs they start come after them
+            # (a higher pk), in the next look. One look per run read the whole status index each time:
+            # inside a test's transaction no update of a run ever leaves it (nothing can vacuum), so
+            # a look cost as much as all the runs so far, and a long simulation went quadratic.
+            now = clock.now()
+            due = AgentRun.objects.filter(status=AgentRun.Status.QUEUED, due_at__lte=now).order_by("pk")
+            batch = list(due.values_list("pk", flat=True)[: limit - len(done)])
+            if not batch:
                 break
-            runtime.execute(due.pk)
-            due.refresh_from_db()
-            if due.status == AgentRun.Status.QUEUED:
-                break  # retried later (a transient failure): not ours to wait for here
-            done.append(due)
+            for pk in batch:
+                worked = runtime.execute(pk)
+                run = AgentRun.objects.get(pk=pk)
+                if worked is None and (run.status != AgentRun.Status.QUEUED or (run.due_at and run.due_at > now)):
+                    continue  # an earlier run of the batch finished, canceled or postponed it: no longer due
+                if run.status == AgentRun.Status.QUEUED:
+                    return done  # held, or retried later (a transient failure): not ours to wait for here
+                done.append(run)
     return done
 
 
@@ -269,14 +278,25 @@ class WorldStep:
 
 
 def advance(
-    frozen: Any, *, until: dt.datetime, step: dt.timedelta, max_runs: int = 5000, off: Collection[str] = ()
+    frozen: Any,
+    *,
+    until: dt.datetime,
+    step: dt.timedelta,
+    max_runs: int = 5000,
+    off: Collection[str] = (),
+    stop_at_hints: bool = False,
 ) -> list[WorldStep]:
     """Live the agency on a frozen clock until ``until``, a step at a time, as beat, the workers and
     the sandbox world would: each step the schedules tick (business time), the world's due events
     are posted to the real webhook endpoint and processed, due acts are performed and every run
     that becomes due is worked, with the ones it starts (those of the agents ``off`` are canceled).
     For end-to-end tests of a stage or the whole lifecycle, and the benches that compare arms.
-    Schedules come from beat's rows: call ``sync_schedules()`` or ``keep_schedules()`` first."""
+    Schedules come from beat's rows: call ``sync_schedules()`` or ``keep_schedules()`` first.
+
+    ``stop_at_hints``: a step ends early at the next tick an agent said it has work for
+    (clockwork.next_hinted_work: a reminder's hour, a sequence step's send time), so a coarse step
+    still reminds an hour before each call. Every step ticks every frequent agent once, and most
+    steps find nothing to do: coarse steps that stop where the work is cost a fraction."""
     from agents import clockwork
     from integrations.models import WebhookEvent
     from integrations.sandbox.delivery import deliver_due
@@ -285,7 +305,8 @@ def advance(
     steps: list[WorldStep] = []
     worked = 0
     while frozen.now < until and worked < max_runs:
-        frozen.tick(step)
+        hinted = clockwork.next_hinted_work(frozen.now) if stop_at_hints else None
+        frozen.tick(min(step, hinted - frozen.now) if hinted is not None else step)
         record = WorldStep(at=frozen.now)
         record.ticks = len(clockwork.start_due_ticks())
         while True:

@@ -29,6 +29,7 @@ from integrations.sandbox.store import (
     latest_happened,
     recall,
     records,
+    ref_for,
     remember,
     schedule,
     update_record,
@@ -70,7 +71,14 @@ class SandboxDocuments(SandboxProvider):
         fields: Mapping[str, str] | None = None,
         content: str = "",
     ) -> Document:
-        document_id = sandbox_id("doc", idempotency_key)
+        # Who it is for and what it is: its fate (document-fate, document-reaction) is drawn from its id.
+        buyer = recipients[0].email.strip().lower() if recipients else ""
+        document_id = ref_for(
+            kind="document",
+            key=idempotency_key[:200],
+            made_by=lambda made: str((made.get("metadata") or {}).get("st_key", "")),
+            ref=lambda n: sandbox_id("doc", buyer, name, *(("again", n) if n else ())),
+        )
         document = remember(
             kind="document",
             ref=document_id,
@@ -245,12 +253,23 @@ class SandboxPayments(SandboxProvider):
         description: str = "",
         metadata: Mapping[str, str] | None = None,
     ) -> Invoice:
-        invoice_id = sandbox_id("in", idempotency_key).replace("sbx_in_", "in_sbx")
+        # Whose it is and for how much, the n-th such: how it is paid (invoice-fate) is drawn from its id.
+        payer = (recall(kind="customer", ref=customer_id) or {}).get("email") or customer_id
+        amount = sum((line.total for line in lines), Decimal("0"))
+        invoice_id = ref_for(
+            kind="invoice",
+            key=idempotency_key[:200],
+            made_by=lambda made: str(made.get("made_by", "")),
+            ref=lambda n: sandbox_id("in", payer, currency.upper(), amount, *(("again", n) if n else ())).replace(
+                "sbx_in_", "in_sbx"
+            ),
+        )
         invoice = remember(
             kind="invoice",
             ref=invoice_id,
             data={
                 "invoice_id": invoice_id,
+                "made_by": idempotency_key[:200],
                 "customer_id": customer_id,
                 "currency": currency.upper(),
                 "amount_due": str(sum((line.total for line in lines), Decimal("0"))),

@@ -253,7 +253,7 @@ class SandboxCalendar(SandboxProvider):
         timezone: str = "UTC",
         notes: str = "",
     ) -> Booking:
-        booking_id = sandbox_id("bk", idempotency_key)
+        booking_id = booking_identity(attendee_email, start, idempotency_key)
         fresh = recall(kind="booking", ref=booking_id) is None
         booking = _new_booking(
             booking_id=booking_id,
@@ -293,6 +293,21 @@ class SandboxCalendar(SandboxProvider):
         cancel_pending(subject=booking_id)
         booking = update_record(kind="booking", ref=booking_id, status="cancelled")
         _report(booking, "BOOKING_CANCELLED", clock.now(), cancellationReason=reason)
+
+
+def booking_identity(attendee_email: str, start: dt.datetime, idempotency_key: str) -> str:
+    """A booking's id, from the market's identities: who meets when. The call's course, transcript and
+    recording are drawn from it (conversation.py), so an id made from our key (which names our lead's
+    and meeting's database ids) gave the same prospect another call on every database: CI's ids drew
+    other proposals. The key still makes a booking once: a retry with it finds the booking it made; the
+    same person at the same time under another key (booked again after a cancellation) is a new one."""
+    who, when = attendee_email.strip().lower(), start.astimezone(dt.UTC).isoformat()
+    for again in range(100):
+        booking_id = sandbox_id("bk", who, when, *(("again", again) if again else ()))
+        made = recall(kind="booking", ref=booking_id)
+        if made is None or (made.get("metadata") or {}).get("idempotency_key") == idempotency_key[:500]:
+            return booking_id
+    raise ValueError(f"{who} was booked at {when} a hundred times")
 
 
 @register_provider("recorder", SANDBOX, keys=())

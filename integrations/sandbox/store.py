@@ -7,7 +7,7 @@ both tables are written in the caller's transaction, so a rolled-back run leaves
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +20,20 @@ def remember(*, kind: str, ref: str, data: dict[str, Any]) -> dict[str, Any]:
     """Store a record once; returns what is stored (the first call's data wins)."""
     record, _ = SandboxRecord.objects.get_or_create(kind=kind, ref=ref, defaults={"data": data})
     return dict(record.data)
+
+
+def ref_for(*, kind: str, key: str, made_by: Callable[[dict[str, Any]], str], ref: Callable[[int], str]) -> str:
+    """The ref of the record our ``key`` makes, from the market's own identities (``ref(0)``; the n-th
+    other record of that identity, made under another key, is ``ref(n)``). A fate drawn from a ref
+    made of our key (which names our database ids) differed on every database (SANDBOX.md: never
+    seeded by our ids or outbox keys); the key still makes its record once: ``made_by`` reads the key
+    a record was made under."""
+    for n in range(1000):
+        candidate = ref(n)
+        made = recall(kind=kind, ref=candidate)
+        if made is None or made_by(made) == key:
+            return candidate
+    raise ValueError(f"a thousand {kind} records of one identity")
 
 
 def recall(*, kind: str, ref: str) -> dict[str, Any] | None:

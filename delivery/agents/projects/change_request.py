@@ -59,6 +59,9 @@ each distinct ask, its size (small: wording, colours, labels; medium: a change t
 large: a new integration, channel, language or workflow) and an estimate in hours."""
 
 OPEN = (Project.Status.PLANNING, Project.Status.ACTIVE, Project.Status.ON_HOLD)
+ALREADY_FIXING = (
+    "Thanks, we have this one on our board already and are fixing it; we will let you know as soon as it is done."
+)
 SIZE_HOURS = {"small": Decimal("6"), "medium": Decimal("16"), "large": Decimal("40")}  # judgement, agency practice
 MAX_ASKS = 3
 _ASK = re.compile(
@@ -437,28 +440,46 @@ class ChangeRequestAgent(LLMAgent[MessageRef, Handled, Reading]):
 
     def _defect(self, ctx: RunContext, facts: Inbound, reading: Reading) -> Handled:
         out = Handled(kind="bug_report")
+        answer = "Thanks for telling us. We are looking into it now and will let you know as soon as it is fixed."
         if facts.project is not None:
-            hours = SIZE_HOURS["small"]
-            due = add_working_days(ctx.now().date(), 2)
-            tasks = add_project_tasks(
-                project=facts.project,
-                kind=ProjectTask.Kind.FIX,
-                tasks=[
-                    {
-                        "key": f"message:{facts.message.pk}:fix",
-                        "title": f"Fix: {reading.summary}"[:255],
-                        "description": f"Estimate: {hours}h\nReported by {facts.sender.email}:\n{facts.message.body}",
-                        "estimate_hours": hours,
-                        "due_on": due,
-                    }
-                ],
-            )
-            push(ctx, key=f"message:{facts.message.pk}:fix-task", project=facts.project, description="", tasks=tasks)
-            out.tasks = [t.title for t in tasks]
-        out.answered = self._answer(
-            ctx,
-            facts,
-            f"message:{facts.message.pk}:fix-answer",
-            ["Thanks for telling us. We are looking into it now and will let you know as soon as it is fixed."],
-        )
+            key = f"message:{facts.message.pk}:fix"
+            title, open_fix = fix_title(facts.project, reading.summary)
+            if open_fix is not None and open_fix.key != key:
+                # The same defect reported again while its fix is open: one task on the board, not two.
+                out.tasks = [open_fix.title]
+                answer = ALREADY_FIXING
+            else:
+                out.tasks = self._fix_task(ctx, facts, facts.project, key=key, title=title)
+        out.answered = self._answer(ctx, facts, f"message:{facts.message.pk}:fix-answer", [answer])
         return out
+
+    @staticmethod
+    def _fix_task(ctx: RunContext, facts: Inbound, project: Project, *, key: str, title: str) -> list[str]:
+        hours = SIZE_HOURS["small"]
+        tasks = add_project_tasks(
+            project=project,
+            kind=ProjectTask.Kind.FIX,
+            tasks=[
+                {
+                    "key": key,
+                    "title": title,
+                    "description": f"Estimate: {hours}h\nReported by {facts.sender.email}:\n{facts.message.body}",
+                    "estimate_hours": hours,
+                    "due_on": add_working_days(ctx.now().date(), 2),
+                }
+            ],
+        )
+        push(ctx, key=f"{key}-task", project=project, description="", tasks=tasks)
+        return [t.title for t in tasks]
+
+
+def fix_title(project: Project, summary: str) -> tuple[str, ProjectTask | None]:
+    """The title of a fix for the defect ``summary`` on ``project``, and the open fix task it already
+    has (the client reported it again before we closed it). A task title is unique per project: a
+    defect that comes back after its fix was closed is a new task, numbered by the reports before it."""
+    base = f"Fix: {summary}"[:240]
+    earlier = list(ProjectTask.objects.filter(project=project, kind=ProjectTask.Kind.FIX, title__startswith=base))
+    open_fix = next(
+        (t for t in earlier if t.status in (ProjectTask.Status.TO_DO, ProjectTask.Status.IN_PROGRESS)), None
+    )
+    return (f"{base} (report {len(earlier) + 1})" if earlier else base), open_fix

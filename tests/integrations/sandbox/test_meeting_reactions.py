@@ -198,3 +198,22 @@ def test_a_failing_moment_is_recorded_and_leaves_nothing_behind(frozen_clock: An
     event.refresh_from_db()
     assert (event.status, event.error) == ("failed", "RuntimeError: the world tripped")
     assert not SandboxRecord.objects.filter(kind="note").exists()
+
+
+def test_a_booking_is_the_same_on_every_database_whatever_ids_our_key_names() -> None:
+    # The call's course and transcript are drawn from the booking id: an id made of our outbox key
+    # (lead and meeting pks) gave the same prospect another call on CI's database.
+    def book(key: str) -> Any:
+        return get_role("calendar").book(
+            idempotency_key=key, start=START, duration_minutes=30, attendee_email="Ann@Clinic.example.org",
+            attendee_name="Ann", title="Discovery call",
+        )  # fmt: skip
+
+    here = book("lead:12:meeting:40:booking")
+    assert book("lead:12:meeting:40:booking").booking_id == here.booking_id  # a retry finds its booking
+    SandboxRecord.objects.all().delete()  # another database, other ids
+    assert book("lead:7:meeting:3:booking").booking_id == here.booking_id
+    get_role("calendar").cancel(booking_id=here.booking_id)
+    again = book("lead:7:meeting:4:booking")  # booked again at the same time: a booking of its own
+    assert again.booking_id != here.booking_id
+    assert SandboxEvent.objects.filter(subject=again.booking_id, kind="booking_created").exists()

@@ -218,3 +218,31 @@ def test_a_colleague_of_the_contact_gets_the_answer() -> None:
 
     ack = Message.objects.get(idempotency_key__endswith=":received")
     assert ack.to_email == colleague.email
+
+
+def test_a_defect_reported_again_is_one_fix_while_open_and_a_new_one_once_it_was_closed() -> None:
+    # A client wrote the same defect twice (the sandbox's clients do): a second task of the same
+    # title broke the project's unique title and failed the run.
+    sundays = (
+        "The assistant told a customer today that we are open on Sundays, which we are not. Could you take a look?"
+    )
+    project, first = asked(sundays, subject="Wrong opening hours")
+    run_agent("change_request", {"message_id": first.pk})
+    again = inbound(project.client, sundays, subject="Wrong opening hours")
+
+    result = run_agent("change_request", {"message_id": again.pk})
+
+    assert result.status == "succeeded", result.error
+    fix = ProjectTask.objects.get(kind=ProjectTask.Kind.FIX)
+    assert result.output["tasks"] == [fix.title]
+    answer = Message.objects.get(idempotency_key=f"message:{again.pk}:fix-answer")
+    assert "on our board already" in answer.body
+
+    ProjectTask.objects.filter(pk=fix.pk).update(status=ProjectTask.Status.DONE)
+    back = inbound(project.client, sundays, subject="Wrong opening hours")
+    reopened = run_agent("change_request", {"message_id": back.pk})
+
+    assert reopened.status == "succeeded", reopened.error
+    fixes = list(ProjectTask.objects.filter(kind=ProjectTask.Kind.FIX).order_by("pk"))
+    assert [t.title for t in fixes] == [fix.title, f"{fix.title} (report 2)"]
+    assert fixes[1].external_id and fixes[1].status == ProjectTask.Status.TO_DO

@@ -16,7 +16,7 @@ from integrations.roles import get_role
 from integrations.sandbox.attendance import Reminders, shows_up
 from integrations.sandbox.behaviour import meeting_fate
 from integrations.sandbox.conversation import call_course
-from integrations.sandbox.rng import sandbox_id
+from integrations.sandbox.meetings import booking_identity
 from integrations.sandbox.world import Person, search_people
 from sales.models import CallPerformance, FathomRecording, Meeting, MeetingNote, Proposal
 from sales.requirements import Requirements
@@ -44,11 +44,16 @@ def _key(person: Person) -> str:
     return f"meeting:{person.email}:discovery"
 
 
+def _booking(person: Person) -> str:
+    """The sandbox's id of the call (who meets when), as its calendar gives it."""
+    return booking_identity(person.email, TOMORROW_3PM, _key(person))
+
+
 def prep_decides(count: int) -> list[Person]:
     """People whose call will be held, and qualify with a briefed host but not without one."""
     found = []
     for person in search_people(query="dental clinics", location="", start=0, count=300):
-        booking = sandbox_id("bk", _key(person))
+        booking = _booking(person)
         fit = person.company.fit
         # Kept and attended even without reminders (a reminder only ever turns a no-show into a show).
         kept = meeting_fate(attendee_email=person.email, start=TOMORROW_3PM, fit=fit).kind == "keeps"
@@ -74,7 +79,7 @@ def booked(person: Person) -> Meeting:
         starts_at=TOMORROW_3PM,
         ends_at=TOMORROW_3PM + dt.timedelta(minutes=30),
         time_zone="America/New_York",
-        booking_uid=sandbox_id("bk", _key(person)),
+        booking_uid=_booking(person),
         participants=[
             {"email": agency.sender_email, "name": agency.sender_name, "role": "host"},
             {"email": person.email, "name": person.full_name, "role": "prospect"},
