@@ -7,8 +7,11 @@ project's services (and the sandbox's own providers where the world must know wh
 relative to the clock's now, so the agents find work at once:
 
 - prospects: discovery calls booked through the calendar for the next hours and days (reminders,
-  the call held or missed, the recorder's transcript, notes and a proposal follow), and held calls
-  whose proposal went out through the documents provider (follow-ups, a signature or a decline);
+  the call held or missed, the recorder's transcript, notes and a proposal follow), held calls
+  whose proposal went out through the documents provider (follow-ups, a signature or a decline),
+  and two prospects our cold email reached who write back in the demo's first hour: one with an
+  objection, one with a question no FAQ answers (the autopilot sends neither answer: both wait for
+  a human as escalations);
 - clients: one signed yesterday (contract_signature's handoffs: onboarding and its first invoice),
   two onboarded weeks ago whose project is planned now (progress, QA, weekly reports), a retainer
   whose last invoice is overdue (dunning, payment), a contented client and an unhappy one whose
@@ -41,7 +44,7 @@ from django.db import transaction
 
 from agents.models import AgentRun
 from agents.services.runs import start_run
-from crm.models import Lead
+from crm.models import Conversation, Lead, Message
 from crm.services.leads import create_or_update_lead, lead_qualify, lead_set_status
 from delivery.agents.offboarding.common import CHECKLIST as OFFBOARDING_CHECKLIST
 from delivery.agents.onboarding.common import CHECKLIST as ONBOARDING_CHECKLIST
@@ -54,13 +57,13 @@ from delivery.services.offboarding import (
 from delivery.services.onboarding import complete_onboarding_task, start_onboarding
 from delivery.services.renewals import draft_renewal
 from delivery.services.retention import record_health_snapshot
-from integrations.sandbox import accounts
-from integrations.sandbox.behaviour import meeting_fate
+from integrations.sandbox import accounts, payloads
+from integrations.sandbox.behaviour import Intent, meeting_fate, reply_text
 from integrations.sandbox.conversation import PAINS, discovery_call
 from integrations.sandbox.meetings import HOST_NAME
 from integrations.sandbox.paying import invoice_fate
-from integrations.sandbox.rng import sandbox_id
-from integrations.sandbox.store import remember
+from integrations.sandbox.rng import rng_for, sandbox_id
+from integrations.sandbox.store import remember, schedule
 from integrations.sandbox.world import Person, search_people
 from integrations.values import InvoiceLine
 from sales.agents.meeting.bookings import attach_booking, booking_key
@@ -321,6 +324,66 @@ def proposal_out(days_ago: int) -> Callable[[Person, dt.datetime], None]:
     return seed
 
 
+# The mailbox the book's cold emails went out from (seed_demo's first).
+COLD_MAILBOX = "alex@mail.smarter-team.test"
+COLD_SENT = 2  # business days before the demo's first morning
+REPLY_AFTER = dt.timedelta(hours=1)  # their answer arrives within the demo's first business hour
+
+
+def writes_back(intent: Intent) -> Callable[[Person, dt.datetime], None]:
+    """A prospect our cold email reached COLD_SENT business days ago, who writes back with ``intent``
+    REPLY_AFTER from now: the world schedules the reply as it schedules any reaction to a send
+    (integrations/sandbox/market.py), in the market's own words for the intent, and Instantly's
+    webhook brings it to email_response_handler. An objection or a question no FAQ answers is what
+    the demo's autopilot leaves to a human (seed_demo.DEMO_AUTOPILOT): the admin shows it waiting."""
+
+    def seed(person: Person, now: dt.datetime) -> None:
+        S = Lead.Status
+        sent_at = business_days_ago(now, COLD_SENT)
+        remember(kind="person", ref=person.email, data=person.to_record())
+        message_id = sandbox_id("msg", KEY, person.email, "cold")
+        subject = f"Less manual work at {person.company.name}"
+        sent = {
+            "message_id": message_id, "thread_id": sandbox_id("thr", KEY, person.email, "cold"),
+            "to": person.email, "from_mailbox": COLD_MAILBOX, "subject": subject, "campaign_id": "",
+        }  # fmt: skip
+        with at(sent_at, now):
+            lead = _lead(person, through=(S.CONTACTED,))
+            # The cold email as the outreach provider and sequence_scheduler record a send.
+            remember(kind="email", ref=message_id, data=sent | {"replying": False, "step": 1, "billing": False})
+            conversation = Conversation.objects.create(lead=lead, last_message_at=clock.now())
+            Message.objects.create(
+                conversation=conversation,
+                direction=Message.Direction.OUT,
+                to_email=person.email,
+                from_email=COLD_MAILBOX,
+                subject=subject,
+                body=(
+                    f"Hi {person.first_name},\n\nfirms like {person.company.name} lose hours a week to work an "
+                    "assistant could do. Worth a short call?\n\nBest,\nAlex"
+                ),
+                headers={"Message-ID": message_id},
+                provider_message_id=message_id,
+                status=Message.Status.SENT,
+                sent_at=clock.now(),
+                idempotency_key=f"{KEY}:{person.email}:cold",
+            )
+        answered = now + REPLY_AFTER
+        text = reply_text(person=person, intent=intent, referral=None, rng=rng_for("reply-text", KEY, person.email))
+        schedule(
+            key=f"instantly:{message_id}:reply_{intent}",
+            provider="instantly",
+            kind=f"reply_{intent}",
+            subject=person.email,
+            payload=payloads.instantly_event(
+                event_type="reply_received", email=sent, at=answered, reply_subject=f"Re: {subject}", reply_text=text
+            ),
+            due_at=answered,
+        )
+
+    return seed
+
+
 # --- clients ------------------------------------------------------------------------------------------
 def _signed(person: Person, signed: dt.datetime, now: dt.datetime, *, months: int, monthly: Decimal) -> Client:
     """What the sales stages left ``signed``: the held call, its proposal signed, the client with its
@@ -544,7 +607,7 @@ def offboarded(person: Person, now: dt.datetime) -> None:
         complete_offboarding(offboarding=offboarding, handover_document="What we built; how to run it.")
 
 
-# The book: ~6 prospects and ~8 clients, one entry per person, in the order people are assigned.
+# The book: ~8 prospects and ~8 clients, one entry per person, in the order people are assigned.
 BOOK: tuple[Entry, ...] = (
     # Four hours ahead, not less: the first start's burst of work (a day of leads, the book's
     # handoffs) keeps the workers busy for the first business hours, and the reminder must not miss.
@@ -561,6 +624,9 @@ BOOK: tuple[Entry, ...] = (
     Entry("renewal due, contented", renewal_due),
     Entry("renewal declined, leaving", leaving),
     Entry("offboarded, cool-off ending", offboarded),
+    # Last, so every part above is cast as before: the escalations a human answers.
+    Entry("replied with an objection", writes_back("objection")),
+    Entry("asked what no FAQ answers", writes_back("question")),
 )
 
 

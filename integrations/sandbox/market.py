@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 
+from integrations.http.errors import PermanentError
 from integrations.models import SandboxEvent, SandboxRecord
 from integrations.registry import SANDBOX, register_provider
 from integrations.sandbox import attendance, inbox, payloads, proposals, research
@@ -19,9 +20,11 @@ from integrations.sandbox.rng import rng_for, sandbox_id
 from integrations.sandbox.store import recall, records, remember, schedule, update_record
 from integrations.sandbox.world import (
     INDUSTRIES,
+    WEBMAIL_DOMAINS,
     Company,
     Person,
     email_for,
+    listed_domain,
     normalise,
     people_at,
     person_from_record,
@@ -127,10 +130,15 @@ def _lead_item(person: Person) -> LeadItem:
     company = person.company
     # Directories rarely list work emails: most leads need the email finder.
     listed = rng_for("listed-email", person.email).random() < 0.3
+    domain = listed_domain(company)
+    if domain != company.domain:
+        # A listing that gives the webmail provider as the website has no work address to list
+        # either: the finder is asked to search the provider's domain, and refuses.
+        listed = False
     return LeadItem(
         company_name=company.name,
-        website=company.website,
-        domain=company.domain,
+        website=f"https://www.{domain}",
+        domain=domain,
         first_name=person.first_name,
         last_name=person.last_name,
         title=person.title,
@@ -152,6 +160,15 @@ def _lead_item(person: Person) -> LeadItem:
 @register_provider("email_finder", SANDBOX, keys=())
 class SandboxEmailFinder(SandboxProvider):
     def find_email(self, *, first_name: str, last_name: str, domain: str) -> EmailFindResult | None:
+        if domain.lower() in WEBMAIL_DOMAINS:
+            # As Findymail answers (422): a webmail domain holds private addresses, not a company's
+            # people, so there is nothing to search. The same search fails the same way again.
+            raise PermanentError(
+                "The domain is a webmail provider: no professional email can be found there.",
+                provider=SANDBOX,
+                operation="find_email",
+                status_code=422,
+            )
         guess = email_for(first_name=first_name, last_name=last_name, domain=domain.lower())
         if recall(kind="person", ref=guess) is not None:
             return EmailFindResult(email=guess, confidence=0.95, provider=SANDBOX)

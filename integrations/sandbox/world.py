@@ -97,6 +97,14 @@ SIGNALS = (
 FIT_INDUSTRY, FIT_SIZE, FIT_SIGNALS, FIT_NOISE = 0.4, 0.15, 0.3, 0.15
 TECH = ("HubSpot", "Salesforce", "Shopify", "WordPress", "Zapier", "QuickBooks", "Slack", "Notion", "Pipedrive")
 EMAIL_PATTERNS = ("{f}.{l}", "{f}{l}", "{fi}{l}", "{f}")
+# A business of a few people often runs on a free mailbox and no site of its own, and a directory
+# then lists that mailbox's provider as the company's website (a scraped list's "website:
+# gmail.com"). Half of those under MICRO_EMPLOYEES is a judgement, not a cited figure; it makes
+# about one lead in twenty in a search (most companies are bigger). Drawn from its own stream, so
+# no other draw of the world moves.
+WEBMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "hotmail.com")
+MICRO_EMPLOYEES = 10
+WEBMAIL_LISTED = 0.5
 
 
 def normalise(text: str) -> str:
@@ -230,6 +238,15 @@ def company_at(*, query: str, location: str, index: int) -> Company:
         fit=round(fit, 3),
         searched_industry=searched,
     )
+
+
+def listed_domain(company: Company) -> str:
+    """The domain a business directory lists for ``company``: its own, or for some of the smallest
+    the webmail provider their mailbox is at (the company itself keeps its domain)."""
+    if company.employees >= MICRO_EMPLOYEES:
+        return company.domain
+    rng = rng_for("directory-webmail", company.domain)
+    return rng.choice(WEBMAIL_DOMAINS) if rng.random() < WEBMAIL_LISTED else company.domain
 
 
 def email_for(*, first_name: str, last_name: str, domain: str) -> str:

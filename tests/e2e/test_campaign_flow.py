@@ -65,4 +65,8 @@ def test_qualified_leads_are_enrolled_and_emailed_in_their_windows(
     assert not any(
         is_suppressed(m.to_email) for m in sent.filter(sent_at__gte=frozen_clock.now - dt.timedelta(hours=1))
     )
-    assert not AgentRun.objects.filter(status__in=["failed", "running"]).exists()
+    # The one expected failure: the email finder refusing a webmail domain some of the smallest
+    # businesses are listed with (the market's, as Findymail's 422; tests/e2e/test_lead_flow.py).
+    refused = AgentRun.objects.filter(agent_name="email_finder", status="failed")
+    assert all("webmail provider" in run.error for run in refused)
+    assert not AgentRun.objects.filter(status__in=["failed", "running"]).exclude(pk__in=refused).exists()

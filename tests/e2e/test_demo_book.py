@@ -5,7 +5,9 @@ agency lives four business days on simulated time, the sandbox answering through
 of the sales and client lifecycle on its schedule (lead generation and research stay off: the book
 is what this test is about). The events the demo promises a new user must happen: a reminder sent,
 a call held and its notes written, a proposal signed and a client created, an invoice paid, a weekly
-report sent, a renewal proposal sent and an offboarding started, and the former client's win-back.
+report sent, a renewal proposal sent and an offboarding started, and the former client's win-back;
+and the two replies the autopilot leaves to a human (an objection, a question no FAQ answers) wait
+as escalations.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import pytest
 from django.core.management import call_command
 
 from agents import registry
-from agents.models import AgentRun
+from agents.models import AgentRun, Escalation
 from agents.testing import advance, keep_schedules, table_counts
 from crm.demo_book import BOOK, SOURCE
-from crm.models import Enrollment, Lead
+from crm.models import Enrollment, Lead, Message
 from delivery.models import ClientReport, Offboarding
 from sales.models import Client, Invoice, Meeting, MeetingNote, Proposal
 from smarter_team import clock
@@ -87,3 +89,19 @@ def test_the_book_shows_every_stage_of_the_lifecycle_within_four_business_days()
     # The former client whose cool-off ended is written to again.
     former = Offboarding.objects.filter(created_at__lt=START).get().client.primary_contact
     assert Enrollment.objects.filter(lead=former).exists()
+    # The prospects who wrote back: the handler read each reply's intent, and each answer waits for a
+    # human (the drafted answer to the objection; the question, which no FAQ entry answers).
+    waiting = Escalation.objects.filter(kind=Escalation.Kind.APPROVAL, status=Escalation.Status.OPEN)
+    for stage, intent, agent in (
+        ("replied with an objection", "objection", "reply_drafting"),
+        ("asked what no FAQ answers", "question", "knowledge_base"),
+    ):
+        lead = book.get(source_ref=stage)
+        assert lead.status == Lead.Status.REPLIED
+        reply = Message.objects.get(conversation__lead=lead, direction=Message.Direction.IN)
+        assert reply.intent == intent
+        assert waiting.filter(run__agent_name=agent, payload__message_id__in=_thread(lead)).count() == 1
+
+
+def _thread(lead: Lead) -> list[int]:
+    return list(Message.objects.filter(conversation__lead=lead).values_list("pk", flat=True))

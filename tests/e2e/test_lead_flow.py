@@ -2,7 +2,10 @@
 
 seed_demo gives the agency its profile, two ICPs and two mailboxes; the schedules tick on business
 time; the sandbox answers searches through the real webhook endpoint. Every imported lead must end
-in a definite status with its reason: none lost, none stuck half-way.
+in a definite status with its reason: none lost, none stuck half-way. The one expected failure is
+the market's: some of the smallest businesses are listed with a webmail domain as their website,
+which the email finder refuses to search (as Findymail does, with a 422); those leads stop there,
+each with its failed run (what the learning loop learns a rule from).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.core.management import call_command
 from agents.models import AgentRun, AuditLog
 from agents.testing import advance
 from crm.models import Lead, Niche, Persona, ResearchReport
+from integrations.sandbox.world import WEBMAIL_DOMAINS
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +47,20 @@ def test_an_icp_becomes_researched_scored_leads_and_none_is_lost(frozen_clock: A
     # Every stage ran, and nothing failed or was left waiting.
     succeeded = {name for name in STAGES if AgentRun.objects.filter(agent_name=name, status="succeeded").exists()}
     assert succeeded == set(STAGES)
-    assert not AgentRun.objects.filter(status__in=["failed", "running"]).exists()
+    refused = AgentRun.objects.filter(agent_name="email_finder", status="failed")
+    assert all("webmail provider" in run.error for run in refused)
+    assert not AgentRun.objects.filter(status__in=["failed", "running"]).exclude(pk__in=refused).exists()
     assert not AgentRun.objects.filter(status="queued", due_at__lte=frozen_clock.now).exists()
     assert Niche.objects.exists() and Persona.objects.exists()
 
     leads = Lead.objects.filter(merged_into__isnull=True)
     imported = leads.count()
     assert 40 <= imported <= 200
+    # The webmail listings: a few, each refused once; every other lead went the whole way.
+    webmail = leads.filter(company__domain__in=WEBMAIL_DOMAINS)
+    assert 1 <= webmail.count() == refused.count() <= imported * 0.1
+    assert not webmail.filter(email__isnull=False).exists()
+    leads = leads.exclude(pk__in=webmail)
     # None lost: every lead ended qualified or disqualified, each with its reasons.
     assert set(leads.values_list("status", flat=True)) <= {"qualified", "disqualified"}
     assert not leads.filter(score_reasons=[]).exists()

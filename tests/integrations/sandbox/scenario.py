@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from integrations.http.errors import PermanentError
 from integrations.models import SandboxEvent, SandboxRecord
 from integrations.roles import get_role
 from integrations.values import InvoiceLine, Recipient
@@ -26,9 +27,13 @@ def play(clock_handle: Any) -> dict[str, Any]:
     morning = clock_handle.now
     clock_handle.set(morning.replace(hour=15))  # mid-morning in the US, where the clinics are
     for item in items:
-        found = item.email or (
-            finder.find_email(first_name=item.first_name, last_name=item.last_name, domain=item.domain) or None
-        )
+        try:
+            found = item.email or (
+                finder.find_email(first_name=item.first_name, last_name=item.last_name, domain=item.domain) or None
+            )
+        except PermanentError:
+            seen.setdefault("refused", []).append(item.domain)  # a webmail listing: nobody to write to
+            continue
         email = found if isinstance(found, str) else (found.email if found else "")
         if not email:
             continue

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.http.errors import PermanentError
 from integrations.sandbox import market
-from integrations.sandbox.world import company_at, search_people
+from integrations.sandbox.world import MICRO_EMPLOYEES, WEBMAIL_DOMAINS, company_at, search_people
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +75,30 @@ def test_mx_answers_for_its_own_domains_never_for_reserved_ones_and_asks_no_dns(
     assert resolver.mx_hosts("example.com") == [] and resolver.mx_hosts("shop.example.org") == []
     strangers = [bool(resolver.mx_hosts(f"stranger{i}.com")) for i in range(300)]
     assert 0.8 < sum(strangers) / len(strangers) < 0.97  # about 1 in 10 unknown domains takes no mail
+
+
+def test_some_of_the_smallest_businesses_are_listed_with_a_webmail_domain_and_no_address() -> None:
+    source = market.SandboxLeadSource()
+    search = source.run_search(query="dental clinics", location="United States", max_items=600)
+    items = source.fetch_items(search=search, limit=600)
+    people = search_people(query="dental clinics", location="United States", start=0, count=600)
+    webmail = [(i, p) for i, p in zip(items, people, strict=True) if i.domain in WEBMAIL_DOMAINS]
+    # Only businesses of a few people, about half of them; the others are listed as they are.
+    assert all(p.company.employees < MICRO_EMPLOYEES for _, p in webmail)
+    micro = {p.company.domain for p in people if p.company.employees < MICRO_EMPLOYEES}
+    assert 0.35 < len({p.company.domain for _, p in webmail}) / len(micro) < 0.65
+    assert all(i.domain == p.company.domain for i, p in zip(items, people, strict=True) if (i, p) not in webmail)
+    # A small share of a search, so the market stays mostly workable.
+    assert 0.02 < len(webmail) / len(items) < 0.08
+    # Such a listing has no work address either (the finder must search), and the world keeps the
+    # company's own domain: its people's addresses are still at it.
+    assert all(not i.email and i.website == f"https://www.{i.domain}" for i, _ in webmail)
+    assert all(p.email.endswith(f"@{p.company.domain}") for _, p in webmail)
+
+
+def test_the_finder_refuses_a_webmail_domain_as_findymail_does() -> None:
+    finder = market.SandboxEmailFinder()
+    for domain in WEBMAIL_DOMAINS:
+        with pytest.raises(PermanentError) as refused:
+            finder.find_email(first_name="Ann", last_name="Doe", domain=domain)
+        assert refused.value.status_code == 422 and not refused.value.transient
