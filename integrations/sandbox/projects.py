@@ -29,6 +29,7 @@ from typing import Any
 from integrations.models import SandboxRecord
 from integrations.sandbox import accounts, payloads, proposals
 from integrations.sandbox.market import find_person
+from integrations.sandbox.offboarding import left_at
 from integrations.sandbox.rng import rng_for, sandbox_id
 from integrations.sandbox.store import recall, records, remember, schedule, update_record
 from integrations.sandbox.work import schedule as work_schedule
@@ -300,7 +301,7 @@ def notice_time_passing(*, now: dt.datetime | None = None) -> bool:
     week = "{}-W{:02d}".format(*now.isocalendar()[:2])
     contacts: dict[str, list[dict[str, Any]]] = {}
     for project in records(kind="project"):
-        if project.get("contact"):
+        if project.get("contact") and not _left_before(str(project["contact"]), project):
             contacts.setdefault(str(project["contact"]), []).append(project)
     for address, projects in contacts.items():
         _silence(address, projects, now=now, week=week)
@@ -310,6 +311,17 @@ def notice_time_passing(*, now: dt.datetime | None = None) -> bool:
             if now - dt.datetime.fromisoformat(message["asked_at"]) > SLOW_ANSWER:
                 accounts.move(address, answer_effect(waited=None), key=f"answer:{ref}", reason="no answer in 3 days")
     return True
+
+
+def _left_before(address: str, project: Mapping[str, Any]) -> bool:
+    """Whether the client left us after this project began: their exit survey or handover reached
+    them (integrations/sandbox/offboarding.py). A client who has gone expects no more reports and
+    no more milestones of the work they left; weighing silence and "overdue" work on them for the
+    rest of the year drove every departed client's mood to the floor with nothing happening (and it
+    is the mood a win-back is answered with). Work begun after they left (a client won back) is
+    watched again."""
+    left = left_at(address)
+    return left is not None and dt.datetime.fromisoformat(str(project["created_at"])) <= left
 
 
 def _silence(address: str, projects: list[dict[str, Any]], *, now: dt.datetime, week: str) -> None:
