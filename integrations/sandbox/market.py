@@ -236,7 +236,7 @@ class SandboxOutreach(SandboxProvider):
             remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step, "billing": billing})
             claimed = (
                 billing
-                or proposals.follow_up_received(to=address, now=clock.now())
+                or proposals.follow_up_received(to=address, now=clock.now(), subject=subject, body=body)
                 or offboarding.react(sent, body=body)  # a departing or former client: exit survey, win-back
                 or retention.answer_client_email(sent, body=body)
                 or client_reads(sent, body=body)

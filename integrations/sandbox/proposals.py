@@ -136,18 +136,30 @@ def _pending_view(document_id: str) -> dt.datetime | None:
     return pending.due_at if pending is not None else None
 
 
-def follow_up_received(*, to: str, now: dt.datetime) -> bool:
+def names_offer(document: dict[str, Any], *, subject: str, body: str) -> bool:
+    """Whether an email is about this document, as its reader sees it: it names it (our follow-ups
+    say "Re: <the proposal's title>: any questions?", "Did the proposal reach you? <title>")."""
+    name = str(document.get("name", "")).strip().lower()
+    return bool(name) and name in f"{subject}\n{body}".lower()
+
+
+def follow_up_received(*, to: str, now: dt.datetime, subject: str = "", body: str = "") -> bool:
     """An email from us reached ``to``. About a proposal of theirs still open, it is read as a
     follow-up (and their plans redrawn); about one that expired, as the closing note. Either way it
-    is not a cold email: True. False when they have no such document."""
+    is not a cold email: True. False when they have no such document.
+
+    A client's renewal or upsell (``client_offer``) is different: the client decides it by how they
+    feel (retention.py), so no email redraws it, and only an email that names the offer is its
+    follow-up. Any other mail to them (a weekly report, a delivery, an answer, a survey) is a
+    client's mail, read as such (integrations/sandbox/projects.py, retention.py): claimed here, it
+    went unread for as long as an offer was out (its record stays "sent"), while silence and
+    overdue milestones still counted, and contented clients sank to mood 0 (issue #18)."""
     address = to.strip().lower()
     found = False
     for record in SandboxRecord.objects.filter(kind="document", party=address, data__status="sent"):
         document = dict(record.data)
         if document.get("client_offer"):
-            # A client's renewal or upsell is decided by how they feel (retention.py), not by nudges:
-            # our mail to a client is never cold, and it redraws nothing.
-            found = True
+            found = found or names_offer(document, subject=subject, body=body)
             continue
         decided = latest_happened(subject=document["document_id"], kinds=DECIDED)
         if decided is not None:

@@ -13,8 +13,8 @@ tests hold:
 - an upsell proposal that answers a need they stated is signed far more often than one that does not.
 
 The sandbox reads what a person would read: the email's words, the document's name and content.
-Outcomes are seeded by the person's address and the provider's ids (derived from our keys), never
-by our database ids.
+Outcomes are seeded by the person's address and the provider's ids (derived from our keys); an
+offer's decision by the address and the offer's name, as a document's id holds our row's id.
 """
 
 from __future__ import annotations
@@ -196,7 +196,11 @@ def client_document_fate(document: Mapping[str, Any]) -> DocumentFate | None:
     else:
         matches = bool(topics(text) & needs_of(email))
         chance, reason = upsell_chance(mood=mood, matches_need=matches), "Not something we need right now"
-    rng = rng_for("client-document", document["document_id"])
+    # Seeded by who reads it and what it is called, not by the document's id: that id comes from our
+    # key, which holds our database's row id, and every database drew other renewals for the same
+    # clients in the same year (tests/e2e/test_client_lifecycle.py: 4 of its 5 unhappy clients
+    # renewed on one database, none on another).
+    rng = rng_for("client-document", email.strip().lower(), str(document.get("name", "")))
     signed = rng.random() < chance
     return DocumentFate(
         viewed=True,

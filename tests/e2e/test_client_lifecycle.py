@@ -155,17 +155,22 @@ def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_cloc
     assert ClientReport.objects.filter(sent_at__isnull=False).count() >= 4 * CLIENTS
     assert set(HealthSnapshot.objects.values_list("client_id", flat=True)) == set(final)
     # Every contract came due this year: each was renewed or its client left, never both.
-    renewed = {pk for pk, c in final.items() if c.contract_end and c.contract_end > original_end[pk]}
+    # A client who left can be won back within the year (a signed deal starts them again: a later
+    # start, and a contract end of its own), which is not a renewal of the contract that came due.
+    won_back = {pk for pk, c in final.items() if c.started_on and c.started_on > start.date()}
+    moved = {pk for pk, c in final.items() if c.contract_end and c.contract_end > original_end[pk]}
+    renewed = moved - won_back
     offboarded = {pk for pk, c in final.items() if c.status == Client.Status.OFFBOARDED}
-    # Some leave every year. Whether any renews depends on the moods delivery leaves behind, which the
-    # sandbox still drives to the floor too often (issue #18 stays open on it: bench/clients); the
-    # bookkeeping below holds either way.
-    assert offboarded, (renewed, offboarded)
+    # Contented clients mostly renew and unhappy ones mostly leave (the moods above are in that order:
+    # five contented, then five unhappy).
+    contented, unhappy = {c.pk for c in clients[:5]}, {c.pk for c in clients[5:]}
+    assert len(renewed & contented) >= 3, (renewed, offboarded)
+    assert len(offboarded & unhappy) >= 3, (renewed, offboarded)
     assert renewed.isdisjoint(offboarded)
-    assert renewed | offboarded == set(final), {pk: c.status for pk, c in final.items()}
+    assert renewed | offboarded | won_back == set(final), {pk: c.status for pk, c in final.items()}
     signed_renewals = Proposal.objects.filter(requirements__kind="renewal", status=Proposal.Status.SIGNED)
     assert set(signed_renewals.values_list("client_id", flat=True)) == renewed
-    assert set(Offboarding.objects.values_list("client_id", flat=True)) == offboarded
+    assert set(Offboarding.objects.values_list("client_id", flat=True)) == offboarded | won_back
     # A renewed client is not onboarded a second time (an upsell's signature hands off, and is skipped).
     for pk in renewed:
         onboardings = AgentRun.objects.filter(agent_name="onboarding_orchestrator", input__client_id=pk)
@@ -173,8 +178,11 @@ def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_cloc
 
     for pk in offboarded:
         client = final[pk]
-        offboarding = Offboarding.objects.get(client=client)
-        assert offboarding.status == Offboarding.Status.COMPLETED and offboarding.access_revoked_at is not None
+        # A client won back and gone again was offboarded twice; the win-back waited for the first.
+        offboardings = list(Offboarding.objects.filter(client=client).order_by("created_at", "pk"))
+        for offboarding in offboardings:
+            assert offboarding.status == Offboarding.Status.COMPLETED and offboarding.access_revoked_at is not None
+        offboarding = offboardings[0]
         accesses = set(ClientAccess.objects.filter(client=client).values_list("status", flat=True))
         assert accesses <= {"revoked", "withdrawn"}, accesses  # nothing we were given is still held
         # The default retention policy keeps a departed client's people as they were.
@@ -190,6 +198,6 @@ def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_cloc
     # The cool-off passed for the early leavers within the year: the reachable ones were written to.
     # reactivation runs on Mondays: a cool-off that ended in the last week may not have had its Monday yet.
     due = Offboarding.objects.filter(client__in=offboarded, reactivation_after__lt=end.date() - 7 * DAY)
-    reachable = [c for o in due if (c := o.client.primary_contact) is not None and c.email != opted_out]
+    reachable = list({c for o in due if (c := o.client.primary_contact) is not None and c.email != opted_out})
     # One of eight is left out on this seed for a reason not yet traced (see the issue-18e report).
     assert reachable and Enrollment.objects.filter(lead__in=reachable).count() >= len(reachable) - 1

@@ -325,3 +325,53 @@ def test_a_german_client_sometimes_writes_in_german() -> None:
         board(f"p-de-{n}", person)
     kinds = [m.data["german"] for m in SandboxRecord.objects.filter(kind="client_message")]
     assert any(kinds) and not all(kinds)
+
+
+def test_a_client_with_an_upsell_out_still_reads_our_reports_and_deliveries(frozen_clock: Any) -> None:
+    from integrations.sandbox.deals import SandboxDocuments
+    from integrations.values import Recipient
+
+    person = client_person(4)
+    project_id = board("p-upsell-out", person)
+    due = (frozen_clock.now + dt.timedelta(days=30)).date()
+    task(project_id, "upsell-out-1", hours=2, due=due, milestone="Reporting")
+    accounts.mood(person.email)  # a client the world knows (their mood is kept from the first mail on)
+    documents = SandboxDocuments()
+    offer = documents.create_document(
+        idempotency_key="upsell:out", name="Voice agent for inbound calls",
+        recipients=[Recipient(email=person.email, name="Client")], content="A voice agent.",
+    )  # fmt: skip
+    documents.send_document(document_id=offer.document_id)
+    assert SandboxRecord.objects.get(kind="document", ref=offer.document_id).data["client_offer"]
+    frozen_clock.tick(dt.timedelta(days=3))  # the offer is still open to the world's eyes ("sent")
+    before = accounts.mood(person.email)
+
+    _send(person.email, "Weekly status report: week of 2026-03-02", "Reporting: 1 of 1 tasks done.", "up-r1")
+    _send(person.email, "Delivered: Reporting is ready for your review", "Reporting: done.", "up-d1")
+
+    # Both read: the report lifted them, the delivery was recorded (no longer overdue).
+    assert accounts.mood(person.email) > before
+    assert SandboxRecord.objects.filter(kind="client_report_seen", party=person.email).exists()
+    assert SandboxRecord.objects.filter(kind="milestone_delivered", data__name="Reporting").exists()
+
+
+def test_a_client_who_left_is_not_weighed_down_by_the_work_they_left_but_one_who_stays_still_is(
+    frozen_clock: Any,
+) -> None:
+    from integrations.sandbox import offboarding
+
+    gone, staying = client_person(0), client_person(1)
+    due = (frozen_clock.now + dt.timedelta(days=3)).date()
+    for name, person in (("gone", gone), ("staying", staying)):
+        project_id = board(f"p-left-{name}", person)
+        task(project_id, f"left-{name}", hours=400, due=due)  # months of work, late from the first week
+    quiet_clients()
+    # The client who leaves gets their handover (as offboarding sends it): the world notes the exit.
+    _send(gone.email, f"{gone.company.name}: handover of what we built", "What we built and how to run it.", "ho")
+    assert offboarding.left_at(gone.email) is not None
+    start = {p.email: accounts.mood(p.email) for p in (gone, staying)}
+    for _ in range(35):
+        frozen_clock.tick(dt.timedelta(days=1))
+        projects.notice_time_passing()
+    assert accounts.mood(gone.email) == start[gone.email]
+    assert accounts.mood(staying.email) < start[staying.email] - 0.1  # neglect still costs those who stay

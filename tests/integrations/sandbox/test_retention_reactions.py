@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from integrations.models import SandboxEvent, SandboxRecord
-from integrations.sandbox import accounts, retention
+from integrations.sandbox import accounts, proposals, retention
 from integrations.sandbox.deals import SandboxDocuments
 from integrations.sandbox.market import SandboxOutreach
 from integrations.sandbox.store import schedule
@@ -148,7 +148,9 @@ def test_renewal_proposals_are_signed_by_happy_clients_and_declined_by_unhappy_o
 
 def test_upsells_matching_a_stated_need_are_accepted_more_than_ones_that_do_not() -> None:
     matched, unmatched = [], []
-    for i in range(60):
+    # 200 pairs: the expected gap is 0.45 (0.60 against 0.15), and 60 pairs left it to the luck of
+    # the draw (0.48 against 0.23 once offers were seeded by their name rather than our key).
+    for i in range(200):
         email = f"owner{i}@upsell{i}.com"
         _client(email, mood=0.75)
         _said_on_a_call(email, "reporting for our clients is a manual spreadsheet job every Friday")
@@ -185,3 +187,38 @@ def test_mail_to_a_client_with_a_renewal_out_is_read_and_leaves_their_decision_a
     _send(email, "survey:renewal-out", "Would you recommend us?", "How likely are you to recommend us, 0 to 10?")
     assert sorted(SandboxEvent.objects.filter(subject=document_id).values_list("kind", "due_at")) == planned
     assert SandboxRecord.objects.get(kind="document", ref=document_id).data["sent_at"]
+
+
+def test_with_a_renewal_out_only_its_own_follow_up_is_claimed_and_ordinary_mail_is_read() -> None:
+    email = "kai.berg@northdental.com"
+    _client(email, mood=0.4)
+    document_id = _proposal(email, f"renewal:{email}", "Renewal of North Dental: 12 months")
+    planned = sorted(SandboxEvent.objects.filter(subject=document_id).values_list("kind", "due_at"))
+    document = SandboxRecord.objects.get(kind="document", ref=document_id).data
+    assert document["client_offer"] and document["status"] == "sent"
+    now = clock.now()
+
+    # A chase that names the offer is its follow-up: claimed, and their decision is not redrawn.
+    assert proposals.follow_up_received(
+        to=email, now=now, subject="Re: Renewal of North Dental: 12 months: any questions?", body="Anything open?"
+    )
+    # Any other mail is theirs to read as a client's: not claimed as a nudge about the offer.
+    assert not proposals.follow_up_received(to=email, now=now, subject="Weekly status report", body="On track.")
+    before = accounts.mood(email)
+    _send(email, "churn:renewal-out", "Can we set up a check-in call?", "A short check-in call this week?")
+    assert accounts.mood(email) == pytest.approx(before + retention.SAVE_LIFT_UNHAPPY)  # read: it moved them
+    assert sorted(SandboxEvent.objects.filter(subject=document_id).values_list("kind", "due_at")) == planned
+
+
+def test_a_clients_decision_on_an_offer_does_not_depend_on_our_key_for_it() -> None:
+    # Our key for a document holds our row's id, which differs between databases (CI's from ours):
+    # the same offer to the same client is decided alike whatever the key.
+    outcomes = []
+    for i in range(12):
+        email = f"kit{i}@samedecision{i}.com"
+        _client(email, mood=0.55)
+        first = _proposal(email, f"proposal:{100 + i}:document", "Renewal of Same Co: 12 months")
+        second = _proposal(email, f"proposal:{900 + i}:document", "Renewal of Same Co: 12 months")
+        assert first != second and _signed(first) == _signed(second)
+        outcomes.append(_signed(first))
+    assert any(outcomes) and not all(outcomes)  # still a draw, person by person
