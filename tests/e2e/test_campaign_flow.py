@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from agents.models import AgentRun, Escalation
+from agents.models import Escalation
 from agents.services.escalations import decide
 from agents.testing import advance
 from crm.agents.campaign._timing import is_business_day
 from crm.models import AgencyProfile, Enrollment, Message
 from crm.services.suppression import is_suppressed
+from tests.e2e.expected import unexpected_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +66,4 @@ def test_qualified_leads_are_enrolled_and_emailed_in_their_windows(
     assert not any(
         is_suppressed(m.to_email) for m in sent.filter(sent_at__gte=frozen_clock.now - dt.timedelta(hours=1))
     )
-    # The one expected failure: the email finder refusing a webmail domain some of the smallest
-    # businesses are listed with (the market's, as Findymail's 422; tests/e2e/test_lead_flow.py).
-    refused = AgentRun.objects.filter(agent_name="email_finder", status="failed")
-    assert all("webmail provider" in run.error for run in refused)
-    assert not AgentRun.objects.filter(status__in=["failed", "running"]).exclude(pk__in=refused).exists()
+    assert not unexpected_runs().exists()  # but the finder's refusals of webmail listings (tests/e2e/expected.py)
