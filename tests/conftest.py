@@ -17,6 +17,16 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 
 @pytest.fixture
+def sandbox_world(settings: Any) -> None:
+    """The embedded default: no vendor keys, the seeded sandbox market answers every role and signs its
+    webhooks with derived secrets, delivered in process (no URL)."""
+    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
+    settings.SANDBOX_WEBHOOKS = True
+    settings.SANDBOX_SEED = 42
+    settings.SANDBOX_WEBHOOK_URL = ""
+
+
+@pytest.fixture
 def staff_client(client: Any, django_user_model: Any) -> Any:
     user = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
     client.force_login(user)

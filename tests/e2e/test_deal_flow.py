@@ -31,7 +31,7 @@ from tests.sales.agents.meeting.conftest import market_lead, person_in
 
 # Weeks of simulated agency: run once, on PostgreSQL. What differs on SQLite (locking, JSON lookups,
 # the ORM's fallbacks) is covered by the unit tests that run on both, and CI's time is finite.
-pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql, pytest.mark.usefixtures("sandbox_world")]
 
 PER_CITY = 3  # 24 prospects: tens of meetings
 BEATS = (
@@ -43,14 +43,6 @@ BEATS = (
     "accounting_sync",
 )
 HELD = (Meeting.Status.HELD, Meeting.Status.FOLLOWED_UP)
-
-
-@pytest.fixture(autouse=True)
-def sandbox_world(settings: Any) -> None:
-    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
-    settings.SANDBOX_WEBHOOKS = True
-    settings.SANDBOX_SEED = 42
-    settings.SANDBOX_WEBHOOK_URL = ""
 
 
 def only_these_beats() -> None:

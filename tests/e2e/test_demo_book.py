@@ -13,7 +13,6 @@ as escalations.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -27,19 +26,11 @@ from delivery.models import ClientReport, Offboarding
 from sales.models import Client, Invoice, Meeting, MeetingNote, Proposal
 from smarter_team import clock
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql, pytest.mark.usefixtures("sandbox_world")]
 
 # The demo clock's first morning (agency.market_morning): a Monday, 12:00 UTC.
 START = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 LIVED = ("meeting", "proposal", "payment", "onboarding", "delivery", "retention", "offboarding", "campaign", "response")
-
-
-@pytest.fixture(autouse=True)
-def sandbox_world(settings: Any) -> None:
-    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
-    settings.SANDBOX_WEBHOOKS = True
-    settings.SANDBOX_SEED = 42
-    settings.SANDBOX_WEBHOOK_URL = ""
 
 
 def test_the_book_shows_every_stage_of_the_lifecycle_within_four_business_days() -> None:

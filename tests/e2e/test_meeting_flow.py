@@ -28,18 +28,10 @@ from integrations.sandbox.store import schedule
 from sales.models import Meeting
 from tests.sales.agents.meeting.conftest import market_lead, person_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_world")]
 
 CITIES = ("Sydney", "Berlin", "New York", "London", "Austin", "San Francisco", "Toronto", "Denver")
 STAGE = ("meeting_reminder", "meeting_lifecycle_orchestrator")
-
-
-@pytest.fixture(autouse=True)
-def sandbox_world(settings: Any) -> None:
-    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
-    settings.SANDBOX_WEBHOOKS = True
-    settings.SANDBOX_SEED = 42
-    settings.SANDBOX_WEBHOOK_URL = ""
 
 
 def says_yes(lead: Lead, n: int) -> None:

@@ -66,13 +66,10 @@ SETTLED = frozenset(Lead.Status) - {Lead.Status.NEW, Lead.Status.ENRICHED, Lead.
 
 
 @pytest.fixture(autouse=True)
-def sandbox_world(settings: Any) -> None:
-    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
-    settings.SANDBOX_WEBHOOKS = True
+def sandbox_world(sandbox_world: None, settings: Any) -> None:
     # The funnel converts a few leads in a hundred, as real cold outreach does: a draw where these two
     # lists sign a client. On a seed where they sign none, the counts from "won" on are nought.
     settings.SANDBOX_SEED = 7
-    settings.SANDBOX_WEBHOOK_URL = ""
 
 
 def approve_what_waits() -> None:

@@ -4,7 +4,6 @@ webhook, then notes + measures -> recap -> requirements and a draft proposal for
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
@@ -26,18 +25,9 @@ from tests.crm.agents.conftest import market_lead
 from tests.integrations.webhooks.conftest import event_agents  # noqa: F401 - stand-ins for unbuilt event agents
 from tests.sales.agents.calls.conftest import email_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pricing_stub", "event_agents")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_world", "pricing_stub", "event_agents")]
 
 TOMORROW_3PM = dt.datetime(2026, 3, 3, 15, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def sandbox_world(settings: Any) -> None:
-    """The embedded default: no vendor keys, the sandbox signs its webhooks with derived secrets."""
-    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
-    settings.SANDBOX_WEBHOOKS = True
-    settings.SANDBOX_SEED = 42
-    settings.SANDBOX_WEBHOOK_URL = ""
 
 
 def _key(person: Person) -> str:

@@ -20,12 +20,8 @@ from smarter_team import clock
 
 
 @pytest.fixture(autouse=True)
-def sandbox_on(settings: Any) -> None:
-    """The embedded default: no vendor keys, the sandbox answers and signs its webhooks."""
-    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
-    settings.SANDBOX_WEBHOOKS = True
-    settings.SANDBOX_SEED = 42
-    settings.SANDBOX_WEBHOOK_URL = ""
+def sandbox_world(sandbox_world: None) -> None:
+    """Every test here lives on the embedded default's sandbox market (tests/conftest.py)."""
 
 
 def person_in(city: str, n: int = 0) -> Person:

@@ -15,12 +15,8 @@ from tests.factories.sales import ClientFactory, InvoiceFactory, ProposalFactory
 
 
 @pytest.fixture(autouse=True)
-def sandbox(settings: Any) -> None:
-    """The embedded default: no vendor keys, the sandbox answers every role and signs its webhooks."""
-    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
-    settings.SANDBOX_WEBHOOKS = True
-    settings.SANDBOX_SEED = 42
-    settings.SANDBOX_WEBHOOK_URL = ""
+def sandbox_world(sandbox_world: None) -> None:
+    """Every test here lives on the embedded default's sandbox market (tests/conftest.py)."""
 
 
 def signed_proposal(client: Client, *, total: str = "10000.00", currency: str = "USD", **fields: Any) -> Proposal:

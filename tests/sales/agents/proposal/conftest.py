@@ -61,11 +61,8 @@ def neighbours() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def sandbox_world(settings: Any) -> None:
-    settings.INTEGRATION_KEYS = {name: "" for name in settings.INTEGRATION_KEYS}
-    settings.SANDBOX_WEBHOOKS = True
-    settings.SANDBOX_SEED = 42
-    settings.SANDBOX_WEBHOOK_URL = ""
+def sandbox_world(sandbox_world: None) -> None:
+    """Every test here lives on the embedded default's sandbox market (tests/conftest.py)."""
 
 
 def market_people(count: int = 300, query: str = "dental clinics") -> list[Person]:
