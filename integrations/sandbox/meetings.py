@@ -24,7 +24,7 @@ from integrations.sandbox.behaviour import meeting_fate
 from integrations.sandbox.conversation import discovery_call
 from integrations.sandbox.market import SandboxProvider, find_person
 from integrations.sandbox.rng import rng_for, sandbox_id, stable_hash
-from integrations.sandbox.store import cancel_pending, recall, records, remember, schedule, update_record
+from integrations.sandbox.store import cancel_pending, recall, records, ref_for, remember, schedule, update_record
 from integrations.values import Booking, Recording, Slot, Transcript, TranscriptSegment
 from smarter_team import clock
 
@@ -302,12 +302,12 @@ def booking_identity(attendee_email: str, start: dt.datetime, idempotency_key: s
     other proposals. The key still makes a booking once: a retry with it finds the booking it made; the
     same person at the same time under another key (booked again after a cancellation) is a new one."""
     who, when = attendee_email.strip().lower(), start.astimezone(dt.UTC).isoformat()
-    for again in range(100):
-        booking_id = sandbox_id("bk", who, when, *(("again", again) if again else ()))
-        made = recall(kind="booking", ref=booking_id)
-        if made is None or (made.get("metadata") or {}).get("idempotency_key") == idempotency_key[:500]:
-            return booking_id
-    raise ValueError(f"{who} was booked at {when} a hundred times")
+    return ref_for(
+        kind="booking",
+        key=idempotency_key[:500],
+        made_by=lambda made: str((made.get("metadata") or {}).get("idempotency_key", "")),
+        ref=lambda n: sandbox_id("bk", who, when, *(("again", n) if n else ())),
+    )
 
 
 @register_provider("recorder", SANDBOX, keys=())
