@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
+from agents.models import Escalation
+from agents.services.escalations import decide
 from agents.testing import advance
 from integrations.sandbox.world import Person, search_people
 from smarter_team import clock
@@ -35,7 +37,37 @@ def people(count: int) -> list[Person]:
     return found
 
 
-def live(frozen: clock.FrozenClock, *, until: dt.datetime, step: dt.timedelta, off: tuple[str, ...]) -> None:
+def demo_agency() -> None:
+    """seed_demo's agency (its profile, two ICPs and mailboxes) in autopilot as ``make run`` sets it,
+    without make run's book of business (crm/demo_book.py): a bench counts only what its own leads did."""
+    from crm.management.commands.seed_demo import DEMO_AUTOPILOT, seed_demo
+    from crm.services.agency import profile
+
+    seed_demo()
+    agency = profile()
+    agency.autopilot = {**(agency.autopilot or {}), **DEMO_AUTOPILOT}
+    agency.save(update_fields=["autopilot"])
+
+
+def live(
+    frozen: clock.FrozenClock,
+    *,
+    until: dt.datetime,
+    step: dt.timedelta,
+    off: tuple[str, ...],
+    stop_at_hints: bool = False,
+) -> None:
     """The agency on its beats until ``until``, the sandbox answering through the real webhooks; the
     agents ``off`` never run. An arm is as long as it takes: no cap on the number of runs."""
-    advance(frozen, until=until, step=step, max_runs=sys.maxsize, off=off)
+    advance(frozen, until=until, step=step, max_runs=sys.maxsize, off=off, stop_at_hints=stop_at_hints)
+
+
+def approve_what_waits(note: str = "approved in the daily review") -> int:
+    """The team's pass over the approval queue: everything the agents asked for, approved, in the
+    order it was asked (the runs resume in that order)."""
+    waiting = list(
+        Escalation.objects.filter(kind=Escalation.Kind.APPROVAL, status=Escalation.Status.OPEN).order_by("pk")
+    )
+    for gate in waiting:
+        decide(escalation=gate, approve=True, user=None, note=note)
+    return len(waiting)

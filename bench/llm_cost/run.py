@@ -27,16 +27,12 @@ What the fake server does (the API's documented behaviour, https://docs.claude.c
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
-import math
 import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -65,84 +61,19 @@ from agents.brains.batches import poll_batches, submit_batch  # noqa: E402
 from agents.brains.pricing import BATCH_DISCOUNT, cost_of, price_for  # noqa: E402
 from agents.models import AgentRun  # noqa: E402
 from agents.services.runs import start_run  # noqa: E402
+from bench.anthropic_fake import Cache, min_cacheable, tokens, usage_for  # noqa: E402
 from crm.models import Campaign, Company, Enrollment, Lead  # noqa: E402
 from integrations.sandbox.world import Person, search_people  # noqa: E402
 from smarter_team import clock  # noqa: E402
 
-CHARS_PER_TOKEN = 3.5
-TOOL_CHOICE_TOKENS = 313  # the API's tool-use system prompt for tool_choice "tool" (Claude 4 models)
-CACHE_LIFETIME = 300.0  # seconds: the ephemeral cache the brain asks for
 LANES = 8  # concurrent requests while a batch is processed (a judgement)
 SECONDS_PER_REQUEST = 2.0  # one lane's time per request (a judgement; only the cache lifetime reads it)
-MIN_CACHEABLE = {"claude-haiku-4-5": 4096, "claude-opus-4-5": 4096, "claude-opus-5": 4096, "claude-3-haiku": 2048}
 BATCH_ID = "msgbatch_bench_llm_cost"
 API = "https://api.anthropic.com"
 QUERIES = ("dental clinics", "law firms", "logistics companies", "marketing agencies", "physiotherapy practices")
 
 
-def tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
-
-
-def min_cacheable(model: str) -> int:
-    return next(
-        (n for name, n in sorted(MIN_CACHEABLE.items(), key=lambda kv: -len(kv[0])) if model.startswith(name)), 1024
-    )
-
-
 # --- the fake server ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Cache:
-    """Prefixes by digest, each with the (simulated) time it lapses."""
-
-    until: dict[str, float] = field(default_factory=dict)
-
-    def fresh(self, key: str, now: float) -> bool:
-        return self.until.get(key, -1.0) >= now
-
-    def keep(self, key: str, now: float) -> None:
-        self.until[key] = now + CACHE_LIFETIME
-
-
-def blocks(params: dict[str, Any]) -> Iterator[tuple[str, int, bool]]:
-    """(canonical text, tokens, is a breakpoint) for each block, in the order the API caches them."""
-    for tool in params.get("tools", []):
-        text = json.dumps(tool, sort_keys=True)
-        yield text, tokens(text) + (TOOL_CHOICE_TOKENS if params.get("tool_choice") else 0), "cache_control" in tool
-    for block in params.get("system", []):
-        yield block["text"], tokens(block["text"]), "cache_control" in block
-    for message in params["messages"]:
-        content = message["content"]
-        text = content if isinstance(content, str) else json.dumps(content, sort_keys=True)
-        yield text, tokens(text), False
-
-
-def usage_for(params: dict[str, Any], cache: Cache, now: float) -> dict[str, int]:
-    digest = hashlib.sha256(params["model"].encode())  # each model has its own cache
-    total, breakpoints = 0, []  # (prefix digest, prefix tokens)
-    for text, count, marked in blocks(params):
-        digest.update(text.encode())
-        total += count
-        if marked:
-            breakpoints.append((digest.copy().hexdigest(), total))
-    floor = min_cacheable(params["model"])
-    cacheable = [(key, n) for key, n in breakpoints if n >= floor]
-    read = next((n for key, n in reversed(cacheable) if cache.fresh(key, now)), 0)
-    for key, n in cacheable:
-        if n <= read:
-            cache.keep(key, now)  # a read renews the lifetime
-    written = 0
-    if cacheable and cacheable[-1][1] > read:
-        written = cacheable[-1][1] - read
-        for key, _ in cacheable:
-            cache.keep(key, now)
-    return {
-        "input_tokens": total - read - written,
-        "cache_creation_input_tokens": written,
-        "cache_read_input_tokens": read,
-    }
 
 
 FINDING_LINE = re.compile(r"^- \[(\w+)\] (.+)$", re.MULTILINE)

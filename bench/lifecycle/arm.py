@@ -1,0 +1,154 @@
+"""One arm of bench/lifecycle in this process: the agency from a lead list to renewals and goodbyes
+on simulated time, with some decisions switched off (bench/lifecycle/policy.py). Import it once
+Django is set up on the arm's scratch database (bench/lifecycle/run.py does both)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sys
+import time
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Sum
+from django.test.utils import override_settings
+
+from agents import registry
+from agents.models import AgentRun
+from agents.testing import keep_schedules
+from bench.arms import START, approve_what_waits, demo_agency, live
+from bench.funnel.run import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, QueryCounter, lead_list, market_people
+from bench.lifecycle.metering import metered
+from bench.lifecycle.policy import applied, arm_decisions
+from crm.models import Campaign, Lead, Mailbox, Message
+from crm.services.imports import import_leads_csv
+from delivery.models import Offboarding
+from integrations.models import SandboxRecord
+from sales.models import Client, Meeting, Payment, Proposal
+from smarter_team import clock
+
+DAY = dt.timedelta(days=1)
+SENT = ("sent", "delivered", "opened", "clicked", "replied", "bounced")
+HELD = (Meeting.Status.HELD, Meeting.Status.FOLLOWED_UP)
+
+
+def by_currency(rows: Any, field: str) -> dict[str, str]:
+    return {r["currency"]: str(r["s"]) for r in rows.values("currency").annotate(s=Sum(field)).order_by("currency")}
+
+
+def outcomes(now: dt.datetime) -> dict[str, Any]:
+    """What the arm's agency achieved, stage by stage (the whole-lifecycle test's definitions)."""
+    leads = Lead.objects.filter(merged_into__isnull=True)
+    cold = Message.objects.filter(direction="out", enrollment__isnull=False, status__in=SENT)
+    replies = Message.objects.filter(direction="in", conversation__lead__isnull=False).exclude(intent="bounce")
+    calls = Meeting.objects.filter(lead__isnull=False, client__isnull=True)
+    later = Proposal.objects.filter(requirements__kind__in=["renewal", "upsell"])
+    first_deals = Proposal.objects.exclude(pk__in=later.values("pk")).exclude(lead__isnull=True)
+    signed = first_deals.filter(status=Proposal.Status.SIGNED)
+    clients = Client.objects.all()
+    renewed = Proposal.objects.filter(requirements__kind="renewal", status="signed").values("client").distinct()
+    came_due = clients.filter(contract_end__lt=now.date() - 14 * DAY)
+    left = clients.filter(status__in=[Client.Status.OFFBOARDED, Client.Status.CHURNED])
+    payments = Payment.objects.filter(status="succeeded")
+    refunds = Payment.objects.filter(status="refunded")
+    return {
+        "leads": leads.count(),
+        "qualified": leads.filter(score__isnull=False).exclude(status=Lead.Status.DISQUALIFIED).count(),
+        "emailed": cold.values("enrollment__lead").distinct().count(),
+        "emails sent": cold.count(),
+        "replied": replies.values("conversation__lead").distinct().count(),
+        "interested": replies.filter(intent="interested").values("conversation__lead").distinct().count(),
+        "unsubscribed": replies.filter(intent="unsubscribe").values("conversation__lead").distinct().count(),
+        "meetings booked": calls.values("lead").distinct().count(),
+        "meetings held": calls.filter(status__in=HELD).values("lead").distinct().count(),
+        "no-shows": calls.filter(status=Meeting.Status.NO_SHOW).count(),
+        "proposed": first_deals.exclude(status=Proposal.Status.DRAFT).values("lead").distinct().count(),
+        "signed deals": signed.count(),
+        "clients": clients.count(),
+        "contracts due": came_due.count(),
+        "renewed": renewed.count(),
+        "churned": left.count(),
+        "offboarded": Offboarding.objects.filter(status=Offboarding.Status.COMPLETED).count(),
+        "deal value": by_currency(signed, "total"),
+        "revenue": {
+            c: str(Decimal(v) - Decimal(by_currency(refunds, "amount").get(c, "0")))
+            for c, v in by_currency(payments, "amount").items()
+        },
+    }
+
+
+def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]:
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    counter = QueryCounter()
+    decisions = arm_decisions(arm)
+    with (
+        applied(decisions) as switched_off,
+        metered() as meter,
+        clock.frozen(START) as frozen,
+        connection.execute_wrapper(counter),
+    ):
+        off = tuple(sorted({*switched_off, *NOT_HERE}))
+        began = time.perf_counter()
+        demo_agency()
+        mailboxes = math.ceil(leads / LEADS_PER_MAILBOX)
+        Mailbox.objects.bulk_create(
+            [
+                Mailbox(email=f"sender{n:04d}@mail.smarter-team.test", display_name=f"Sender {n}")
+                for n in range(mailboxes)
+            ]
+        )
+        Mailbox.objects.update(daily_cap=MAILBOX_CAP, warmup_stage=0)
+        # Every agent of the lifecycle; the system agents watch the machinery and have their own benches.
+        keep_schedules(
+            lambda name: registry.is_registered(name) and registry.get(name).category != "system" and name not in off
+        )
+        people = market_people(leads)
+        SandboxRecord.objects.bulk_create(
+            [SandboxRecord(kind="person", ref=p.email, data=p.to_record()) for p in people], ignore_conflicts=True
+        )
+        report = import_leads_csv(file=lead_list(people), source="lead_list")
+        capacity = mailboxes * MAILBOX_CAP
+        for day in range(1, days + 1):
+            # Four-hour steps while campaigns and calls run, then two-day steps; each stops where an
+            # agent said its work falls due, so a reminder still comes an hour before its call.
+            step = dt.timedelta(hours=4) if day <= funnel_days else 2 * DAY
+            live(frozen, until=START + day * DAY, step=step, off=off, stop_at_hints=True)
+            Campaign.objects.filter(daily_limit__lt=capacity).update(daily_limit=capacity)
+            approve_what_waits()
+            if day % 10 == 0:
+                print(
+                    f"   [{arm} {leads}] day {day}: {time.perf_counter() - began:.0f}s, "
+                    f"runs {AgentRun.objects.count()}, queries {counter.count}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        seconds = time.perf_counter() - began
+        now = frozen.now
+    worked = AgentRun.objects.exclude(status=AgentRun.Status.CANCELED)
+    return {
+        "arm": arm,
+        "leads asked": leads,
+        "import errors": len(report.errors),
+        "seconds": round(seconds, 1),
+        "runs": worked.count(),
+        "failed runs": dict(
+            Counter(AgentRun.objects.filter(status=AgentRun.Status.FAILED).values_list("agent_name", flat=True))
+        ),
+        "queries": counter.count,
+        "by agent": dict(Counter(worked.values_list("agent_name", flat=True)).most_common()),
+        "llm calls": sum(meter.calls.values()),
+        "llm live usd": str(meter.live),
+        "llm batches usd": str(meter.batches),
+        "llm cache share": round(meter.cache_share, 3),
+        "outcomes": outcomes(now),
+    }
+
+
+def play_arm(*, leads: int, arm: str, funnel_days: int, days: int, seed: int) -> dict[str, Any]:
+    with override_settings(BRAIN_DEFAULT="heuristic", SANDBOX_WEBHOOKS=True, SANDBOX_SEED=seed, SANDBOX_WEBHOOK_URL=""):
+        return play(leads=leads, arm=arm, funnel_days=funnel_days, days=days)
