@@ -99,9 +99,10 @@ def money(values: dict[str, str]) -> str:
 def show(r: dict[str, Any]) -> None:
     n, o = r["leads asked"], r["outcomes"]
     print(f"[{r['arm']}, {n} leads] wall {r['seconds']:.0f}s ({1000 * r['seconds'] / n:.0f} ms per lead)", flush=True)
+    failed = r["failed runs"]
     print(
-        f"   runs {r['runs']} ({r['runs'] / n:.1f} per lead), failed {sum(r['failed runs'].values())} {r['failed runs'] or ''}, queries "
-        f"{r['queries']} ({r['queries'] / n:.0f} per lead), import errors {r['import errors']}"
+        f"   runs {r['runs']} ({r['runs'] / n:.1f} per lead), failed {sum(failed.values())} {failed or ''}, "
+        f"queries {r['queries']} ({r['queries'] / n:.0f} per lead), import errors {r['import errors']}"
     )
     print(
         f"   LLM: {r['llm calls']} calls, per lead ${Decimal(r['llm live usd']) / n:.5f} live, "
