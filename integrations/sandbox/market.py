@@ -242,12 +242,10 @@ class SandboxOutreach(SandboxProvider):
                 or client_reads(sent, body=body)
             )
             if not claimed:
-                self._plan_reaction(sent, body=body, headers=headers, step=step, key=idempotency_key)
+                self._plan_reaction(sent, body=body, headers=headers, step=step)
         return SentEmail(message_id=message_id, thread_id=sent["thread_id"], provider=SANDBOX, status="sent")
 
-    def _plan_reaction(
-        self, sent: dict[str, str], *, body: str, headers: Mapping[str, str], step: int, key: str
-    ) -> None:
+    def _plan_reaction(self, sent: dict[str, str], *, body: str, headers: Mapping[str, str], step: int) -> None:
         person, now = find_person(sent["to"]), clock.now()
         # Mail about a call booked with them (a reminder, a follow-up after a missed call) is answered
         # as such (integrations/sandbox/attendance.py), never as a cold email.
@@ -285,7 +283,8 @@ class SandboxOutreach(SandboxProvider):
             event_type, kind = "lead_unsubscribed", "unsubscribe_click"
         else:
             assert outcome.intent is not None
-            rng = rng_for("reply-text", key)
+            # The wording from who answers what (not our outbox key, which holds our database ids).
+            rng = rng_for("reply-text", person.email, sent["subject"], step)
             colleagues = [p for p in people_at(person.company) if p.email != person.email]
             event_type, kind = "reply_received", f"reply_{outcome.intent}"
             extra = {

@@ -224,10 +224,13 @@ def answer_client_email(sent: Mapping[str, str], *, body: str) -> bool:
     if kind is None:
         accounts.move(email, save_play_lift(mood), key=f"save-play:{message_id}", reason="a check-in call offered")
         return True
-    reply = survey_reply(kind, mood=mood, seed=message_id)
+    # Drawn from what the client sees (who, which survey, the day it came), never the message id:
+    # that is made from our outbox key, which holds our database ids.
+    seed = f"{email}|{sent['subject']}|{clock.now().date().isoformat()}"
+    reply = survey_reply(kind, mood=mood, seed=seed)
     if reply is None:
         return True
-    at = clock.now() + dt.timedelta(hours=rng_for("survey-delay", message_id).uniform(1, 72))
+    at = clock.now() + dt.timedelta(hours=rng_for("survey-delay", seed).uniform(1, 72))
     schedule(
         key=f"instantly:{message_id}:survey_answer",
         provider="instantly",
