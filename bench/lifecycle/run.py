@@ -60,7 +60,7 @@ def child(args: argparse.Namespace) -> None:
 def spawn(args: argparse.Namespace, *, leads: int, arm: str, slot: int) -> subprocess.Popen[str]:
     env = {**os.environ, "DATABASE_URL": f"{args.db}_{slot}", "REDIS_URL": f"redis://127.0.0.1:6379/{14 + slot}"}
     command = [
-        sys.executable, str(Path(__file__)), "--child", "--leads-one", str(leads), "--arm", arm,
+        sys.executable, str(Path(__file__)), "--child", "--leads-one", str(leads), f"--arm={arm}",
         "--days", str(args.days), "--funnel-days", str(args.funnel_days), "--seed", str(args.seed),
     ]  # fmt: skip
     env.setdefault("DJANGO_SETTINGS_MODULE", "smarter_team.settings_test")
@@ -164,7 +164,7 @@ def main() -> None:
     jobs = [(n, "full") for n in sizes]
     if args.compare:
         jobs += [(args.compare, arm) for arm in arms]
-        if args.compare not in sizes:
+        if args.compare not in sizes and "full" not in arms:
             jobs.append((args.compare, "full"))
     began = time.perf_counter()
     results = run_all(args, jobs)
