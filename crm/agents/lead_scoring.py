@@ -53,13 +53,21 @@ class Scored(BaseModel):
     note: str = ""
 
 
-def active_icp(lead: Lead) -> IdealCustomerProfile:
+def best_icp(lead: Lead, findings: list[Finding]) -> tuple[IdealCustomerProfile, ScoreCard]:
+    """The profile a lead is scored against, with its card: its own while that is active; for a lead
+    that came without one (a CSV import, a lead typed in by hand) the active profile it fits best, by
+    the rules' card (a qualifying card first, then the higher score; the oldest profile on a tie).
+    Scoring such a lead against whichever profile is oldest would judge a UK law firm by a US dental
+    profile and disqualify it for its industry and country."""
     if lead.icp is not None and lead.icp.active:
-        return lead.icp
-    found = IdealCustomerProfile.objects.filter(active=True).order_by("pk").first()
-    if found is None:
+        return lead.icp, score_lead(lead=lead, icp=lead.icp, findings=findings)
+    cards = [
+        (icp, score_lead(lead=lead, icp=icp, findings=findings))
+        for icp in IdealCustomerProfile.objects.filter(active=True).order_by("pk")
+    ]
+    if not cards:
         raise SkipRun("no active ideal customer profile to score against")
-    return found
+    return max(cards, key=lambda pair: (pair[1].qualified, pair[1].score))  # max keeps the first of equals
 
 
 @register
@@ -79,9 +87,8 @@ class LeadScoring(LLMAgent[LeadRef, Scored, Score]):
 
     def load(self, ctx: RunContext, data: LeadRef) -> ScoringFacts:
         lead = Lead.objects.select_related("company", "icp", "persona").get(pk=data.lead_id)
-        icp = active_icp(lead)
         found = sourced_findings(lead=lead)
-        card = score_lead(lead=lead, icp=icp, findings=found)
+        icp, card = best_icp(lead, found)
         return ScoringFacts(lead=lead, icp=icp, findings=found, card=card)
 
     def prompt(self, ctx: RunContext, facts: ScoringFacts) -> str:

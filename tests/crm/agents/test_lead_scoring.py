@@ -194,3 +194,26 @@ def test_matching_helpers() -> None:
     assert industry_matches("Dental clinic", ["dental clinics"])
     assert not industry_matches("accounting firms", ["law firms"])
     assert size_fit("11-50", ["11-50", "51-200"]) == 1.0 and size_fit("1-10", ["11-50"]) == 0.0
+
+
+def test_a_lead_without_a_profile_is_scored_against_the_one_it_fits(icp: Any) -> None:
+    """A CSV import names no profile: a UK law firm is judged by the UK law profile, not the oldest one."""
+    law = IdealCustomerProfileFactory.create(
+        name="Law (UK)", industries=["law firms"], company_sizes=["11-50", "51-200"], titles=["Owner"], countries=["GB"]
+    )
+    lead = _lead(industry="Law firms", country="GB")
+    Lead.objects.filter(pk=lead.pk).update(country="GB")
+    run_agent("lead_scoring", {"lead_id": lead.pk})
+    lead.refresh_from_db()
+    assert lead.icp_id == law.pk and lead.status == "qualified", lead.score_reasons
+    assert any("industry 'Law firms' is in the ICP" in r for r in lead.score_reasons)
+    # A dental clinic beside it still goes to the dental profile, and a lead's own profile is kept.
+    dental = _lead()
+    run_agent("lead_scoring", {"lead_id": dental.pk})
+    dental.refresh_from_db()
+    assert dental.icp_id == icp.pk and dental.status == "qualified"
+    own = _lead(industry="Law firms", country="GB")
+    Lead.objects.filter(pk=own.pk).update(icp=icp, country="GB")
+    run_agent("lead_scoring", {"lead_id": own.pk})
+    own.refresh_from_db()
+    assert own.icp_id == icp.pk and own.status == "disqualified"
