@@ -161,7 +161,7 @@ def rerun(run: AgentRun, *, answers: Sequence[Any] | None = None) -> RunResult:
 @contextmanager
 def _no_perform() -> Iterator[None]:
     original = outbox.perform_recorded
-    outbox.perform_recorded = lambda actions: None
+    outbox.perform_recorded = lambda actions: []
     try:
         yield
     finally:
@@ -259,7 +259,9 @@ def drain(
                 break
             for pk in batch:
                 worked = runtime.execute(pk)
-                run = AgentRun.objects.get(pk=pk)
+                # The run execute worked is current (its outcome, or what a failed act made of it):
+                # read again only one it did not take (gone, held, finished or postponed meanwhile).
+                run = worked if worked is not None else AgentRun.objects.get(pk=pk)
                 if worked is None and (run.status != AgentRun.Status.QUEUED or (run.due_at and run.due_at > now)):
                     continue  # an earlier run of the batch finished, canceled or postponed it: no longer due
                 if run.status == AgentRun.Status.QUEUED:
