@@ -33,7 +33,7 @@ from django.test.utils import override_settings
 from agents import outbox, runtime, runtime_hooks
 from agents.brains import scripted
 from agents.models import Action, AgentRun, AuditLog, Escalation
-from agents.services.runs import cancel_run, start_run
+from agents.services.runs import cancel_run, start_run, worked_here
 from smarter_team import clock
 
 # Bookkeeping every run writes: not what an agent "created".
@@ -243,7 +243,7 @@ def drain(
     done: list[AgentRun] = []
     for name, queued in (answers or {}).items():
         scripted.script(name, *queued)
-    with override_settings(BRAIN_DEFAULT="scripted" if answers else "heuristic"):
+    with override_settings(BRAIN_DEFAULT="scripted" if answers else "heuristic"), worked_here():
         while len(done) < limit:
             if off:
                 for run in AgentRun.objects.filter(status=AgentRun.Status.QUEUED, agent_name__in=off):
@@ -299,6 +299,13 @@ def advance(
     (clockwork.next_hinted_work: a reminder's hour, a sequence step's send time), so a coarse step
     still reminds an hour before each call. Every step ticks every frequent agent once, and most
     steps find nothing to do: coarse steps that stop where the work is cost a fraction."""
+    with worked_here():
+        return _advance(frozen, until=until, step=step, max_runs=max_runs, off=off, stop_at_hints=stop_at_hints)
+
+
+def _advance(
+    frozen: Any, *, until: dt.datetime, step: dt.timedelta, max_runs: int, off: Collection[str], stop_at_hints: bool
+) -> list[WorldStep]:
     from agents import clockwork
     from integrations.models import WebhookEvent
     from integrations.sandbox.delivery import deliver_due
