@@ -33,6 +33,7 @@ from django.test.utils import override_settings
 from agents import outbox, runtime, runtime_hooks
 from agents.brains import scripted
 from agents.models import Action, AgentRun, AuditLog, Escalation
+from agents.services import pauses
 from agents.services.runs import cancel_run, start_run, worked_here
 from smarter_team import clock
 
@@ -257,17 +258,27 @@ def drain(
             batch = list(due.values_list("pk", flat=True)[: limit - len(done)])
             if not batch:
                 break
-            for pk in batch:
-                worked = runtime.execute(pk)
-                # The run execute worked is current (its outcome, or what a failed act made of it):
-                # read again only one it did not take (gone, held, finished or postponed meanwhile).
-                run = worked if worked is not None else AgentRun.objects.get(pk=pk)
-                if worked is None and (run.status != AgentRun.Status.QUEUED or (run.due_at and run.due_at > now)):
-                    continue  # an earlier run of the batch finished, canceled or postponed it: no longer due
-                if run.status == AgentRun.Status.QUEUED:
-                    return done  # held, or retried later (a transient failure): not ours to wait for here
-                done.append(run)
+            # One wave: the runs it starts ask once whether a budget is paused (pauses.one_wave).
+            with pauses.one_wave(now):
+                stop = _work_batch(batch, now=now, done=done)
+            if stop:
+                return done
     return done
+
+
+def _work_batch(batch: list[int], *, now: dt.datetime, done: list[AgentRun]) -> bool:
+    """Work one look's due runs in pk order, adding them to ``done``; True when drain must stop."""
+    for pk in batch:
+        worked = runtime.execute(pk)
+        # The run execute worked is current (its outcome, or what a failed act made of it): read
+        # again only one it did not take (gone, held, finished or postponed meanwhile).
+        run = worked if worked is not None else AgentRun.objects.get(pk=pk)
+        if worked is None and (run.status != AgentRun.Status.QUEUED or (run.due_at and run.due_at > now)):
+            continue  # an earlier run of the batch finished, canceled or postponed it: no longer due
+        if run.status == AgentRun.Status.QUEUED:
+            return True  # held, or retried later (a transient failure): not ours to wait for here
+        done.append(run)
+    return False
 
 
 @dataclass
@@ -317,7 +328,8 @@ def _advance(
         hinted = clockwork.next_hinted_work(frozen.now) if stop_at_hints else None
         frozen.tick(min(step, hinted - frozen.now) if hinted is not None else step)
         record = WorldStep(at=frozen.now)
-        record.ticks = len(clockwork.start_due_ticks())
+        with pauses.one_wave(frozen.now):
+            record.ticks = len(clockwork.start_due_ticks())
         while True:
             posted = deliver_due()
             record.delivered += posted
