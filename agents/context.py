@@ -422,13 +422,13 @@ class RunContext:
         if row is not None and (row.expires_at is None or row.expires_at > now):
             return model.model_validate(row.value)
         value = fetch()
-        LookupCache.objects.update_or_create(
-            key=key[:200],
-            defaults={
-                "value": value.model_dump(mode="json"),
-                "created_at": now,
-                "expires_at": now + ttl if ttl else None,
-            },
+        # One upsert (INSERT ... ON CONFLICT DO UPDATE): what update_or_create did in three statements
+        # (a locking read, then the insert or the update) and a transaction of its own.
+        row = LookupCache(
+            key=key[:200], value=value.model_dump(mode="json"), created_at=now, expires_at=now + ttl if ttl else None
+        )
+        LookupCache.objects.bulk_create(
+            [row], update_conflicts=True, unique_fields=["key"], update_fields=["value", "created_at", "expires_at"]
         )
         return value
 

@@ -295,10 +295,10 @@ def _claim(action: Action | int) -> Action | None:
     return action
 
 
-def perform_recorded(actions: Iterable[Action | int]) -> None:
-    """Perform what a run just committed (the worker's own acts, at once, in order)."""
-    for action in actions:
-        perform(action)
+def perform_recorded(actions: Iterable[Action | int]) -> list[str | None]:
+    """Perform what a run just committed (the worker's own acts, at once, in order); each one's
+    status afterwards (``perform``)."""
+    return [perform(action) for action in actions]
 
 
 def perform(action_or_id: Action | int) -> str | None:

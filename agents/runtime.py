@@ -29,7 +29,7 @@ from agents import outbox, registry, runtime_hooks
 from agents.base import AgentBase, LLMAgent
 from agents.context import RunContext
 from agents.errors import EscalateRun, PauseRun, SkipRun, TransientError, UnknownAgent
-from agents.models import AgentRun, Escalation
+from agents.models import Action, AgentRun, Escalation
 from agents.services import claims
 from agents.services.escalations import raise_escalation
 from agents.services.runs import requeue
@@ -104,7 +104,11 @@ def perform(run: AgentRun) -> None:
         fail(run, exc, ctx=ctx)
     else:
         # After commit: the acts this attempt recorded, at once (the sweeper covers a death here).
-        outbox.perform_recorded(ctx.recorded_actions)
+        outcomes = outbox.perform_recorded(ctx.recorded_actions)
+        if any(outcome != Action.Status.DONE for outcome in outcomes or ()):
+            # An act that did not go through may have failed or escalated the run from its own
+            # row (outbox._fail_run): the caller gets the run as it now stands, not as it left act.
+            run.refresh_from_db()
 
 
 class _GuardsFailed(Exception):

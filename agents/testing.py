@@ -33,7 +33,8 @@ from django.test.utils import override_settings
 from agents import outbox, runtime, runtime_hooks
 from agents.brains import scripted
 from agents.models import Action, AgentRun, AuditLog, Escalation
-from agents.services.runs import cancel_run, start_run
+from agents.services import pauses
+from agents.services.runs import cancel_run, start_run, worked_here
 from smarter_team import clock
 
 # Bookkeeping every run writes: not what an agent "created".
@@ -161,7 +162,7 @@ def rerun(run: AgentRun, *, answers: Sequence[Any] | None = None) -> RunResult:
 @contextmanager
 def _no_perform() -> Iterator[None]:
     original = outbox.perform_recorded
-    outbox.perform_recorded = lambda actions: None
+    outbox.perform_recorded = lambda actions: []
     try:
         yield
     finally:
@@ -243,7 +244,7 @@ def drain(
     done: list[AgentRun] = []
     for name, queued in (answers or {}).items():
         scripted.script(name, *queued)
-    with override_settings(BRAIN_DEFAULT="scripted" if answers else "heuristic"):
+    with override_settings(BRAIN_DEFAULT="scripted" if answers else "heuristic"), worked_here():
         while len(done) < limit:
             if off:
                 for run in AgentRun.objects.filter(status=AgentRun.Status.QUEUED, agent_name__in=off):
@@ -257,15 +258,27 @@ def drain(
             batch = list(due.values_list("pk", flat=True)[: limit - len(done)])
             if not batch:
                 break
-            for pk in batch:
-                worked = runtime.execute(pk)
-                run = AgentRun.objects.get(pk=pk)
-                if worked is None and (run.status != AgentRun.Status.QUEUED or (run.due_at and run.due_at > now)):
-                    continue  # an earlier run of the batch finished, canceled or postponed it: no longer due
-                if run.status == AgentRun.Status.QUEUED:
-                    return done  # held, or retried later (a transient failure): not ours to wait for here
-                done.append(run)
+            # One wave: the runs it starts ask once whether a budget is paused (pauses.one_wave).
+            with pauses.one_wave(now):
+                stop = _work_batch(batch, now=now, done=done)
+            if stop:
+                return done
     return done
+
+
+def _work_batch(batch: list[int], *, now: dt.datetime, done: list[AgentRun]) -> bool:
+    """Work one look's due runs in pk order, adding them to ``done``; True when drain must stop."""
+    for pk in batch:
+        worked = runtime.execute(pk)
+        # The run execute worked is current (its outcome, or what a failed act made of it): read
+        # again only one it did not take (gone, held, finished or postponed meanwhile).
+        run = worked if worked is not None else AgentRun.objects.get(pk=pk)
+        if worked is None and (run.status != AgentRun.Status.QUEUED or (run.due_at and run.due_at > now)):
+            continue  # an earlier run of the batch finished, canceled or postponed it: no longer due
+        if run.status == AgentRun.Status.QUEUED:
+            return True  # held, or retried later (a transient failure): not ours to wait for here
+        done.append(run)
+    return False
 
 
 @dataclass
@@ -297,6 +310,13 @@ def advance(
     (clockwork.next_hinted_work: a reminder's hour, a sequence step's send time), so a coarse step
     still reminds an hour before each call. Every step ticks every frequent agent once, and most
     steps find nothing to do: coarse steps that stop where the work is cost a fraction."""
+    with worked_here():
+        return _advance(frozen, until=until, step=step, max_runs=max_runs, off=off, stop_at_hints=stop_at_hints)
+
+
+def _advance(
+    frozen: Any, *, until: dt.datetime, step: dt.timedelta, max_runs: int, off: Collection[str], stop_at_hints: bool
+) -> list[WorldStep]:
     from agents import clockwork
     from integrations.models import WebhookEvent
     from integrations.sandbox.delivery import deliver_due
@@ -308,7 +328,8 @@ def advance(
         hinted = clockwork.next_hinted_work(frozen.now) if stop_at_hints else None
         frozen.tick(min(step, hinted - frozen.now) if hinted is not None else step)
         record = WorldStep(at=frozen.now)
-        record.ticks = len(clockwork.start_due_ticks())
+        with pauses.one_wave(frozen.now):
+            record.ticks = len(clockwork.start_due_ticks())
         while True:
             posted = deliver_due()
             record.delivered += posted

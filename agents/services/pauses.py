@@ -11,8 +11,14 @@ LLM calls of runs already running meet the brain's own per-call check (context.B
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_save
 
 from agents.models import AgentRun, Budget
 
@@ -31,11 +37,47 @@ def scope_q(budget: Budget, *, prefix: str = "") -> Q:
     return Q() if field is None else Q(**{f"{prefix}{field}": budget.key})
 
 
+@dataclass
+class _Wave:
+    none_paused: bool
+
+
+_wave: ContextVar[_Wave | None] = ContextVar("pauses_wave", default=None)
+_waves: dict[int, _Wave] = {}
+
+
+@contextmanager
+def one_wave(now: dt.datetime) -> Iterator[None]:
+    """The runs started inside (a wave of the simulated-time driver: the runs due at one look, or
+    one step's ticks) ask once whether any budget is paused at all, instead of once each. With none
+    paused at ``now`` none is paused later either, unless a budget is saved meanwhile (cost_monitor
+    pausing one, an operator's edit): that ends the shortcut at once (``_budget_saved``)."""
+    state = _Wave(none_paused=not Budget.objects.filter(active=True, paused_until__gt=now).exists())
+    token = _wave.set(state)
+    _waves[id(state)] = state
+    try:
+        yield
+    finally:
+        _waves.pop(id(state), None)
+        _wave.reset(token)
+
+
+def _budget_saved(**kwargs: Any) -> None:
+    for state in list(_waves.values()):
+        state.none_paused = False
+
+
+post_save.connect(_budget_saved, sender=Budget, dispatch_uid="pauses_budget_saved")
+
+
 def paused_until(
     *, agent_name: str, category: str, client_key: str, campaign_key: str, now: dt.datetime
 ) -> dt.datetime | None:
     """When the latest pause covering a new run of ``agent_name`` lifts, or None (not paused)."""
     if category == "system":
+        return None
+    wave = _wave.get()
+    if wave is not None and wave.none_paused:
         return None
     applicable = Q(scope=Budget.Scope.GLOBAL) | Q(scope=Budget.Scope.AGENT, key=agent_name)
     if client_key:

@@ -126,7 +126,7 @@ class DataValidation(Agent[ValidationInput, ValidationOutput]):
         out.changed = ctx.update(lead, action="lead.normalise", **values)
         if out.reasons and lead.status in REJECTABLE:
             out.rejected = True
-            lead_disqualify(lead=lead, reasons=[f"data_validation: {r}" for r in out.reasons])
+            lead_disqualify(lead=lead, reasons=[f"data_validation: {r}" for r in out.reasons], locked=True)
             return out
         clash_email = normalize.normalize_email(lead.email) if out.duplicate_of and lead.email else None
         ctx.handoff("deduplication", {"lead_id": lead.pk, "email": clash_email})

@@ -84,12 +84,14 @@ class EmailVerification(Agent[LeadRef, VerificationOutput]):
         if check.status in DISQUALIFYING:
             if lead.status != Lead.Status.DISQUALIFIED:
                 lead_disqualify(
-                    lead=lead, reasons=[f"email_verification: {check.email} is {check.status}: {check.reason}"]
+                    locked=True,
+                    lead=lead,
+                    reasons=[f"email_verification: {check.email} is {check.status}: {check.reason}"],
                 )
             out.disqualified = True
             return out
         if check.passes:
             if lead.status == Lead.Status.NEW:
-                lead_set_status(lead=lead, status=Lead.Status.VERIFIED, reason=check.reason)
+                lead_set_status(lead=lead, status=Lead.Status.VERIFIED, reason=check.reason, locked=True)
             ctx.handoff("lead_enrichment", {"lead_id": lead.pk})
         return out

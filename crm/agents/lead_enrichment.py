@@ -133,7 +133,7 @@ class LeadEnrichment(Agent[LeadRef, EnrichmentOutput]):
             ctx.update(lead, action="lead.enriched", **lead_gaps)
             out.lead_fields = dict.fromkeys(lead_gaps, "company/lead_source")
         if lead.status in (Lead.Status.NEW, Lead.Status.VERIFIED) and (out.company_fields or out.lead_fields):
-            lead_set_status(lead=lead, status=Lead.Status.ENRICHED, reason="lead_enrichment")
+            lead_set_status(lead=lead, status=Lead.Status.ENRICHED, reason="lead_enrichment", locked=True)
         if lead.status not in (Lead.Status.DISQUALIFIED, Lead.Status.UNSUBSCRIBED) and company is not None:
             ctx.handoff("company_research", {"company_id": company.pk, "lead_id": lead.pk})
         return out

@@ -138,9 +138,9 @@ class LeadScoring(LLMAgent[LeadRef, Scored, Score]):
         target = Lead.Status.QUALIFIED if decision.qualified else Lead.Status.DISQUALIFIED
         if lead.status != target:
             if decision.qualified:
-                lead_qualify(lead=lead, score=decision.score, reasons=reasons)
+                lead_qualify(lead=lead, score=decision.score, reasons=reasons, locked=True)
             else:
-                lead_disqualify(lead=lead, reasons=reasons, score=decision.score)
+                lead_disqualify(lead=lead, reasons=reasons, score=decision.score, locked=True)
             out.changed = True
         else:
             out.changed = bool(ctx.update(lead, action="lead.rescored", score=decision.score, score_reasons=reasons))

@@ -248,27 +248,37 @@ def _create_lead(incoming: dict[str, Any], company: Company | None) -> LeadUpser
     return LeadUpsertResult(lead=lead, created=True, updated_fields=())
 
 
-def lead_set_status(*, lead: Lead, status: str, reason: str = "") -> bool:
+def _locked(lead: Lead, *, locked: bool) -> Lead:
+    # ``locked``: the caller read ``lead`` under its row lock in the current transaction (an agent's
+    # act, RunContext.lock), so it is current and held: reading it again would only cost a query.
+    return lead if locked else Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+def lead_set_status(*, lead: Lead, status: str, reason: str = "", locked: bool = False) -> bool:
     """Move a lead along its status machine (InvalidTransition when not allowed); returns whether it changed.
 
     Unsubscribing goes through the suppression list, so the address stays blocked and enrollments stop.
+    ``locked``: ``lead`` was read under its row lock in this transaction (RunContext.lock), and
+    a failure here ends that transaction (nothing catches it to go on).
     """
-    with transaction.atomic():
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        before = (locked.status, locked.do_not_contact)
+    # Holding the lock, the caller is inside its transaction and lets a failure end all of it (an
+    # agent's act): no savepoint of our own, two round trips fewer.
+    with transaction.atomic(savepoint=not locked):
+        locked_lead = _locked(lead, locked=locked)
+        before = (locked_lead.status, locked_lead.do_not_contact)
         if status == Lead.Status.UNSUBSCRIBED:
-            locked.STATUS_MACHINE.check(locked, status)
-            if locked.email:
-                suppress(email_or_domain=locked.email, reason="manual", source="lead_set_status", note=reason)
-                locked.refresh_from_db()
-            if locked.status != status or not locked.do_not_contact:
-                locked.do_not_contact = True
-                locked.save(update_fields=["do_not_contact"])
-                locked.transition_to(status)
+            locked_lead.STATUS_MACHINE.check(locked_lead, status)
+            if locked_lead.email:
+                suppress(email_or_domain=locked_lead.email, reason="manual", source="lead_set_status", note=reason)
+                locked_lead.refresh_from_db()
+            if locked_lead.status != status or not locked_lead.do_not_contact:
+                locked_lead.do_not_contact = True
+                locked_lead.save(update_fields=["do_not_contact"])
+                locked_lead.transition_to(status)
         else:
-            locked.transition_to(status)
-    lead.status, lead.do_not_contact = locked.status, locked.do_not_contact
-    return (locked.status, locked.do_not_contact) != before
+            locked_lead.transition_to(status)
+    lead.status, lead.do_not_contact = locked_lead.status, locked_lead.do_not_contact
+    return (locked_lead.status, locked_lead.do_not_contact) != before
 
 
 def _score(score: int) -> int:
@@ -277,28 +287,34 @@ def _score(score: int) -> int:
     return score
 
 
-def lead_qualify(*, lead: Lead, score: int, reasons: Sequence[str | Mapping[str, Any]]) -> Lead:
-    """Record the fit score and its reasons and mark the lead qualified (InvalidTransition if it cannot be)."""
-    return _score_and_move(lead=lead, score=_score(score), reasons=reasons, status=Lead.Status.QUALIFIED)
+def lead_qualify(*, lead: Lead, score: int, reasons: Sequence[str | Mapping[str, Any]], locked: bool = False) -> Lead:
+    """Record the fit score and its reasons and mark the lead qualified (InvalidTransition if it cannot be).
+    ``locked``: ``lead`` was read under its row lock in this transaction (RunContext.lock)."""
+    return _score_and_move(lead=lead, score=_score(score), reasons=reasons, status=Lead.Status.QUALIFIED, locked=locked)
 
 
-def lead_disqualify(*, lead: Lead, reasons: Sequence[str | Mapping[str, Any]], score: int | None = None) -> Lead:
-    """Record why the lead does not fit and mark it disqualified."""
+def lead_disqualify(
+    *, lead: Lead, reasons: Sequence[str | Mapping[str, Any]], score: int | None = None, locked: bool = False
+) -> Lead:
+    """Record why the lead does not fit and mark it disqualified.
+    ``locked``: ``lead`` was read under its row lock in this transaction (RunContext.lock)."""
     checked = None if score is None else _score(score)
-    return _score_and_move(lead=lead, score=checked, reasons=reasons, status=Lead.Status.DISQUALIFIED)
+    return _score_and_move(lead=lead, score=checked, reasons=reasons, status=Lead.Status.DISQUALIFIED, locked=locked)
 
 
-def _score_and_move(*, lead: Lead, score: int | None, reasons: Sequence[str | Mapping[str, Any]], status: str) -> Lead:
-    with transaction.atomic():
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        locked.STATUS_MACHINE.check(locked, status)
+def _score_and_move(
+    *, lead: Lead, score: int | None, reasons: Sequence[str | Mapping[str, Any]], status: str, locked: bool = False
+) -> Lead:
+    with transaction.atomic(savepoint=not locked):  # as in lead_set_status
+        row = _locked(lead, locked=locked)
+        row.STATUS_MACHINE.check(row, status)
         fields = ["score_reasons"]
-        locked.score_reasons = [r if isinstance(r, str) else dict(r) for r in reasons]
+        row.score_reasons = [r if isinstance(r, str) else dict(r) for r in reasons]
         if score is not None:
-            locked.score = score
+            row.score = score
             fields.append("score")
-        locked.save(update_fields=fields)
-        locked.transition_to(status)
+        row.save(update_fields=fields)
+        row.transition_to(status)
     for name in ("score", "score_reasons", "status", "updated_at"):
-        setattr(lead, name, getattr(locked, name))
+        setattr(lead, name, getattr(row, name))
     return lead

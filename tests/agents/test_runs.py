@@ -6,6 +6,7 @@ import datetime as dt
 from unittest import mock
 
 import pytest
+from django.db import transaction
 from pydantic import ValidationError
 
 from agents.errors import UnknownAgent
@@ -41,6 +42,23 @@ def test_start_run_is_idempotent_on_the_key(published, django_capture_on_commit_
     assert first.pk == second.pk
     assert AgentRun.objects.filter(idempotency_key="k1").count() == 1
     assert published.call_count == 1
+
+
+def test_a_duplicate_key_inside_a_transaction_leaves_it_usable() -> None:
+    # A handoff starts its run inside the act's transaction: a second start with the same key gets
+    # the first run back, and the transaction goes on (no aborted transaction, no savepoint needed).
+    with transaction.atomic():
+        first = start_run(
+            agent_name="t_echo", input={"text": "a"}, trigger="event", idempotency_key="k2", enqueue=False
+        )
+        again = start_run(
+            agent_name="t_echo", input={"text": "b"}, trigger="event", idempotency_key="k2", enqueue=False
+        )
+        later = start_run(agent_name="t_echo", input={"text": "c"}, trigger="event", enqueue=False)
+    assert again.pk == first.pk and again.input == {"text": "a"}
+    assert later.pk > first.pk
+    stored = AgentRun.objects.get(pk=first.pk)
+    assert stored.updated_at is not None and stored.created_at is not None and stored.payload_hash
 
 
 def test_start_run_refuses_unknown_agents_and_bad_input() -> None:

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from agents.models import AgentRun, Budget, Escalation
+from agents.services import pauses
 from agents.services.runs import start_run
 from agents.testing import assert_idempotent, run_agent
 from smarter_team import clock
@@ -100,6 +101,21 @@ def test_a_paused_agent_starts_nothing_until_the_period_ends(frozen_clock) -> No
     frozen_clock.tick(dt.timedelta(days=1))
     fresh = start_run(agent_name="t_thinker", input={"text": "d"}, trigger="event", enqueue=False)
     assert fresh.due_at == clock.now()
+
+
+def test_a_pause_made_during_a_wave_holds_the_runs_started_after_it(frozen_clock) -> None:
+    # The simulated-time driver asks once per wave whether any budget is paused (pauses.one_wave);
+    # cost_monitor pausing one in the middle of the wave must hold what the wave starts after it.
+    BudgetFactory.create(scope=Budget.Scope.AGENT, key="t_thinker", limit=Decimal("1"), on_exceed="pause")
+    _spent("1.5", clock.now(), agent_name="t_thinker")
+    with pauses.one_wave(clock.now()):
+        before = start_run(agent_name="t_thinker", input={"text": "a"}, trigger="event", enqueue=False)
+        run_agent("cost_monitor")
+        after = start_run(agent_name="t_thinker", input={"text": "b"}, trigger="event", enqueue=False)
+    end_of_day = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    before.refresh_from_db()
+    assert before.due_at == end_of_day  # re-dated by cost_monitor
+    assert after.due_at == end_of_day  # dated there when started
 
 
 def test_a_global_pause_never_holds_the_system_agents(frozen_clock) -> None:
