@@ -153,13 +153,20 @@ def follow_up_received(*, to: str, now: dt.datetime, subject: str = "", body: st
     follow-up. Any other mail to them (a weekly report, a delivery, an answer, a survey) is a
     client's mail, read as such (integrations/sandbox/projects.py, retention.py): claimed here, it
     went unread for as long as an offer was out (its record stays "sent"), while silence and
-    overdue milestones still counted, and contented clients sank to mood 0 (issue #18)."""
+    overdue milestones still counted, and contented clients sank to mood 0 (issue #18). Once the
+    client has signed or declined the offer, nothing is its follow-up any more: the work a renewal
+    buys is planned under the offer's name ("Acme: Renewal of Acme: 12 months from ..."), so every
+    report and delivery of the renewed term named it, was claimed here and went unread, and each
+    renewed client sank to mood 0 by the year's end under "no report" and "not delivered"."""
     address = to.strip().lower()
     found = False
     for record in SandboxRecord.objects.filter(kind="document", party=address, data__status="sent"):
         document = dict(record.data)
         if document.get("client_offer"):
-            found = found or names_offer(document, subject=subject, body=body)
+            found = found or (
+                names_offer(document, subject=subject, body=body)
+                and latest_happened(subject=document["document_id"], kinds=DECIDED) is None
+            )
             continue
         decided = latest_happened(subject=document["document_id"], kinds=DECIDED)
         if decided is not None:
