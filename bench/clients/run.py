@@ -56,6 +56,7 @@ from delivery.models import ClientReport, SurveyResponse, UpsellOpportunity  # n
 from integrations.sandbox import accounts  # noqa: E402
 from integrations.sandbox.conversation import PAINS, discovery_call  # noqa: E402
 from integrations.sandbox.meetings import HOST_NAME  # noqa: E402
+from integrations.sandbox.proposals import remember_signed  # noqa: E402
 from integrations.sandbox.rng import rng_for, sandbox_id  # noqa: E402
 from integrations.sandbox.store import remember  # noqa: E402
 from integrations.sandbox.world import Person  # noqa: E402
@@ -129,8 +130,11 @@ def sign(person: Person, index: int) -> Client:
         requirements={"needs": [{"text": p} for p in pains], "out_of_scope": [pains[-1]] if len(pains) > 1 else []},
         line_items=[{"description": "AI operations retainer", "quantity": CONTRACT_MONTHS, "unit_price": monthly}],
     )
-    mark_proposal_sent(proposal=proposal, document_id=sandbox_id("doc", "bench", person.email))
+    document_id = sandbox_id("doc", "bench", person.email)
+    mark_proposal_sent(proposal=proposal, document_id=document_id)
     mark_proposal_signed(proposal=proposal)
+    # The world knows they signed (as PandaDoc would): without it a welcome could be read as cold mail.
+    remember_signed(document_id=document_id, name=proposal.title, buyer=person.email, signed_at=clock.now())
     client = create_client_from_proposal(proposal=proposal)
     end = START.date() + dt.timedelta(days=30 * CONTRACT_MONTHS + 2 * index)
     Client.objects.filter(pk=client.pk).update(contract_end=end, monthly_value=monthly, primary_contact=lead)

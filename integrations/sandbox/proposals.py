@@ -20,7 +20,7 @@ from integrations.models import SandboxEvent, SandboxRecord
 from integrations.sandbox import payloads
 from integrations.sandbox.behaviour import Nudges, document_fate, nudge_kind
 from integrations.sandbox.rng import rng_for
-from integrations.sandbox.store import cancel_pending, latest_happened, schedule, update_record
+from integrations.sandbox.store import cancel_pending, latest_happened, remember, schedule, update_record
 from integrations.sandbox.world import Person
 
 # The tokens the agency puts in its documents (sales/agents/proposal/_common.py writes the same).
@@ -183,6 +183,42 @@ def follow_up_received(*, to: str, now: dt.datetime, subject: str = "", body: st
         )
         plan(document, now=now)
     return found
+
+
+def remember_signed(*, document_id: str, name: str, buyer: str, signed_at: dt.datetime) -> None:
+    """What PandaDoc holds once a buyer signed: for a world that starts from a signed deal (the client
+    lifecycle test, bench/clients), so the buyer is a client to the world from their first day
+    (``has_signed``), as after a sale through the sandbox's documents. Without it their welcome,
+    sent before their project reached the board or their invoice Stripe, was read as a cold email
+    and could bounce: one contented client of the lifecycle test was never written to again, its
+    renewal stayed a draft ("its buyer may not be contacted") and it left at health 76. The
+    signature was reported already: nothing is due to post."""
+    address = buyer.strip().lower()
+    remember(
+        kind="document",
+        ref=document_id,
+        data={
+            "document_id": document_id,
+            "name": name,
+            "recipients": [{"email": address, "name": ""}],
+            "buyer": address,
+            "fields": {},
+            "status": "sent",
+            "sent_at": signed_at.isoformat(),
+        },
+    )
+    SandboxEvent.objects.get_or_create(
+        key=f"pandadoc:{document_id}:completed",
+        defaults={
+            "provider": "pandadoc",
+            "kind": "doc_completed",
+            "subject": document_id,
+            "payload": {},
+            "due_at": signed_at,
+            "status": SandboxEvent.Status.DELIVERED,
+            "delivered_at": signed_at,
+        },
+    )
 
 
 def has_signed(address: str) -> bool:

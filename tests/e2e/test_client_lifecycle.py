@@ -31,6 +31,7 @@ from delivery.models import ClientAccess, ClientReport, HealthSnapshot, Mileston
 from integrations.sandbox import accounts
 from integrations.sandbox.conversation import PAINS, discovery_call
 from integrations.sandbox.meetings import HOST_NAME
+from integrations.sandbox.proposals import remember_signed
 from integrations.sandbox.rng import sandbox_id
 from integrations.sandbox.store import remember
 from integrations.sandbox.world import Person, search_people
@@ -92,8 +93,10 @@ def signed_client(person: Person, *, months: int, mood: float) -> Client:
         requirements={"needs": [{"text": p} for p in pains], "out_of_scope": []},
         line_items=[{"description": "AI operations retainer", "quantity": months, "unit_price": monthly}],
     )
-    mark_proposal_sent(proposal=proposal, document_id=sandbox_id("doc", "e2e", person.email))
+    document_id = sandbox_id("doc", "e2e", person.email)
+    mark_proposal_sent(proposal=proposal, document_id=document_id)
     mark_proposal_signed(proposal=proposal)
+    remember_signed(document_id=document_id, name=proposal.title, buyer=person.email, signed_at=clock.now())
     client = create_client_from_proposal(proposal=proposal)
     end = clock.today() + dt.timedelta(days=30 * months)
     Client.objects.filter(pk=client.pk).update(contract_end=end, monthly_value=monthly, primary_contact=lead)

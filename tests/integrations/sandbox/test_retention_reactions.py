@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from integrations.models import SandboxEvent, SandboxRecord
-from integrations.sandbox import accounts, proposals, retention
+from integrations.sandbox import accounts, projects, proposals, retention
 from integrations.sandbox.deals import SandboxDocuments
 from integrations.sandbox.market import SandboxOutreach
 from integrations.sandbox.store import schedule
@@ -247,3 +247,21 @@ def test_once_an_offer_is_signed_mail_about_the_work_it_bought_is_read_as_a_clie
         _send(email, f"report:{email}", subject, body)
         assert accounts.mood(email) > before  # read as their weekly report: it lifted them
         assert SandboxRecord.objects.filter(kind="client_report_seen", party=email).exists()
+
+
+def test_a_buyer_who_signed_reads_their_welcome_as_a_client_before_their_project_is_on_the_board() -> None:
+    # A world started from a signed deal: the signature is remembered as PandaDoc would hold it.
+    # Without it the welcome (sent before the project reached the board) was cold mail to them, and
+    # for one contented client of the lifecycle test it bounced: nothing reached them again.
+    welcomed = []
+    for i in range(30):
+        email = f"quinn{i}@justsigned{i}.com"
+        assert not projects.is_client(email)
+        proposals.remember_signed(
+            document_id=f"doc_signed_{i}", name=f"AI operations for Just Signed {i}", buyer=email, signed_at=clock.now()
+        )
+        assert projects.is_client(email)
+        _send(email, f"welcome:{i}", f"Welcome aboard, Just Signed {i}: your next steps", "Here is what happens next.")
+        welcomed.append(email)
+    assert not SandboxEvent.objects.filter(subject__in=welcomed).exists()  # no bounce, no cold reply
+    assert not SandboxEvent.objects.filter(subject__startswith="doc_signed_", status="pending").exists()
