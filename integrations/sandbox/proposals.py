@@ -20,7 +20,7 @@ from integrations.models import SandboxEvent, SandboxRecord
 from integrations.sandbox import payloads
 from integrations.sandbox.behaviour import Nudges, document_fate, nudge_kind
 from integrations.sandbox.rng import rng_for
-from integrations.sandbox.store import cancel_pending, latest_happened, schedule, update_record
+from integrations.sandbox.store import cancel_pending, latest_happened, remember, schedule, update_record
 from integrations.sandbox.world import Person
 
 # The tokens the agency puts in its documents (sales/agents/proposal/_common.py writes the same).
@@ -153,13 +153,20 @@ def follow_up_received(*, to: str, now: dt.datetime, subject: str = "", body: st
     follow-up. Any other mail to them (a weekly report, a delivery, an answer, a survey) is a
     client's mail, read as such (integrations/sandbox/projects.py, retention.py): claimed here, it
     went unread for as long as an offer was out (its record stays "sent"), while silence and
-    overdue milestones still counted, and contented clients sank to mood 0 (issue #18)."""
+    overdue milestones still counted, and contented clients sank to mood 0 (issue #18). Once the
+    client has signed or declined the offer, nothing is its follow-up any more: the work a renewal
+    buys is planned under the offer's name ("Acme: Renewal of Acme: 12 months from ..."), so every
+    report and delivery of the renewed term named it, was claimed here and went unread, and each
+    renewed client sank to mood 0 by the year's end under "no report" and "not delivered"."""
     address = to.strip().lower()
     found = False
     for record in SandboxRecord.objects.filter(kind="document", party=address, data__status="sent"):
         document = dict(record.data)
         if document.get("client_offer"):
-            found = found or names_offer(document, subject=subject, body=body)
+            found = found or (
+                names_offer(document, subject=subject, body=body)
+                and latest_happened(subject=document["document_id"], kinds=DECIDED) is None
+            )
             continue
         decided = latest_happened(subject=document["document_id"], kinds=DECIDED)
         if decided is not None:
@@ -176,6 +183,42 @@ def follow_up_received(*, to: str, now: dt.datetime, subject: str = "", body: st
         )
         plan(document, now=now)
     return found
+
+
+def remember_signed(*, document_id: str, name: str, buyer: str, signed_at: dt.datetime) -> None:
+    """What PandaDoc holds once a buyer signed: for a world that starts from a signed deal (the client
+    lifecycle test, bench/clients), so the buyer is a client to the world from their first day
+    (``has_signed``), as after a sale through the sandbox's documents. Without it their welcome,
+    sent before their project reached the board or their invoice Stripe, was read as a cold email
+    and could bounce: one contented client of the lifecycle test was never written to again, its
+    renewal stayed a draft ("its buyer may not be contacted") and it left at health 76. The
+    signature was reported already: nothing is due to post."""
+    address = buyer.strip().lower()
+    remember(
+        kind="document",
+        ref=document_id,
+        data={
+            "document_id": document_id,
+            "name": name,
+            "recipients": [{"email": address, "name": ""}],
+            "buyer": address,
+            "fields": {},
+            "status": "sent",
+            "sent_at": signed_at.isoformat(),
+        },
+    )
+    SandboxEvent.objects.get_or_create(
+        key=f"pandadoc:{document_id}:completed",
+        defaults={
+            "provider": "pandadoc",
+            "kind": "doc_completed",
+            "subject": document_id,
+            "payload": {},
+            "due_at": signed_at,
+            "status": SandboxEvent.Status.DELIVERED,
+            "delivered_at": signed_at,
+        },
+    )
 
 
 def has_signed(address: str) -> bool:

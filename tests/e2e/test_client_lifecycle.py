@@ -28,11 +28,14 @@ from agents.testing import advance, keep_schedules
 from crm.models import Company, Enrollment, Lead, Message
 from crm.services.suppression import is_suppressed, record_opt_out
 from delivery.models import ClientAccess, ClientReport, HealthSnapshot, Milestone, Offboarding, Project
+from integrations.models import SandboxRecord
 from integrations.sandbox import accounts
 from integrations.sandbox.conversation import PAINS, discovery_call
 from integrations.sandbox.meetings import HOST_NAME
+from integrations.sandbox.projects import delivered_ref
+from integrations.sandbox.proposals import remember_signed
 from integrations.sandbox.rng import sandbox_id
-from integrations.sandbox.store import remember
+from integrations.sandbox.store import recall, remember
 from integrations.sandbox.world import Person, search_people
 from sales.models import Client, Proposal
 from sales.services.clients import create_client_from_proposal
@@ -92,8 +95,10 @@ def signed_client(person: Person, *, months: int, mood: float) -> Client:
         requirements={"needs": [{"text": p} for p in pains], "out_of_scope": []},
         line_items=[{"description": "AI operations retainer", "quantity": months, "unit_price": monthly}],
     )
-    mark_proposal_sent(proposal=proposal, document_id=sandbox_id("doc", "e2e", person.email))
+    document_id = sandbox_id("doc", "e2e", person.email)
+    mark_proposal_sent(proposal=proposal, document_id=document_id)
     mark_proposal_signed(proposal=proposal)
+    remember_signed(document_id=document_id, name=proposal.title, buyer=person.email, signed_at=clock.now())
     client = create_client_from_proposal(proposal=proposal)
     end = clock.today() + dt.timedelta(days=30 * months)
     Client.objects.filter(pk=client.pk).update(contract_end=end, monthly_value=monthly, primary_contact=lead)
@@ -143,8 +148,13 @@ def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_cloc
     failed = AgentRun.objects.filter(status=AgentRun.Status.FAILED)
     assert not failed.exists(), list(failed.values_list("agent_name", "error"))
     final = {c.pk: c for c in Client.objects.select_related("primary_contact").filter(pk__in=original_end)}
-    # Every client onboarded, its project planned and tracked, reported on and scored.
-    assert all(c.status != Client.Status.ONBOARDING for c in final.values())
+    # A client who left can be won back within the year (a signed deal starts them again: a later
+    # start, and a contract end of its own), which is not a renewal of the contract that came due.
+    won_back = {pk for pk, c in final.items() if c.started_on and c.started_on > start.date()}
+    # Every client onboarded, its project planned and tracked, reported on and scored. One won back
+    # is onboarded again from its new signature, which late in the year may still be under way.
+    onboarding = {pk: c.started_on for pk, c in final.items() if c.status == Client.Status.ONBOARDING}
+    assert set(onboarding) <= won_back, (onboarding, won_back)
     projects = Project.objects.filter(client__in=final)
     assert set(projects.values_list("client_id", flat=True)) == set(final)
     assert Milestone.objects.filter(project__in=projects).count() >= CLIENTS
@@ -155,9 +165,6 @@ def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_cloc
     assert ClientReport.objects.filter(sent_at__isnull=False).count() >= 4 * CLIENTS
     assert set(HealthSnapshot.objects.values_list("client_id", flat=True)) == set(final)
     # Every contract came due this year: each was renewed or its client left, never both.
-    # A client who left can be won back within the year (a signed deal starts them again: a later
-    # start, and a contract end of its own), which is not a renewal of the contract that came due.
-    won_back = {pk for pk, c in final.items() if c.started_on and c.started_on > start.date()}
     moved = {pk for pk, c in final.items() if c.contract_end and c.contract_end > original_end[pk]}
     renewed = moved - won_back
     offboarded = {pk for pk, c in final.items() if c.status == Client.Status.OFFBOARDED}
@@ -175,6 +182,25 @@ def test_a_year_of_clients_onboarded_delivered_renewed_or_offboarded(frozen_cloc
     for pk in renewed:
         onboardings = AgentRun.objects.filter(agent_name="onboarding_orchestrator", input__client_id=pk)
         assert onboardings.exclude(status=AgentRun.Status.SKIPPED).count() == 1
+        # The renewed term is delivered and the client sees it: its months are delivered to them and
+        # its reports read, to the year's end (they once went unread, claimed as the renewal's mail).
+        term = Project.objects.get(client_id=pk, proposal__in=signed_renewals)
+        months = list(term.milestones.filter(due_on__lt=end.date() - 21 * DAY))
+        assert months, pk
+        unseen = [
+            m.name
+            for m in months
+            if recall(kind="milestone_delivered", ref=delivered_ref(term.pm_tool_id, m.name)) is None
+        ]
+        assert not unseen, (pk, unseen)
+        contact = final[pk].primary_contact
+        assert contact is not None and contact.email
+        read = (
+            SandboxRecord.objects.filter(kind="client_report_seen", party=contact.email.lower())
+            .order_by("-created_at")
+            .first()
+        )
+        assert read is not None and read.created_at > end - 21 * DAY, (pk, read and read.created_at)
 
     for pk in offboarded:
         client = final[pk]

@@ -9,6 +9,8 @@ one already waits for the account owner. Per client (``{"client_id"}``):
 - healthy (score >= 65, active, no high churn risk in 30 days): a renewal draft, once per contract
   end, priced at the client's monthly value for the new term, and proposal_creation
   ``{"proposal_id"}`` (pricing first when no monthly value is on record);
+- nobody at the client may be emailed (no address, or do-not-contact): the renewal could never go
+  out, so the account owner is told once per contract end, to call them (nothing is drafted);
 - otherwise the account owner decides (an approval under ``renewal:client:{id}:{contract end}``):
   approved, the renewal draft goes out the same way; rejected, the client leaves at the contract end.
 A renewal already out for signature is proposal_follow_up's to chase: nothing is drafted twice.
@@ -27,7 +29,15 @@ from agents.errors import SkipRun
 from agents.models import AgentRun
 from agents.registry import register
 from crm.models import Lead, Message
-from delivery.agents.retention._common import ACCOUNT_OWNER, CURRENT, OneOrAll, contact_of, fan_out, signed_proposals
+from delivery.agents.retention._common import (
+    ACCOUNT_OWNER,
+    CURRENT,
+    POLICY,
+    OneOrAll,
+    contact_of,
+    fan_out,
+    signed_proposals,
+)
 from delivery.models import ChurnRiskAssessment, Offboarding
 from delivery.services.renewals import RENEWAL, apply_signed_renewal, draft_renewal, kind_of, renewal_for
 from sales.models import Client, Proposal
@@ -68,6 +78,15 @@ class Renewal(BaseModel):
     reason: str = ""
     proposal_id: int | None = None
     contract_end: dt.date | None = None
+
+
+def unreachable_because(contact: Lead | None) -> str:
+    """Why a renewal could not be emailed to the client ("" when it can)."""
+    if contact is None or not contact.email:
+        return "nobody at the client has an email address on record"
+    if contact.do_not_contact:
+        return f"{contact.email} may not be contacted ({contact.status})"
+    return ""
 
 
 def window_of(days_left: int) -> str:
@@ -181,6 +200,9 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
             out.decision, out.proposal_id = "renewal_pending", renewal.pk
             out.reason = f"renewal {renewal.pk} is {renewal.status}"
             return out
+        unreachable = unreachable_because(facts.contact)
+        if unreachable:
+            return self._unreachable(ctx, client, unreachable, out)
         healthy, why = self._healthy(client, facts)
         if not healthy:
             ctx.require_approval(
@@ -193,6 +215,24 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
             )  # fmt: skip
             why = f"the account owner approved a renewal ({why})"
         return self._propose(ctx, facts, client, why, out)
+
+    @staticmethod
+    def _unreachable(ctx: RunContext, client: Client, why: str, out: Renewal) -> Renewal:
+        """A renewal nobody may be emailed about never goes out (proposal_creation skips it), and the
+        contract ends unrenewed without anyone having been told: the account owner hears it in time,
+        once per contract end, to call the client."""
+        ctx.escalate(
+            POLICY,
+            f"{client}'s contract ends on {client.contract_end} and the renewal cannot be sent ({why}): "
+            "call the client about renewing, or let the contract end",
+            {"client_id": client.pk, "contract_end": str(client.contract_end), "health": client.health_score},
+            group=ACCOUNT_OWNER,
+            wait=False,
+            dedupe_key=f"renewal:client:{client.pk}:{client.contract_end}:unreachable",
+            subject=client,
+        )
+        out.decision, out.reason = "contact_unreachable", f"the renewal cannot be sent: {why}"
+        return out
 
     @staticmethod
     def _healthy(client: Client, facts: RenewalFacts) -> tuple[bool, str]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from integrations.models import SandboxEvent, SandboxRecord
-from integrations.sandbox import accounts, proposals, retention
+from integrations.sandbox import accounts, projects, proposals, retention
 from integrations.sandbox.deals import SandboxDocuments
 from integrations.sandbox.market import SandboxOutreach
 from integrations.sandbox.store import schedule
@@ -222,3 +222,46 @@ def test_a_clients_decision_on_an_offer_does_not_depend_on_our_key_for_it() -> N
         assert first != second and _signed(first) == _signed(second)
         outcomes.append(_signed(first))
     assert any(outcomes) and not all(outcomes)  # still a draw, person by person
+
+
+def test_once_an_offer_is_signed_mail_about_the_work_it_bought_is_read_as_a_clients() -> None:
+    # The renewed term is planned under the offer's name, so its reports and deliveries name it:
+    # claimed as the offer's follow-up, they went unread and the renewed client sank to mood 0.
+    signed = []
+    for i in range(10):
+        email = f"noor{i}@renewedwork{i}.com"
+        _client(email, mood=0.9)
+        document_id = _proposal(email, f"renewal:{email}", f"Renewal of Renewed Work {i}: 12 months")
+        if _signed(document_id):
+            signed.append((email, document_id, i))
+    assert signed, "contented clients sign their renewal"
+    email, document_id, i = signed[0]
+    decided = SandboxEvent.objects.get(subject=document_id, kind="doc_completed").due_at
+    subject = f"Weekly status report: Renewed Work {i}: Renewal of Renewed Work {i}: 12 months"
+    body = "Operations for the month ran without an incident."
+    with clock.frozen(decided - dt.timedelta(minutes=5)):
+        assert proposals.follow_up_received(to=email, now=clock.now(), subject=subject, body=body)  # still open
+    with clock.frozen(decided + dt.timedelta(hours=1)):
+        assert not proposals.follow_up_received(to=email, now=clock.now(), subject=subject, body=body)
+        before = accounts.mood(email)
+        _send(email, f"report:{email}", subject, body)
+        assert accounts.mood(email) > before  # read as their weekly report: it lifted them
+        assert SandboxRecord.objects.filter(kind="client_report_seen", party=email).exists()
+
+
+def test_a_buyer_who_signed_reads_their_welcome_as_a_client_before_their_project_is_on_the_board() -> None:
+    # A world started from a signed deal: the signature is remembered as PandaDoc would hold it.
+    # Without it the welcome (sent before the project reached the board) was cold mail to them, and
+    # for one contented client of the lifecycle test it bounced: nothing reached them again.
+    welcomed = []
+    for i in range(30):
+        email = f"quinn{i}@justsigned{i}.com"
+        assert not projects.is_client(email)
+        proposals.remember_signed(
+            document_id=f"doc_signed_{i}", name=f"AI operations for Just Signed {i}", buyer=email, signed_at=clock.now()
+        )
+        assert projects.is_client(email)
+        _send(email, f"welcome:{i}", f"Welcome aboard, Just Signed {i}: your next steps", "Here is what happens next.")
+        welcomed.append(email)
+    assert not SandboxEvent.objects.filter(subject__in=welcomed).exists()  # no bounce, no cold reply
+    assert not SandboxEvent.objects.filter(subject__startswith="doc_signed_", status="pending").exists()

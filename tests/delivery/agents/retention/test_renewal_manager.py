@@ -11,6 +11,7 @@ import pytest
 from agents.models import AgentRun, Escalation
 from agents.services.escalations import decide
 from agents.testing import assert_idempotent, rerun, run_agent
+from crm.models import Lead
 from delivery.agents.retention.renewal_manager import said_leaving
 from delivery.services.renewals import apply_signed_renewal, draft_renewal
 from sales.models import Client, Proposal
@@ -116,6 +117,30 @@ def test_only_their_own_words_about_the_contract_mean_leaving(text: str, leaving
     client = ending_in(40)
     client_said(client, text, intent="not_interested")
     assert bool(said_leaving(client, clock.now() - dt.timedelta(days=30))) is leaving
+
+
+def test_a_renewal_nobody_may_be_emailed_about_goes_to_the_account_owner_not_to_a_draft() -> None:
+    # A draft for a contact who may not be emailed never went out (proposal_creation skips it): in the
+    # lifecycle test a contented client whose welcome bounced left at health 76 with its renewal a
+    # draft, and nobody had been told.
+    client = ending_in(50)
+    ProposalFactory.create(client=client, company=client.company, signed=True)
+    assert client.primary_contact is not None
+    contact = Lead.objects.filter(pk=client.primary_contact.pk)
+    contact.update(do_not_contact=True, status="unsubscribed")
+
+    first = run_agent("renewal_manager", renew(client))
+    again = run_agent("renewal_manager", renew(client))
+
+    assert first.status == "succeeded", first.error
+    assert first.output["decision"] == again.output["decision"] == "contact_unreachable"
+    assert "may not be contacted" in first.output["reason"]
+    assert not Proposal.objects.filter(requirements__kind="renewal").exists()
+    told = Escalation.objects.get(dedupe_key__endswith=f"renewal:client:{client.pk}:{client.contract_end}:unreachable")
+    assert told.assigned_group == "manager" and "call the client" in told.reason
+    # Reachable again (a new contact, a corrected address): the renewal goes out as for anyone healthy.
+    contact.update(do_not_contact=False, status="won")
+    assert run_agent("renewal_manager", renew(client)).output["decision"] == "renewal_proposed"
 
 
 def test_an_unclear_renewal_waits_for_the_account_owner_and_goes_on_when_approved(django_user_model: Any) -> None:
