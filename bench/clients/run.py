@@ -51,8 +51,7 @@ logging.getLogger("integrations").setLevel(logging.ERROR)
 from django.test.utils import override_settings  # noqa: E402
 
 from agents import registry, roster  # noqa: E402
-from agents.models import AgentRun, Escalation  # noqa: E402
-from agents.services.escalations import decide  # noqa: E402
+from agents.models import AgentRun  # noqa: E402
 from agents.services.runs import start_run  # noqa: E402
 from agents.testing import keep_schedules  # noqa: E402
 from bench import arms  # noqa: E402
@@ -75,18 +74,6 @@ CONTRACT_MONTHS = 6
 # The client lifecycle and the agents it hands work to; lead generation and campaigns stay off.
 LIFECYCLE = frozenset({"onboarding", "delivery", "retention", "offboarding", "proposal", "payment", "meeting"})
 MONTH = dt.timedelta(days=30)
-
-
-def approve_what_waits() -> int:
-    """The team's monthly pass over the approval queue, as in tests/e2e/test_client_lifecycle.py:
-    everything the agents asked for, approved. Without it nothing that waits for a person ever went
-    out: every renewal is above the proposal approval threshold (twelve months at 3,000 to 6,000 a
-    month, against 20,000), so every one stayed a draft and every contract ended unrenewed, at mood
-    1.0 as at mood 0 (a 10-client run: 10 churned, 0 renewed)."""
-    waiting = list(Escalation.objects.filter(kind=Escalation.Kind.APPROVAL, status=Escalation.Status.OPEN))
-    for gate in waiting:
-        decide(escalation=gate, approve=True, user=None, note="approved in the monthly review")
-    return len(waiting)
 
 
 @dataclass
@@ -176,7 +163,11 @@ def play(*, clients: int, months: int, step: dt.timedelta, off: tuple[str, ...])
         end = START + dt.timedelta(days=round(months * 30.4))
         while frozen.now < end:
             arms.live(frozen, until=min(frozen.now + MONTH, end), step=step, off=off)
-            arm.approved += approve_what_waits()
+            # The team's monthly pass over the approval queue, as in tests/e2e/test_client_lifecycle.py.
+            # Without it nothing that waits for a person ever went out: every renewal is above the
+            # proposal approval threshold, so every one stayed a draft and every contract ended
+            # unrenewed, at mood 1.0 as at mood 0 (a 10-client run: 10 churned, 0 renewed).
+            arm.approved += arms.approve_what_waits("approved in the monthly review")
             # An arm runs for tens of minutes: where it is, so a slow one can be told from a stuck one.
             label = ", ".join(off) or "on"
             print(f"   [{label}] {frozen.now:%Y-%m-%d} after {time.perf_counter() - began:.0f}s", flush=True)
