@@ -5,6 +5,12 @@ keys are set, or the one ``PROVIDER_EMAIL_FINDER`` names, else the sandbox; the 
 waterfall. Every lookup (hit or miss: both are billed) is kept by domain identity through
 ``ctx.cached``, so a retry or a second run about the same person never pays twice, and its price
 is in the run's output (the HTTP client's ApiUsage rows carry the run id).
+
+A search that ends without an address of the person's own ends the lead, disqualified with the
+reason, instead of leaving it "new" forever: no provider found one, the lead lacks what a search
+needs (a domain, a first and a last name), or the address found is a colleague's (two people with
+one first name at a ``first@domain`` company: the guess names the other). An operator who finds the
+address by hand sets it on the lead, which re-enters verification.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from agents.context import RunContext
 from agents.registry import register
 from crm.models import Lead
 from crm.services import normalize
+from crm.services.leads import lead_disqualify
 from integrations.registry import SANDBOX, _ordered_real, is_configured, registrations
 
 
@@ -34,10 +41,15 @@ class Lookup(BaseModel):
     cached: bool = False
 
 
+# Where a lead is before anyone talks to it: the only statuses a failed search may end.
+EARLY = frozenset({Lead.Status.NEW, Lead.Status.ENRICHED, Lead.Status.VERIFIED})
+
+
 class Found(Facts):
     lead: Lead
     lookups: list[Lookup] = Field(default_factory=list)
     skip: str = ""
+    dead_end: bool = False  # the skip means no search can ever find this lead an address
 
 
 class FinderOutput(BaseModel):
@@ -82,9 +94,9 @@ class EmailFinder(Agent[LeadRef, FinderOutput]):
             return Found(lead=lead, skip=f"lead is {lead.status}: not worth a paid lookup")
         domain = lead.company.domain if lead.company is not None else None
         if not domain:
-            return Found(lead=lead, skip="no company domain to search at")
+            return Found(lead=lead, skip="no company domain to search at", dead_end=True)
         if not (lead.first_name and lead.last_name):
-            return Found(lead=lead, skip="a first and a last name are needed to find an address")
+            return Found(lead=lead, skip="a first and a last name are needed to find an address", dead_end=True)
         return Found(lead=lead)
 
     def fetch(self, ctx: RunContext, found: Found) -> Found:
@@ -126,21 +138,49 @@ class EmailFinder(Agent[LeadRef, FinderOutput]):
             out.note = facts.skip or "the lead got an email meanwhile"
             if lead.email and lead.email_status == Lead.EmailStatus.UNKNOWN:
                 ctx.handoff("email_verification", {"lead_id": lead.pk})
+            elif facts.dead_end:
+                self._end(lead, out.note)
             return out
         hit = next((x for x in facts.lookups if x.email), None)
         if hit is None:
             out.note = f"no address found ({', '.join(x.provider for x in facts.lookups)} asked)"
+            self._end(lead, out.note)
             return out
         try:
             email = normalize.normalize_email(hit.email)
         except ValueError as exc:
             out.note = f"{hit.provider} answered an unusable address: {exc}"
+            self._end(lead, out.note)
             return out
-        holder = Lead.objects.filter(email=email).exclude(pk=lead.pk).values_list("pk", flat=True).first()
+        holder = Lead.objects.filter(email=email).exclude(pk=lead.pk).select_related("company").first()
         if holder is not None:
-            out.note = f"{email} belongs to lead {holder} already (deduplication's nightly sweep merges them)"
+            if _same_person(lead, holder):
+                out.note = f"{email} belongs to lead {holder.pk} already (deduplication's nightly sweep merges them)"
+            else:
+                out.note = (
+                    f"{hit.provider} answered {email}, which is lead {holder.pk}'s ({holder.first_name} "
+                    f"{holder.last_name}): a colleague's address, not one of this person's own"
+                )
+                self._end(lead, out.note)
             return out
         ctx.update(lead, action="lead.email_found", note={"provider": hit.provider}, email=email)
         out.email, out.provider = email, hit.provider
         ctx.handoff("email_verification", {"lead_id": lead.pk})
         return out
+
+    @staticmethod
+    def _end(lead: Lead, why: str) -> None:
+        """No address of their own: the lead ends here, disqualified with the reason (not left "new")."""
+        if lead.status in EARLY:
+            lead_disqualify(locked=True, lead=lead, reasons=[f"email_finder: {why}"])
+
+
+def _same_person(lead: Lead, other: Lead) -> bool:
+    """The same name at the same company: one person listed twice (deduplication merges them)."""
+    domain = lead.company.domain if lead.company is not None else None
+    other_domain = other.company.domain if other.company is not None else (other.email or "").rpartition("@")[2]
+    return (
+        lead.first_name.lower(),
+        lead.last_name.lower(),
+        domain,
+    ) == (other.first_name.lower(), other.last_name.lower(), other_domain)

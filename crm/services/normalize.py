@@ -182,7 +182,15 @@ def registrable_domain(raw: str) -> str:
 
 
 def country_name(code: str) -> str:
-    """``"US"`` -> ``"United States"`` (ISO 3166 short name from the tz database); unknown: the code."""
+    """``"US"`` -> ``"United States"``, ``"GB"`` -> ``"United Kingdom"``: the English name people write
+    (CLDR's, through Babel), as a lead directory's location search expects it. The tz database's
+    table is the fallback only: its names are terse labels for a zone picker ("Britain (UK)",
+    "Korea (South)") that no directory search matches. Unknown: the code."""
+    from babel import Locale  # CLDR data loads on first use: only the callers that need names pay
+
+    cldr = Locale("en").territories.get(code.upper())
+    if cldr:
+        return str(cldr)
     for row_code, name, *_ in _tzdata_table("iso3166.tab"):
         if row_code == code.upper():
             return name

@@ -174,6 +174,60 @@ def test_the_finder_is_idempotent() -> None:
     assert_idempotent("email_finder", {"lead_id": _nameless_email_lead().pk})
 
 
+def _finder_answers(monkeypatch: pytest.MonkeyPatch, email: str | None) -> None:
+    found = EmailFindResult(email=email, confidence=0.9, provider="sandbox") if email else None
+    monkeypatch.setattr(market.SandboxEmailFinder, "find_email", lambda self, **kw: found)
+
+
+def test_a_search_without_an_address_of_their_own_ends_the_lead_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Nobody found an address: the lead is not left "new" for ever.
+    _finder_answers(monkeypatch, None)
+    lead = _nameless_email_lead()
+    result = run_agent("email_finder", {"lead_id": lead.pk})
+    lead.refresh_from_db()
+    assert result.status == "succeeded" and not result.handoffs
+    assert lead.status == "disqualified" and "no address found (sandbox asked)" in str(lead.score_reasons)
+
+    # The guess names a colleague: two people called Ada at a first@domain company.
+    colleague = LeadFactory.create(email="ada@brightsaas.com", company=lead.company, first_name="Ada", last_name="Moss")
+    _finder_answers(monkeypatch, "ada@brightsaas.com")
+    other = LeadFactory.create(
+        email=None, email_status="unknown", company=lead.company, first_name="Ada", last_name="Ng"
+    )
+    run_agent("email_finder", {"lead_id": other.pk})
+    other.refresh_from_db()
+    assert other.email is None and other.status == "disqualified"
+    assert f"lead {colleague.pk}'s (Ada Moss)" in str(other.score_reasons)
+    colleague.refresh_from_db()
+    assert colleague.email == "ada@brightsaas.com" and colleague.status != "disqualified"
+
+    # Nothing to search with: no domain.
+    bare = LeadFactory.create(email=None, email_status="unknown", company=None, first_name="Bo", last_name="Li")
+    run_agent("email_finder", {"lead_id": bare.pk})
+    bare.refresh_from_db()
+    assert bare.status == "disqualified" and "no company domain" in str(bare.score_reasons)
+
+
+def test_the_same_person_listed_twice_waits_for_deduplication(monkeypatch: pytest.MonkeyPatch) -> None:
+    lead = _nameless_email_lead()
+    twin = LeadFactory.create(email="ada@brightsaas.com", company=lead.company, first_name="ADA", last_name="king")
+    _finder_answers(monkeypatch, "ada@brightsaas.com")
+    result = run_agent("email_finder", {"lead_id": lead.pk})
+    lead.refresh_from_db()
+    assert f"belongs to lead {twin.pk} already" in result.output["note"]
+    assert lead.status == "new" and lead.email is None  # the merge keeps the one further along
+
+
+def test_a_failed_search_never_ends_a_lead_someone_already_talks_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    _finder_answers(monkeypatch, None)
+    lead = _nameless_email_lead(status="contacted")
+    run_agent("email_finder", {"lead_id": lead.pk})
+    lead.refresh_from_db()
+    assert lead.status == "contacted"
+
+
 def test_finder_outage_waits_and_nonsense_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
     lead = _nameless_email_lead()
 

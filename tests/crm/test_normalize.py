@@ -260,5 +260,12 @@ def test_split_name_handles_titles_and_particles_of_other_languages(raw: str, ex
     assert normalize.split_name(raw) == expected
 
 
-def test_country_name() -> None:
+def test_country_name_is_the_name_people_search_with() -> None:
     assert normalize.country_name("us") == "United States"
+    # The tz database labels these "Britain (UK)" and "Korea (South)": no directory finds London there.
+    assert normalize.country_name("GB") == "United Kingdom"
+    assert normalize.country_name("kr") == "South Korea"
+    assert normalize.country_name("XX") == "XX"
+    # A name goes back to its code: the lead list's location round-trips into the lead's country.
+    for code in ("US", "GB", "DE", "KR", "AE"):
+        assert normalize.normalize_country(normalize.country_name(code)) == code

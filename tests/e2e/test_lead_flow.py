@@ -64,7 +64,12 @@ def test_an_icp_becomes_researched_scored_leads_and_none_is_lost(frozen_clock: A
     qualified = leads.filter(status="qualified")
     assert qualified.exists() and leads.filter(status="disqualified").exists()
     # Each stage's work shows in the data: verified addresses, sourced research, scores.
-    assert not leads.filter(email_status="unknown").exists()
+    # A lead the finder found no address of its own for ends disqualified with that reason (in a big
+    # enough list two colleagues share a first name, and a first@domain guess names the other).
+    unfound = leads.filter(email__isnull=True)
+    assert set(unfound.values_list("status", flat=True)) <= {"disqualified"}
+    assert all("email_finder:" in str(lead.score_reasons) for lead in unfound)
+    assert not leads.exclude(pk__in=unfound).filter(email_status="unknown").exists()
     assert not qualified.filter(email_status__in=["invalid", "disposable"]).exists()
     assert ResearchReport.objects.filter(kind="company").count() >= qualified.values("company").distinct().count()
     assert AgentRun.objects.filter(agent_name="lead_research", status="succeeded").count() == qualified.count()
