@@ -76,31 +76,36 @@ def _in(field_name: str, start: dt.datetime, end: dt.datetime) -> Q:
     return Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
 
 
-def funnel(start: dt.datetime, end: dt.datetime) -> list[Stage]:
-    from crm.models import Lead, Message
-    from sales.models import Client, Invoice, Meeting, Proposal
+# The report's stages, each the console's stage of that key (smarter_team/dashboard/funnel.py), so a
+# manager reading the report and the dashboard over the same days sees the same numbers; "positive
+# replies" narrows the console's replies to the interested ones.
+REPORT_STAGES: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("leads found", "leads", {}),
+    ("cold emails sent", "emailed", {}),
+    ("replies", "replied", {}),
+    ("positive replies", "replied", {"intent": "interested"}),
+    ("meetings booked", "booked", {}),
+    ("meetings held", "held", {}),
+    ("proposals sent", "proposed", {}),
+    ("proposals signed", "signed", {}),
+    ("clients won", "clients", {}),
+    ("invoices paid", "paid", {}),
+)
 
-    counts = [
-        ("leads found", Lead.objects.filter(_in("created_at", start, end)).count()),
-        (
-            "cold emails sent",
-            Message.objects.filter(_in("sent_at", start, end), direction="out", enrollment__isnull=False).count(),
-        ),
-        ("replies", Message.objects.filter(_in("created_at", start, end), direction="in").count()),
-        (
-            "positive replies",
-            Message.objects.filter(_in("created_at", start, end), direction="in", intent="interested").count(),
-        ),
-        ("meetings booked", Meeting.objects.filter(_in("created_at", start, end), lead__isnull=False).count()),
-        (
-            "meetings held",
-            Meeting.objects.filter(_in("starts_at", start, end), status__in=["held", "followed_up"]).count(),
-        ),
-        ("proposals sent", Proposal.objects.filter(_in("sent_at", start, end)).count()),
-        ("proposals signed", Proposal.objects.filter(_in("signed_at", start, end)).count()),
-        ("clients won", Client.objects.filter(_in("created_at", start, end)).count()),
-        ("invoices paid", Invoice.objects.filter(_in("paid_at", start, end), status="paid").count()),
-    ]
+
+def funnel(start: dt.datetime, end: dt.datetime) -> list[Stage]:
+    from django.apps import apps
+
+    from smarter_team.dashboard.funnel import STAGES
+
+    console = {spec.key: spec for spec in STAGES}
+    counts = []
+    for name, key, narrower in REPORT_STAGES:
+        spec = console[key]
+        rows = apps.get_model(spec.model)._default_manager.filter(
+            _in(spec.time_field, start, end), **spec.lookups, **narrower
+        )
+        counts.append((name, rows.count()))
     stages = []
     for position, (name, count) in enumerate(counts):
         previous = counts[position - 1][1] if position else None

@@ -108,6 +108,29 @@ def test_the_weekly_report_shows_exactly_the_weeks_figures(week) -> None:
     assert {s["name"]: s["count"] for s in daily.figures["funnel"]}["leads found"] == 4
 
 
+def test_the_reports_funnel_counts_what_the_console_counts(week) -> None:
+    from agents.services.reports.figures import REPORT_STAGES, funnel
+    from smarter_team.dashboard.funnel import funnel as console_funnel
+
+    # Inbound mail that is no reply to a campaign: a bounce notice and a client's message.
+    enrollment = week[0].enrollments.first()
+    MessageFactory.create(
+        conversation=week[0].conversations.first(), enrollment=enrollment, direction=Message.Direction.IN,
+        status=Message.Status.BOUNCED, intent="bounce", created_at=at(5), sent_at=at(5),
+    )  # fmt: skip
+    MessageFactory.create(
+        conversation=ConversationFactory.create(lead=week[7]), direction=Message.Direction.IN,
+        status=Message.Status.DELIVERED, created_at=at(5), sent_at=at(5),
+    )  # fmt: skip
+    start, end = at(2, 0), at(9, 0)
+    reported = {s.name: s.count for s in funnel(start, end)}
+    shown = {s.key: s.figure.count for s in console_funnel(start, end)}
+    assert reported["replies"] == 2  # neither the bounce nor the client's message
+    for name, key, narrower in REPORT_STAGES:
+        if not narrower:
+            assert reported[name] == shown[key], name
+
+
 def test_charts_are_png_images_the_html_shows_by_content_id_and_the_mail_carries(week) -> None:
     with clock.frozen(MONDAY):
         run_agent("report_generator", {"kind": "weekly"})
