@@ -8,6 +8,7 @@ the record is a duplicate and goes to deduplication with the clash, which merges
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -62,6 +63,20 @@ def _clean_text(value: str) -> str:
     return text.title() if text and (text.isupper() or text.islower()) else text
 
 
+# What a person's name is written with, in any script: letters and their marks, spaces, and the
+# hyphens, apostrophes, periods and brackets of "O'Neil-Smith Jr. (Bob)".
+_NAME_PUNCTUATION = frozenset(" -',.()\u2019\u2010\u2011")
+
+
+def person_name(value: str) -> str:
+    """The name as given; ValueError when it holds what no name does (``=``, ``@``, ``<``, digits, a URL)."""
+    odd = sorted({c for c in value if not (unicodedata.category(c)[0] in "LM" or c in _NAME_PUNCTUATION)})
+    if odd:
+        shown = value if len(value) <= 40 else value[:39] + "\u2026"
+        raise ValueError(f"not a person's name: {shown!r} holds {' '.join(repr(c) for c in odd[:5])}")
+    return value
+
+
 def _is_placeholder(value: str) -> bool:
     return value.strip().lower() in PLACEHOLDERS
 
@@ -103,6 +118,10 @@ class DataValidation(Agent[ValidationInput, ValidationOutput]):
         }
         values: dict[str, Any] = dict(before)
         values["first_name"], values["last_name"] = self._names(lead.first_name, lead.last_name)
+        # A name that is no name (a spreadsheet formula, a link, markup) would be written into the
+        # greeting of a cold email: it is dropped, and the copy greets without a name.
+        self._normalise(values, "first_name", person_name, out)
+        self._normalise(values, "last_name", person_name, out)
         values["title"] = _WS.sub(" ", lead.title or "").strip()
         self._normalise(values, "country", normalize.normalize_country, out)
         self._normalise(values, "phone", lambda v: normalize.normalize_phone(v, values["country"] or None), out)

@@ -6,6 +6,7 @@ down with it, and importing the same file twice changes nothing the second time.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -23,6 +24,7 @@ from crm.services.leads import LeadDataError, create_or_update_lead
 __all__ = ["HEADER_ALIASES", "ImportReport", "RowError", "import_leads_csv"]
 
 MAX_ROWS = 50_000
+IDENTITY = frozenset({"email", "linkedin_url", "source_ref"})  # what a row is matched to a stored lead by
 
 # Column headings people actually use (English, plus German and French exports), folded
 # (lower case, letters and digits only) -> lead data key.
@@ -77,8 +79,20 @@ class ImportReport:
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {len(self.errors)} rejected"
         )
         if self.ignored_columns:
-            text += f"; ignored columns: {', '.join(self.ignored_columns)}"
+            shown = self.ignored_columns[:SHOWN_COLUMNS]
+            more = len(self.ignored_columns) - len(shown)
+            text += f"; ignored columns: {', '.join(shown)}" + (f" and {more} more" if more else "")
         return text
+
+
+SHOWN_COLUMNS = 20  # a file with thousands of columns still gets a summary a person can read
+
+
+def _shown(header: str) -> str:
+    """A heading as the report and the audit trail show it: control characters (a binary file's
+    NULs, which PostgreSQL's JSON refuses) as their escapes, and never longer than a heading is."""
+    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in header)
+    return printable if len(printable) <= 60 else printable[:59] + "…"
 
 
 def _fold(header: str) -> str:
@@ -88,6 +102,14 @@ def _fold(header: str) -> str:
 def _decode(source: IO[bytes] | IO[str] | bytes | str) -> str:
     raw = source.read() if hasattr(source, "read") else source
     if isinstance(raw, bytes):
+        # Excel's "Unicode text" export and some CRMs write UTF-16 with a byte-order mark; read as
+        # UTF-8 it is a NUL between every letter and not one address survives. UTF-32's marks first:
+        # its little-endian one begins with UTF-16's.
+        for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32")):
+            if raw.startswith(bom):
+                return raw.decode(codec, errors="replace")
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return raw.decode("utf-16", errors="replace")
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -96,16 +118,37 @@ def _decode(source: IO[bytes] | IO[str] | bytes | str) -> str:
     return raw.removeprefix("\ufeff")
 
 
-def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(first line number of the row, row) pairs; the dialect (comma, semicolon, tab) is sniffed."""
+def _reader(text: str) -> csv.DictReader[str]:
+    """A reader over the file; the dialect (comma, semicolon, tab) is sniffed."""
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    return csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+
+
+# After this many rows the csv module could not read, the file is not a CSV the import can trust.
+MAX_UNREADABLE = 20
+
+
+def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """(first line number of the row, row) pairs, or (line, why) for a row the csv module refused
+    (a field over its size limit, a stray quote): that row is reported and the next ones still read."""
     line = reader.line_num + 1
-    for row in reader:
-        yield line, row
+    unreadable = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            unreadable += 1
+            if unreadable > MAX_UNREADABLE:
+                yield line, f"stopped: more than {MAX_UNREADABLE} rows are not readable as CSV"
+                return
+            yield line, f"not readable as CSV: {exc}"
+        else:
+            yield line, row
         line = reader.line_num + 1
 
 
@@ -139,31 +182,47 @@ def _import_file(
     overwrite: bool,
     user: AbstractBaseUser | None,
 ) -> None:
-    text = _decode(file)
-    rows = _rows(text)
+    reader = _reader(_decode(file))
+    try:
+        headers = [h for h in (reader.fieldnames or []) if h is not None]
+    except csv.Error as exc:
+        report.errors.append(RowError(1, f"the header row is not readable as CSV: {exc}"))
+        return
+    rows = _rows(reader)
     first = next(rows, None)
     if first is None:
         report.errors.append(RowError(1, "the file is empty or has no header row"))
         return
-    headers = list(first[1].keys())
-    mapping = {h: HEADER_ALIASES.get(_fold(h)) for h in headers if h is not None}
-    report.ignored_columns = [h for h, key in mapping.items() if key is None and h.strip()]
-    if not {"email", "linkedin_url", "source_ref"} & set(mapping.values()):
+    mapping = {h: HEADER_ALIASES.get(_fold(h)) for h in headers}
+    report.ignored_columns = [_shown(h) for h, key in mapping.items() if key is None and h.strip()]
+    if not IDENTITY & set(mapping.values()):
         report.errors.append(RowError(1, "no email column (expected a header such as 'email' or 'Email Address')"))
+        return
+    # Two columns for what identifies the person ("Email" and "Work Email", or a heading repeated):
+    # which one is the lead's is a guess, and a wrong guess writes to someone else. Refused whole.
+    # Two for anything else ("Phone" and "Mobile"): the first one filled in a row is taken.
+    given: dict[str, list[str]] = {}
+    for header in headers:
+        if (key := HEADER_ALIASES.get(_fold(header))) in IDENTITY:
+            given.setdefault(key, []).append(header)
+    twice = {key: columns for key, columns in given.items() if len(columns) > 1}
+    if twice:
+        said = "; ".join(f"{key} from {', '.join(repr(c) for c in columns)}" for key, columns in twice.items())
+        report.errors.append(RowError(1, f"more than one column gives the same field ({said}): keep one of each"))
         return
     _import_rows(report, _chain(first, rows), mapping, source=source, overwrite=overwrite, user=user)
 
 
 def _chain(
-    first: tuple[int, dict[str, str]], rest: Iterator[tuple[int, dict[str, str]]]
-) -> Iterable[tuple[int, dict[str, str]]]:
+    first: tuple[int, dict[str, str] | str], rest: Iterator[tuple[int, dict[str, str] | str]]
+) -> Iterable[tuple[int, dict[str, str] | str]]:
     yield first
     yield from rest
 
 
 def _import_rows(
     report: ImportReport,
-    rows: Iterable[tuple[int, dict[str, str]]],
+    rows: Iterable[tuple[int, dict[str, str] | str]],
     mapping: dict[str, str | None],
     *,
     source: str,
@@ -174,10 +233,21 @@ def _import_rows(
         if count > MAX_ROWS:
             report.errors.append(RowError(line, f"stopped: a file holds at most {MAX_ROWS} rows, split it"))
             return
+        if isinstance(row, str):
+            report.errors.append(RowError(line, row))
+            continue
         if None in row:
             report.errors.append(RowError(line, "more values than columns (an unquoted delimiter?)"))
             continue
-        data = {key: (row.get(h) or "").strip() for h, key in mapping.items() if key}
+        data: dict[str, str] = {}
+        for header, key in mapping.items():
+            if key and not data.get(key):
+                data[key] = (row.get(header) or "").strip()
+        if any("\x00" in value for value in data.values()):
+            # No name or address holds a NUL; PostgreSQL refuses to store one. A binary file, or
+            # UTF-16 saved without its byte-order mark.
+            report.errors.append(RowError(line, "a value holds a NUL character: is this a text CSV file?"))
+            continue
         if not any(data.values()):
             continue  # blank line
         data["source"] = source

@@ -61,6 +61,33 @@ def test_validation_guesses_the_time_zone_and_drops_an_invalid_phone() -> None:
 
 
 @pytest.mark.parametrize(
+    ("first", "last"),
+    [('=HYPERLINK("http://x.test")', "+cmd"), ("<b>Jane</b>", "Doe"), ("Jane", "https://x.test"), ("J4ne", "D0e")],
+)
+def test_validation_drops_a_name_that_is_no_name(first: str, last: str) -> None:
+    # It would be written into a cold email's greeting; the copy greets without a name instead.
+    lead = LeadFactory.create(first_name=first, last_name=last)
+    run = _run("data_validation", {"lead_id": lead.pk})
+    lead.refresh_from_db()
+    dropped = output_of(run)["dropped"]
+    assert dropped and all("not a person's name" in why for why in dropped.values())
+    assert (lead.first_name or first) == first and (lead.last_name or last) == last
+    assert lead.first_name != first or lead.last_name != last
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Zoë Ólafsdóttir", "Nguyễn Văn An", "王 小明", "Seán O'Neil-Smith", "Jean\u2011Luc D\u2019Angelo",
+     "Åsa St. John Jr.", "Müller, Hans", "Анна Петрова"],
+)  # fmt: skip
+def test_validation_keeps_names_of_every_script_and_their_punctuation(name: str) -> None:
+    first, _, last = name.partition(" ")
+    lead = LeadFactory.create(first_name=first, last_name=last)
+    run = _run("data_validation", {"lead_id": lead.pk})
+    assert "first_name" not in output_of(run)["dropped"] and "last_name" not in output_of(run)["dropped"]
+
+
+@pytest.mark.parametrize(
     ("fields", "reason"),
     [
         ({"first_name": "test", "last_name": "test"}, "placeholder name"),

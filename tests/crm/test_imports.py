@@ -116,3 +116,63 @@ def test_unknown_columns_are_reported_and_blank_lines_skipped() -> None:
     assert report.created == 1 and not report.errors
     assert report.ignored_columns == ["favourite colour"]
     assert "ignored columns: favourite colour" in report.summary()
+
+
+def test_the_first_data_row_is_line_two() -> None:
+    report = import_leads_csv(file="email\nnot-an-email\n")
+    assert [e.line for e in report.errors] == [2]
+
+
+def test_utf16_files_with_a_byte_order_mark_are_read() -> None:
+    # Excel's "Unicode text" export: read as UTF-8 it is a NUL between every letter.
+    text = "Email\tFirst Name\nzoe@acme.example\tZoë\n"
+    for codec in ("utf-16", "utf-32"):
+        Lead.objects.all().delete()
+        report = import_leads_csv(file=text.encode(codec))
+        assert report.created == 1 and not report.errors, codec
+        assert Lead.objects.get().first_name == "Zoë"
+
+
+def test_a_row_the_csv_reader_refuses_is_reported_and_the_next_rows_still_read() -> None:
+    text = "email,first name\na@acme.example,Al\nb@acme.example," + "B" * 200_000 + "\nc@acme.example,Cy\n"
+
+    report = import_leads_csv(file=text)
+
+    assert report.created == 2 and set(Lead.objects.values_list("email", flat=True)) == {
+        "a@acme.example",
+        "c@acme.example",
+    }
+    assert [e.line for e in report.errors] == [3] and "not readable as CSV" in report.errors[0].reason
+
+
+def test_a_value_with_a_nul_is_refused_with_the_reason() -> None:
+    report = import_leads_csv(file=b"email,first name\nn@acme.example,N\x00ul\nok@acme.example,Ok\n")
+
+    assert report.created == 1 and "NUL" in report.errors[0].reason and report.errors[0].line == 2
+
+
+def test_a_binary_file_is_refused_clearly_and_the_import_still_recorded() -> None:
+    from agents.models import AuditLog
+
+    report = import_leads_csv(file=bytes(range(256)) * 10)
+
+    assert report.stored == 0 and "email column" in report.errors[0].reason
+    assert all(c.isprintable() for column in report.ignored_columns for c in column)
+    assert AuditLog.objects.filter(action="lead.import_csv").count() == 1
+
+
+def test_two_columns_for_the_address_refuse_the_file_two_for_a_phone_take_the_first_filled() -> None:
+    both = import_leads_csv(file="Email,Work Email,First Name\na@acme.example,b@acme.example,Al\n")
+    assert both.stored == 0 and "more than one column gives the same field (email from 'Email', 'Work Email')" in str(
+        both.errors[0]
+    )
+
+    phones = import_leads_csv(file="Email,Phone,Mobile\na@acme.example,,+49 30 1234567\n")
+    assert phones.created == 1 and Lead.objects.get(email="a@acme.example").phone == "+49301234567"
+
+
+def test_thousands_of_unknown_columns_make_a_short_summary() -> None:
+    header = ",".join(["email", *(f"extra {i}" for i in range(3000))])
+    report = import_leads_csv(file=f"{header}\na@acme.example\n")
+    assert len(report.ignored_columns) == 3000 and "and 2980 more" in report.summary()
+    assert len(report.summary()) < 1000
