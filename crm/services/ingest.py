@@ -12,6 +12,7 @@ from __future__ import annotations
 import mailbox
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -105,8 +106,24 @@ def messages_in_bytes(data: bytes, *, name: str = "") -> list[bytes]:
         return list(messages_in_file(Path(spool.name)))
 
 
+@contextmanager
+def _not_too_deep() -> Iterator[None]:
+    """The stdlib's parser recurses once per nested part: hundreds of multiparts inside each other
+    (no mail client writes that; a crafted message does) would crash the poll or the upload with a
+    RecursionError instead of being refused."""
+    try:
+        yield
+    except RecursionError:
+        raise BadEmail("not an email we can read: its MIME parts nest hundreds deep") from None
+
+
 def check_raw(raw: bytes) -> EmailMessage:
     """The parsed message, or BadEmail saying why these bytes are not an email we can read."""
+    with _not_too_deep():
+        return _check_raw(raw)
+
+
+def _check_raw(raw: bytes) -> EmailMessage:
     if not raw.strip():
         raise BadEmail("not an email: the message is empty")
     if raw.startswith(_UTF16_BOMS) or b"\x00" in raw[:_MAX_HEADER_BLOCK]:
@@ -151,7 +168,7 @@ def check_file(data: bytes, *, name: str = "") -> list[bytes]:
         raise BadEmail("not an email: the mailbox holds no message")
     for number, raw in enumerate(raws, start=1):
         try:
-            check_raw(raw)
+            prepare(raw)  # read whole, as the recording will: what fails there is refused here, before anything
         except BadEmail as exc:
             raise BadEmail(f"message {number} of {len(raws)}: {exc}" if len(raws) > 1 else str(exc)) from None
     return raws
@@ -193,9 +210,10 @@ def inbound_email(raw: bytes, seen: Understanding) -> InboundEmail:
 
 def prepare(raw: bytes) -> Prepared:
     """Check and read one raw message (BadEmail when it is not one)."""
-    check_raw(raw)
-    seen = understand(raw)
-    return Prepared(email=inbound_email(raw, seen), seen=seen)
+    with _not_too_deep():
+        check_raw(raw)
+        seen = understand(raw)
+        return Prepared(email=inbound_email(raw, seen), seen=seen)
 
 
 def message_key(email: InboundEmail) -> str | None:

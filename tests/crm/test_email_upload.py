@@ -66,6 +66,13 @@ def test_an_mbox_lists_a_bounce_with_its_recipient_and_kind_and_twice_records_on
     assert Message.objects.filter(direction="in").count() == recorded
 
 
+NESTED = (
+    b"From: a@b.example\nDate: Tue, 4 Mar 2025 10:02:01 -0500\nContent-Type: multipart/mixed; boundary=b0\n\n"
+    + b"".join(b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(500))
+    + b"--b500\nContent-Type: text/plain\n\ndeep\n"
+)
+
+
 @pytest.mark.parametrize(
     ("name", "data", "error"),
     [
@@ -79,8 +86,10 @@ def test_an_mbox_lists_a_bounce_with_its_recipient_and_kind_and_twice_records_on
             "unknown charset",
         ),
         ("empty.eml", b"", "empty"),
+        # A crafted message: multiparts nested 500 deep (the stdlib's parser recursed until it crashed).
+        ("bomb.eml", NESTED, "nest hundreds deep"),
     ],
-    ids=["plain-text", "utf-16", "latin-1-header", "unknown-charset", "empty"],
+    ids=["plain-text", "utf-16", "latin-1-header", "unknown-charset", "empty", "nested-bomb"],
 )
 def test_a_bad_file_is_refused_with_a_clear_error_and_changes_nothing(
     staff_client: Any, name: str, data: bytes, error: str
