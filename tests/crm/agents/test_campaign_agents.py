@@ -232,6 +232,25 @@ def test_personalization_heuristic_cites_a_stored_finding() -> None:
     assert [r.agent_name for r in result.handoffs] == ["send_time_optimization"]
 
 
+def test_personalization_opens_with_what_the_company_is_doing_before_what_the_person_posted() -> None:
+    posted = "Karen Lopez recently posted about patient and client reviews."
+    hiring = "Acme Dental is hiring for operations roles."
+    lead = LeadFactory.create(
+        research={"findings": [finding(posted, kind="post"), finding(hiring, kind="signal"), finding(kind="offering")]}
+    )
+    enrollment = EnrollmentFactory.create(lead=lead, variables={})
+    run_agent("personalization", {"enrollment_id": enrollment.pk})
+    enrollment.refresh_from_db()
+    assert enrollment.variables["first_line"] == "I read that Acme Dental is hiring for operations roles."
+    # Without a company event, the person's post still beats a description of what the company sells.
+    lead.research = {"findings": [finding(posted, kind="post"), finding(kind="offering")]}
+    lead.save(update_fields=["research"])
+    other = EnrollmentFactory.create(lead=lead, variables={})
+    run_agent("personalization", {"enrollment_id": other.pk})
+    other.refresh_from_db()
+    assert "posted about patient and client reviews" in other.variables["first_line"]
+
+
 def test_personalization_without_a_finding_makes_no_claim() -> None:
     enrollment = EnrollmentFactory.create(lead=LeadFactory.create(research={"notes": ["unsourced: they raised $5M"]}))
     run_agent("personalization", {"enrollment_id": enrollment.pk})
