@@ -188,7 +188,7 @@ def test_copywriting_heuristic_writes_a_sequence_that_passes_the_spam_check() ->
     result = run_agent("copywriting", {"campaign_id": campaign.pk})
     assert result.status == "succeeded", result.error
     steps = list(campaign.steps.order_by("order"))
-    assert len(steps) == 3 and steps[0].delay_business_days == 0
+    assert len(steps) == 4 and steps[0].delay_business_days == 0
     assert "{{ first_line }}" in steps[0].body_template and "missed calls after hours" in steps[0].body_template
     for step in steps:
         assert set(unresolved(step.subject_template + step.body_template)) <= KNOWN_VARIABLES
