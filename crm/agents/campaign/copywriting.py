@@ -93,11 +93,12 @@ def heuristic_sequence(agency: AgencyProfile, pains: list[str]) -> Sequence:
             ),
             # A third touch from another angle before the last one: a new reason to answer, not a
             # "bumping this" (follow-ups past the second still add replies, fewer each time; four
-            # touches is the common cold sequence, and the breakup email comes last).
+            # touches is the common cold sequence, and the breakup email comes last). It comes back
+            # to the researched line: what is happening at their company is why the idea is timely.
             StepCopy(
                 subject="One idea for {{ company }}",
                 body=(
-                    "Hi {{ first_name }},\n\nOne idea in case it helps: when a team takes "
+                    "Hi {{ first_name }},\n\n{{ first_line }}\n\nOne idea in case it helps: when a team takes "
                     f"{pain} off its plate, it is usually the first workflow we automate, and the "
                     "people who did it by hand get their afternoons back.\n\n"
                     "Happy to show you what that looked like elsewhere in a short call.\n\n{{ sender_name }}"

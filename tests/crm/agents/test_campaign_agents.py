@@ -190,6 +190,8 @@ def test_copywriting_heuristic_writes_a_sequence_that_passes_the_spam_check() ->
     steps = list(campaign.steps.order_by("order"))
     assert len(steps) == 4 and steps[0].delay_business_days == 0
     assert "{{ first_line }}" in steps[0].body_template and "missed calls after hours" in steps[0].body_template
+    # The third touch comes back to what research found about them; the last one closes the file.
+    assert "{{ first_line }}" in steps[2].body_template and "close the file" in steps[3].subject_template
     for step in steps:
         assert set(unresolved(step.subject_template + step.body_template)) <= KNOWN_VARIABLES
     assert [r.agent_name for r in result.handoffs] == ["spam_check"]
