@@ -81,6 +81,38 @@ def outcomes(now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def funnel() -> dict[str, dict[str, int]]:
+    """Where replies go (issue #20: which answers book a call): leads by the intent of their first
+    reply, our answers to replies (reply_drafting's, by the intent answered) and how many of them
+    offer concrete times as the market reads them, and the booked leads by their first reply."""
+    from integrations.sandbox.sending import offers_slot  # the market's own reading; the bench may look
+
+    first: dict[int, str] = {}
+    replies = Message.objects.filter(direction="in", conversation__lead__isnull=False).exclude(intent="bounce")
+    for lead, intent in replies.order_by("sent_at", "pk").values_list("conversation__lead", "intent"):
+        first.setdefault(lead, intent)
+    sent = list(
+        Message.objects.filter(direction="out", idempotency_key__startswith="reply:", status__in=SENT).values_list(
+            "idempotency_key", "body"
+        )
+    )
+    answered = {int(key.removeprefix("reply:")) for key, _ in sent}
+    asked = dict(Message.objects.filter(pk__in=answered).values_list("pk", "intent"))
+    answers: Counter[str] = Counter()
+    with_times: Counter[str] = Counter()
+    for key, body in sent:
+        intent = asked.get(int(key.removeprefix("reply:")), "?")
+        answers[intent] += 1
+        with_times[intent] += offers_slot(body)
+    booked = set(Meeting.objects.filter(lead__isnull=False, client__isnull=True).values_list("lead", flat=True))
+    return {
+        "first reply": dict(Counter(first.values()).most_common()),
+        "answers": dict(answers.most_common()),
+        "answers offering times": dict(with_times.most_common()),
+        "booked by first reply": dict(Counter(first.get(lead, "none") for lead in booked).most_common()),
+    }
+
+
 def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]:
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
@@ -146,6 +178,7 @@ def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]
         "llm batches usd": str(meter.batches),
         "llm cache share": round(meter.cache_share, 3),
         "outcomes": outcomes(now),
+        "funnel": funnel(),
     }
 
 

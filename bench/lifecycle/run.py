@@ -109,6 +109,8 @@ def show(r: dict[str, Any]) -> None:
         f"${Decimal(r['llm batches usd']) / n:.5f} with Batches; cache share {r['llm cache share']:.1%}"
     )
     print("   " + ", ".join(f"{k} {money(v) if isinstance(v, dict) else v}" for k, v in o.items()))
+    for stage, counts in r.get("funnel", {}).items():
+        print(f"   {stage}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none"))
 
 
 def per_thousand(r: dict[str, Any], key: str) -> float:

@@ -2,7 +2,7 @@
 
 Templates use only the variables the sender can fill (``{{ first_name }}``, ``{{ company }}``,
 ``{{ first_line }}``: personalisation's cited line, ...); facts about a recipient come only through
-``{{ first_line }}``, never from the copy. The heuristic writes a short three-step sequence from the
+``{{ first_line }}``, never from the copy. The heuristic writes a four-step sequence from the
 agency's offer and the ICP's and persona's pains; a model's sequence that uses unknown variables,
 states numbers about the recipient or skips the personal line is replaced by it.
 """
@@ -90,6 +90,20 @@ def heuristic_sequence(agency: AgencyProfile, pains: list[str]) -> Sequence:
                     "Worth a look for {{ company }}?\n\n{{ sender_name }}"
                 ),
                 delay_business_days=3,
+            ),
+            # A third touch from another angle before the last one: a new reason to answer, not a
+            # "bumping this" (follow-ups past the second still add replies, fewer each time; four
+            # touches is the common cold sequence, and the breakup email comes last). It comes back
+            # to the researched line: what is happening at their company is why the idea is timely.
+            StepCopy(
+                subject="One idea for {{ company }}",
+                body=(
+                    "Hi {{ first_name }},\n\n{{ first_line }}\n\nOne idea in case it helps: when a team takes "
+                    f"{pain} off its plate, it is usually the first workflow we automate, and the "
+                    "people who did it by hand get their afternoons back.\n\n"
+                    "Happy to show you what that looked like elsewhere in a short call.\n\n{{ sender_name }}"
+                ),
+                delay_business_days=4,
             ),
             StepCopy(
                 subject="Should I close the file?",

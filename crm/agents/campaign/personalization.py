@@ -21,8 +21,11 @@ from crm.models import Enrollment
 from crm.selectors import sourced_findings
 from crm.services.findings import Finding
 
-# The kinds a first line may open with, best first.
-OPENERS = ("news", "post", "signal", "offering", "tech", "location", "role")
+# The kinds a first line may open with, best first. Something the company is doing now (news, a
+# buying signal: hiring, a new location, a new service line) comes before what the person posted
+# about: a trigger event at their company is a fact about them the reader recognises and the reason
+# the email is timely, where a post's topic ("posted about customer reviews") says little about them.
+OPENERS = ("news", "signal", "post", "offering", "tech", "location", "role")
 # The findings a prompt shows: the best few are enough to choose from, and each one more is paid per lead.
 PROMPT_FINDINGS = 8
 
@@ -58,8 +61,8 @@ THE ONE RULE: NO FACT, NO CLAIM
 
 WHICH FINDING TO OPEN WITH, best first
 1. news: something the company did recently (opened, launched, moved, announced).
-2. post: something the recipient wrote or said in public.
-3. signal: hiring, expansion, a new location, a new service line.
+2. signal: hiring, expansion, a new location, a new service line.
+3. post: something the recipient wrote or said in public.
 4. offering: what the company sells or does, stated specifically.
 5. tech: a tool they use, when it touches what the agency builds (phones, booking, CRM, support).
 6. location, role: only when nothing better exists, and only in a natural sentence.

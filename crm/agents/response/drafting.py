@@ -3,7 +3,8 @@
 Facts: the inbound Message and its intent, the lead, the FAQ entry knowledge_base cited, open slots
 from the Calendar role, and the stored sourced findings about the lead (crm.selectors.sourced_findings):
 the only facts about the recipient a reply may state, each cited by its source URL (checked).
-Decides: the draft (book a call with offered slots, answer with the cited FAQ, handle an objection).
+Decides: the draft (book a call with offered slots, answer with the cited FAQ, handle an objection);
+every answer to someone waiting on us (interested, question, objection) offers the open slots.
 Does: stores the draft as an outbound Message in the thread; sends it through the outbox
 (``email.reply``) when AgencyProfile.policy().auto_send_intents allows the intent, otherwise waits
 as an approval escalation and sends once approved.
@@ -37,6 +38,10 @@ Under 120 words, no pressure, sign with the sender's name."""
 
 SLOTS_OFFERED = 3
 SLOT_WINDOW = dt.timedelta(days=7)
+# The intents whose writer waits on our answer: each answer offers concrete times. A question or an
+# objection answered with "send me a time that suits you" leaves the next move to them, and most
+# threads end there; a reply that names times books far more often (sales practice).
+OFFER_TIMES = frozenset({"interested", "question", "objection"})
 # Objections and the honest answer to each (folded keywords -> reply sentence).
 OBJECTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"expensive|budget|price|cost|afford|teuer"),
@@ -129,7 +134,7 @@ class ReplyDrafting(LLMAgent[DraftRequest, Drafted, Draft]):
         )
         if facts.draft is not None and facts.draft.status == Message.Status.AWAITING_APPROVAL:
             facts.approved = decision(ctx, _key(inbound), "a drafted reply waits for approval") is not None
-        if facts.draft is None and inbound.intent == "interested":
+        if facts.draft is None and inbound.intent in OFFER_TIMES:
             facts.slots = self._slots(ctx, lead)
         return facts
 
@@ -176,7 +181,7 @@ class ReplyDrafting(LLMAgent[DraftRequest, Drafted, Draft]):
         if facts.slots:
             lines += ["", "Would one of these times work for a 30-minute call (UTC)?"]
             lines += [f"- {s.start:%A %d %B, %H:%M}" for s in facts.slots]
-        elif facts.intent in ("interested", "objection"):
+        elif facts.intent in OFFER_TIMES:
             lines += ["", "Would a short call next week be useful? Send me a time that suits you."]
         lines += ["", "Best,", facts.sender_name]
         subject = facts.inbound.subject or "Our conversation"

@@ -188,8 +188,10 @@ def test_copywriting_heuristic_writes_a_sequence_that_passes_the_spam_check() ->
     result = run_agent("copywriting", {"campaign_id": campaign.pk})
     assert result.status == "succeeded", result.error
     steps = list(campaign.steps.order_by("order"))
-    assert len(steps) == 3 and steps[0].delay_business_days == 0
+    assert len(steps) == 4 and steps[0].delay_business_days == 0
     assert "{{ first_line }}" in steps[0].body_template and "missed calls after hours" in steps[0].body_template
+    # The third touch comes back to what research found about them; the last one closes the file.
+    assert "{{ first_line }}" in steps[2].body_template and "close the file" in steps[3].subject_template
     for step in steps:
         assert set(unresolved(step.subject_template + step.body_template)) <= KNOWN_VARIABLES
     assert [r.agent_name for r in result.handoffs] == ["spam_check"]
@@ -230,6 +232,25 @@ def test_personalization_heuristic_cites_a_stored_finding() -> None:
     assert CLAIM in enrollment.variables["first_line"]
     assert enrollment.variables["grounding"] == [{"text": enrollment.variables["first_line"], "cites": [CLAIM]}]
     assert [r.agent_name for r in result.handoffs] == ["send_time_optimization"]
+
+
+def test_personalization_opens_with_what_the_company_is_doing_before_what_the_person_posted() -> None:
+    posted = "Karen Lopez recently posted about patient and client reviews."
+    hiring = "Acme Dental is hiring for operations roles."
+    lead = LeadFactory.create(
+        research={"findings": [finding(posted, kind="post"), finding(hiring, kind="signal"), finding(kind="offering")]}
+    )
+    enrollment = EnrollmentFactory.create(lead=lead, variables={})
+    run_agent("personalization", {"enrollment_id": enrollment.pk})
+    enrollment.refresh_from_db()
+    assert enrollment.variables["first_line"] == "I read that Acme Dental is hiring for operations roles."
+    # Without a company event, the person's post still beats a description of what the company sells.
+    lead.research = {"findings": [finding(posted, kind="post"), finding(kind="offering")]}
+    lead.save(update_fields=["research"])
+    other = EnrollmentFactory.create(lead=lead, variables={})
+    run_agent("personalization", {"enrollment_id": other.pk})
+    other.refresh_from_db()
+    assert "posted about patient and client reviews" in other.variables["first_line"]
 
 
 def test_personalization_without_a_finding_makes_no_claim() -> None:

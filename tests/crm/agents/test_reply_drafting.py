@@ -9,6 +9,7 @@ from agents.services.escalations import decide
 from agents.testing import assert_idempotent, rerun, run_agent
 from crm.models import Message
 from crm.services.agency import profile, update_profile
+from integrations.sandbox import sending
 from learning.services.faq import save_faq
 from tests.crm.agents.response_helpers import Thread, contacted
 from tests.factories.crm import MessageFactory
@@ -112,3 +113,23 @@ def test_drafting_twice_sends_once() -> None:
     first, _second = assert_idempotent("reply_drafting", {"message_id": asked.pk})
     assert first.output["sent"]
     assert Message.objects.filter(idempotency_key=f"reply:{asked.pk}").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "faq"),
+    [
+        ("question", "How much does something like this usually cost?", True),
+        ("objection", "We already work with an agency for this and we're fairly happy with them.", False),
+        ("objection", "Honestly this feels expensive for a company our size. Why would it pay off for us?", False),
+    ],
+)
+def test_an_answer_to_a_question_or_objection_also_offers_concrete_times(intent: str, text: str, faq: bool) -> None:
+    autopilot("question", "objection")
+    entry = save_faq(question="What does it cost?", answer="Pilots start at $2,500.", approved=True) if faq else None
+    said = inbound(contacted(), text, intent)
+    result = run_agent("reply_drafting", {"message_id": said.pk, "faq_id": entry.pk if entry else None})
+    assert result.status == "succeeded", result.error
+    body = Message.objects.get(idempotency_key=f"reply:{said.pk}").body
+    # What the prospect reads: concrete times to pick from, and what they asked answered.
+    assert "30-minute call" in body and sending.offers_slot(body)
+    assert sending.addressed(their_text=text, our_body=body)
