@@ -4,7 +4,11 @@ Facts: the inbound Message and its intent, the lead, the FAQ entry knowledge_bas
 from the Calendar role, and the stored sourced findings about the lead (crm.selectors.sourced_findings):
 the only facts about the recipient a reply may state, each cited by its source URL (checked).
 Decides: the draft (book a call with offered slots, answer with the cited FAQ, handle an objection);
-every answer to someone waiting on us (interested, question, objection) offers the open slots.
+every answer to someone waiting on us (interested, question, objection) offers the open slots, unless
+a call is booked already: then the answer names the booked call instead of offering others, and a
+prospect's "interested" written after the booking (their "Tuesday at 10:00 works, see you then") gets
+no answer at all: the calendar invitation answers it. Answering each such confirmation with three
+new times kept threads going for eight rounds after the call was in the diary.
 Does: stores the draft as an outbound Message in the thread; sends it through the outbox
 (``email.reply``) when AgencyProfile.policy().auto_send_intents allows the intent, otherwise waits
 as an approval escalation and sends once approved.
@@ -19,6 +23,7 @@ from pydantic import BaseModel
 
 from agents.base import Facts, LLMAgent
 from agents.context import RunContext
+from agents.errors import SkipRun
 from agents.models import Escalation
 from agents.registry import register
 from crm.agents.response._approval import approval_key, decision
@@ -31,7 +36,8 @@ from integrations.values import Slot
 from learning.models import FAQ
 
 PROMPT = """You write short, plain-text replies for an AI services agency's sales conversations.
-Answer what the prospect wrote: offer the given call slots to someone interested, answer a question
+Answer what the prospect wrote: offer the given call slots to someone interested (when a call is
+already booked, confirm that call and offer no other times), answer a question
 only with the FAQ answer given, meet an objection honestly. State a fact about the recipient or their
 company only from the findings given, and list the source URL of every finding you used in cites.
 Under 120 words, no pressure, sign with the sender's name."""
@@ -81,6 +87,7 @@ class ReplyFacts(Facts):
     auto_send: bool = False
     draft: Message | None = None  # stored by an earlier attempt, waiting for approval
     approved: bool = False
+    booked_when: str = ""  # the prospect's live call, as they read the time ("Tuesday 3 March at 10:00 (EST)")
 
 
 class Draft(BaseModel):
@@ -135,8 +142,26 @@ class ReplyDrafting(LLMAgent[DraftRequest, Drafted, Draft]):
         if facts.draft is not None and facts.draft.status == Message.Status.AWAITING_APPROVAL:
             facts.approved = decision(ctx, _key(inbound), "a drafted reply waits for approval") is not None
         if facts.draft is None and inbound.intent in OFFER_TIMES:
-            facts.slots = self._slots(ctx, lead)
+            facts.booked_when = self._booked(lead, inbound)
+            if not facts.booked_when:
+                facts.slots = self._slots(ctx, lead)
         return facts
+
+    @staticmethod
+    def _booked(lead: Lead, inbound: Message) -> str:
+        """The prospect's live call as they read its time; SkipRun when this "interested" message came
+        after the call was booked (a confirmation: the invitation has answered it)."""
+        # sales builds on crm: the meeting is read here, never written.
+        from sales.agents.meeting.common import LIVE, when_text, zone_of
+        from sales.models import Meeting
+
+        live = Meeting.objects.filter(lead=lead, status__in=LIVE, starts_at__isnull=False).order_by("starts_at").first()
+        if live is None or live.starts_at is None:
+            return ""
+        when = when_text(live.starts_at, zone_of(lead))
+        if inbound.intent == "interested" and live.created_at < inbound.created_at:
+            raise SkipRun(f"{lead} wrote after their call was booked ({when}): the calendar invitation answers them")
+        return when
 
     def _slots(self, ctx: RunContext, lead: Lead) -> list[Slot]:
         start = ctx.now()
@@ -160,6 +185,8 @@ class ReplyDrafting(LLMAgent[DraftRequest, Drafted, Draft]):
             parts.append(f"FAQ answer to use:\n{facts.faq.answer}")
         if facts.slots:
             parts.append("Open slots (UTC): " + ", ".join(f"{s.start:%a %d %b %H:%M}" for s in facts.slots))
+        if facts.booked_when:
+            parts.append(f"Call already booked: {facts.booked_when}")
         if facts.findings:
             parts.append("Findings:\n" + "\n".join(f"- {f.claim} ({f.source_url})" for f in facts.findings))
         parts.append(f"Sender: {facts.sender_name}")
@@ -178,7 +205,13 @@ class ReplyDrafting(LLMAgent[DraftRequest, Drafted, Draft]):
         if signal is not None and facts.intent in ("interested", "objection"):
             lines.append(f"It also fits what I read: {signal.claim.rstrip('.')}.")
             cites.append(signal.source_url)
-        if facts.slots:
+        if facts.booked_when:
+            lines += [
+                "",
+                f"Our call is booked for {facts.booked_when}; the calendar invitation has the details. "
+                "If another time suits you better, reply with it and I will move it.",
+            ]
+        elif facts.slots:
             lines += ["", "Would one of these times work for a 30-minute call (UTC)?"]
             lines += [f"- {s.start:%A %d %B, %H:%M}" for s in facts.slots]
         elif facts.intent in OFFER_TIMES:

@@ -231,7 +231,8 @@ class EmailResponseHandler(LLMAgent[InboundEmail, Handled, Verdict]):
         routes = {
             "question": ["knowledge_base"],
             "objection": ["reply_drafting"],
-            "interested": ["reply_drafting", "meeting_scheduler"],
+            # The call is booked first, so the answer confirms it instead of offering other times.
+            "interested": ["meeting_scheduler", "reply_drafting"],
         }.get(intent, [])
         out.routed = self._route(ctx, [*routes, "conversation_intelligence"], message, conversation)
         return out

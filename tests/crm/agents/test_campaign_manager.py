@@ -90,7 +90,7 @@ def test_from_qualified_leads_to_sent_emails_after_one_approval(
     run_agent("campaign_manager")
     drain()  # copywriting -> spam_check; personalization -> send_time_optimization
     campaign = Campaign.objects.get()
-    assert campaign.steps.count() == 3 and all(s.spam_check["passed"] for s in campaign.steps.all())
+    assert campaign.steps.count() == 4 and all(s.spam_check["passed"] for s in campaign.steps.all())
     launched = run_agent("campaign_manager")
     assert launched.output["launched"] == [campaign.pk]
     campaign.refresh_from_db()

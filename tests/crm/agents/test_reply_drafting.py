@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
 
 from agents.models import Action, AgentRun
@@ -11,6 +14,7 @@ from crm.models import Message
 from crm.services.agency import profile, update_profile
 from integrations.sandbox import sending
 from learning.services.faq import save_faq
+from smarter_team import clock
 from tests.crm.agents.response_helpers import Thread, contacted
 from tests.factories.crm import MessageFactory
 
@@ -133,3 +137,48 @@ def test_an_answer_to_a_question_or_objection_also_offers_concrete_times(intent:
     # What the prospect reads: concrete times to pick from, and what they asked answered.
     assert "30-minute call" in body and sending.offers_slot(body)
     assert sending.addressed(their_text=text, our_body=body)
+
+
+def _booked_call(thread: Thread, *, booked_at: dt.datetime) -> Any:
+    from tests.factories.sales import MeetingFactory
+
+    with clock.frozen(booked_at):
+        return MeetingFactory.create(
+            lead=thread.lead, status="scheduled", starts_at=booked_at + dt.timedelta(days=2), client=None
+        )
+
+
+def test_an_answer_to_someone_with_a_booked_call_names_that_call_and_offers_no_other_times() -> None:
+    autopilot("question", "interested")
+    thread = contacted()
+    thread.lead.time_zone = "America/New_York"
+    thread.lead.save(update_fields=["time_zone"])
+    said = inbound(thread, "Sounds good, let's talk.", "interested")
+    # meeting_scheduler runs first in the same chain: the call is booked after the message arrived.
+    _booked_call(thread, booked_at=said.created_at + dt.timedelta(seconds=1))
+    result = run_agent("reply_drafting", {"message_id": said.pk})
+    assert result.status == "succeeded", result.error
+    body = Message.objects.get(idempotency_key=f"reply:{said.pk}").body
+    assert "Our call is booked for" in body and ("(EST)" in body or "(EDT)" in body)
+    assert "Would one of these times work" not in body
+    assert sending.offers_slot(body)  # the market reads the named time as an answer
+
+
+def test_a_confirmation_written_after_the_booking_gets_no_answer() -> None:
+    autopilot("question", "interested")
+    thread = contacted()
+    call = _booked_call(thread, booked_at=clock.now() - dt.timedelta(hours=3))
+    said = inbound(thread, "Tuesday at 10:00 works for me, I've put it in my calendar. Talk then.", "interested")
+    result = run_agent("reply_drafting", {"message_id": said.pk})
+    assert result.run.status == AgentRun.Status.SKIPPED and "calendar invitation" in result.run.error
+    assert not Message.objects.filter(idempotency_key=f"reply:{said.pk}").exists() and not result.acts
+    # A question still gets its answer, with the booked call named instead of new times.
+    asked = MessageFactory.create(
+        conversation=thread.conversation, direction="in", body="Who would we be working with?", intent="question",
+        mailbox=None, to_email="anna@smarterteam.io", provider_message_id="<in-q2@x>", status="delivered",
+        subject="Re: Quick question",
+    )  # fmt: skip
+    answered = run_agent("reply_drafting", {"message_id": asked.pk})
+    body = Message.objects.get(idempotency_key=f"reply:{asked.pk}").body
+    assert answered.status == "succeeded" and "Our call is booked for" in body and "Would one of" not in body
+    assert call.starts_at.strftime("%A") in body
