@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ from pathlib import Path
 from statistics import mean
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+# A scratch database need not wait for each commit to reach the disk (libpq reads PGOPTIONS): an
+# arm commits tens of thousands of times, and nothing it writes must survive a crash of the machine.
+os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
 from bench.scratch import setup_django
 
 setup_django()

@@ -32,6 +32,7 @@ from integrations.sandbox.market import find_person
 from integrations.sandbox.offboarding import left_at
 from integrations.sandbox.rng import rng_for, sandbox_id
 from integrations.sandbox.store import recall, records, remember, schedule, update_record
+from integrations.sandbox.work import Progress
 from integrations.sandbox.work import schedule as work_schedule
 from smarter_team import clock
 
@@ -313,9 +314,12 @@ def notice_time_passing(*, now: dt.datetime | None = None) -> bool:
         if project.get("contact") and not _left_before(str(project["contact"]), project):
             contacts.setdefault(str(project["contact"]), []).append(project)
     for address, projects in contacts.items():
-        _silence(address, projects, now=now, week=week)
+        # Each project's schedule once a day: silence and overdue work both read it, and it is the
+        # day's dearest read of the world (every task record of the project, replayed).
+        plans = {str(p["project_id"]): work_schedule(p["project_id"]) for p in projects}
+        _silence(address, plans, projects, now=now, week=week)
         for project in projects:
-            _overdue(address, project, now=now, week=week)
+            _overdue(address, project, plans[str(project["project_id"])], now=now, week=week)
         for ref, message in _waiting(address, now):
             if now - dt.datetime.fromisoformat(message["asked_at"]) > SLOW_ANSWER:
                 accounts.move(address, answer_effect(waited=None), key=f"answer:{ref}", reason="no answer in 3 days")
@@ -333,9 +337,11 @@ def _left_before(address: str, project: Mapping[str, Any]) -> bool:
     return left is not None and dt.datetime.fromisoformat(str(project["created_at"])) <= left
 
 
-def _silence(address: str, projects: list[dict[str, Any]], *, now: dt.datetime, week: str) -> None:
+def _silence(
+    address: str, plans: Mapping[str, list[Progress]], projects: list[dict[str, Any]], *, now: dt.datetime, week: str
+) -> None:
     started = min(dt.datetime.fromisoformat(str(p["created_at"])) for p in projects)
-    ends = [t.ends_at for p in projects for t in work_schedule(p["project_id"])]
+    ends = [t.ends_at for plan in plans.values() for t in plan]
     if ends and now > max(ends) + ATTENTIVE_AFTER_WORK:
         return
     seen = SandboxRecord.objects.filter(kind="client_report_seen", party=address).order_by("-created_at")
@@ -347,9 +353,9 @@ def _silence(address: str, projects: list[dict[str, Any]], *, now: dt.datetime, 
         accounts.move(address, penalty, key=f"silence:{address}:{week}", reason=f"no report for {days} days")
 
 
-def _overdue(address: str, project: Mapping[str, Any], *, now: dt.datetime, week: str) -> None:
+def _overdue(address: str, project: Mapping[str, Any], plan: list[Progress], *, now: dt.datetime, week: str) -> None:
     groups: dict[str, list[dt.date]] = {}
-    for progress in work_schedule(project["project_id"]):
+    for progress in plan:
         if progress.milestone and progress.due is not None:
             groups.setdefault(progress.milestone, []).append(progress.due)
     for name, dues in groups.items():
