@@ -4,8 +4,12 @@ Beat (daily, ``{}``): one run per client whose contract ends within 60 days (or 
 one already waits for the account owner. Per client (``{"client_id"}``):
 - a signed renewal for the current contract: the contract end moves (delivery/services/renewals.py
   ``apply_signed_renewal``, which contract_signature also calls when it records the signature);
-- leaving (the renewal was declined, or the client wrote that they will not renew) or the contract
-  ended without a signed renewal: offboarding_orchestrator ``{"client_id", "reason"}``, once;
+- leaving (the renewal was declined, or the client wrote that they will not renew): nothing is
+  offered, and the client is served to the end of the contract they paid for (reports, milestones,
+  answers); the day after it ends, offboarding_orchestrator ``{"client_id", "reason"}``, once, with
+  the reason they gave. Offboarding at the decline revoked their accesses and billed the final
+  invoice about seven weeks before the contract ended;
+- the contract ended without a signed renewal: offboarding_orchestrator, the same way;
 - healthy (score >= 65, active, no high churn risk in 30 days): a renewal draft, once per contract
   end, priced at the client's monthly value for the new term, and proposal_creation
   ``{"proposal_id"}`` (pricing first when no monthly value is on record);
@@ -188,6 +192,10 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
         if days_left > AHEAD:
             raise SkipRun(f"the contract ends in {days_left} days: not due yet")
         if facts.leaving:
+            if days_left >= 0:
+                out.decision = "leaving"
+                out.reason = f"{facts.leaving}; served until the contract ends on {client.contract_end}"
+                return out
             return self._offboard(ctx, facts, client, facts.leaving, out)
         if days_left < 0:
             if renewal is not None and renewal.status in PENDING and days_left >= -GRACE:
