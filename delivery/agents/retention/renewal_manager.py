@@ -23,7 +23,6 @@ A renewal already out for signature is proposal_follow_up's to chase: nothing is
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from pydantic import BaseModel, Field
 
@@ -32,14 +31,16 @@ from agents.context import RunContext
 from agents.errors import SkipRun
 from agents.models import AgentRun
 from agents.registry import register
-from crm.models import Lead, Message
+from crm.models import Lead
 from delivery.agents.retention._common import (
     ACCOUNT_OWNER,
     CURRENT,
     POLICY,
+    SAID_WINDOW,
     OneOrAll,
     contact_of,
     fan_out,
+    leaving_because,
     signed_proposals,
 )
 from delivery.models import ChurnRiskAssessment, Offboarding
@@ -51,15 +52,7 @@ SECOND_LOOK = 30
 GRACE = 14  # days after the end a renewal still out for signature may come back signed
 HEALTHY = 65
 RISK_MEMORY = dt.timedelta(days=30)
-SAID_WINDOW = dt.timedelta(days=120)
 PENDING = (Proposal.Status.DRAFT, Proposal.Status.AWAITING_APPROVAL, Proposal.Status.SENT, Proposal.Status.VIEWED)
-LEAVING_WORDS = re.compile(
-    r"\b(?:not|won't|will not|don't|do not|no longer)\s+(?:be\s+)?(?:going to\s+|planning to\s+|want to\s+|to\s+)?renew"
-    r"|\bnot renewing\b|\bend (?:our|the) (?:contract|engagement|agreement|retainer)\b"
-    r"|\b(?:cancel|terminate) (?:our|the) (?:contract|retainer|subscription|agreement)\b|\bpart ways\b"
-    r"|\bdecided to (?:leave|stop|move on)\b",
-    re.I,
-)
 
 
 class RenewalFacts(Facts):
@@ -103,20 +96,6 @@ def approval_key(client: Client) -> str:
     return f"renewal:client:{client.pk}:{client.contract_end}"
 
 
-def said_leaving(client: Client, since: dt.datetime) -> str:
-    """The client's own words that they will not renew, from their recent messages ("" if none)."""
-    messages = Message.objects.filter(
-        conversation__lead__company_id=client.company_id, direction=Message.Direction.IN, created_at__gte=since
-    ).order_by("-created_at")
-    for message in messages[:50]:
-        # Their words, not a classified intent: "not interested" in an add-on is not "we are leaving".
-        if LEAVING_WORDS.search(message.body):
-            sentences = re.split(r"(?<=[.!?])\s+", message.body.strip())
-            words = next((t for t in sentences if LEAVING_WORDS.search(t)), message.body)
-            return f'the client wrote on {message.created_at:%Y-%m-%d}: "{words[:200]}"'
-    return ""
-
-
 @register
 class RenewalManager(Agent[OneOrAll, Renewal]):
     name, category, trigger, queue = "renewal_manager", "retention", ("schedule", "handoff"), "delivery"
@@ -147,10 +126,7 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
         if client.status not in CURRENT or client.contract_end is None:
             raise SkipRun(f"client {client.pk} is {client.status} with contract end {client.contract_end}: not ours")
         renewal = renewal_for(client=client, contract_end=client.contract_end)
-        leaving = ""
-        if renewal is not None and renewal.status == Proposal.Status.DECLINED:
-            leaving = f"declined the renewal ({renewal.decline_reason or 'no reason given'})"
-        leaving = leaving or said_leaving(client, now - SAID_WINDOW)
+        leaving = leaving_because(client, renewal=renewal, now=now)
         # The contract being renewed: the latest renewal, else the original deal. An upsell is a
         # one-off piece of work with its own price, not the contract that comes due.
         earlier = [

@@ -12,7 +12,7 @@ from agents.models import AgentRun, Escalation
 from agents.services.escalations import decide
 from agents.testing import assert_idempotent, rerun, run_agent
 from crm.models import Lead
-from delivery.agents.retention.renewal_manager import said_leaving
+from delivery.agents.retention._common import said_leaving
 from delivery.services.renewals import apply_signed_renewal, draft_renewal
 from sales.models import Client, Proposal
 from smarter_team import clock
