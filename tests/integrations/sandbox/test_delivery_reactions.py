@@ -368,10 +368,13 @@ def test_clients_write_now_and_then_and_a_quick_answer_earns_where_none_costs(fr
     frozen_clock.set(dt.datetime.fromisoformat(answered.data["asked_at"]) + dt.timedelta(hours=2))
     _send(answered.data["email"], f"Re: {answered.data['subject']}", "Thanks, we are on it.", "answer-1")
     assert _move(answered.data["email"], f"answer:{answered.ref}") == projects.ANSWERED_QUICKLY
+    # An answer is news from us (silence is counted from it), as a report or a delivery is.
+    assert projects.last_heard(answered.data["email"], now=frozen_clock.now) == frozen_clock.now
 
     frozen_clock.set(dt.datetime.fromisoformat(ignored.data["asked_at"]) + dt.timedelta(days=4))
     projects.notice_time_passing()
     assert _move(ignored.data["email"], f"answer:{ignored.ref}") == projects.ANSWERED_SLOWLY
+    assert projects.last_heard(ignored.data["email"], now=frozen_clock.now) is None
 
 
 def test_a_german_client_sometimes_writes_in_german() -> None:
