@@ -3,7 +3,8 @@
 The client sees what a real client sees: the shared project board (integrations/sandbox/work.py),
 the emails we send them, and the calendar. From that their hidden mood (accounts.py) moves:
 
-- a weekly status report lifts it a little, more when it speaks about their actual milestones;
+- a weekly status report lifts it a little, more when it speaks about their actual milestones,
+  up to content and no further (a report is expected, not delightful);
 - silence lowers it: two weeks without hearing from us cost a little every week after. Hearing
   from us is any news about their work: a weekly report, a milestone delivered, an answer to what
   they wrote, a meeting held with them. Only reports counted until issue #18's calibration, so a
@@ -42,7 +43,7 @@ from integrations.sandbox.work import schedule as work_schedule
 from smarter_team import clock
 
 # --- reports -------------------------------------------------------------------------------------
-# A report closes part of the gap to delighted; one that names their milestones counts fully, a
+# A report closes part of the gap to content (below); one that names their milestones counts fully, a
 # generic one half (judgement: clients value specifics over "all on track"). Regular news, like a
 # milestone on time and a quick answer below, is what the client bought: in Kano's terms (Kano et
 # al., 1984) a "must-be" quality, whose absence dissatisfies (SILENCE, lateness, no answer) and
