@@ -14,8 +14,9 @@ relative to the clock's now, so the agents find work at once:
   a human as escalations);
 - clients: one signed yesterday (contract_signature's handoffs: onboarding and its first invoice),
   two onboarded weeks ago whose project is planned now (progress, QA, weekly reports), a retainer
-  whose last invoice is overdue (dunning, payment), a contented client and an unhappy one whose
-  contracts end within 30-60 days (a renewal proposal; the declined renewal leads to offboarding),
+  whose last invoice is overdue (dunning, payment), a contented client whose contract ends within
+  60 days (a renewal proposal), an unhappy one who declined the renewal and whose contract ends
+  tomorrow (served to the end, then offboarded),
   and one offboarded months ago whose cool-off ends today (win-back).
 
 The people are the sandbox market's own (search_people, in niches the demo's ICPs do not search, so
@@ -565,9 +566,12 @@ def renewal_due(person: Person, now: dt.datetime) -> None:
 
 
 def leaving(person: Person, now: dt.datetime) -> None:
-    """An unhappy client (contract ends in about 30 days) who declined the renewal last week:
-    renewal_manager hands them to offboarding."""
-    signed = now - dt.timedelta(days=round(30.4 * 5)) + 30 * DAY
+    """An unhappy client who declined the renewal last week and whose contract ends tomorrow: served
+    to the end, then renewal_manager hands them to offboarding (on the demo's third day). A client
+    who declines is not offboarded before the contract they paid for ends, so the contract ends in
+    the demo's first days for the offboarding to show (it ended in about 30 days when the decline
+    offboarded at once)."""
+    signed = now - dt.timedelta(days=round(30.4 * 5)) + DAY
     client = _signed(person, signed, now, months=5, monthly=Decimal(3500))
     _mood(person, 0.15)
     _onboarded(client, signed + DAY, now)

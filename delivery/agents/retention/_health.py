@@ -13,7 +13,7 @@ import datetime as dt
 from statistics import mean
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from pydantic import BaseModel, Field
 
 from crm.models import Conversation, Message
@@ -147,9 +147,11 @@ def delivery(client: Client, *, now: dt.datetime) -> Reading:
     ]
     reviews = QAReview.objects.filter(
         deliverable__milestone__project__client=client, created_at__gte=now - dt.timedelta(days=60)
+    ).aggregate(
+        failed=Count("pk", filter=Q(verdict=QAReview.Verdict.FAIL)),
+        passed=Count("pk", filter=Q(verdict=QAReview.Verdict.PASS)),
     )
-    qa_failed = reviews.filter(verdict=QAReview.Verdict.FAIL).count()
-    qa_passed = reviews.filter(verdict=QAReview.Verdict.PASS).count()
+    qa_failed, qa_passed = reviews["failed"], reviews["passed"]
     waiting = ChangeRequest.objects.filter(
         project__client=client,
         status__in=[ChangeRequest.Status.DETECTED, ChangeRequest.Status.PRICED, ChangeRequest.Status.AWAITING_APPROVAL],
@@ -192,19 +194,20 @@ def engagement(client: Client, *, now: dt.datetime) -> Reading:
     """How alive the relationship is: when the client last wrote or met us weighs most; when we last
     reached out (an email, a report) counts too, but our own emails alone do not make it two-way."""
     ours = Q(conversation__lead__company_id=client.company_id)
-    last_in = Message.objects.filter(ours, direction=Message.Direction.IN).aggregate(at=Max("created_at"))["at"]
+    # One aggregate per table (the last and the recent ones together): client_health reads every
+    # client every day, and a query each was most of its time.
+    inbound = Message.objects.filter(ours, direction=Message.Direction.IN).aggregate(
+        at=Max("created_at"), recent=Count("pk", filter=Q(created_at__gte=now - dt.timedelta(days=30)))
+    )
+    last_in, replies_30d = inbound["at"], inbound["recent"]
     last_out = Message.objects.filter(ours, direction=Message.Direction.OUT, status__in=SENT).aggregate(
         at=Max("sent_at")
     )["at"]
     held = Meeting.objects.filter(
         client=client, status__in=[Meeting.Status.HELD, Meeting.Status.FOLLOWED_UP], starts_at__lte=now
-    )
-    last_meeting = held.aggregate(at=Max("starts_at"))["at"]
-    meetings_60d = held.filter(starts_at__gte=now - dt.timedelta(days=60)).count()
+    ).aggregate(at=Max("starts_at"), recent=Count("pk", filter=Q(starts_at__gte=now - dt.timedelta(days=60))))
+    last_meeting, meetings_60d = held["at"], held["recent"]
     last_report = ClientReport.objects.filter(client=client, sent_at__isnull=False).aggregate(at=Max("sent_at"))["at"]
-    replies_30d = Message.objects.filter(
-        ours, direction=Message.Direction.IN, created_at__gte=now - dt.timedelta(days=30)
-    ).count()
     started = dt.datetime.combine(client.started_on or now.date(), dt.time(), tzinfo=dt.UTC)
 
     def days_since(*moments: dt.datetime | None) -> int:

@@ -4,8 +4,12 @@ Beat (daily, ``{}``): one run per client whose contract ends within 60 days (or 
 one already waits for the account owner. Per client (``{"client_id"}``):
 - a signed renewal for the current contract: the contract end moves (delivery/services/renewals.py
   ``apply_signed_renewal``, which contract_signature also calls when it records the signature);
-- leaving (the renewal was declined, or the client wrote that they will not renew) or the contract
-  ended without a signed renewal: offboarding_orchestrator ``{"client_id", "reason"}``, once;
+- leaving (the renewal was declined, or the client wrote that they will not renew): nothing is
+  offered, and the client is served to the end of the contract they paid for (reports, milestones,
+  answers); the day after it ends, offboarding_orchestrator ``{"client_id", "reason"}``, once, with
+  the reason they gave. Offboarding at the decline revoked their accesses and billed the final
+  invoice about seven weeks before the contract ended;
+- the contract ended without a signed renewal: offboarding_orchestrator, the same way;
 - healthy (score >= 65, active, no high churn risk in 30 days): a renewal draft, once per contract
   end, priced at the client's monthly value for the new term, and proposal_creation
   ``{"proposal_id"}`` (pricing first when no monthly value is on record);
@@ -19,7 +23,6 @@ A renewal already out for signature is proposal_follow_up's to chase: nothing is
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from pydantic import BaseModel, Field
 
@@ -28,14 +31,16 @@ from agents.context import RunContext
 from agents.errors import SkipRun
 from agents.models import AgentRun
 from agents.registry import register
-from crm.models import Lead, Message
+from crm.models import Lead
 from delivery.agents.retention._common import (
     ACCOUNT_OWNER,
     CURRENT,
     POLICY,
+    SAID_WINDOW,
     OneOrAll,
     contact_of,
     fan_out,
+    leaving_because,
     signed_proposals,
 )
 from delivery.models import ChurnRiskAssessment, Offboarding
@@ -47,15 +52,7 @@ SECOND_LOOK = 30
 GRACE = 14  # days after the end a renewal still out for signature may come back signed
 HEALTHY = 65
 RISK_MEMORY = dt.timedelta(days=30)
-SAID_WINDOW = dt.timedelta(days=120)
 PENDING = (Proposal.Status.DRAFT, Proposal.Status.AWAITING_APPROVAL, Proposal.Status.SENT, Proposal.Status.VIEWED)
-LEAVING_WORDS = re.compile(
-    r"\b(?:not|won't|will not|don't|do not|no longer)\s+(?:be\s+)?(?:going to\s+|planning to\s+|want to\s+|to\s+)?renew"
-    r"|\bnot renewing\b|\bend (?:our|the) (?:contract|engagement|agreement|retainer)\b"
-    r"|\b(?:cancel|terminate) (?:our|the) (?:contract|retainer|subscription|agreement)\b|\bpart ways\b"
-    r"|\bdecided to (?:leave|stop|move on)\b",
-    re.I,
-)
 
 
 class RenewalFacts(Facts):
@@ -99,20 +96,6 @@ def approval_key(client: Client) -> str:
     return f"renewal:client:{client.pk}:{client.contract_end}"
 
 
-def said_leaving(client: Client, since: dt.datetime) -> str:
-    """The client's own words that they will not renew, from their recent messages ("" if none)."""
-    messages = Message.objects.filter(
-        conversation__lead__company_id=client.company_id, direction=Message.Direction.IN, created_at__gte=since
-    ).order_by("-created_at")
-    for message in messages[:50]:
-        # Their words, not a classified intent: "not interested" in an add-on is not "we are leaving".
-        if LEAVING_WORDS.search(message.body):
-            sentences = re.split(r"(?<=[.!?])\s+", message.body.strip())
-            words = next((t for t in sentences if LEAVING_WORDS.search(t)), message.body)
-            return f'the client wrote on {message.created_at:%Y-%m-%d}: "{words[:200]}"'
-    return ""
-
-
 @register
 class RenewalManager(Agent[OneOrAll, Renewal]):
     name, category, trigger, queue = "renewal_manager", "retention", ("schedule", "handoff"), "delivery"
@@ -143,10 +126,7 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
         if client.status not in CURRENT or client.contract_end is None:
             raise SkipRun(f"client {client.pk} is {client.status} with contract end {client.contract_end}: not ours")
         renewal = renewal_for(client=client, contract_end=client.contract_end)
-        leaving = ""
-        if renewal is not None and renewal.status == Proposal.Status.DECLINED:
-            leaving = f"declined the renewal ({renewal.decline_reason or 'no reason given'})"
-        leaving = leaving or said_leaving(client, now - SAID_WINDOW)
+        leaving = leaving_because(client, renewal=renewal, now=now)
         # The contract being renewed: the latest renewal, else the original deal. An upsell is a
         # one-off piece of work with its own price, not the contract that comes due.
         earlier = [
@@ -188,6 +168,10 @@ class RenewalManager(Agent[OneOrAll, Renewal]):
         if days_left > AHEAD:
             raise SkipRun(f"the contract ends in {days_left} days: not due yet")
         if facts.leaving:
+            if days_left >= 0:
+                out.decision = "leaving"
+                out.reason = f"{facts.leaving}; served until the contract ends on {client.contract_end}"
+                return out
             return self._offboard(ctx, facts, client, facts.leaving, out)
         if days_left < 0:
             if renewal is not None and renewal.status in PENDING and days_left >= -GRACE:

@@ -11,7 +11,8 @@ Writes: an UpsellOpportunity per new idea (rationale with its citations). The be
 well founded (confidence >= 0.7) and the client healthy (score >= 70), goes on: a draft Proposal
 (``requirements.kind = "upsell"``) and pricing ``{"proposal_id"}``, which hands it to
 proposal_creation. Never for an at-risk client. Proposed ones are closed as won or lost from
-their proposal's fate on later runs.
+their proposal's fate on later runs. Never for a client who declined the renewal or wrote that
+they will not renew: they are served to the contract end, not sold to.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from agents.errors import SkipRun
 from agents.registry import register
 from crm.models import Lead
 from delivery.agents.retention import _needs
-from delivery.agents.retention._common import OneOrAll, contact_of, fan_out, signed_proposals
+from delivery.agents.retention._common import OneOrAll, contact_of, fan_out, leaving_because, signed_proposals
 from delivery.models import ChangeRequest, Milestone, UpsellOpportunity
-from delivery.services.renewals import UPSELL, kind_of
+from delivery.services.renewals import UPSELL, kind_of, renewal_for
 from delivery.services.retention import change_upsell_status, identify_upsell
 from sales.models import Client, Proposal
 from sales.services.proposals import create_proposal_draft
@@ -194,6 +195,11 @@ class UpsellDetection(LLMAgent[OneOrAll, Found, Ideas]):
             raise SkipRun(f"{client} is at risk: no upsell until they are well again")
         if client.status != Client.Status.ACTIVE:
             raise SkipRun(f"{client} is {client.status}: no upsell")
+        # A client who declined the renewal is served to the contract end, not sold to meanwhile.
+        renewal = renewal_for(client=client, contract_end=client.contract_end) if client.contract_end else None
+        leaving = leaving_because(client, renewal=renewal, now=ctx.now())
+        if leaving:
+            raise SkipRun(f"{client} leaves when the contract ends ({leaving}): no upsell")
         signed = [p for p in signed_proposals(client) if kind_of(p) != UPSELL]
         scope = [p.title for p in signed] + [str(li.get("description", "")) for p in signed for li in p.line_items]
         milestones = list(Milestone.objects.filter(project__client=client).select_related("project"))

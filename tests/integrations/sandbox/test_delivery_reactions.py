@@ -171,7 +171,18 @@ def test_now_and_then_the_client_adds_a_task_of_their_own(frozen_clock: Any) -> 
 # --- the client's mood ----------------------------------------------------------------------
 def test_reports_lift_more_when_specific_and_when_the_client_is_less_content() -> None:
     assert projects.report_lift(mood=0.5, specific=True) > projects.report_lift(mood=0.5, specific=False) > 0
-    assert projects.report_lift(mood=0.4, specific=True) > projects.report_lift(mood=0.8, specific=True)
+    assert projects.report_lift(mood=0.4, specific=True) > projects.report_lift(mood=0.7, specific=True)
+
+
+def test_reports_bring_a_client_to_content_but_do_not_delight_one_who_is() -> None:
+    assert projects.report_lift(mood=0.75, specific=True) > 0
+    assert projects.report_lift(mood=projects.REPORTS_CONTENT, specific=True) == 0
+    assert projects.report_lift(mood=0.95, specific=True) == 0
+
+
+def discontent(person: Any, mood: float = 0.5) -> None:
+    """Bring the client below content (a new client starts near it, reports lift only below it)."""
+    accounts.move(person.email, mood - accounts.mood(person.email), key="test:discontent", reason="test")
 
 
 def test_silence_costs_only_after_two_weeks() -> None:
@@ -204,6 +215,7 @@ def test_mail_to_a_client_is_read_as_a_client_and_a_weekly_report_lifts_the_mood
     person = client_person()
     prospect = client_person(1)
     board("p-report", person)
+    discontent(person)
     before = accounts.mood(person.email)
 
     _send(person.email, "Weekly status report: week of 2026-03-02", "Build: 3 of 8 tasks done.", "r1")
@@ -223,6 +235,8 @@ def test_silence_lowers_the_mood_weekly_and_reports_prevent_it(frozen_clock: Any
         project_id = board(f"p-{name}", person)
         task(project_id, f"{name}-long", hours=200)  # work goes on for weeks
     quiet_clients()
+    for person in (quiet, reported):
+        discontent(person)
     start = {p.email: accounts.mood(p.email) for p in (quiet, reported)}
     for week in range(4):
         _send(reported.email, "Weekly status report", "Build: on track.", f"weekly-{week}")
@@ -232,6 +246,48 @@ def test_silence_lowers_the_mood_weekly_and_reports_prevent_it(frozen_clock: Any
     assert accounts.mood(quiet.email) < start[quiet.email] - 0.04  # two silent weeks past the first two
     assert accounts.mood(reported.email) > start[reported.email]
     assert not projects.notice_time_passing()  # once a day
+
+
+def test_news_of_their_work_other_than_a_report_is_hearing_from_us_too(frozen_clock: Any) -> None:
+    delivered, quiet = client_person(0), client_person(1)
+    due = (frozen_clock.now + dt.timedelta(days=5)).date()
+    for name, person in (("delivered", delivered), ("quiet", quiet)):
+        project_id = board(f"p-news-{name}", person)
+        task(project_id, f"{name}-long", hours=200, milestone="Build")  # work goes on for weeks
+        task(project_id, f"{name}-short", hours=2, due=due, milestone="Reporting")
+    quiet_clients()
+    assert projects.last_heard(delivered.email, now=frozen_clock.now) is None
+    frozen_clock.tick(dt.timedelta(days=10))
+    _send(delivered.email, "Delivered: Reporting is ready for your review", "Reporting: done.", "news-del")
+    assert projects.last_heard(delivered.email, now=frozen_clock.now) == frozen_clock.now
+    for _ in range(10):  # twenty days since the work began, ten since the delivery
+        frozen_clock.tick(dt.timedelta(days=1))
+        projects.notice_time_passing()
+
+    def silenced(person: Any) -> bool:
+        moves = SandboxRecord.objects.get(kind=accounts.KIND, ref=person.email).data["moves"]
+        return any(m["key"].startswith("silence:") for m in moves)
+
+    assert silenced(quiet) and not silenced(delivered)
+
+
+def test_a_meeting_they_came_to_is_hearing_from_us_and_one_they_missed_is_not(frozen_clock: Any) -> None:
+    person = client_person(2)
+    now = frozen_clock.now
+    for ref, days_ago, no_show in (("bk-missed", 1, True), ("bk-held", 3, False), ("bk-later", -2, False)):
+        start = (now - dt.timedelta(days=days_ago)).isoformat()
+        SandboxRecord.objects.create(
+            kind="booking",
+            ref=ref,
+            data={
+                "booking_id": ref,
+                "attendee_email": person.email,
+                "start": start,
+                "status": "accepted",
+                "no_show": no_show,
+            },
+        )
+    assert projects.last_heard(person.email, now=now) == now - dt.timedelta(days=3)
 
 
 def test_a_milestone_delivered_on_time_and_complete_earns_and_one_with_a_gap_costs(frozen_clock: Any) -> None:
@@ -312,10 +368,13 @@ def test_clients_write_now_and_then_and_a_quick_answer_earns_where_none_costs(fr
     frozen_clock.set(dt.datetime.fromisoformat(answered.data["asked_at"]) + dt.timedelta(hours=2))
     _send(answered.data["email"], f"Re: {answered.data['subject']}", "Thanks, we are on it.", "answer-1")
     assert _move(answered.data["email"], f"answer:{answered.ref}") == projects.ANSWERED_QUICKLY
+    # An answer is news from us (silence is counted from it), as a report or a delivery is.
+    assert projects.last_heard(answered.data["email"], now=frozen_clock.now) == frozen_clock.now
 
     frozen_clock.set(dt.datetime.fromisoformat(ignored.data["asked_at"]) + dt.timedelta(days=4))
     projects.notice_time_passing()
     assert _move(ignored.data["email"], f"answer:{ignored.ref}") == projects.ANSWERED_SLOWLY
+    assert projects.last_heard(ignored.data["email"], now=frozen_clock.now) is None
 
 
 def test_a_german_client_sometimes_writes_in_german() -> None:

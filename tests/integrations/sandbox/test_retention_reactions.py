@@ -52,7 +52,11 @@ def test_a_save_play_lifts_an_unhappy_clients_mood_more_than_a_content_ones() ->
 
 def test_renewals_follow_mood() -> None:
     assert retention.renewal_chance(0.3) < 0.15 < 0.5 < retention.renewal_chance(0.7) < retention.renewal_chance(0.9)
-    assert 0.75 <= retention.renewal_chance(0.7) <= 0.9  # a contented client renews about 4 times in 5
+    assert 0.7 <= retention.renewal_chance(0.7) <= 0.9  # a contented client renews about 3 or 4 times in 5
+
+
+def test_even_a_delighted_client_sometimes_leaves_for_reasons_not_ours() -> None:
+    assert 0.85 <= retention.renewal_chance(1.0) < 0.95
 
 
 def test_an_upsell_that_answers_a_stated_need_is_taken_far_more_often() -> None:
@@ -243,6 +247,8 @@ def test_once_an_offer_is_signed_mail_about_the_work_it_bought_is_read_as_a_clie
         assert proposals.follow_up_received(to=email, now=clock.now(), subject=subject, body=body)  # still open
     with clock.frozen(decided + dt.timedelta(hours=1)):
         assert not proposals.follow_up_received(to=email, now=clock.now(), subject=subject, body=body)
+        # Below content since they signed, so a report they read lifts them (none lifts beyond it).
+        accounts.move(email, 0.6 - accounts.mood(email), key="test:below content", reason="test")
         before = accounts.mood(email)
         _send(email, f"report:{email}", subject, body)
         assert accounts.mood(email) > before  # read as their weekly report: it lifted them

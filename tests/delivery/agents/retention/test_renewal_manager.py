@@ -12,7 +12,7 @@ from agents.models import AgentRun, Escalation
 from agents.services.escalations import decide
 from agents.testing import assert_idempotent, rerun, run_agent
 from crm.models import Lead
-from delivery.agents.retention.renewal_manager import said_leaving
+from delivery.agents.retention._common import said_leaving
 from delivery.services.renewals import apply_signed_renewal, draft_renewal
 from sales.models import Client, Proposal
 from smarter_team import clock
@@ -84,22 +84,42 @@ def test_a_client_without_a_monthly_value_has_its_renewal_priced_first() -> None
     assert draft.line_items == [] and [h.agent_name for h in result.handoffs] == ["pricing"]
 
 
-def test_a_declined_renewal_means_offboarding_with_the_reason() -> None:
+def contract_ended(client: Client, *, days_ago: int = 1) -> None:
+    """The contract's end has passed (the renewal in question was for it)."""
+    ended = clock.today() - dt.timedelta(days=days_ago)
+    Proposal.objects.filter(requirements__kind="renewal").update(
+        requirements={"kind": "renewal", "contract_end": str(ended)}
+    )
+    Client.objects.filter(pk=client.pk).update(contract_end=ended)
+
+
+def test_a_declined_renewal_serves_the_client_to_the_contract_end_then_offboards_with_the_reason() -> None:
     client = ending_in(25)
     draft = draft_renewal(client=client, contact=client.primary_contact)
     Proposal.objects.filter(pk=draft.pk).update(status="declined", decline_reason="Budget was cut this quarter")
 
-    result = run_agent("renewal_manager", renew(client))
+    running = run_agent("renewal_manager", renew(client))
 
-    assert result.output["decision"] == "offboarding" and result.output["window"] == "30"
-    assert "Budget was cut" in result.output["reason"]
+    # Seven weeks of paid contract left: no offboarding (final invoice, accesses revoked) yet.
+    assert running.output["decision"] == "leaving" and running.output["window"] == "30"
+    assert "Budget was cut" in running.output["reason"] and running.handoffs == []
+    client.refresh_from_db()
+    assert client.status == Client.Status.ACTIVE
+    contract_ended(client)
+    ended = run_agent("renewal_manager", renew(client))
+    assert ended.output["decision"] == "offboarding" and "Budget was cut" in ended.output["reason"]
+    assert [h.agent_name for h in ended.handoffs] == ["offboarding_orchestrator"]
 
 
-def test_a_client_who_wrote_that_they_will_not_renew_is_offboarded_not_offered_a_renewal() -> None:
+def test_a_client_who_wrote_that_they_will_not_renew_is_not_offered_a_renewal_and_leaves_at_the_end() -> None:
     client = ending_in(40)
     client_said(client, "Thanks for everything, but we will not be renewing the contract.", days_ago=3)
-    result = run_agent("renewal_manager", renew(client))
-    assert result.output["decision"] == "offboarding" and "will not be renewing" in result.output["reason"]
+    running = run_agent("renewal_manager", renew(client))
+    assert running.output["decision"] == "leaving" and "will not be renewing" in running.output["reason"]
+    assert running.handoffs == [] and not Proposal.objects.exists()
+    contract_ended(client)
+    ended = run_agent("renewal_manager", renew(client))
+    assert ended.output["decision"] == "offboarding" and "will not be renewing" in ended.output["reason"]
     assert not Proposal.objects.exists()
 
 

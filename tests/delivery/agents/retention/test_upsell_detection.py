@@ -10,6 +10,7 @@ import pytest
 from agents.testing import assert_idempotent, run_agent
 from delivery.agents.retention import _needs
 from delivery.models import ChangeRequest, UpsellOpportunity
+from delivery.services.renewals import draft_renewal
 from sales.models import Client, Proposal
 from smarter_team import clock
 from tests.delivery.agents.retention.conftest import a_client
@@ -87,6 +88,21 @@ def test_never_for_a_client_at_risk_or_not_healthy_enough_to_propose() -> None:
     ChangeRequestFactory.create(project__client=shaky, description="Weekly report automation", status="rejected")
     noted = run_agent("upsell_detection", {"client_id": shaky.pk})
     assert noted.output["identified"] and noted.output["proposal_id"] is None
+
+
+def test_nothing_is_sold_to_a_client_who_declined_the_renewal_while_they_are_served_to_the_end() -> None:
+    leaving = a_client(health_score=82, contract_end=clock.today() + dt.timedelta(days=40))
+    bought(leaving)
+    ChangeRequestFactory.create(project__client=leaving, description="Weekly report automation", status="rejected")
+    renewal = draft_renewal(client=leaving, contact=leaving.primary_contact)
+    Proposal.objects.filter(pk=renewal.pk).update(status="declined", decline_reason="Budget was cut")
+
+    skipped = run_agent("upsell_detection", {"client_id": leaving.pk})
+
+    assert skipped.status == "skipped" and "declined the renewal" in skipped.error
+    assert not UpsellOpportunity.objects.exists()
+    Proposal.objects.filter(pk=renewal.pk).update(status="sent")  # the renewal still open: no one is leaving
+    assert run_agent("upsell_detection", {"client_id": leaving.pk}).output["identified"]
 
 
 def test_an_answer_citing_facts_not_on_record_is_replaced_by_the_heuristics() -> None:
