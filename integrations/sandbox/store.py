@@ -22,6 +22,11 @@ def remember(*, kind: str, ref: str, data: dict[str, Any]) -> dict[str, Any]:
     stored = recall(kind=kind, ref=ref)
     if stored is not None:
         return stored
+    return remember_new(kind=kind, ref=ref, data=data)
+
+
+def remember_new(*, kind: str, ref: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``remember`` for a caller that has just recalled nothing under ``ref`` (a send): no second look."""
     # One INSERT ... ON CONFLICT DO NOTHING: get_or_create's insert took a savepoint around it (three
     # statements, in the sending run's transaction) for a record that is nearly always new. A
     # concurrent writer that got there first keeps its data, which is read back.
