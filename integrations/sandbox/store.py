@@ -7,7 +7,6 @@ both tables are written in the caller's transaction, so a rolled-back run leaves
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -72,22 +71,6 @@ def recall(*, kind: str, ref: str) -> dict[str, Any] | None:
 
 
 def update_record(*, kind: str, ref: str, **changes: Any) -> dict[str, Any]:
-    if connection.vendor == "postgresql":
-        # The merge in one statement (jsonb ``||`` replaces the top-level keys named, as the dict
-        # merge below does), under the row lock the UPDATE takes: a locking read, the write and a
-        # savepoint around them were four round trips per send in the sending run's transaction.
-        field = cast("models.Field[Any, Any]", SandboxRecord._meta.get_field("data"))
-        table = connection.ops.quote_name(SandboxRecord._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET data = data || %s WHERE kind = %s AND ref = %s RETURNING data",  # noqa: S608 - the model's own table; values are parameters
-                [field.get_db_prep_save(changes, connection), kind, ref],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            raise SandboxRecord.DoesNotExist(f"no sandbox record {kind} {ref}")
-        data = row[0]
-        return dict(json.loads(data) if isinstance(data, str | bytes) else data)
     with transaction.atomic():
         record = SandboxRecord.objects.select_for_update().get(kind=kind, ref=ref)
         record.data = {**record.data, **changes}
