@@ -246,16 +246,27 @@ def drain(
         scripted.script(name, *queued)
     with override_settings(BRAIN_DEFAULT="scripted" if answers else "heuristic"), worked_here():
         while len(done) < limit:
-            if off:
-                for run in AgentRun.objects.filter(status=AgentRun.Status.QUEUED, agent_name__in=off):
-                    cancel_run(run=run, reason="switched off")
             # Every run due now in one look, worked in pk order; the runs they start come after them
             # (a higher pk), in the next look. One look per run read the whole status index each time:
             # inside a test's transaction no update of a run ever leaves it (nothing can vacuum), so
             # a look cost as much as all the runs so far, and a long simulation went quadratic.
             now = clock.now()
-            due = AgentRun.objects.filter(status=AgentRun.Status.QUEUED, due_at__lte=now).order_by("pk")
-            batch = list(due.values_list("pk", flat=True)[: limit - len(done)])
+            due = AgentRun.objects.filter(status=AgentRun.Status.QUEUED, due_at__lte=now)
+            if off:
+                # The same look finds the queued runs of the agents switched off (due or not), which
+                # are canceled before the rest is worked: one statement a look, not two.
+                looked = list(
+                    AgentRun.objects.filter(status=AgentRun.Status.QUEUED)
+                    .filter(Q(due_at__lte=now) | Q(agent_name__in=off))
+                    .order_by("pk")
+                    .values_list("pk", "agent_name")
+                )
+                for pk, name in looked:
+                    if name in off:
+                        cancel_run(run=AgentRun(pk=pk), reason="switched off")
+                batch = [pk for pk, name in looked if name not in off][: limit - len(done)]
+            else:
+                batch = list(due.order_by("pk").values_list("pk", flat=True)[: limit - len(done)])
             if not batch:
                 break
             # One wave: the runs it starts ask once whether a budget is paused (pauses.one_wave).

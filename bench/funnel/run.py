@@ -44,9 +44,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench.scratch import setup_django
+from bench.scratch import setup_django, unflushed_commits
 
 setup_django()
+unflushed_commits()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402

@@ -44,9 +44,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def child(args: argparse.Namespace) -> None:
-    from bench.scratch import setup_django
+    from bench.scratch import setup_django, unflushed_commits
 
     setup_django()
+    unflushed_commits()
     import logging
 
     for noisy in ("agents", "integrations", "crm", "sales", "delivery"):

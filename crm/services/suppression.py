@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from crm.models import (
@@ -154,15 +154,32 @@ def is_suppressed(email: str) -> bool:
     Fails closed: a value that is not an address or a domain counts as suppressed, because nothing
     should be sent to it anyway. Matches by hash, so erased entries still count.
     """
+    listed = _listed(email)
+    return listed is None or listed.exists()
+
+
+def _listed(email: str) -> QuerySet[SuppressionEntry] | None:
+    """The suppression entries that list ``email``, its domain or a parent domain (None: not an
+    address or a domain, which counts as suppressed)."""
     try:
         kind, value = _parse(email)
     except ValueError:
-        return True
+        return None
     domain = value.rpartition("@")[2]
     query = Q(kind=SuppressionEntryKind.DOMAIN, value_hash__in=[value_hash(d) for d in _domain_and_parents(domain)])
     if kind == SuppressionEntryKind.EMAIL:
         query |= Q(kind=SuppressionEntryKind.EMAIL, value_hash=value_hash(value))
-    return SuppressionEntry.objects.filter(query).exists()
+    return SuppressionEntry.objects.filter(query)
+
+
+def _either_exists(first: QuerySet[Any], second: QuerySet[Any]) -> tuple[bool, bool]:
+    """Whether each query has a row, in one round trip (the outbox asks both before every send)."""
+    sql_a, params_a = first.values("pk")[:1].query.sql_with_params()
+    sql_b, params_b = second.values("pk")[:1].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS({sql_a}), EXISTS({sql_b})", (*params_a, *params_b))
+        row = cursor.fetchone()
+    return bool(row[0]), bool(row[1])
 
 
 def suppression_guard(kind: str, addresses: list[str], payload: dict[str, Any]) -> str | None:
@@ -189,9 +206,13 @@ def _contact_refusal(contact: str) -> str | None:
             address = normalize_email(contact)
         except ValueError:
             return "is not a valid email address"
-        if is_suppressed(address):
+        listed = _listed(address)
+        if listed is None:
+            return "is on the suppression list"  # not an address: suppressed (is_suppressed fails closed)
+        suppressed, marked = _either_exists(listed, Lead.objects.filter(email=address, do_not_contact=True))
+        if suppressed:
             return "is on the suppression list"
-        if Lead.objects.filter(email=address, do_not_contact=True).exists():
+        if marked:
             return "belongs to a lead marked do-not-contact"
         return None
     channel = _channel_filter(contact)

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Min
+from django.db.models import Count, Min, Q
 
 from integrations.models import SandboxRecord
 from integrations.sandbox import sending
@@ -32,10 +32,12 @@ def cold_step(address: str) -> int:
 
 def mailbox_history(mailbox: str, now: dt.datetime) -> tuple[int, int]:
     """(days since the mailbox's first send, sends from it this UTC day) as the market saw them."""
-    sent = SandboxRecord.objects.filter(kind="email", sender=mailbox)
-    first = sent.aggregate(first=Min("created_at"))["first"] or now
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return (now - first).days, sent.filter(created_at__gte=day).count()
+    # Both in one aggregate (one round trip per send, not two).
+    seen = SandboxRecord.objects.filter(kind="email", sender=mailbox).aggregate(
+        first=Min("created_at"), today=Count("id", filter=Q(created_at__gte=day))
+    )
+    return (now - (seen["first"] or now)).days, seen["today"]
 
 
 def circumstances(

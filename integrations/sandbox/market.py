@@ -17,7 +17,7 @@ from integrations.registry import SANDBOX, register_provider
 from integrations.sandbox import attendance, inbox, payloads, proposals, research
 from integrations.sandbox.behaviour import EmailOutcome, email_outcome, personalisation, reply_text
 from integrations.sandbox.rng import rng_for, sandbox_id
-from integrations.sandbox.store import recall, records, remember, schedule, update_record
+from integrations.sandbox.store import recall, records, remember, remember_new, schedule, update_record
 from integrations.sandbox.world import (
     INDUSTRIES,
     WEBMAIL_DOMAINS,
@@ -233,7 +233,8 @@ class SandboxOutreach(SandboxProvider):
             from integrations.sandbox.projects import client_reads  # the client's side imports this module
 
             billing = payment_reminder(to=address, subject=subject, body=body)
-            remember(kind="email", ref=message_id, data=sent | {"replying": replying, "step": step, "billing": billing})
+            record = sent | {"replying": replying, "step": step, "billing": billing}
+            remember_new(kind="email", ref=message_id, data=record)  # recalled as nothing above
             claimed = (
                 billing
                 or proposals.follow_up_received(to=address, now=clock.now(), subject=subject, body=body)

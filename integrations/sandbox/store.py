@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
-from django.db import transaction
+from django.db import connection, models, transaction
 
 from integrations.models import SandboxEvent, SandboxRecord
 from smarter_team import clock
@@ -18,8 +18,37 @@ from smarter_team import clock
 
 def remember(*, kind: str, ref: str, data: dict[str, Any]) -> dict[str, Any]:
     """Store a record once; returns what is stored (the first call's data wins)."""
-    record, _ = SandboxRecord.objects.get_or_create(kind=kind, ref=ref, defaults={"data": data})
-    return dict(record.data)
+    stored = recall(kind=kind, ref=ref)
+    if stored is not None:
+        return stored
+    return remember_new(kind=kind, ref=ref, data=data)
+
+
+def remember_new(*, kind: str, ref: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``remember`` for a caller that has just recalled nothing under ``ref`` (a send): no second look."""
+    # One INSERT ... ON CONFLICT DO NOTHING: get_or_create's insert took a savepoint around it (three
+    # statements, in the sending run's transaction) for a record that is nearly always new. A
+    # concurrent writer that got there first keeps its data, which is read back.
+    if _insert_new(kind=kind, ref=ref, data=data):
+        return dict(data)
+    return recall(kind=kind, ref=ref) or dict(data)
+
+
+def _insert_new(*, kind: str, ref: str, data: dict[str, Any]) -> bool:
+    meta = SandboxRecord._meta
+    columns = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in ("kind", "ref", "data", "created_at")]
+    values = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(columns, (kind, ref, data, clock.now()), strict=True)
+    ]
+    names = ", ".join(connection.ops.quote_name(str(field.column)) for field in columns)
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names}) VALUES (%s, %s, %s, %s) "  # noqa: S608 - the model's own table and columns; values are parameters
+        "ON CONFLICT (kind, ref) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchone() is not None
 
 
 def ref_for(*, kind: str, key: str, made_by: Callable[[dict[str, Any]], str], ref: Callable[[int], str]) -> str:
