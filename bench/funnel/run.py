@@ -30,18 +30,14 @@ posted in process too, so their handling is counted).
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
 import logging
 import math
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.scratch import setup_django, unflushed_commits
@@ -62,29 +58,14 @@ from agents import registry  # noqa: E402
 from agents.models import AgentRun  # noqa: E402
 from agents.testing import advance, keep_schedules  # noqa: E402
 from bench.arms import START, demo_agency  # noqa: E402
-from crm.agents.lead_list_builder import lead_data  # noqa: E402
+from bench.market import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, QueryCounter, lead_list, market_people  # noqa: E402
 from crm.models import Campaign, Enrollment, Lead, Mailbox, Message  # noqa: E402
 from crm.services.imports import import_leads_csv  # noqa: E402
 from integrations.models import SandboxRecord  # noqa: E402
-from integrations.sandbox.market import _lead_item  # noqa: E402
-from integrations.sandbox.world import Person, search_people  # noqa: E402
 from sales.models import Meeting  # noqa: E402
 from smarter_team import clock  # noqa: E402
 
 STAGES = frozenset({"lead_generation", "research", "campaign", "response", "meeting"})
-# On their own beats these would bring leads the import did not (or study the market, not leads).
-NOT_HERE = frozenset({"lead_list_builder", "niche_research", "competitive_intelligence", "icp_refinement"})
-MARKETS = (("dental clinics", "United States"), ("law firms", "United Kingdom"))
-MAILBOX_CAP = 40
-LEADS_PER_MAILBOX = 40
-# Lead data key -> the column heading a directory export uses (crm.services.imports). No phone: the
-# market's London and Sydney numbers are a digit short, and the import rejects such a row whole.
-CSV_FIELDS = {
-    "email": "Email", "first_name": "First Name", "last_name": "Last Name", "title": "Title",
-    "seniority": "Seniority", "country": "Country", "time_zone": "Time Zone",
-    "linkedin_url": "LinkedIn URL", "company_name": "Company", "domain": "Website", "industry": "Industry",
-    "employee_range": "Employees", "revenue_band": "Revenue", "source_ref": "Source ID",
-}  # fmt: skip
 SENT = ("sent", "delivered", "opened", "clicked", "replied", "bounced")
 
 
@@ -100,37 +81,6 @@ class Size:
     stages: dict[str, int] = field(default_factory=dict)
     by_agent: Counter[str] = field(default_factory=Counter)
     failed: int = 0
-
-
-class QueryCounter:
-    """Every statement this process sends (a connection execute_wrapper)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
-def market_people(count: int) -> list[Person]:
-    """``count`` people the ICPs' searches find, the markets alternating (the same for every size:
-    a larger size is a longer list)."""
-    half = math.ceil(count / len(MARKETS))
-    lists = [search_people(query=q, location=loc, start=0, count=half) for q, loc in MARKETS]
-    mixed = [p for pair in zip(*lists, strict=True) for p in pair]
-    return mixed[:count]
-
-
-def lead_list(people: list[Person]) -> str:
-    """The CSV an operator imports: the directory's fields for each person, as a lead search lists them."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(CSV_FIELDS.values()))
-    writer.writeheader()
-    for person in people:
-        data = lead_data(_lead_item(person), "sandbox")
-        writer.writerow({heading: data.get(key, "") for key, heading in CSV_FIELDS.items()})
-    return out.getvalue()
 
 
 def off_agents() -> tuple[str, ...]:

@@ -21,9 +21,9 @@ from agents import registry
 from agents.models import AgentRun
 from agents.testing import keep_schedules
 from bench.arms import START, approve_what_waits, demo_agency, live
-from bench.funnel.run import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, QueryCounter, lead_list, market_people
 from bench.lifecycle.metering import metered
 from bench.lifecycle.policy import applied, arm_decisions
+from bench.market import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, QueryCounter, lead_list, market_people
 from crm.models import Campaign, Lead, Mailbox, Message
 from crm.services.imports import import_leads_csv
 from delivery.models import Offboarding
