@@ -17,6 +17,7 @@ from integrations.models import WebhookEvent
 from integrations.sandbox import payloads
 from integrations.webhooks.services import process_event
 from integrations.webhooks.signatures import hmac_hex
+from sales.agents.proposal._common import local_today
 from sales.models import Client, Proposal
 from smarter_team import clock
 from tests.factories.crm import LeadFactory
@@ -92,7 +93,8 @@ def test_a_decline_records_the_reason_and_rests_the_deal() -> None:
     result = run_agent("contract_signature", event(proposal, "declined", decline_reason="Budget was cut"))
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.DECLINED and proposal.decline_reason == "Budget was cut"
-    assert proposal.reactivate_after == clock.now().astimezone(dt.UTC).date() + dt.timedelta(days=90)
+    # The day it rests from is the buyer's (near midnight UTC their date may already be tomorrow).
+    assert proposal.reactivate_after == local_today(clock.now(), proposal.lead) + dt.timedelta(days=90)
     assert proposal.lead.status == Lead.Status.LOST and not result.handoffs  # type: ignore[union-attr]
     silent = sent()
     run_agent("contract_signature", event(silent, "declined"))
