@@ -6,7 +6,7 @@ Model fields are narrow (E.164 phone, ISO country), so the form fields accept wh
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
@@ -15,6 +15,9 @@ from crm.services import normalize
 from crm.services.campaigns import enrollment_refusal
 from crm.services.suppression import value_hash
 from smarter_team.admin import console_formfield
+
+if TYPE_CHECKING:
+    from crm.services.ingest import Prepared
 
 
 def _normalised(value: str | None, normaliser: Any) -> str:
@@ -157,7 +160,7 @@ class EmailUploadForm(forms.Form):
     # Empty files reach clean_file, whose message says what an operator should upload instead.
     file = forms.FileField(label="Email file", help_text=".eml or .mbox, at most 20 MB", allow_empty_file=True)
 
-    def clean_file(self) -> list[bytes]:
+    def clean_file(self) -> list[Prepared]:
         from crm.services import ingest
 
         upload = self.cleaned_data["file"]

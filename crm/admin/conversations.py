@@ -93,7 +93,7 @@ class MessageAdmin(LargeTableMixin, BaseAdmin):
         results: list[ingest.Ingested] = []
         form = crm_forms.EmailUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            results = [ingest.ingest_now(raw) for raw in form.cleaned_data["file"]]
+            results = [ingest.record(prepared) for prepared in form.cleaned_data["file"]]
             failed = [r for r in results if r.status not in ("succeeded", "skipped")]
             recorded = [r for r in results if r.status == "succeeded"]
             # Nothing recorded (every message already known, or none readable) is no green success.

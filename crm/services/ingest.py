@@ -154,8 +154,8 @@ def _check_raw(raw: bytes) -> EmailMessage:
     return message
 
 
-def check_file(data: bytes, *, name: str = "") -> list[bytes]:
-    """Every message of an uploaded .eml or .mbox, each checked; BadEmail (naming the message) if any fails."""
+def check_file(data: bytes, *, name: str = "") -> list[Prepared]:
+    """Every message of an uploaded .eml or .mbox, each read whole; BadEmail (naming the message) if any fails."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise BadEmail(f"too big: {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,} per upload")
     if not data.strip():
@@ -166,12 +166,14 @@ def check_file(data: bytes, *, name: str = "") -> list[bytes]:
         raise BadEmail(f"not a mailbox: {exc}") from None
     if not raws:
         raise BadEmail("not an email: the mailbox holds no message")
+    prepared = []
     for number, raw in enumerate(raws, start=1):
         try:
-            prepare(raw)  # read whole, as the recording will: what fails there is refused here, before anything
+            # Read whole here, before anything is recorded: what would fail the recording refuses the file.
+            prepared.append(prepare(raw))
         except BadEmail as exc:
             raise BadEmail(f"message {number} of {len(raws)}: {exc}" if len(raws) > 1 else str(exc)) from None
-    return raws
+    return prepared
 
 
 # --- into the handler ---------------------------------------------------------------------------
@@ -238,11 +240,16 @@ def start(
 
 
 def ingest_now(raw: bytes) -> Ingested:
-    """Record one raw message at once, in this process (the command, the admin upload)."""
+    """Record one raw message at once, in this process (the command)."""
+    return record(prepare(raw))
+
+
+def record(prepared: Prepared) -> Ingested:
+    """Record one message already read (``prepare``; the admin upload read it when it checked the
+    file), at once, in this process."""
     from agents import runtime
     from agents.models import AgentRun
 
-    prepared = prepare(raw)
     run = start(prepared.email, key=message_key(prepared.email), trigger=AgentRun.Trigger.MANUAL, enqueue=False)
     if run.status == AgentRun.Status.QUEUED:
         runtime.execute(run.pk)
