@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +42,56 @@ class QueryCounter:
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         self.count += 1
         return execute(sql, params, many, context)
+
+
+class CpuMeter:
+    """CPU seconds the bench's work took: this process's and its PostgreSQL backend's (read from
+    /proc: the server runs on this machine). On a shared 2-core machine the wall time also measures
+    whatever else runs; CPU time is what the code costs, so a size ratio on it holds under load.
+
+    The backend is the one connection the in-process agency uses (the test client that posts the
+    sandbox's webhooks keeps it open). Should it change, or /proc not be readable, the server's
+    share is unknown and ``seconds`` is None, never a guess."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.pid: int | None = None
+        self.began_here = 0.0
+        self.began_there: float | None = None
+        self.here = 0.0
+        self.there: float | None = None
+
+    def _backend(self) -> tuple[int, float | None]:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = int(cursor.fetchone()[0])
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return pid, None
+        # utime and stime: fields 14 and 15 of proc(5), the 12th and 13th after the command name.
+        return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> CpuMeter:
+        self.pid, self.began_there = self._backend()
+        self.began_here = time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.here = time.process_time() - self.began_here
+        pid, there = self._backend()
+        if pid == self.pid and there is not None and self.began_there is not None:
+            self.there = there - self.began_there
+
+    @property
+    def seconds(self) -> float | None:
+        return self.here + self.there if self.there is not None else None
+
+    def describe(self) -> str:
+        if self.there is None:
+            return f"CPU {self.here:.0f}s here (server's share unknown)"
+        return f"CPU {self.here + self.there:.0f}s ({self.here:.0f}s Python, {self.there:.0f}s PostgreSQL)"
 
 
 def market_people(count: int) -> list[Person]:

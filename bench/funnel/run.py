@@ -58,7 +58,7 @@ from agents import registry  # noqa: E402
 from agents.models import AgentRun  # noqa: E402
 from agents.testing import advance, keep_schedules  # noqa: E402
 from bench.arms import START, demo_agency  # noqa: E402
-from bench.market import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, QueryCounter, lead_list, market_people  # noqa: E402
+from bench.market import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, CpuMeter, QueryCounter, lead_list, market_people  # noqa: E402
 from crm.models import Campaign, Enrollment, Lead, Mailbox, Message  # noqa: E402
 from crm.services.imports import import_leads_csv  # noqa: E402
 from integrations.models import SandboxRecord  # noqa: E402
@@ -78,6 +78,7 @@ class Size:
     import_seconds: float = 0.0
     runs: int = 0
     queries: int = 0
+    cpu: CpuMeter | None = None
     stages: dict[str, int] = field(default_factory=dict)
     by_agent: Counter[str] = field(default_factory=Counter)
     failed: int = 0
@@ -112,7 +113,8 @@ def play(*, leads: int, days: int, off: tuple[str, ...], progress: bool) -> Size
     call_command("flush", interactive=False, verbosity=0)
     size = Size(leads=leads, days=days)
     counter = QueryCounter()
-    with clock.frozen(START) as frozen, connection.execute_wrapper(counter):
+    size.cpu = CpuMeter(connection)
+    with size.cpu, clock.frozen(START) as frozen, connection.execute_wrapper(counter):
         began = time.perf_counter()
         demo_agency()  # without make run's book of business: only the imported leads are counted
         size.mailboxes = math.ceil(leads / LEADS_PER_MAILBOX)
@@ -163,6 +165,8 @@ def show(size: Size) -> None:
     print(f"[{n} leads, {size.days} simulated days, {size.mailboxes} mailboxes of {MAILBOX_CAP} a day]")
     per_lead = size.seconds / n * 1000
     print(f"   wall time {size.seconds:.0f}s (import {size.import_seconds:.0f}s), {per_lead:.0f} ms per lead")
+    if size.cpu is not None:
+        print(f"   {size.cpu.describe()}")
     print(f"   agent runs {size.runs} ({size.runs / n:.1f} per lead), failed {size.failed}")
     print(f"   SQL queries {size.queries} ({size.queries / n:.0f} per lead)")
     print("   " + ", ".join(f"{k} {v}" for k, v in size.stages.items()))
@@ -202,6 +206,10 @@ def main() -> None:
                     f"(linear: {scale:.0f}; per-lead ratio {ratio / scale:.2f}); queries per lead "
                     f"{large.queries / large.leads:.0f} vs {small.queries / small.leads:.0f}"
                 )
+                cpu_large = large.cpu.seconds if large.cpu else None
+                cpu_small = small.cpu.seconds if small.cpu else None
+                if cpu_large is not None and cpu_small:
+                    print(f"CPU time {large.leads}/{small.leads}: {cpu_large / cpu_small:.2f} (Python and PostgreSQL)")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from agents.testing import keep_schedules
 from bench.arms import START, approve_what_waits, demo_agency, live
 from bench.lifecycle.metering import metered
 from bench.lifecycle.policy import applied, arm_decisions
-from bench.market import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, QueryCounter, lead_list, market_people
+from bench.market import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, CpuMeter, QueryCounter, lead_list, market_people
 from crm.models import Campaign, Lead, Mailbox, Message
 from crm.services.imports import import_leads_csv
 from delivery.models import Offboarding
@@ -117,8 +117,10 @@ def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
     counter = QueryCounter()
+    cpu = CpuMeter(connection)
     decisions = arm_decisions(arm)
     with (
+        cpu,
         applied(decisions) as switched_off,
         metered() as meter,
         clock.frozen(START) as frozen,
@@ -167,6 +169,8 @@ def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]
         "leads asked": leads,
         "import errors": len(report.errors),
         "seconds": round(seconds, 1),
+        "cpu python": round(cpu.here, 1),
+        "cpu postgres": round(cpu.there, 1) if cpu.there is not None else None,
         "runs": worked.count(),
         "failed runs": dict(
             Counter(AgentRun.objects.filter(status=AgentRun.Status.FAILED).values_list("agent_name", flat=True))

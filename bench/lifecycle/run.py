@@ -100,6 +100,9 @@ def money(values: dict[str, str]) -> str:
 def show(r: dict[str, Any]) -> None:
     n, o = r["leads asked"], r["outcomes"]
     print(f"[{r['arm']}, {n} leads] wall {r['seconds']:.0f}s ({1000 * r['seconds'] / n:.0f} ms per lead)", flush=True)
+    if r.get("cpu postgres") is not None:
+        cpu = r["cpu python"] + r["cpu postgres"]
+        print(f"   CPU {cpu:.0f}s ({r['cpu python']:.0f}s Python, {r['cpu postgres']:.0f}s PostgreSQL)")
     failed = r["failed runs"]
     print(
         f"   runs {r['runs']} ({r['runs'] / n:.1f} per lead), failed {sum(failed.values())} {failed or ''}, "
@@ -181,6 +184,9 @@ def main() -> None:
             f"(linear: {scale:.0f}); queries per lead {large['queries'] / large['leads asked']:.0f} "
             f"vs {small['queries'] / small['leads asked']:.0f}"
         )
+        if large.get("cpu postgres") is not None and small.get("cpu postgres") is not None:
+            cpu = (large["cpu python"] + large["cpu postgres"]) / (small["cpu python"] + small["cpu postgres"])
+            print(f"CPU time {large['leads asked']}/{small['leads asked']}: {cpu:.2f} (Python and PostgreSQL)")
     if args.compare:
         compare([r for r in results if r["leads asked"] == args.compare])
 
