@@ -106,7 +106,13 @@ def start_due_ticks(*, now: dt.datetime | None = None) -> list[int]:
 
     at = now or clock.now()
     started: list[int] = []
-    tasks = PeriodicTask.objects.filter(task=START_SCHEDULED, enabled=True).select_related("interval", "crontab")
+    # By name: the runs of one tick start, and so are worked, in the same order on every machine
+    # (the rows' own order follows how the schedules were synced, a set's order: the hash seed).
+    tasks = (
+        PeriodicTask.objects.filter(task=START_SCHEDULED, enabled=True)
+        .select_related("interval", "crontab")
+        .order_by("name")
+    )
     for task in tasks:
         agent_name = _agent_of(task)
         if not is_business_scheduled(agent_name):
