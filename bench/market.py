@@ -94,6 +94,45 @@ class CpuMeter:
         return f"CPU {self.here + self.there:.0f}s ({self.here:.0f}s Python, {self.there:.0f}s PostgreSQL)"
 
 
+class AgentTimer:
+    """Wall seconds and statements per agent: ``agents.runtime.perform`` wrapped while it is open
+    (a run's load, guards, decide, act and the acts it recorded, the sandbox's answers to them
+    included). What is left of the bench's time is the clock's: ticks, deliveries, the market's days.
+    ``counter`` is the bench's QueryCounter, read before and after each run."""
+
+    def __init__(self, counter: QueryCounter) -> None:
+        self.counter = counter
+        self.seconds: dict[str, float] = {}
+        self.queries: dict[str, int] = {}
+        self._original: Callable[..., Any] | None = None
+
+    def __enter__(self) -> AgentTimer:
+        from agents import runtime
+
+        original = self._original = runtime.perform
+
+        def timed(run: Any) -> None:
+            began, asked = time.perf_counter(), self.counter.count
+            try:
+                original(run)
+            finally:
+                name = run.agent_name
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
+                self.queries[name] = self.queries.get(name, 0) + self.counter.count - asked
+
+        runtime.perform = timed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from agents import runtime
+
+        runtime.perform = self._original  # type: ignore[assignment]
+
+    def top(self, count: int = 12) -> list[tuple[str, float, int]]:
+        ranked = sorted(self.seconds.items(), key=lambda item: -item[1])[:count]
+        return [(name, seconds, self.queries[name]) for name, seconds in ranked]
+
+
 def market_people(count: int) -> list[Person]:
     """``count`` people the ICPs' searches find, the markets alternating (the same for every size:
     a larger size is a longer list)."""

@@ -58,7 +58,16 @@ from agents import registry  # noqa: E402
 from agents.models import AgentRun  # noqa: E402
 from agents.testing import advance, keep_schedules  # noqa: E402
 from bench.arms import START, demo_agency  # noqa: E402
-from bench.market import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, CpuMeter, QueryCounter, lead_list, market_people  # noqa: E402
+from bench.market import (  # noqa: E402
+    LEADS_PER_MAILBOX,
+    MAILBOX_CAP,
+    NOT_HERE,
+    AgentTimer,
+    CpuMeter,
+    QueryCounter,
+    lead_list,
+    market_people,
+)
 from crm.models import Campaign, Enrollment, Lead, Mailbox, Message  # noqa: E402
 from crm.services.imports import import_leads_csv  # noqa: E402
 from integrations.models import SandboxRecord  # noqa: E402
@@ -79,6 +88,7 @@ class Size:
     runs: int = 0
     queries: int = 0
     cpu: CpuMeter | None = None
+    timer: AgentTimer | None = None
     stages: dict[str, int] = field(default_factory=dict)
     by_agent: Counter[str] = field(default_factory=Counter)
     failed: int = 0
@@ -114,7 +124,8 @@ def play(*, leads: int, days: int, off: tuple[str, ...], progress: bool) -> Size
     size = Size(leads=leads, days=days)
     counter = QueryCounter()
     size.cpu = CpuMeter(connection)
-    with size.cpu, clock.frozen(START) as frozen, connection.execute_wrapper(counter):
+    size.timer = AgentTimer(counter)
+    with size.cpu, size.timer, clock.frozen(START) as frozen, connection.execute_wrapper(counter):
         began = time.perf_counter()
         demo_agency()  # without make run's book of business: only the imported leads are counted
         size.mailboxes = math.ceil(leads / LEADS_PER_MAILBOX)
@@ -167,6 +178,11 @@ def show(size: Size) -> None:
     print(f"   wall time {size.seconds:.0f}s (import {size.import_seconds:.0f}s), {per_lead:.0f} ms per lead")
     if size.cpu is not None:
         print(f"   {size.cpu.describe()}")
+    if size.timer is not None:
+        print(
+            f"   in agents' runs {sum(size.timer.seconds.values()):.0f}s; costliest: "
+            + ", ".join(f"{name} {sec:.0f}s/{asked} q" for name, sec, asked in size.timer.top())
+        )
     print(f"   agent runs {size.runs} ({size.runs / n:.1f} per lead), failed {size.failed}")
     print(f"   SQL queries {size.queries} ({size.queries / n:.0f} per lead)")
     print("   " + ", ".join(f"{k} {v}" for k, v in size.stages.items()))

@@ -23,7 +23,16 @@ from agents.testing import keep_schedules
 from bench.arms import START, approve_what_waits, demo_agency, live
 from bench.lifecycle.metering import metered
 from bench.lifecycle.policy import applied, arm_decisions
-from bench.market import LEADS_PER_MAILBOX, MAILBOX_CAP, NOT_HERE, CpuMeter, QueryCounter, lead_list, market_people
+from bench.market import (
+    LEADS_PER_MAILBOX,
+    MAILBOX_CAP,
+    NOT_HERE,
+    AgentTimer,
+    CpuMeter,
+    QueryCounter,
+    lead_list,
+    market_people,
+)
 from crm.models import Campaign, Lead, Mailbox, Message
 from crm.services.imports import import_leads_csv
 from delivery.models import Offboarding
@@ -118,9 +127,11 @@ def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]
     call_command("flush", interactive=False, verbosity=0)
     counter = QueryCounter()
     cpu = CpuMeter(connection)
+    timer = AgentTimer(counter)
     decisions = arm_decisions(arm)
     with (
         cpu,
+        timer,
         applied(decisions) as switched_off,
         metered() as meter,
         clock.frozen(START) as frozen,
@@ -176,6 +187,8 @@ def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]
             Counter(AgentRun.objects.filter(status=AgentRun.Status.FAILED).values_list("agent_name", flat=True))
         ),
         "queries": counter.count,
+        "agents seconds": round(sum(timer.seconds.values()), 1),
+        "costliest agents": [[name, round(sec, 1), asked] for name, sec, asked in timer.top()],
         "by agent": dict(Counter(worked.values_list("agent_name", flat=True)).most_common()),
         "llm calls": sum(meter.calls.values()),
         "llm live usd": str(meter.live),

@@ -112,6 +112,11 @@ def show(r: dict[str, Any]) -> None:
         f"   LLM: {r['llm calls']} calls, per lead ${Decimal(r['llm live usd']) / n:.5f} live, "
         f"${Decimal(r['llm batches usd']) / n:.5f} with Batches; cache share {r['llm cache share']:.1%}"
     )
+    if "costliest agents" in r:
+        print(
+            f"   in agents' runs {r['agents seconds']:.0f}s of {r['seconds']:.0f}s; costliest: "
+            + ", ".join(f"{name} {sec:.0f}s/{asked} q" for name, sec, asked in r["costliest agents"])
+        )
     print("   " + ", ".join(f"{k} {money(v) if isinstance(v, dict) else v}" for k, v in o.items()))
     for stage, counts in r.get("funnel", {}).items():
         print(f"   {stage}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none"))

@@ -1,4 +1,4 @@
-"""bench/market.CpuMeter: the CPU a bench's work costs, Python's and the PostgreSQL server's."""
+"""bench/market's meters: the CPU a bench's work costs (Python's and the server's) and the time per agent."""
 
 from __future__ import annotations
 
@@ -29,3 +29,22 @@ def test_a_changed_backend_leaves_the_servers_share_unknown():
     assert meter.there is None
     assert meter.seconds is None
     assert "unknown" in meter.describe()
+
+
+def test_the_agent_timer_charges_each_run_to_its_agent_and_lets_go_after():
+    import tests.agents.sample_agents  # noqa: F401  (registers the t_ agents)
+    from agents import runtime
+    from agents.testing import run_agent
+    from bench.market import AgentTimer, QueryCounter
+
+    counter = QueryCounter()
+    original = runtime.perform
+    with connection.execute_wrapper(counter), AgentTimer(counter) as timer:
+        run_agent("t_echo", {"text": "hello"})
+        run_agent("t_echo", {"text": "again"})
+    assert runtime.perform is original
+    assert set(timer.seconds) == {"t_echo"} and timer.seconds["t_echo"] > 0
+    assert 0 < timer.queries["t_echo"] <= counter.count
+    [(name, seconds, asked)] = timer.top()
+    assert seconds == timer.seconds["t_echo"]
+    assert (name, asked) == ("t_echo", timer.queries["t_echo"])
