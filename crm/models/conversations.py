@@ -106,6 +106,12 @@ class Message(StatefulModel):
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
     failed_reason = models.CharField(max_length=255, blank=True, help_text="why a queued message was not sent")
+    # Issue 16's "share of sent first lines that cite a fact", decided once, at the send (the sender
+    # checks the line's citations just before): None, the copy has no first-line slot; True, the line
+    # that left cites stored, sourced findings; False, the slot was there but research gave no line.
+    first_line_cited = models.BooleanField(
+        null=True, blank=True, help_text="at the send: the first line cites a stored fact (empty: no first line)"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -36,6 +36,7 @@ from crm.selectors import sourced_findings
 from crm.services.agency import profile
 from crm.services.campaigns import enrollment_set_status
 from crm.services.findings import Finding
+from crm.services.grounding_stats import verdict
 from crm.services.leads import lead_set_status
 from crm.services.mailboxes import reserve_send
 from crm.services.unsubscribe import headers_for, link_for
@@ -352,6 +353,12 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
                 headers=headers,
                 status=Message.Status.QUEUED,
                 idempotency_key=key,
+                # _one ran the grounding check on these variables just now: what leaves is what counts.
+                first_line_cited=verdict(
+                    copy=variant.body if variant is not None else step.body_template,
+                    variables=enrollment.variables,
+                    body=body,
+                ),
             )
         ctx.act(
             "email.send",

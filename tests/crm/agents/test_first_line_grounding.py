@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.urls import reverse
 
 from agents.brains import scripted
 from agents.testing import drain, run_agent
 from crm.models import Campaign, CampaignStats, Enrollment, Lead, Message, ResearchReport
-from crm.services.grounding_stats import first_lines, first_lines_by_campaign
+from crm.services.grounding_stats import first_lines, first_lines_by_campaign, verdict
 from smarter_team import clock
 from tests.crm.agents.test_campaign_agents import (
     CLAIM,
@@ -65,21 +67,41 @@ def test_only_lines_citing_a_stored_finding_count(django_user_model: Any) -> Non
     assert tally.describe() == "2 of 3 sent first lines cite a fact (67%)"
 
 
-def test_a_line_rewritten_after_the_send_or_a_follow_up_without_the_slot_is_not_counted_as_cited(
-    django_user_model: Any,
-) -> None:
+def test_the_verdict_is_what_left_at_the_send_not_what_the_line_became(django_user_model: Any) -> None:
     campaign = active_campaign()
     approve_first_batch(campaign, django_user_model)
     enrollment = enrolled(campaign, research={"findings": [finding()]})
     personalise_and_send(campaign, [enrollment])
+    [message] = Message.objects.filter(enrollment=enrollment)
+    assert message.first_line_cited is True
     assert first_lines().cited == 1
-    # The follow-up step has no {{ first_line }}: it adds no first line to count.
-    Message.objects.filter(enrollment=enrollment).update(step=campaign.steps.get(order=1))
-    assert first_lines().sent == 0
-    Message.objects.filter(enrollment=enrollment).update(step=campaign.steps.get(order=0))
+    # A line rewritten (or a finding deleted) after the send does not change what was sent.
     enrollment.variables = {**enrollment.variables, "first_line": "I read that you like sailing."}
     enrollment.save(update_fields=["variables"])
-    assert (first_lines().sent, first_lines().cited) == (1, 0)  # errs low, never high
+    Lead.objects.filter(pk=enrollment.lead_id).update(research={})
+    assert (first_lines().sent, first_lines().cited) == (1, 1)
+
+
+def test_the_verdict_counts_only_copy_with_the_slot_and_a_line_that_left() -> None:
+    line = "Saw your new clinic in Austin."
+    variables = {"first_line": line}
+    assert verdict(copy="Hi {{ first_name }}, quick follow-up.", variables=variables, body="Hi Ann") is None
+    assert verdict(copy="{{first_line}} We help.", variables=variables, body=f"{line} We help.") is True
+    assert verdict(copy="{{ first_line }} We help.", variables={"first_line": " "}, body=" We help.") is False
+    assert verdict(copy="{{ first_line }} We help.", variables=variables, body="Other text. We help.") is False
+
+
+def test_emails_sent_before_the_verdict_was_recorded_are_backfilled(django_user_model: Any) -> None:
+    campaign = active_campaign()
+    approve_first_batch(campaign, django_user_model)
+    cited, uncited = enrolled(campaign, research={"findings": [finding()]}), enrolled(campaign)
+    personalise_and_send(campaign, [cited, uncited])
+    Message.objects.update(first_line_cited=None)  # as they stood before migration 0009
+    assert first_lines().sent == 0
+
+    importlib.import_module("crm.migrations.0009_message_first_line_cited").backfill(django_apps, None)
+
+    assert (first_lines().sent, first_lines().cited) == (2, 1)
 
 
 def test_analytics_keeps_the_share_per_campaign_and_overall_and_the_console_shows_it(
