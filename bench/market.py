@@ -134,12 +134,30 @@ class AgentTimer:
 
 
 def market_people(count: int) -> list[Person]:
-    """``count`` people the ICPs' searches find, the markets alternating (the same for every size:
-    a larger size is a longer list)."""
+    """``count`` distinct people (by address) the ICPs' searches find, the markets alternating (the
+    same for every size: a larger size is a longer list).
+
+    Deep in a search the directory lists the same company again under another entry (1 in 4 of
+    the first 10,000 people repeat one already listed); the import merges repeats into one lead,
+    so the bench skips them here and a size of 10,000 is 10,000 leads, not 7,500."""
     half = math.ceil(count / len(MARKETS))
-    lists = [search_people(query=q, location=loc, start=0, count=half) for q, loc in MARKETS]
+    taken: set[str] = set()  # a company may come up in both markets' searches
+    lists = [_distinct(query, location, half, taken) for query, location in MARKETS]
     mixed = [p for pair in zip(*lists, strict=True) for p in pair]
     return mixed[:count]
+
+
+def _distinct(query: str, location: str, count: int, taken: set[str]) -> list[Person]:
+    asked = count
+    while True:
+        found: dict[str, Person] = {}
+        for person in search_people(query=query, location=location, start=0, count=asked):
+            if person.email not in taken:
+                found.setdefault(person.email, person)
+            if len(found) == count:
+                taken.update(found)
+                return list(found.values())
+        asked *= 2
 
 
 def lead_list(people: list[Person]) -> str:

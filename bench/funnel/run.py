@@ -222,6 +222,8 @@ def main() -> None:
                     f"(linear: {scale:.0f}; per-lead ratio {ratio / scale:.2f}); queries per lead "
                     f"{large.queries / large.leads:.0f} vs {small.queries / small.leads:.0f}"
                 )
+                leads = large.stages["imported"] / max(1, small.stages["imported"])
+                print(f"   leads imported {large.stages['imported']} vs {small.stages['imported']} ({leads:.2f}x)")
                 cpu_large = large.cpu.seconds if large.cpu else None
                 cpu_small = small.cpu.seconds if small.cpu else None
                 if cpu_large is not None and cpu_small:

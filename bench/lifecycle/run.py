@@ -189,6 +189,8 @@ def main() -> None:
             f"(linear: {scale:.0f}); queries per lead {large['queries'] / large['leads asked']:.0f} "
             f"vs {small['queries'] / small['leads asked']:.0f}"
         )
+        kept = large["outcomes"]["leads"], small["outcomes"]["leads"]
+        print(f"   leads after the import's merges {kept[0]} vs {kept[1]} ({kept[0] / max(1, kept[1]):.2f}x)")
         if large.get("cpu postgres") is not None and small.get("cpu postgres") is not None:
             cpu = (large["cpu python"] + large["cpu postgres"]) / (small["cpu python"] + small["cpu postgres"])
             print(f"CPU time {large['leads asked']}/{small['leads asked']}: {cpu:.2f} (Python and PostgreSQL)")
