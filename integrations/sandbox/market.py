@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 
 from django.conf import settings
+from django.db.models import Q
 
 from integrations.http.errors import PermanentError
 from integrations.models import SandboxEvent, SandboxRecord
@@ -194,6 +195,22 @@ class SandboxEmailVerifier(SandboxProvider):
         return Verdict(email=address, status=status, reason="mailbox check", provider=SANDBOX)
 
 
+# What the readers of a campaign email other than the prospect's look up about the address: a
+# payer (deals.payment_reminder), a proposal's buyer (proposals), a former client (offboarding's
+# "client_exit"), a client's project by contact or company domain (projects.client_reads).
+NOT_COLD_KINDS = ("customer", "document", "client_exit", "project")
+
+
+def known_beyond_cold_mail(address: str) -> bool:
+    """Whether the world knows ``address`` as more than a cold email's recipient (any record of
+    ``NOT_COLD_KINDS`` about them, or a project of their company): then every reader is asked."""
+    domain = address.partition("@")[2]
+    about = Q(kind__in=NOT_COLD_KINDS, party=address)
+    if domain:
+        about |= Q(kind="project", domain=domain)
+    return SandboxRecord.objects.filter(about).exists()
+
+
 @register_provider("outreach", SANDBOX, keys=())
 class SandboxOutreach(SandboxProvider):
     """Sends nothing; decides, from the seed, how the recipient will react, and schedules it."""
@@ -232,10 +249,14 @@ class SandboxOutreach(SandboxProvider):
             from integrations.sandbox.deals import payment_reminder  # deals imports this module
             from integrations.sandbox.projects import client_reads  # the client's side imports this module
 
-            billing = payment_reminder(to=address, subject=subject, body=body)
+            # A campaign's cold email to someone the world holds nothing else about (the prospect of
+            # almost every send) is a prospect's: one look says so, instead of each reader below
+            # asking in turn (seven statements a send, most of the market's cost per email).
+            prospect = bool(sent["campaign_id"]) and not known_beyond_cold_mail(address)
+            billing = not prospect and payment_reminder(to=address, subject=subject, body=body)
             record = sent | {"replying": replying, "step": step, "billing": billing}
             remember_new(kind="email", ref=message_id, data=record)  # recalled as nothing above
-            claimed = (
+            claimed = not prospect and (
                 billing
                 or proposals.follow_up_received(to=address, now=clock.now(), subject=subject, body=body)
                 or offboarding.react(sent, body=body)  # a departing or former client: exit survey, win-back

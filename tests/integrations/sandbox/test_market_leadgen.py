@@ -102,3 +102,11 @@ def test_the_finder_refuses_a_webmail_domain_as_findymail_does() -> None:
         with pytest.raises(PermanentError) as refused:
             finder.find_email(first_name="Ann", last_name="Doe", domain=domain)
         assert refused.value.status_code == 422 and not refused.value.transient
+
+
+def test_the_cold_mail_gate_looks_up_every_kind_the_other_readers_use():
+    # offboarding imports the market, so the market names the former-client kind itself: kept equal here.
+    from integrations.sandbox import offboarding
+    from integrations.sandbox.market import NOT_COLD_KINDS
+
+    assert offboarding.EXIT_KIND in NOT_COLD_KINDS
