@@ -38,7 +38,7 @@ from crm.services.campaigns import enrollment_set_status
 from crm.services.findings import Finding
 from crm.services.grounding_stats import verdict
 from crm.services.leads import lead_set_status
-from crm.services.mailboxes import reserve_send
+from crm.services.mailboxes import DaySends
 from crm.services.unsubscribe import headers_for, link_for
 from smarter_team import clock
 
@@ -241,6 +241,8 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
                     self._first_batch(facts, cid),
                 )
         sent_today = dict(facts.sent_today)
+        # Each campaign's mailboxes, read and locked for today once in this transaction (DaySends).
+        self._senders: dict[int, DaySends] = {}
         for enrollment in facts.enrollments:
             campaign = enrollment.campaign
             if campaign.pk in gated:
@@ -310,8 +312,11 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
                 ctx.log.warning("enrollment %s %s", enrollment.pk, why)
                 out.refused.append(f"{enrollment.pk}: {problem}")
                 return "refused"
-            mailboxes = list(campaign.mailboxes.all()) or list(Mailbox.objects.order_by("pk"))
-            mailbox = reserve_send(mailboxes=mailboxes, day=now.date())
+            senders = self._senders.get(campaign.pk)
+            if senders is None:
+                mailboxes = list(campaign.mailboxes.all()) or list(Mailbox.objects.order_by("pk"))
+                senders = self._senders[campaign.pk] = DaySends(mailboxes, now.date())
+            mailbox = senders.reserve()
             if mailbox is None:
                 out.capped += 1
                 return "capped"

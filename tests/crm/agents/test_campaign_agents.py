@@ -18,7 +18,7 @@ from agents.testing import assert_idempotent, crash_and_finish, drain, run_agent
 from crm.agents.campaign._compose import KNOWN_VARIABLES, grounding_problem, unresolved
 from crm.models import Campaign, CampaignStep, Enrollment, Lead, Mailbox, MailboxDay, Message
 from crm.services.agency import profile
-from crm.services.mailboxes import reserve_send
+from crm.services.mailboxes import DaySends, reserve_send
 from crm.services.suppression import suppress
 from crm.services.unsubscribe import link_for
 from integrations.models import SandboxRecord
@@ -327,6 +327,21 @@ def test_only_the_days_first_send_creates_the_counter_rows(monday: clock.FrozenC
             picked = [reserve_send(mailboxes=boxes, day=day) for _ in range(4)]
     assert set(picked) == set(boxes[1:]) and MailboxDay.objects.filter(day=day).count() == 5
     assert not [q for q in later.captured_queries if q["sql"].startswith("INSERT")]
+
+
+def test_a_transactions_sends_lock_the_counters_once_then_write_one_row_each(monday: clock.FrozenClock) -> None:
+    boxes = [MailboxFactory.create(daily_cap=2) for _ in range(30)]
+    day = clock.now().date()
+    with transaction.atomic():
+        senders = DaySends(boxes, day)
+        senders.reserve()
+        with CaptureQueriesContext(connection) as later:
+            picked = [senders.reserve() for _ in range(70)]
+    # 59 more sends fill the 30 mailboxes' caps of 2; the rest find no room.
+    assert picked.count(None) == 11 and {p for p in picked if p} == set(boxes)
+    assert dict(MailboxDay.objects.filter(day=day).values_list("mailbox_id", "sent")) == {b.pk: 2 for b in boxes}
+    statements = [q["sql"] for q in later.captured_queries]
+    assert len(statements) == 59 and all(sql.startswith("UPDATE") for sql in statements)
 
 
 def test_inbox_rotation_advances_the_warmup_once_a_day(monday: clock.FrozenClock) -> None:

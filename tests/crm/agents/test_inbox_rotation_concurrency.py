@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, transaction
 
 from crm.models import MailboxDay
-from crm.services.mailboxes import reserve_send
+from crm.services.mailboxes import DaySends, reserve_send
 from tests.factories.crm import MailboxFactory
 
 THREADS = 6
@@ -51,3 +51,42 @@ def test_concurrent_senders_never_pass_a_mailbox_cap() -> None:
     assert taken.count(a.pk) == 7 and taken.count(b.pk) == 5 and taken.count(None) == THREADS * PER_THREAD - 12
     counts = dict(MailboxDay.objects.filter(day=day).values_list("mailbox_id", "sent"))
     assert counts == {a.pk: 7, b.pk: 5}
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_of_sends_never_pass_a_cap_nor_deadlock() -> None:
+    # As the scheduler sends: each worker's transaction reserves several sends (DaySends locks the
+    # counters once, at its first reservation, and holds them to the commit).
+    boxes = [MailboxFactory.create(daily_cap=cap) for cap in (3, 4, 5)]
+    day = dt.date(2026, 3, 2)
+    barrier = threading.Barrier(THREADS)
+    taken: list[int | None] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def sender() -> None:
+        try:
+            barrier.wait(timeout=10)
+            for _ in range(2):
+                with transaction.atomic():
+                    senders = DaySends(boxes, day)
+                    picked = [senders.reserve() for _ in range(PER_THREAD)]
+                with lock:
+                    taken.extend(p.pk if p else None for p in picked)
+        except BaseException as exc:  # reported to the main thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert {pk: taken.count(pk) for pk in {b.pk for b in boxes}} == {boxes[0].pk: 3, boxes[1].pk: 4, boxes[2].pk: 5}
+    assert taken.count(None) == THREADS * 2 * PER_THREAD - 12
+    counts = dict(MailboxDay.objects.filter(day=day).values_list("mailbox_id", "sent"))
+    assert counts == {boxes[0].pk: 3, boxes[1].pk: 4, boxes[2].pk: 5}
