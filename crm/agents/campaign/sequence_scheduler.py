@@ -94,7 +94,13 @@ class SendCampaignEmail:
         return {"message_id": sent.message_id, "thread_id": sent.thread_id, "provider": sent.provider}
 
     def on_done(self, action: Any, result: dict[str, Any]) -> None:
-        message = Message.objects.select_for_update().filter(idempotency_key=action.payload["message_key"]).first()
+        # The thread and its lead come with the message (their rows are not locked: only the message's).
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("conversation__lead")
+            .filter(idempotency_key=action.payload["message_key"])
+            .first()
+        )
         if message is None or message.status != Message.Status.QUEUED:
             return
         now = clock.now()
