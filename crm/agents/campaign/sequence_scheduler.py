@@ -247,8 +247,10 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
                     self._first_batch(facts, cid),
                 )
         sent_today = dict(facts.sent_today)
-        # Each campaign's mailboxes, read and locked for today once in this transaction (DaySends).
+        # Each campaign's mailboxes, read and locked for today once in this transaction (DaySends),
+        # and its steps with their variants, read once: a batch sends many emails of few campaigns.
         self._senders: dict[int, DaySends] = {}
+        self._steps: dict[int, list[CampaignStep]] = {}
         for enrollment in facts.enrollments:
             campaign = enrollment.campaign
             if campaign.pk in gated:
@@ -295,7 +297,9 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
             ctx.update(enrollment, action="enrollment.rescheduled", next_send_at=slot_for(enrollment, now))
             out.rescheduled += 1
             return "rescheduled"
-        steps = list(campaign.steps.order_by("order"))
+        steps = self._steps.get(campaign.pk)
+        if steps is None:
+            steps = self._steps[campaign.pk] = list(campaign.steps.order_by("order").prefetch_related("variants"))
         step = next((s for s in steps if s.order == enrollment.current_step), None)
         if step is None:
             enrollment_set_status(enrollment=enrollment, status=Enrollment.Status.COMPLETED, reason="sequence finished")
