@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from sales.models import Invoice, InvoiceSequence
 from sales.services.invoices import create_invoice, next_invoice_number
+from tests.concurrency import at_once
 from tests.factories.sales import ClientFactory
 
 THREADS = 6
@@ -24,27 +23,15 @@ def test_concurrent_writers_get_gapless_unique_numbers() -> None:
     # Given no sequence row yet for the year (so the writers also race to create it)
     client = ClientFactory.create()
     assert not InvoiceSequence.objects.exists()
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
 
     def writer() -> None:
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(PER_THREAD):
-                create_invoice(
-                    client=client, kind="deposit", amount=Decimal("10.00"), currency="USD", due_on=dt.date(2026, 4, 1)
-                )
-        except BaseException as exc:  # reported to the main thread below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(PER_THREAD):
+            create_invoice(
+                client=client, kind="deposit", amount=Decimal("10.00"), currency="USD", due_on=dt.date(2026, 4, 1)
+            )
 
     # When several threads create invoices at once
-    threads = [threading.Thread(target=writer) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = at_once(writer, threads=THREADS)
 
     # Then every number 1..N is used exactly once
     assert errors == []

@@ -6,10 +6,11 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from crm.models import MailboxDay
 from crm.services.mailboxes import DaySends, reserve_send
+from tests.concurrency import at_once
 from tests.factories.crm import MailboxFactory
 
 THREADS = 6
@@ -23,31 +24,17 @@ def test_concurrent_senders_never_pass_a_mailbox_cap() -> None:
     a = MailboxFactory.create(daily_cap=7)
     b = MailboxFactory.create(daily_cap=40, warmup_stage=1)
     day = dt.date(2026, 3, 2)
-    barrier = threading.Barrier(THREADS)
     taken: list[int | None] = []
-    errors: list[BaseException] = []
     lock = threading.Lock()
 
     def sender() -> None:
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(PER_THREAD):
-                with transaction.atomic():
-                    picked = reserve_send(mailboxes=[a, b], day=day)
-                with lock:
-                    taken.append(picked.pk if picked else None)
-        except BaseException as exc:  # reported to the main thread below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(PER_THREAD):
+            with transaction.atomic():
+                picked = reserve_send(mailboxes=[a, b], day=day)
+            with lock:
+                taken.append(picked.pk if picked else None)
 
-    threads = [threading.Thread(target=sender) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    assert at_once(sender, threads=THREADS) == []
     assert taken.count(a.pk) == 7 and taken.count(b.pk) == 5 and taken.count(None) == THREADS * PER_THREAD - 12
     counts = dict(MailboxDay.objects.filter(day=day).values_list("mailbox_id", "sent"))
     assert counts == {a.pk: 7, b.pk: 5}
@@ -60,33 +47,19 @@ def test_concurrent_batches_of_sends_never_pass_a_cap_nor_deadlock() -> None:
     # counters once, at its first reservation, and holds them to the commit).
     boxes = [MailboxFactory.create(daily_cap=cap) for cap in (3, 4, 5)]
     day = dt.date(2026, 3, 2)
-    barrier = threading.Barrier(THREADS)
     taken: list[int | None] = []
-    errors: list[BaseException] = []
     lock = threading.Lock()
 
     def sender() -> None:
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(2):
-                with transaction.atomic():
-                    senders = DaySends(boxes, day)
-                    picked = [senders.reserve() for _ in range(PER_THREAD)]
-                with lock:
-                    taken.extend(p.pk if p else None for p in picked)
-        except BaseException as exc:  # reported to the main thread below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(2):
+            with transaction.atomic():
+                senders = DaySends(boxes, day)
+                picked = [senders.reserve() for _ in range(PER_THREAD)]
+            with lock:
+                taken.extend(p.pk if p else None for p in picked)
 
-    threads = [threading.Thread(target=sender) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
-    assert {pk: taken.count(pk) for pk in {b.pk for b in boxes}} == {boxes[0].pk: 3, boxes[1].pk: 4, boxes[2].pk: 5}
+    assert at_once(sender, threads=THREADS) == []
+    caps = {boxes[0].pk: 3, boxes[1].pk: 4, boxes[2].pk: 5}
+    assert {pk: taken.count(pk) for pk in caps} == caps
     assert taken.count(None) == THREADS * 2 * PER_THREAD - 12
-    counts = dict(MailboxDay.objects.filter(day=day).values_list("mailbox_id", "sent"))
-    assert counts == {boxes[0].pk: 3, boxes[1].pk: 4, boxes[2].pk: 5}
+    assert dict(MailboxDay.objects.filter(day=day).values_list("mailbox_id", "sent")) == caps

@@ -5,15 +5,14 @@ still bills once."""
 from __future__ import annotations
 
 import queue
-import threading
 
 import pytest
-from django.db import connection
 
 from agents import runtime
 from agents.models import AgentRun
 from agents.services.runs import start_run
 from sales.models import Invoice, InvoiceSequence
+from tests.concurrency import at_once
 from tests.sales.agents.payment.conftest import project_client, signed_proposal
 
 WORKERS = 6
@@ -32,29 +31,17 @@ def test_concurrent_runs_number_gaplessly_and_bill_each_signature_once() -> None
     runs: queue.Queue[int] = queue.Queue()
     for request in requests * 2:
         runs.put(start_run(agent_name="invoice_generation", input=request, trigger="manual", enqueue=False).pk)
-    barrier = threading.Barrier(WORKERS)
-    errors: list[BaseException] = []
 
     def worker() -> None:
-        try:
-            barrier.wait(timeout=10)
-            while True:
-                try:
-                    run_id = runs.get_nowait()
-                except queue.Empty:
-                    return
-                runtime.execute(run_id)
-        except BaseException as exc:  # reported to the main thread below
-            errors.append(exc)
-        finally:
-            connection.close()
+        while True:
+            try:
+                run_id = runs.get_nowait()
+            except queue.Empty:
+                return
+            runtime.execute(run_id)
 
     # When several workers take them at the same time
-    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = at_once(worker, threads=WORKERS, timeout=120)
 
     # Then every run ended well, each signature has one invoice, and the numbers are 1..12
     assert errors == []
