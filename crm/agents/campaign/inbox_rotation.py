@@ -1,8 +1,9 @@
 """inbox_rotation: the sending mailboxes' daily capacity, and their warm-up ramp.
 
-The sender takes each send from ``crm.services.mailboxes.reserve_send``: the least used unpaused
-mailbox of the campaign with room under today's cap, counted on a per-mailbox-per-day row it locks
-(so concurrent workers never both take the last slot). This agent runs once a day and moves each
+The sender takes each send from ``crm.services.mailboxes.DaySends`` (``reserve_send`` for one): the
+least used unpaused mailbox of the campaign with room under today's cap, counted on a
+per-mailbox-per-day row locked until the send's transaction commits (so concurrent workers never
+both take the last slot). This agent runs once a day and moves each
 warming mailbox one ramp day on (5 sends on day 1, 5 more each day, up to its cap; warmed up after
 ``RAMP_DAYS``), and reports what each mailbox may send today.
 """
