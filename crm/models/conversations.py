@@ -168,6 +168,12 @@ class SuppressionEntry(TimeStampedModel):
 
     class Meta:
         verbose_name_plural = "suppression entries"
+        indexes = [
+            # The outreach tallies (campaign_analytics daily, deliverability_monitor hourly) ask, for
+            # every email sent, whether its address complained: by value, which only the unique
+            # hash index led to, scanning every email entry per email (sends times suppressions).
+            models.Index(fields=["kind", "value"], name="suppression_value"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["kind", "value_hash"], name="suppression_unique_value"),
             choices_check("reason", SuppressionEntryReason, "suppression_reason_valid"),
