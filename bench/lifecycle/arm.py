@@ -20,7 +20,7 @@ from django.test.utils import override_settings
 from agents import registry
 from agents.models import AgentRun
 from agents.testing import keep_schedules
-from bench.arms import START, approve_what_waits, demo_agency, live
+from bench.arms import START, approve_what_waits, demo_agency, live, review_deliverability
 from bench.lifecycle.metering import metered
 from bench.lifecycle.policy import applied, arm_decisions
 from bench.market import (
@@ -165,6 +165,7 @@ def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]
             live(frozen, until=START + day * DAY, step=step, off=off, stop_at_hints=True)
             Campaign.objects.filter(daily_limit__lt=capacity).update(daily_limit=capacity)
             approve_what_waits()
+            review_deliverability()
             if day % 10 == 0:
                 print(
                     f"   [{arm} {leads}] day {day}: {time.perf_counter() - began:.0f}s, "

@@ -22,7 +22,8 @@ Two parts, both by default:
 The agency is seed_demo's (its profile in autopilot, as ``make run``; its two ICPs), with one
 warmed-up mailbox per 40 leads (bench/funnel's sizing: otherwise the wall time measures the caps),
 the leads imported as one CSV (bench/funnel's market: half US dental clinics, half UK law firms); the
-team approves what waits once a day. Lead list buying and the market-wide research stay off (the
+team approves what waits once a day and reviews what the deliverability monitor paused (a first
+pause is resumed: bench.arms.review_deliverability). Lead list buying and the market-wide research stay off (the
 import is the only source of leads), and so do the system agents (they watch the machinery).
 """
 
