@@ -181,4 +181,7 @@ def test_a_confirmation_written_after_the_booking_gets_no_answer() -> None:
     answered = run_agent("reply_drafting", {"message_id": asked.pk})
     body = Message.objects.get(idempotency_key=f"reply:{asked.pk}").body
     assert answered.status == "succeeded" and "Our call is booked for" in body and "Would one of" not in body
-    assert call.starts_at.strftime("%A") in body
+    # The day as the prospect reads it: near midnight UTC their day is not UTC's.
+    from sales.agents.meeting.common import zone_of
+
+    assert call.starts_at.astimezone(zone_of(thread.lead)).strftime("%A") in body
