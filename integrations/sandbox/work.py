@@ -13,11 +13,14 @@ the shared board (one the agency never created). What the client makes of all th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from django.conf import settings
 
 from integrations.http.errors import NotFoundError
 from integrations.registry import SANDBOX, register_provider
@@ -112,15 +115,26 @@ def _hours(task: Mapping[str, Any]) -> float:
 
 def duration(task: Mapping[str, Any]) -> dt.timedelta:
     """How long one person takes over a task, in calendar time, overrun included."""
-    overrun = rng_for("task-overrun", identity(task)).lognormvariate(OVERRUN_MU, OVERRUN_SIGMA)
-    days = _hours(task) * overrun / FOCUS_HOURS_PER_DAY * CALENDAR_PER_WORKING_DAY
-    return dt.timedelta(days=days)
+    return _duration(identity(task), _hours(task), int(settings.SANDBOX_SEED))
 
 
 def dropped(task: Mapping[str, Any]) -> bool:
     """Planned work closed without being done; rework and fixes are what the team was asked to
     get right, so they are always done."""
-    return not task.get("rework") and rng_for("task-dropped", identity(task)).random() < DROP_SHARE
+    return not task.get("rework") and _dropped(identity(task), int(settings.SANDBOX_SEED))
+
+
+# A project's schedule is replayed every day of the world from its task records, and each task's
+# draws are fixed by its identity (and the seed, part of the key): drawn once, not once per replay.
+@functools.lru_cache(maxsize=65536)
+def _duration(identity: str, hours: float, seed: int) -> dt.timedelta:
+    overrun = rng_for("task-overrun", identity).lognormvariate(OVERRUN_MU, OVERRUN_SIGMA)
+    return dt.timedelta(days=hours * overrun / FOCUS_HOURS_PER_DAY * CALENDAR_PER_WORKING_DAY)
+
+
+@functools.lru_cache(maxsize=65536)
+def _dropped(identity: str, seed: int) -> bool:
+    return rng_for("task-dropped", identity).random() < DROP_SHARE
 
 
 def ready_at(task: Mapping[str, Any]) -> dt.datetime:

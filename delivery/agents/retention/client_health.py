@@ -11,6 +11,7 @@ A beat run scores at most ``BATCH`` clients and hands the rest to a run of its o
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from pydantic import BaseModel, Field
 
@@ -81,24 +82,28 @@ class ClientHealth(Agent[HealthInput, Scored]):
         if data.client_id is not None:
             clients = clients.filter(pk=data.client_id)
         batch = list(clients.exclude(health_snapshots__taken_on=today).order_by("pk")[:BATCH])
-        readings = []
-        for client in batch:
-            history = list(
-                HealthSnapshot.objects.filter(client=client, taken_on__gte=today - dt.timedelta(days=30))
-                .exclude(taken_on=today)
-                .order_by("-taken_on")
-                .values_list("score", flat=True)
+        # The batch's rows are read once per table, not per client (every current client, every day).
+        history: dict[int, list[int]] = defaultdict(list)  # newest first
+        recent = (
+            HealthSnapshot.objects.filter(client__in=batch, taken_on__gte=today - dt.timedelta(days=30))
+            .exclude(taken_on=today)
+            .order_by("-taken_on")
+            .values_list("client_id", "score")
+        )
+        for client_id, past in recent:
+            history[client_id].append(past)
+        readings = _health.read_many(batch, now=now)
+        due = [
+            ClientReading(
+                client=client,
+                readings=readings[client.pk],
+                previous=history[client.pk][0] if history[client.pk] else None,
+                best_30d=max(history[client.pk], default=None),
             )
-            readings.append(
-                ClientReading(
-                    client=client,
-                    readings=_health.read_all(client, now=now),
-                    previous=history[0] if history else None,
-                    best_30d=max(history, default=None),
-                )
-            )
+            for client in batch
+        ]
         more = batch[-1].pk if len(batch) == BATCH and data.client_id is None else None
-        return Due(today=today, clients=readings, more_after=more)
+        return Due(today=today, clients=due, more_after=more)
 
     def act(self, ctx: RunContext, facts: Due) -> Scored:
         out = Scored()

@@ -123,3 +123,23 @@ def test_readings_move_the_right_way() -> None:
     assert _health.engagement(quiet, now=now).value < _health.engagement(talking, now=now).value
     assert _health.payments(a_client(), now=now).facts == ["no invoices yet"]
     assert Invoice.objects.count() == 2
+
+
+def test_a_batch_reads_each_table_once_and_gives_each_client_its_own_readings() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = clock.now()
+    clients = [troubled(), thriving(), a_client(), a_client()]
+    client_said(clients[2], "hello", days_ago=2)
+    InvoiceFactory.create(client=clients[3], due_on=clock.today() - dt.timedelta(days=40))
+
+    alone = {c.pk: _health.read_all(c, now=now) for c in clients}
+    with CaptureQueriesContext(connection) as two:
+        _health.read_many(clients[:2], now=now)
+    with CaptureQueriesContext(connection) as four:
+        together = _health.read_many(clients, now=now)
+
+    assert together == alone
+    assert len(four.captured_queries) == len(two.captured_queries) <= 12
+    assert together[clients[0].pk]["payments"].value < together[clients[1].pk]["payments"].value
