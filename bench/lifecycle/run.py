@@ -124,7 +124,7 @@ def show(r: dict[str, Any]) -> None:
 
 
 def per_thousand(r: dict[str, Any], key: str) -> float:
-    return 1000 * float(r["outcomes"][key]) / r["leads asked"]
+    return 1000 * float(r["outcomes"].get(key, 0)) / r["leads asked"]
 
 
 def revenue(r: dict[str, Any]) -> Decimal:
@@ -133,17 +133,25 @@ def revenue(r: dict[str, Any]) -> Decimal:
     return sum((Decimal(v) for v in r["outcomes"]["revenue"].values()), Decimal("0"))
 
 
+MOOD = "clients' mood at the end"
+
+
 def compare(results: list[dict[str, Any]]) -> None:
     base = next((r for r in results if r["arm"] == "full"), None)
-    print("\nper 1,000 leads   meetings  held  signed  clients  renewed  churned  revenue  deal value")
+    print(
+        "\nper 1,000 leads   emailed meetings  held missed  signed  clients  renewed  churned  revenue  deal value"
+        "  mood"
+    )
     for r in sorted(results, key=lambda r: (r["arm"] != "full", r["arm"] != "naive", r["arm"])):
         n = r["leads asked"]
         deal = sum((Decimal(v) for v in r["outcomes"]["deal value"].values()), Decimal("0"))
         print(
-            f"{r['arm']:<22}{per_thousand(r, 'meetings booked'):>6.1f}{per_thousand(r, 'meetings held'):>6.1f}"
+            f"{r['arm']:<22}{per_thousand(r, 'emailed'):>6.0f}{per_thousand(r, 'meetings booked'):>9.1f}"
+            f"{per_thousand(r, 'meetings held'):>6.1f}{per_thousand(r, 'calls missed'):>7.1f}"
             f"{per_thousand(r, 'signed deals'):>8.1f}{per_thousand(r, 'clients'):>9.1f}"
             f"{per_thousand(r, 'renewed'):>9.1f}{per_thousand(r, 'churned'):>9.1f}"
             f"{float(revenue(r)) * 1000 / n:>9,.0f}{float(deal) * 1000 / n:>12,.0f}"
+            f"{r.get('funnel', {}).get(MOOD, {}).get('mean %', 0):>5}%"
         )
     naive = next((r for r in results if r["arm"] == "naive"), None)
     if base and naive:
