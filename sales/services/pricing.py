@@ -145,6 +145,23 @@ class Quote(BaseModel):
         }
 
 
+def unlabelled(service: str, text: str) -> str:
+    """``text`` without the service's label in front: what the buyer asked for often arrives already
+    labelled (discovery writes a scope item as "Workflow automation: ...", a renewal re-prices last
+    term's lines), and labelling it again named each milestone "Workflow automation: Workflow
+    automation: ...", one more time with every renewal."""
+    prefix = f"{service}: ".lower()
+    body = text.strip()
+    while body.lower().startswith(prefix):
+        body = body[len(prefix) :].lstrip()
+    return body
+
+
+def labelled(service: str, text: str) -> str:
+    """ "<service>: <text>", the label once."""
+    return f"{service}: {unlabelled(service, text)}"
+
+
 def scope_lines(deliverables: Sequence[Said], terms: Terms) -> list[Line]:
     """One line per service, in the order the buyer first asked for it (the first is the core)."""
     items = terms.scope_items()
@@ -159,7 +176,7 @@ def scope_lines(deliverables: Sequence[Said], terms: Terms) -> list[Line]:
             kind = kind_of(item)
             lines[item.service] = Line(
                 service=item.service,
-                description=f"{item.service}: {asked.text}"[:300],
+                description=labelled(item.service, asked.text)[:300],
                 quantity=Decimal(RETAINER_MONTHS) if kind == "retainer" else Decimal(1),
                 list_price=item.unit_price,
                 unit_cost=item.unit_cost,
@@ -170,7 +187,10 @@ def scope_lines(deliverables: Sequence[Said], terms: Terms) -> list[Line]:
         line.sources.append(asked.text)
         if line.kind != "retainer":  # a second automation is a second unit; a retainer stays one term
             line.quantity += 1
-            line.description = f"{item.service} x{line.quantity}: " + "; ".join(line.sources)[:280]
+            line.description = (
+                f"{item.service} x{line.quantity}: "
+                + "; ".join(unlabelled(item.service, s) for s in line.sources)[:280]
+            )
     return list(lines.values())
 
 
@@ -204,16 +224,17 @@ def _single(line: Line) -> Line:
     return line.model_copy(
         update={
             "quantity": Decimal(1),
-            "description": f"{line.service}: {line.sources[0]}"[:300],
+            "description": labelled(line.service, line.sources[0])[:300],
             "sources": line.sources[:1],
         }
     )
 
 
 def _pilot(line: Line) -> Line:
+    use_case = unlabelled(line.service, line.sources[0])
     return line.model_copy(
         update={
-            "description": f"Pilot: {line.service}, one use case end to end ({line.sources[0][:160]})",
+            "description": f"Pilot: {line.service}, one use case end to end ({use_case[:160]})",
             "quantity": Decimal(1),
             "list_price": (line.list_price * PILOT_SHARE).quantize(CENT, rounding=ROUND_HALF_UP),
             "unit_cost": (line.unit_cost * PILOT_SHARE).quantize(CENT, rounding=ROUND_HALF_UP),
@@ -400,7 +421,7 @@ def estimate_change(description: str, terms: Terms) -> Estimate:
     if item is not None and _NEW_DELIVERABLE.search(text) and kind_of(item) in ("chat", "automation"):
         line = Line(
             service=item.service,
-            description=f"{item.service}: {description.strip()}"[:300],
+            description=labelled(item.service, description)[:300],
             quantity=Decimal(1),
             list_price=item.unit_price,
             unit_cost=item.unit_cost,

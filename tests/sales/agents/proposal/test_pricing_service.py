@@ -189,3 +189,15 @@ def test_odd_requirements_read_as_nothing_rather_than_failing() -> None:
     assert read_requirements(None).deliverables == []
     odd = read_requirements({"needs": [None, {}, 3], "budget": {"high": "a lot"}, "discount": 150})
     assert [s.text for s in odd.needs] == ["3"] and odd.budget is None and odd.discount_requested is None
+
+
+def test_a_need_already_labelled_with_its_service_is_labelled_once() -> None:
+    # Discovery writes scope items as "<service>: <need>", and a renewal prices last term's lines again:
+    # labelling them again named milestones "Workflow automation: Workflow automation: ...".
+    labelled = Said(text=f"Workflow automation: workflow automation: {REPORTS.text}")
+    one = quote_scope(deliverables=[labelled], terms=TERMS)
+    assert [li["description"] for li in one.line_items()] == [f"Workflow automation: {REPORTS.text}"]
+    two = quote_scope(deliverables=[labelled, Said(text=f"Workflow automation: {LEADS.text}")], terms=TERMS)
+    assert two.line_items()[0]["description"] == f"Workflow automation x2: {REPORTS.text}; {LEADS.text}"
+    pilot = quote_scope(deliverables=[labelled], terms=TERMS, budget=budget("2000"))
+    assert pilot.line_items()[0]["description"].endswith(f"one use case end to end ({REPORTS.text})")
