@@ -146,13 +146,11 @@ class Rows:
             .order_by()
         )
         rows.inbound = {r["conversation__lead__company_id"]: (r["at"], r["recent"]) for r in inbound}
-        outbound = (
-            company_messages.filter(direction=Message.Direction.OUT, status__in=SENT)
-            .values("conversation__lead__company_id")
-            .annotate(at=Max("sent_at"))
-            .order_by()
+        rows.last_out = _latest(
+            company_messages.filter(direction=Message.Direction.OUT, status__in=SENT),
+            "conversation__lead__company_id",
+            "sent_at",
         )
-        rows.last_out = {r["conversation__lead__company_id"]: r["at"] for r in outbound}
         held = (
             Meeting.objects.filter(
                 client__in=ids, status__in=[Meeting.Status.HELD, Meeting.Status.FOLLOWED_UP], starts_at__lte=now
@@ -162,18 +160,18 @@ class Rows:
             .order_by()
         )
         rows.held = {r["client_id"]: (r["at"], r["recent"]) for r in held}
-        reports = (
-            ClientReport.objects.filter(client__in=ids, sent_at__isnull=False)
-            .values("client_id")
-            .annotate(at=Max("sent_at"))
-            .order_by()
+        rows.last_report = _latest(
+            ClientReport.objects.filter(client__in=ids, sent_at__isnull=False), "client_id", "sent_at"
         )
-        rows.last_report = {r["client_id"]: r["at"] for r in reports}
         return rows
 
 
 def _counts(queryset: Any, key: str) -> dict[int, int]:
     return {row[key]: row["n"] for row in queryset.values(key).annotate(n=Count("pk")).order_by()}
+
+
+def _latest(queryset: Any, key: str, moment: str) -> dict[int, dt.datetime | None]:
+    return {row[key]: row["at"] for row in queryset.values(key).annotate(at=Max(moment)).order_by()}
 
 
 def _clamp(value: float) -> int:
