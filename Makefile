@@ -24,7 +24,8 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py agency
 
-## The test suite on PostgreSQL, then on SQLite (every test not marked postgresql), with Redis
+## The test suite on PostgreSQL, then on SQLite (every test that touches the database and is not
+## marked postgresql: the others just ran and would only run again), with Redis
 ## (started here when they are not running). Any red, or a run that collects no test (pytest's
 ## exit code 5), fails the target.
 test: install
@@ -34,7 +35,7 @@ test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(VENV)/bin/pytest --create-db -q $(XDIST) $(PYTEST_ARGS)
 	DATABASE_URL=$(TEST_SQLITE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-		$(VENV)/bin/pytest --create-db -q $(XDIST) -m "not postgresql" $(PYTEST_ARGS)
+		$(VENV)/bin/pytest --create-db -q $(XDIST) -m "not postgresql" --db-only $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

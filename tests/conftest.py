@@ -8,6 +8,34 @@ import pytest
 
 from smarter_team import clock
 
+# Fixtures that reach the test database: a test using none of them runs the same on any database.
+# (django_db_blocker is in every test's closure, through pytest-django's autouse fixtures.)
+_DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup", "live_server"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db-only",
+        action="store_true",
+        help="run only the tests that touch the database: the second database's run (make test), where "
+        "the tests that touch none already ran in the first and would only run again",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--db-only"):
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") is not None or bool(
+            _DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        (keep if uses_db else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
 
 @pytest.fixture
 def frozen_clock() -> Iterator[clock.FrozenClock]:
