@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -18,6 +19,7 @@ __all__ = [
     "due_enrollments",
     "lead_by_email",
     "sourced_findings",
+    "sourced_findings_by_lead",
     "variant_stats",
 ]
 
@@ -102,20 +104,54 @@ def sourced_findings(*, lead: Lead | None = None, company: Company | None = None
     """Every stored, sourced finding about a lead (its own research and its company's) or a company:
     what personalisation may cite. Company research reports count too; unsourced entries never do."""
     from crm.models import ResearchReport
-    from crm.services import findings
 
     if company is None and lead is not None:
         company = lead.company
-    found: list[Finding] = []
-    if company is not None:
-        found += findings.load(company.enrichment)
-    if lead is not None:
-        found += findings.load(lead.research)
     reports = ResearchReport.objects.none()
     if company is not None:
         reports = ResearchReport.objects.filter(kind=ResearchReport.Kind.COMPANY, company=company)
     if lead is not None:
         reports = reports | ResearchReport.objects.filter(kind=ResearchReport.Kind.LEAD, lead=lead)
-    for report in reports.order_by("pk"):
-        found += findings.load(report.findings)
+    return _gathered(company, lead, reports.order_by("pk").values_list("findings", flat=True))
+
+
+def sourced_findings_by_lead(leads: list[Lead]) -> dict[int, list[Finding]]:
+    """``sourced_findings`` of many leads (their companies loaded), keyed by lead: the research
+    reports of all of them in one read (the scheduler's batch of a hundred took a hundred)."""
+    from crm.models import ResearchReport
+
+    if not leads:
+        return {}
+    by_company: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    by_lead: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    rows = ResearchReport.objects.filter(
+        Q(kind=ResearchReport.Kind.COMPANY, company_id__in={x.company_id for x in leads if x.company_id})
+        | Q(kind=ResearchReport.Kind.LEAD, lead_id__in=[x.pk for x in leads])
+    ).values_list("pk", "kind", "company_id", "lead_id", "findings")
+    for pk, kind, company_id, lead_id, raw in rows:
+        if kind == ResearchReport.Kind.COMPANY:
+            by_company[company_id].append((pk, raw))
+        else:
+            by_lead[lead_id].append((pk, raw))
+    return {
+        lead.pk: _gathered(
+            lead.company,
+            lead,
+            [raw for _, raw in sorted(by_company.get(lead.company_id or 0, []) + by_lead.get(lead.pk, []))],
+        )
+        for lead in leads
+    }
+
+
+def _gathered(company: Company | None, lead: Lead | None, reports: Any) -> list[Finding]:
+    """The findings of a company's enrichment, then the lead's research, then the reports in order."""
+    from crm.services import findings
+
+    found: list[Finding] = []
+    if company is not None:
+        found += findings.load(company.enrichment)
+    if lead is not None:
+        found += findings.load(lead.research)
+    for raw in reports:
+        found += findings.load(raw)
     return findings.merge([], found)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm.selectors import sourced_findings
+from crm.models import Lead
+from crm.selectors import sourced_findings, sourced_findings_by_lead
 from crm.services import findings
 from tests.factories.crm import LeadFactory, ResearchReportFactory
 
@@ -43,3 +44,36 @@ def test_the_selector_reads_lead_company_and_report_findings_but_never_unsourced
         company=lead.company, findings={"findings": [{**GOOD, "kind": "tech", "claim": "Acme uses HubSpot."}]}
     )
     assert {f.kind for f in sourced_findings(lead=lead)} == {"signal", "post", "tech"}
+
+
+@pytest.mark.django_db
+def test_findings_of_many_leads_are_each_leads_own_in_one_read(django_assert_num_queries) -> None:
+    def finding(kind: str, claim: str) -> dict[str, str]:
+        return {**GOOD, "kind": kind, "claim": claim}
+
+    shared = LeadFactory.create(research={"findings": [finding("post", "Ann posted about AI.")]})
+    colleague = LeadFactory.create(company=shared.company)  # the same company's reports, no research
+    alone = LeadFactory.create(company=None, research={"findings": [finding("role", "Bo runs operations.")]})
+    other = LeadFactory.create()
+    assert shared.company is not None and other.company is not None
+    shared.company.enrichment = {"findings": [GOOD]}
+    shared.company.save()
+    for claim in ("Acme uses HubSpot.", "Acme uses Zapier."):  # in order, the later one last
+        ResearchReportFactory.create(company=shared.company, findings={"findings": [finding("tech", claim)]})
+    ResearchReportFactory.create(
+        kind="lead", lead=shared, company=shared.company, findings={"findings": [finding("role", "Ann is the COO.")]}
+    )
+    ResearchReportFactory.create(company=other.company, findings={"findings": [finding("news", "Other moved.")]})
+    ResearchReportFactory.create(company=other.company)  # unsourced: ignored
+    leads = list(Lead.objects.select_related("company").filter(pk__in=[shared.pk, colleague.pk, alone.pk, other.pk]))
+
+    with django_assert_num_queries(1):
+        many = sourced_findings_by_lead(leads)
+    assert many == {lead.pk: sourced_findings(lead=lead) for lead in leads}
+    assert [f.claim for f in many[shared.pk]] == [
+        GOOD["claim"], "Ann posted about AI.", "Acme uses HubSpot.", "Acme uses Zapier.", "Ann is the COO.",
+    ]  # fmt: skip
+    assert [f.claim for f in many[colleague.pk]] == [GOOD["claim"], "Acme uses HubSpot.", "Acme uses Zapier."]
+    assert [f.claim for f in many[alone.pk]] == ["Bo runs operations."]
+    assert [f.claim for f in many[other.pk]] == ["Other moved."]
+    assert sourced_findings_by_lead([]) == {}

@@ -32,7 +32,7 @@ from crm.agents.campaign._compose import Rendered, grounding_problem, render, un
 from crm.agents.campaign._timing import add_business_days, in_window, lead_zone
 from crm.agents.campaign.send_time import country_of, slot_for
 from crm.models import AgencyProfile, Campaign, CampaignStep, Conversation, Enrollment, Lead, Mailbox, Message, Variant
-from crm.selectors import sourced_findings
+from crm.selectors import sourced_findings_by_lead
 from crm.services.agency import profile
 from crm.services.campaigns import enrollment_set_status
 from crm.services.findings import Finding
@@ -221,12 +221,13 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
                 agent_name=self.name, status=AgentRun.Status.ESCALATED, input__campaign_id=cid
             ).exists()
         }
+        found = sourced_findings_by_lead([e.lead for e in enrollments])
         return Due(
             campaign_id=data.campaign_id,
             asking=asking,
             now=now,
             enrollments=enrollments,
-            findings={e.pk: sourced_findings(lead=e.lead) for e in enrollments},
+            findings={e.pk: found[e.lead_id] for e in enrollments},
             agency=agency,
             approved=approved,
             sent_today=sent_today,
