@@ -16,7 +16,11 @@ from smarter_team.celery import app
 from tests.agents.helpers import output_of
 from tests.factories.crm import CompanyFactory, LeadFactory
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# PostgreSQL only, as every test whose threads share the test database: on SQLite the test database
+# is in memory with a shared cache, where the test's poll and the worker thread's write lock each
+# other's tables ("database table is locked", not retried by the busy timeout; seen failing in CI).
+# The embedded default never runs that way: its worker is a process of its own on a WAL file.
+pytestmark = [pytest.mark.worker, pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
