@@ -84,17 +84,13 @@ def _calls_in(func: Any) -> tuple[tuple[str, str, ast.Call], ...]:
 def _literal_calls(cls: type, method: str, attr: str) -> list[tuple[str, ast.Call]]:
     """The ``ctx.<attr>("literal", ...)`` calls in ``cls.<method>``, with their first argument."""
     func = cls.__dict__.get(method)
-    if func is None or not _parsable(func):
+    if func is None:
         return []
-    return [(literal, node) for name, literal, node in _calls_in(func) if name == attr]
-
-
-def _parsable(func: Any) -> bool:
     try:
-        hash(func)
-    except TypeError:  # an unhashable class attribute is no method with source to read
-        return False
-    return True
+        calls = _calls_in(func)
+    except TypeError:  # an unhashable class attribute (a list, a dict): no method with source to read
+        return []
+    return [(literal, node) for name, literal, node in calls if name == attr]
 
 
 @checks.register()

@@ -103,16 +103,10 @@ def variant_stats(*, step: CampaignStep) -> list[dict[str, Any]]:
 def sourced_findings(*, lead: Lead | None = None, company: Company | None = None) -> list[Finding]:
     """Every stored, sourced finding about a lead (its own research and its company's) or a company:
     what personalisation may cite. Company research reports count too; unsourced entries never do."""
-    from crm.models import ResearchReport
-
     if company is None and lead is not None:
         company = lead.company
-    reports = ResearchReport.objects.none()
-    if company is not None:
-        reports = ResearchReport.objects.filter(kind=ResearchReport.Kind.COMPANY, company=company)
-    if lead is not None:
-        reports = reports | ResearchReport.objects.filter(kind=ResearchReport.Kind.LEAD, lead=lead)
-    return _gathered(company, lead, reports.order_by("pk").values_list("findings", flat=True))
+    rows = _report_rows({company.pk} if company is not None else set(), [lead.pk] if lead is not None else [])
+    return _gathered(company, lead, [raw for _, _, _, _, raw in sorted(rows, key=lambda row: row[0])])
 
 
 def sourced_findings_by_lead(leads: list[Lead]) -> dict[int, list[Finding]]:
@@ -124,15 +118,12 @@ def sourced_findings_by_lead(leads: list[Lead]) -> dict[int, list[Finding]]:
         return {}
     by_company: dict[int, list[tuple[int, Any]]] = defaultdict(list)
     by_lead: dict[int, list[tuple[int, Any]]] = defaultdict(list)
-    rows = ResearchReport.objects.filter(
-        Q(kind=ResearchReport.Kind.COMPANY, company_id__in={x.company_id for x in leads if x.company_id})
-        | Q(kind=ResearchReport.Kind.LEAD, lead_id__in=[x.pk for x in leads])
-    ).values_list("pk", "kind", "company_id", "lead_id", "findings")
+    rows = _report_rows({x.company_id for x in leads if x.company_id}, [x.pk for x in leads])
     for pk, kind, company_id, lead_id, raw in rows:
         if kind == ResearchReport.Kind.COMPANY:
-            by_company[company_id].append((pk, raw))
+            by_company[company_id or 0].append((pk, raw))
         else:
-            by_lead[lead_id].append((pk, raw))
+            by_lead[lead_id or 0].append((pk, raw))
     return {
         lead.pk: _gathered(
             lead.company,
@@ -141,6 +132,20 @@ def sourced_findings_by_lead(leads: list[Lead]) -> dict[int, list[Finding]]:
         )
         for lead in leads
     }
+
+
+def _report_rows(company_ids: set[int], lead_ids: list[int]) -> list[tuple[int, str, int | None, int | None, Any]]:
+    """(pk, kind, company, lead, findings) of the companies' company reports and the leads' own."""
+    from crm.models import ResearchReport
+
+    if not company_ids and not lead_ids:
+        return []
+    return list(
+        ResearchReport.objects.filter(
+            Q(kind=ResearchReport.Kind.COMPANY, company_id__in=company_ids)
+            | Q(kind=ResearchReport.Kind.LEAD, lead_id__in=lead_ids)
+        ).values_list("pk", "kind", "company_id", "lead_id", "findings")
+    )
 
 
 def _gathered(company: Company | None, lead: Lead | None, reports: Any) -> list[Finding]:
