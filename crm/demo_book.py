@@ -6,6 +6,10 @@ weeks of business time to appear. A real agency has a book: this module writes o
 project's services (and the sandbox's own providers where the world must know what happened), dated
 relative to the clock's now, so the agents find work at once:
 
+- how they came to us: every prospect and client got a cold email of the agency's earlier campaign
+  (its earlier niches, completed since), and those with a call answered it with interest before the
+  call was booked, so the dashboard's funnel narrows from the emails to the replies, the calls and
+  the proposals;
 - prospects: discovery calls booked through the calendar for the next hours and days (reminders,
   the call held or missed, the recorder's transcript, notes and a proposal follow), held calls
   whose proposal went out through the documents provider (follow-ups, a signature or a decline),
@@ -45,7 +49,9 @@ from django.db import transaction
 
 from agents.models import AgentRun
 from agents.services.runs import start_run
-from crm.models import Conversation, Lead, Message
+from crm.models import Campaign, CampaignStep, Conversation, Enrollment, Lead, Mailbox, Message
+from crm.services.campaigns import enrollment_set_status
+from crm.services.inbound import inbound_key
 from crm.services.leads import create_or_update_lead, lead_qualify, lead_set_status
 from delivery.agents.offboarding.common import CHECKLIST as OFFBOARDING_CHECKLIST
 from delivery.agents.onboarding.common import CHECKLIST as ONBOARDING_CHECKLIST
@@ -240,14 +246,142 @@ def _meeting_held(lead: Lead, person: Person, start: dt.datetime, booking_id: st
     return meeting
 
 
+# --- how they came to us: the earlier campaign -----------------------------------------------------
+# The campaign our cold emails to the book's people went out in: the agency's outreach in its earlier
+# niches (INDUSTRIES), completed when it moved to the demo's ICPs. No agent sends from, tests or
+# reopens a completed campaign, so its history stays history.
+EARLIER_CAMPAIGN = f"Earlier niches ({', '.join(INDUSTRIES)})"
+# Before the book's first cold email (the former client's, about eight months before the demo).
+CAMPAIGN_STARTED = dt.timedelta(days=round(30.4 * 9))
+CAMPAIGN_ENDED = 1  # business days before the demo's first morning
+# The mailbox the book's cold emails went out from (seed_demo's first).
+COLD_MAILBOX = "alex@mail.smarter-team.test"
+COLD_SUBJECT = "Less manual work at {{company}}"
+COLD_BODY = (
+    "Hi {{first_name}},\n\nfirms like {{company}} lose hours a week to work an assistant could do. "
+    "Worth a short call?\n\nBest,\nAlex"
+)
+FOLLOW_UP_DAYS = 3  # business days: the campaign's second step, which an answer stops
+ANSWERED_AFTER = 2  # business days between our first email and a prospect's interested answer
+CALL_AFTER_ANSWER = 3  # business days between that answer and the call it booked (held calls)
+
+
+def _earlier_campaign(now: dt.datetime) -> Campaign:
+    """The earlier campaign, written the first time an entry needs it."""
+    campaign = Campaign.objects.filter(name=EARLIER_CAMPAIGN).first()
+    if campaign is not None:
+        return campaign
+    with at(now - CAMPAIGN_STARTED, now):
+        # As it stands now: the entries write its enrollments and sends, each when it happened.
+        campaign = Campaign.objects.create(
+            name=EARLIER_CAMPAIGN, status=Campaign.Status.COMPLETED, stop_rules={"on_reply": True}
+        )
+        campaign.mailboxes.set(Mailbox.objects.filter(email=COLD_MAILBOX))
+        CampaignStep.objects.create(campaign=campaign, order=0, subject_template=COLD_SUBJECT, body_template=COLD_BODY)
+        CampaignStep.objects.create(
+            campaign=campaign,
+            order=1,
+            delay_business_days=FOLLOW_UP_DAYS,
+            subject_template=f"Re: {COLD_SUBJECT}",
+            body_template="Hi {{first_name}},\n\njust bringing this back to the top of your inbox.\n\nAlex",
+        )
+    return campaign
+
+
+def _emailed(person: Person, sent: dt.datetime, now: dt.datetime) -> Message:
+    """The person as a lead the earlier campaign's first email reached at ``sent``, recorded as
+    sequence_scheduler records a send (the enrollment waits for its second step)."""
+    campaign = _earlier_campaign(now)
+    first = campaign.steps.get(order=0)
+    with at(sent, now):
+        lead = _lead(person, through=(Lead.Status.CONTACTED,))
+        enrollment = Enrollment.objects.create(
+            lead=lead,
+            campaign=campaign,
+            current_step=1,
+            next_send_at=clock.now() + FOLLOW_UP_DAYS * DAY,
+        )
+        message_id = sandbox_id("msg", KEY, person.email, "cold")
+        words = {"{{first_name}}": person.first_name, "{{company}}": person.company.name}
+        subject, body = first.subject_template, first.body_template
+        for slot, value in words.items():
+            subject, body = subject.replace(slot, value), body.replace(slot, value)
+        return Message.objects.create(
+            conversation=Conversation.objects.create(lead=lead, last_message_at=clock.now()),
+            direction=Message.Direction.OUT,
+            enrollment=enrollment,
+            step=first,
+            to_email=person.email,
+            from_email=COLD_MAILBOX,
+            subject=subject,
+            body=body,
+            headers={"Message-ID": message_id},
+            provider_message_id=message_id,
+            status=Message.Status.SENT,
+            sent_at=clock.now(),
+            idempotency_key=f"{KEY}:{person.email}:cold",
+        )
+
+
+def _answered(person: Person, cold: Message, replied: dt.datetime, now: dt.datetime) -> None:
+    """Their interested answer to ``cold`` at ``replied``, recorded as email_response_handler records a
+    reply (the inbound message on the thread, the sequence stopped, the lead interested). The agents
+    that answer a reply start from the handler's handoff, never from the stored messages: nobody
+    answers this one again."""
+    assert cold.enrollment is not None
+    with at(replied, now):
+        reply_id = sandbox_id("msg", KEY, person.email, "reply")
+        text = reply_text(
+            person=person, intent="interested", referral=None, rng=rng_for("reply-text", KEY, person.email)
+        )
+        Message.objects.create(
+            conversation=cold.conversation,
+            direction=Message.Direction.IN,
+            enrollment=cold.enrollment,
+            from_email=person.email,
+            to_email=COLD_MAILBOX,
+            subject=f"Re: {cold.subject}"[:998],
+            body=text,
+            headers={"Message-ID": reply_id, "In-Reply-To": cold.provider_message_id},
+            provider_message_id=reply_id,
+            status=Message.Status.DELIVERED,
+            sent_at=clock.now(),
+            intent="interested",
+            idempotency_key=inbound_key(message_id=reply_id, sender=person.email, text=text),
+        )
+        conversation = cold.conversation
+        conversation.intent, conversation.status = "interested", Conversation.Status.WAITING
+        conversation.last_message_at = clock.now()
+        conversation.save(update_fields=["intent", "status", "last_message_at"])
+        cold.transition_to(Message.Status.REPLIED)
+        enrollment_set_status(
+            enrollment=cold.enrollment, status=Enrollment.Status.REPLIED, reason="replied: interested"
+        )
+        lead_set_status(lead=cold.conversation.lead, status=Lead.Status.INTERESTED, reason="reply: interested")
+
+
+def _prospect(person: Person, replied: dt.datetime, now: dt.datetime) -> Lead:
+    """The person as a lead who answered the earlier campaign's first email with interest at ``replied``."""
+    cold = _emailed(person, business_days_ago(replied, ANSWERED_AFTER), now)
+    _answered(person, cold, replied, now)
+    return cold.conversation.lead
+
+
+def answered_before(moment: dt.datetime, days: int) -> dt.datetime:
+    """``days`` business days before ``moment``, two hours after the hour the book's emails went out:
+    when a prospect answered."""
+    return business_days_ago(moment, days) + dt.timedelta(hours=2)
+
+
 # --- prospects --------------------------------------------------------------------------------------
 def booked_call(hours_ahead: float) -> Callable[[Person, dt.datetime], None]:
     """A prospect who replied and booked a discovery call ``hours_ahead`` from now (the next slot)."""
 
     def seed(person: Person, now: dt.datetime) -> None:
-        S = Lead.Status
         remember(kind="person", ref=person.email, data=person.to_record())
-        lead = _lead(person, through=(S.CONTACTED, S.REPLIED, S.INTERESTED, S.MEETING_BOOKED))
+        # They answered while the earlier campaign ran: its end stopped the sequences still running.
+        lead = _prospect(person, answered_before(now, CAMPAIGN_ENDED + 1), now)
+        lead_set_status(lead=lead, status=Lead.Status.MEETING_BOOKED, reason="discovery call booked")
         start = call_slot(now + dt.timedelta(hours=hours_ahead))
         meeting = _discovery_call(lead, person, start)
         # Booked as meeting_scheduler books (sales/agents/meeting/bookings.py): the calendar under the
@@ -286,9 +420,10 @@ def proposal_out(days_ago: int) -> Callable[[Person, dt.datetime], None]:
         S = Lead.Status
         held = business_days_ago(now, days_ago + 1)
         sent = business_days_ago(now, days_ago)
+        lead = _prospect(person, answered_before(held, CALL_AFTER_ANSWER), now)
         with at(held, now):
             booking_id, _, pains = _held_call(person, held)
-            lead = _lead(person, through=(S.CONTACTED, S.REPLIED, S.INTERESTED, S.MEETING_BOOKED))
+            lead_set_status(lead=lead, status=S.MEETING_BOOKED, reason="discovery call booked")
             meeting = _meeting_held(lead, person, held, booking_id, pains)
         # Priced within the buyer's means, as pricing would (the world weighs the price against them).
         price = Decimal(max(3000, round(person.company.budget * 0.6, -2)))
@@ -325,8 +460,6 @@ def proposal_out(days_ago: int) -> Callable[[Person, dt.datetime], None]:
     return seed
 
 
-# The mailbox the book's cold emails went out from (seed_demo's first).
-COLD_MAILBOX = "alex@mail.smarter-team.test"
 COLD_SENT = 2  # business days before the demo's first morning
 REPLY_AFTER = dt.timedelta(hours=1)  # their answer arrives within the demo's first business hour
 
@@ -339,35 +472,23 @@ def writes_back(intent: Intent) -> Callable[[Person, dt.datetime], None]:
     the demo's autopilot leaves to a human (seed_demo.DEMO_AUTOPILOT): the admin shows it waiting."""
 
     def seed(person: Person, now: dt.datetime) -> None:
-        S = Lead.Status
         sent_at = business_days_ago(now, COLD_SENT)
         remember(kind="person", ref=person.email, data=person.to_record())
-        message_id = sandbox_id("msg", KEY, person.email, "cold")
-        subject = f"Less manual work at {person.company.name}"
+        cold = _emailed(person, sent_at, now)
+        assert cold.enrollment is not None
+        message_id, subject = cold.provider_message_id, cold.subject
         sent = {
             "message_id": message_id, "thread_id": sandbox_id("thr", KEY, person.email, "cold"),
             "to": person.email, "from_mailbox": COLD_MAILBOX, "subject": subject, "campaign_id": "",
         }  # fmt: skip
         with at(sent_at, now):
-            lead = _lead(person, through=(S.CONTACTED,))
-            # The cold email as the outreach provider and sequence_scheduler record a send.
+            # The cold email as the outreach provider records a send.
             remember(kind="email", ref=message_id, data=sent | {"replying": False, "step": 1, "billing": False})
-            conversation = Conversation.objects.create(lead=lead, last_message_at=clock.now())
-            Message.objects.create(
-                conversation=conversation,
-                direction=Message.Direction.OUT,
-                to_email=person.email,
-                from_email=COLD_MAILBOX,
-                subject=subject,
-                body=(
-                    f"Hi {person.first_name},\n\nfirms like {person.company.name} lose hours a week to work an "
-                    "assistant could do. Worth a short call?\n\nBest,\nAlex"
-                ),
-                headers={"Message-ID": message_id},
-                provider_message_id=message_id,
-                status=Message.Status.SENT,
-                sent_at=clock.now(),
-                idempotency_key=f"{KEY}:{person.email}:cold",
+        # The campaign ended before its second step, and stopped the sequence: their answer comes to a
+        # stopped one, which email_response_handler leaves as it is (it stops running ones only).
+        with at(business_days_ago(now, CAMPAIGN_ENDED), now):
+            enrollment_set_status(
+                enrollment=cold.enrollment, status=Enrollment.Status.STOPPED, reason="campaign completed"
             )
         answered = now + REPLY_AFTER
         text = reply_text(person=person, intent=intent, referral=None, rng=rng_for("reply-text", KEY, person.email))
@@ -391,9 +512,10 @@ def _signed(person: Person, signed: dt.datetime, now: dt.datetime, *, months: in
     contract (a retainer of ``monthly`` for ``months``, or a project when ``monthly`` is 0)."""
     S = Lead.Status
     held = signed - SIGNED_AFTER_CALL
+    lead = _prospect(person, answered_before(held, CALL_AFTER_ANSWER), now)
     with at(held, now):
         booking_id, _, pains = _held_call(person, held)
-        lead = _lead(person, through=(S.CONTACTED, S.REPLIED, S.INTERESTED, S.MEETING_BOOKED))
+        lead_set_status(lead=lead, status=S.MEETING_BOOKED, reason="discovery call booked")
         meeting = _meeting_held(lead, person, held, booking_id, pains)
     requirements: dict[str, Any] = {"needs": [{"text": p} for p in pains], "out_of_scope": []}
     if monthly:

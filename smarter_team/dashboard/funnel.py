@@ -3,8 +3,13 @@
 Every stage counts rows of one model by its own time (a lead by when it was found, an email by when
 it was sent, a meeting held by when it started), so a window reads "what happened in these days"
 and each stage links to exactly the rows it counts. The units are the agency's usual ones: leads,
-emails, replies, meetings, proposals, clients, invoices. A conversion is a stage over the stage it
+emails, replies, calls, proposals, clients, invoices. A conversion is a stage over the stage it
 grows from (the one before, or ``base``): emails per enrollment may exceed 100%.
+
+The sales stages count the sale to a new client only, so each grows from the one before: the calls
+are discovery calls (a client's kickoff or check-in is delivery, not a sale), and the proposals are
+first sales (a renewal or an upsell to a client carries ``requirements.kind``; renewals have their
+own stage, converted from the clients).
 """
 
 from __future__ import annotations
@@ -31,6 +36,15 @@ REACHED_QUALIFIED = (
     "won",
     "lost",
 )
+
+# A sales call: a discovery call with a lead. A client's kickoff (or check-in) has a lead too, the
+# client's contact, but it is delivery: counted as calls, they outgrew the replies they grow from.
+DISCOVERY_CALL = {"kind": "discovery", "lead__isnull": False}
+HELD = ("held", "followed_up")
+# A proposal to a new client: its requirements name no kind, as renewals and upsells to clients do
+# (delivery.services.renewals.kind_of). The key's absence reads the same on PostgreSQL and SQLite,
+# and the admin takes it from the link's querystring as it is (a transform of the model's own field).
+FIRST_SALE = "requirements__kind__isnull"
 
 
 @dataclass(frozen=True)
@@ -62,10 +76,10 @@ STAGES: tuple[StageSpec, ...] = (
         {"direction": "in", "enrollment__isnull": False, "status": "delivered"},
         "created_at",
     ),
-    StageSpec("booked", "Meetings booked", "sales.Meeting", {"lead__isnull": False}, "created_at"),
-    StageSpec("held", "Meetings held", "sales.Meeting", {"status__in": ("held", "followed_up")}, "starts_at"),
-    StageSpec("proposed", "Proposals sent", "sales.Proposal", {"sent_at__isnull": False}, "sent_at"),
-    StageSpec("signed", "Proposals signed", "sales.Proposal", {"status": "signed"}, "signed_at"),
+    StageSpec("booked", "Discovery calls booked", "sales.Meeting", DISCOVERY_CALL, "created_at"),
+    StageSpec("held", "Discovery calls held", "sales.Meeting", {**DISCOVERY_CALL, "status__in": HELD}, "starts_at"),
+    StageSpec("proposed", "Proposals sent", "sales.Proposal", {FIRST_SALE: True, "sent_at__isnull": False}, "sent_at"),
+    StageSpec("signed", "Proposals signed", "sales.Proposal", {FIRST_SALE: True, "status": "signed"}, "signed_at"),
     StageSpec("clients", "Clients", "sales.Client", {}, "created_at"),
     StageSpec("paid", "Invoices paid", "sales.Invoice", {"status": "paid"}, "paid_at"),
     StageSpec(

@@ -57,8 +57,11 @@ def _world(handle: clock.FrozenClock, n: int) -> None:
                 handle, when, lambda e=enrollment: MessageFactory.create(enrollment=e, direction="in", status="bounced")
             )
             _at(handle, when, lambda: MeetingFactory.create(status="held", starts_at=clock.now()))
+            # Delivery, not sales: a client's kickoff (with its contact as the lead) and an upsell.
+            _at(handle, when, lambda: MeetingFactory.create(kind="kickoff", status="held", starts_at=clock.now()))
             _at(handle, when, lambda: ProposalFactory.create(signed=True))
             _at(handle, when, lambda: ProposalFactory.create(signed=True, requirements={"kind": "renewal"}))
+            _at(handle, when, lambda: ProposalFactory.create(signed=True, requirements={"kind": "upsell"}))
             _at(handle, when, lambda: InvoiceFactory.create(paid=True))
             _at(handle, when, OffboardingFactory.create)
         # Today's work, and what needs a person.
@@ -107,10 +110,10 @@ def test_every_figure_counts_the_rows_its_link_lists(staff_client: Any, frozen_c
         "enrolled": 2,
         "emailed": 2,
         "replied": 2,  # a bounce notice is no reply
-        "booked": 2,
+        "booked": 2,  # discovery calls: a kickoff is no sale
         "held": 2,
-        "proposed": 4,
-        "signed": 4,
+        "proposed": 2,  # first sales: renewals and upsells are no new client
+        "signed": 2,
         "paid": 2,
         "renewed": 2,
         "offboarded": 2,
@@ -131,6 +134,43 @@ def test_the_funnel_converts_each_stage_from_the_one_it_grows_from(frozen_clock:
     assert stage["emailed"].conversion is None  # nobody enrolled: nothing to convert from
     assert stage["renewed"].conversion == 0.25 and stage["renewed"].base_label == "Clients"
     assert stage["leads"].bar == 100.0 and stage["enrolled"].bar == 0.0
+
+
+def test_the_sales_stages_count_the_sale_to_a_new_client_only(
+    staff_client: Any, frozen_clock: clock.FrozenClock
+) -> None:
+    calls = [
+        MeetingFactory.create(),
+        MeetingFactory.create(status="held", starts_at=INSIDE),
+        MeetingFactory.create(status="followed_up", starts_at=INSIDE),
+    ]
+    client = ClientFactory.create()
+    for kind in ("kickoff", "check_in"):  # a client's meetings, with its contact as the lead
+        MeetingFactory.create(kind=kind, status="held", starts_at=INSIDE, client=client, lead=client.primary_contact)
+    MeetingFactory.create(lead=None, client=client, status="held", starts_at=INSIDE)  # no lead: not a sales call
+    first_sales = [
+        ProposalFactory.create(sent=True),
+        ProposalFactory.create(signed=True),
+        ProposalFactory.create(signed=True, requirements={}),
+        ProposalFactory.create(signed=True, requirements={"billing": "monthly"}),
+    ]
+    for kind in ("renewal", "upsell"):
+        ProposalFactory.create(sent=True, client=client, requirements={"kind": kind})
+        ProposalFactory.create(signed=True, client=client, requirements={"kind": kind, "contract_end": "2026-04-30"})
+    stages = {s.key: s for s in gather().funnel}
+    expected = {
+        "booked": {m.pk for m in calls},
+        "held": {m.pk for m in calls[1:]},
+        "proposed": {p.pk for p in first_sales},
+        "signed": {p.pk for p in first_sales[1:]},
+    }
+    for key, pks in expected.items():
+        figure = stages[key].figure
+        listed = staff_client.get(figure.url)
+        assert listed.status_code == 200, figure
+        assert {row.pk for row in listed.context["cl"].result_list} == pks, figure
+        assert figure.count == len(pks), figure
+    assert stages["renewed"].figure.count == 1
 
 
 def test_windows_start_at_midnight_of_the_business_day(frozen_clock: clock.FrozenClock) -> None:
