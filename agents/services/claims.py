@@ -2,9 +2,11 @@
 
 A run costs the runtime two statements on PostgreSQL: the claim (row lock without waiting, attempts
 + 1, a lease; its own commit, so the lease holds while the agent works) and the outcome (the run's
-fields and what the learning hook writes, in one statement: one commit). Everything not covered by
-the one-statement claim (a run not yet due, held by a live worker, finished, gone) and every other
-database falls back to the row-by-row claim under ``select_for_update(skip_locked=True)``.
+fields and what the learning hook writes, in one statement: one commit). On SQLite (the embedded
+default) the claim is one statement too: an UPDATE ... RETURNING in its own commit (SQLite has one
+writer at a time, so the row needs no lock of its own). Everything not covered by the one-statement
+claim (a run not yet due, held by a live worker, finished, gone) falls back to the row-by-row claim
+under ``select_for_update(skip_locked=True)``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,20 @@ RETURNING {", ".join(f"r.{f.column}" for f in _FIELDS)}, {{rules_version}}
 """  # noqa: S608 - the model's own table and columns; every value is a parameter
 
 
+# SQLite: the same claim without the row lock; each agent's lease (a CASE over the agents whose lease
+# differs from the default) is computed by the caller, which knows the clock.
+_SQLITE_CLAIM_SQL = f"""
+UPDATE {_TABLE}
+SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, %s),
+    lease_expires_at = {{lease}}, updated_at = %s
+WHERE id = %s AND (
+    (status = 'queued' AND due_at <= %s)
+    OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= %s))
+)
+RETURNING {", ".join(str(f.column) for f in _FIELDS)}, {{rules_version}}
+"""  # noqa: S608 - the model's own table and columns; every value is a parameter
+
+
 @functools.cache
 def _claim_sql() -> str:
     from learning.services import rule_cache  # learning loads after agents
@@ -55,13 +71,21 @@ def _claim_sql() -> str:
     return _CLAIM_SQL.format(rules_version=rule_cache.version_sql("r.agent_name"))
 
 
+@functools.cache
+def _sqlite_claim_sql(overridden: int) -> str:
+    from learning.services import rule_cache
+
+    lease = "%s" if not overridden else f"CASE agent_name {' '.join(['WHEN %s THEN %s'] * overridden)} ELSE %s END"
+    return _SQLITE_CLAIM_SQL.format(lease=lease, rules_version=rule_cache.version_sql(f"{_TABLE}.agent_name"))
+
+
 def claim(run_id: int) -> AgentRun | None:
     """Lock and take the run for this worker; None when it is gone, finished, held or not due."""
-    if connection.vendor == "postgresql":
+    if connection.vendor in ("postgresql", "sqlite"):
         run = _claim_at_once(run_id)
         if run is not None:
             return run
-    # Not claimable at once (not due, held, finished, gone, locked) or no PostgreSQL: decide row by row.
+    # Not claimable at once (not due, held, finished, gone, locked): decide row by row.
     return _claim_checked(run_id)
 
 
@@ -94,7 +118,10 @@ def _execute_claim(params: dict[str, Any]) -> AgentRun | None:
     from learning.services import rule_cache
 
     with hot_cursor() as cursor:
-        cursor.execute(_claim_sql(), params)
+        if connection.vendor == "sqlite":
+            cursor.execute(*_sqlite_claim(params))
+        else:
+            cursor.execute(_claim_sql(), params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -107,6 +134,25 @@ def _execute_claim(params: dict[str, Any]) -> AgentRun | None:
     run = AgentRun.from_db(connection.alias, [f.attname for f in _FIELDS], values)
     setattr(run, rule_cache.RUN_ATTR, rules_version)
     return run
+
+
+def _sqlite_claim(params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The SQLite claim and its parameters: datetimes as the ORM stores them (UTC text), the lease's
+    end per agent computed here (a handful of agents lease longer than the default)."""
+    stamp = connection.ops.adapt_datetimefield_value
+    wall = params["wall"]
+    lease: list[Any] = []
+    for name, seconds in _parsed(params["leases"]):
+        lease += [name, stamp(wall + dt.timedelta(seconds=seconds))]
+    lease.append(stamp(wall + dt.timedelta(seconds=params["lease"])))
+    now = stamp(params["now"])
+    sql = _sqlite_claim_sql(len(lease) // 2)
+    return sql, [now, *lease, now, params["id"], now, stamp(wall)]
+
+
+@functools.cache
+def _parsed(leases: str) -> tuple[tuple[str, int], ...]:
+    return tuple(json.loads(leases).items())
 
 
 @functools.cache

@@ -113,8 +113,10 @@ def _locked_rows(candidates: list[Mailbox], day: dt.date) -> dict[int, MailboxDa
 
 def advance_warmup(*, mailbox: Mailbox, day: dt.date, ramp_days: int) -> bool:
     """Move a warming mailbox one ramp day on (once per day); past ``ramp_days`` it is warmed up."""
+    if mailbox.warmup_stage <= 0:
+        return False  # warmed up: no day row to lock (the day's first send creates it)
     row = _day_row(mailbox.pk, day)
-    if row.warmup_advanced or mailbox.warmup_stage <= 0:
+    if row.warmup_advanced:
         return False
     locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     locked.warmup_stage = 0 if locked.warmup_stage >= ramp_days else locked.warmup_stage + 1

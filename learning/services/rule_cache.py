@@ -36,17 +36,28 @@ _entries: dict[str, tuple[str, float, list[KnowledgeRule]]] = {}
 _lock = threading.Lock()
 
 
-@functools.cache
 def version_sql(agent_name_sql: str) -> str:
     """A scalar subquery giving the version of the active rules of the agent named by the SQL
     expression ``agent_name_sql`` (a column or a placeholder), for a statement of the caller's."""
+    return _version_sql(agent_name_sql, connection.vendor)
+
+
+@functools.cache
+def _version_sql(agent_name_sql: str, vendor: str) -> str:
     # Every active rule's id and updated_at, not their max: an edit stamped by a process whose clock
     # is behind (or an accelerated/frozen project clock) still changes the version. Evidence saves
     # leave updated_at alone, so measuring a rule does not empty every worker's cache.
     table = KnowledgeRule._meta.db_table
+    if vendor == "postgresql":
+        return (
+            f"(SELECT coalesce(md5(string_agg(id::text || '@' || updated_at::text, ',' ORDER BY id)), '') "  # noqa: S608
+            f"FROM {table} WHERE status = 'active' AND agent_name IN ({agent_name_sql}, ''))"
+        )
+    # SQLite (3.35+, for the claim's RETURNING): the same pairs in id order, undigested (an agent
+    # has a handful of active rules); the inner ORDER BY gives group_concat its order.
     return (
-        f"(SELECT coalesce(md5(string_agg(id::text || '@' || updated_at::text, ',' ORDER BY id)), '') "  # noqa: S608
-        f"FROM {table} WHERE status = 'active' AND agent_name IN ({agent_name_sql}, ''))"
+        f"(SELECT coalesce(group_concat(pair, ','), '') FROM (SELECT id || '@' || updated_at AS pair "  # noqa: S608
+        f"FROM {table} WHERE status = 'active' AND agent_name IN ({agent_name_sql}, '') ORDER BY id))"
     )
 
 
@@ -66,10 +77,8 @@ def _load(agent_name: str) -> list[KnowledgeRule]:
 def active_rules_of(agent_name: str, *, version: str | None = None) -> list[KnowledgeRule]:
     """The active rules of an agent (its own and the global ones), oldest first. Read-only objects.
 
-    ``version``: as read with the run's claim; None reads it (one query). Not PostgreSQL: no cache.
+    ``version``: as read with the run's claim; None reads it (one query).
     """
-    if connection.vendor != "postgresql":
-        return _load(agent_name)
     if version is None:
         version = _read_version(agent_name)
     entry = _entries.get(agent_name)

@@ -45,7 +45,6 @@ def test_the_claim_statement_makes_only_transitions_the_status_machine_allows() 
     assert all(AgentRun.STATUS_MACHINE.allowed(status, AgentRun.Status.RUNNING) for status in claims.CLAIMABLE)
 
 
-@pytest.mark.postgresql
 def test_a_claim_is_one_statement_and_loads_the_whole_run(frozen_clock) -> None:
     run = _start(data={"text": "loaded"}, client_key="c1")
     with CaptureQueriesContext(connection) as captured:

@@ -31,7 +31,6 @@ def _claimed():
     return run
 
 
-@pytest.mark.postgresql
 def test_a_claimed_run_of_an_agent_without_rules_costs_no_query_once_loaded(no_holdout) -> None:
     hooks.before_run(run=_claimed(), data={})
     run = _claimed()
@@ -84,7 +83,6 @@ def test_an_edit_stamped_by_a_clock_that_is_behind_still_changes_the_version(no_
     assert sorted(hooks.before_run(run=_claimed(), data={}).prompt_rules) == ["Be kind.", "Be very brief."]
 
 
-@pytest.mark.postgresql
 def test_measuring_a_rule_keeps_the_version(no_holdout) -> None:
     # Evidence is refreshed after every run a rule touched: it must not make every worker reload.
     rule = KnowledgeRuleFactory.create(rule_type="always", text="Be brief.", condition={})
@@ -96,7 +94,6 @@ def test_measuring_a_rule_keeps_the_version(no_holdout) -> None:
     assert rule_cache._read_version("lead_research") == before
 
 
-@pytest.mark.postgresql
 def test_another_agents_rules_do_not_change_this_agents_version() -> None:
     before = rule_cache._read_version("lead_research")
     KnowledgeRuleFactory.create(agent_name="someone_else", rule_type="always", condition={})

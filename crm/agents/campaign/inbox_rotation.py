@@ -55,12 +55,14 @@ class InboxRotation(Agent[Empty, Rotation]):
             if not mailbox.paused and advance_warmup(mailbox=mailbox, day=day, ramp_days=RAMP_DAYS):
                 out.ramped.append(mailbox.pk)
                 ctx.update(mailbox, action="mailbox.warmup", note={"from": stage, "to": mailbox.warmup_stage})
-            row = MailboxDay.objects.filter(mailbox=mailbox, day=day).first()
+        # Today's counts in one read (a row per mailbox that sent or ramped today), after the ramp.
+        sent = dict(MailboxDay.objects.filter(day=day).values_list("mailbox_id", "sent"))
+        for mailbox in facts.mailboxes:
             out.capacity.append(
                 Capacity(
                     mailbox_id=mailbox.pk,
                     cap=0 if mailbox.paused else effective_cap(mailbox),
-                    sent=row.sent if row else 0,
+                    sent=sent.get(mailbox.pk, 0),
                     paused=mailbox.paused,
                     warmup_stage=mailbox.warmup_stage,
                 )

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Min
 from pydantic import BaseModel, Field
 
@@ -307,6 +306,7 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
             out.completed += 1
             return "completed"
         key = message_key(enrollment.pk, step.order)
+        variant = None
         if not Message.objects.filter(idempotency_key=key).exists():
             variant = pick_variant(step, enrollment)
             template = f"{variant.subject}{variant.body}" if variant else f"{step.subject_template}{step.body_template}"
@@ -333,7 +333,7 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
                 return "capped"
             self._send(ctx, enrollment, step, variant, mailbox, rendered, agency)
             out.sent.append(key)
-        self._advance(ctx, enrollment, step, steps, now)
+        self._advance(ctx, enrollment, step, steps, now, variant=variant)
         return "sent"
 
     def _send(
@@ -354,28 +354,27 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
         headers = {**headers_for(lead), "X-Campaign-Id": str(enrollment.campaign_id)}
         body = with_footer(rendered.body, agency, link_for(lead))
         assert lead.email  # enroll() refuses leads without one
-        with transaction.atomic():
-            Message.objects.create(
-                conversation=conversation,
-                direction=Message.Direction.OUT,
-                enrollment=enrollment,
-                step=step,
-                variant=variant,
-                mailbox=mailbox,
-                from_email=mailbox.email,
-                to_email=lead.email,
-                subject=rendered.subject,
+        Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.OUT,
+            enrollment=enrollment,
+            step=step,
+            variant=variant,
+            mailbox=mailbox,
+            from_email=mailbox.email,
+            to_email=lead.email,
+            subject=rendered.subject,
+            body=body,
+            headers=headers,
+            status=Message.Status.QUEUED,
+            idempotency_key=key,
+            # _one ran the grounding check on these variables just now: what leaves is what counts.
+            first_line_cited=verdict(
+                copy=variant.body if variant is not None else step.body_template,
+                variables=enrollment.variables,
                 body=body,
-                headers=headers,
-                status=Message.Status.QUEUED,
-                idempotency_key=key,
-                # _one ran the grounding check on these variables just now: what leaves is what counts.
-                first_line_cited=verdict(
-                    copy=variant.body if variant is not None else step.body_template,
-                    variables=enrollment.variables,
-                    body=body,
-                ),
-            )
+            ),
+        )
         ctx.act(
             "email.send",
             key,
@@ -388,14 +387,24 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
                 message_key=key,
             ),
         )
-        if variant is not None and enrollment.variant_label != variant.label:
-            ctx.update(enrollment, action="enrollment.variant", variant_label=variant.label)
 
     def _advance(
-        self, ctx: RunContext, enrollment: Enrollment, step: CampaignStep, steps: list[CampaignStep], now: dt.datetime
+        self,
+        ctx: RunContext,
+        enrollment: Enrollment,
+        step: CampaignStep,
+        steps: list[CampaignStep],
+        now: dt.datetime,
+        *,
+        variant: Variant | None = None,
     ) -> None:
+        """The enrollment on to its next step (or finished), with the variant just sent: one write and
+        one audit entry per send (ctx.update leaves a label that did not change out)."""
+        label: dict[str, Any] = {"variant_label": variant.label} if variant is not None else {}
         later = [s for s in steps if s.order > step.order]
         if not later:
+            if label:
+                ctx.update(enrollment, action="enrollment.variant", **label)
             enrollment_set_status(enrollment=enrollment, status=Enrollment.Status.COMPLETED, reason="sequence finished")
             return
         following = later[0]
@@ -409,4 +418,5 @@ class SequenceScheduler(Agent[SchedulerInput, Sent]):
             action="enrollment.advanced",
             current_step=following.order,
             next_send_at=slot_for(enrollment, after, step=following.order),
+            **label,
         )
