@@ -51,7 +51,8 @@ class CpuMeter:
 
     The backend is the one connection the in-process agency uses (the test client that posts the
     sandbox's webhooks keeps it open). Should it change, or /proc not be readable, the server's
-    share is unknown and ``seconds`` is None, never a guess."""
+    share is unknown and ``seconds`` is None, never a guess. A database in this process (SQLite) has
+    no share of its own: its work is in this process's time, and ``there`` is 0."""
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
@@ -62,6 +63,8 @@ class CpuMeter:
         self.there: float | None = None
 
     def _backend(self) -> tuple[int, float | None]:
+        if self.connection.vendor != "postgresql":
+            return os.getpid(), 0.0
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             pid = int(cursor.fetchone()[0])
@@ -83,6 +86,10 @@ class CpuMeter:
         pid, there = self._backend()
         if pid == self.pid and there is not None and self.began_there is not None:
             self.there = there - self.began_there
+
+    def so_far(self) -> float:
+        """This process's CPU seconds since the block began (the in-process database's included)."""
+        return time.process_time() - self.began_here
 
     @property
     def seconds(self) -> float | None:

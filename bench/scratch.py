@@ -29,11 +29,19 @@ def ensure_database() -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def setup_django() -> None:
+def setup_django(*, sqlite: bool = False) -> None:
     """Set up Django for a bench that works in this process: the test settings (unless
-    DJANGO_SETTINGS_MODULE names others) on a scratch PostgreSQL database, created when missing."""
+    DJANGO_SETTINGS_MODULE names others) on a scratch PostgreSQL database, created when missing.
+    ``sqlite``: a scratch SQLite file is accepted too (a bench that measures decisions, not the
+    database: bench/lifecycle's compare arms)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarter_team.settings_test")
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    url = os.environ.get("DATABASE_URL", "")
+    if sqlite and url.startswith("sqlite:"):
+        import django
+
+        django.setup()
+        return
+    if not url.startswith("postgres"):
         sys.exit("set DATABASE_URL (PostgreSQL, a scratch database)")
     ensure_database()
 
@@ -50,6 +58,8 @@ def unflushed_commits() -> None:
     last commits of a server crash, on a database the next run empties. Call it before the first query."""
     from django.conf import settings
 
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return  # only PostgreSQL's commits wait for the disk here (a SQLite scratch file lives in memory)
     options = settings.DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
 

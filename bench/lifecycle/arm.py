@@ -21,6 +21,7 @@ from agents import registry
 from agents.models import AgentRun
 from agents.testing import keep_schedules
 from bench.arms import START, approve_what_waits, demo_agency, live, review_deliverability
+from bench.lifecycle.forks import Fork, Snapshots
 from bench.lifecycle.metering import metered
 from bench.lifecycle.policy import applied, arm_decisions
 from bench.market import (
@@ -134,43 +135,57 @@ def funnel() -> dict[str, dict[str, int]]:
     }
 
 
-def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]:
-    call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
+def play(
+    *, leads: int, arm: str, funnel_days: int, days: int, fork: Fork | None = None, snapshots: Snapshots | None = None
+) -> dict[str, Any]:
+    """The arm from nothing, or from ``fork`` (the full arm's state at a day's end: its database is
+    this process's already, its meters are added); ``snapshots``: the full arm copies its state for
+    the arms that may start from it (bench/lifecycle/forks.py)."""
+    if fork is None:
+        call_command("migrate", verbosity=0)
+        call_command("flush", interactive=False, verbosity=0)
     counter = QueryCounter()
     cpu = CpuMeter(connection)
     timer = AgentTimer(counter)
+    if fork is not None:
+        counter.count = fork.queries
+        timer.seconds.update(fork.agent_seconds)
+        timer.queries.update(fork.agent_queries)
     decisions = arm_decisions(arm)
     with (
         cpu,
         timer,
         applied(decisions) as switched_off,
-        metered() as meter,
-        clock.frozen(START) as frozen,
+        metered(fork.unpickled_meter() if fork else None) as meter,
+        clock.frozen(dt.datetime.fromisoformat(fork.now) if fork else START) as frozen,
         connection.execute_wrapper(counter),
     ):
         off = tuple(sorted({*switched_off, *NOT_HERE}))
-        began = time.perf_counter()
-        demo_agency()
+        began = time.perf_counter() - (fork.seconds if fork else 0.0)
         mailboxes = math.ceil(leads / LEADS_PER_MAILBOX)
-        Mailbox.objects.bulk_create(
-            [
-                Mailbox(email=f"sender{n:04d}@mail.smarter-team.test", display_name=f"Sender {n}")
-                for n in range(mailboxes)
-            ]
-        )
-        Mailbox.objects.update(daily_cap=MAILBOX_CAP, warmup_stage=0)
+        if fork is None:
+            demo_agency()
+            Mailbox.objects.bulk_create(
+                [
+                    Mailbox(email=f"sender{n:04d}@mail.smarter-team.test", display_name=f"Sender {n}")
+                    for n in range(mailboxes)
+                ]
+            )
+            Mailbox.objects.update(daily_cap=MAILBOX_CAP, warmup_stage=0)
         # Every agent of the lifecycle; the system agents watch the machinery and have their own benches.
         keep_schedules(
             lambda name: registry.is_registered(name) and registry.get(name).category != "system" and name not in off
         )
-        people = market_people(leads)
-        SandboxRecord.objects.bulk_create(
-            [SandboxRecord(kind="person", ref=p.email, data=p.to_record()) for p in people], ignore_conflicts=True
-        )
-        report = import_leads_csv(file=lead_list(people), source="lead_list")
+        if fork is None:
+            people = market_people(leads)
+            SandboxRecord.objects.bulk_create(
+                [SandboxRecord(kind="person", ref=p.email, data=p.to_record()) for p in people], ignore_conflicts=True
+            )
+            import_errors = len(import_leads_csv(file=lead_list(people), source="lead_list").errors)
+        else:
+            import_errors = fork.import_errors
         capacity = mailboxes * MAILBOX_CAP
-        for day in range(1, days + 1):
+        for day in range((fork.day if fork else 0) + 1, days + 1):
             # Four-hour steps while campaigns and calls run, then two-day steps; each stops where an
             # agent said its work falls due, so a reminder still comes an hour before its call.
             step = dt.timedelta(hours=4) if day <= funnel_days else 2 * DAY
@@ -178,6 +193,20 @@ def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]
             Campaign.objects.filter(daily_limit__lt=capacity).update(daily_limit=capacity)
             approve_what_waits()
             review_deliverability()
+            if snapshots is not None:
+                snapshots.day_end(
+                    day,
+                    {
+                        "now": frozen.now.isoformat(),
+                        "seconds": time.perf_counter() - began,
+                        "cpu": (fork.cpu if fork else 0.0) + cpu.so_far(),
+                        "queries": counter.count,
+                        "import_errors": import_errors,
+                        "agent_seconds": dict(timer.seconds),
+                        "agent_queries": dict(timer.queries),
+                        "meter": Fork.pickled(meter),
+                    },
+                )
             if day % 10 == 0:
                 print(
                     f"   [{arm} {leads}] day {day}: {time.perf_counter() - began:.0f}s, "
@@ -185,15 +214,19 @@ def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]
                     file=sys.stderr,
                     flush=True,
                 )
+        if snapshots is not None:
+            snapshots.close()
         seconds = time.perf_counter() - began
         now = frozen.now
     worked = AgentRun.objects.exclude(status=AgentRun.Status.CANCELED)
     return {
         "arm": arm,
+        "database": connection.vendor,
         "leads asked": leads,
-        "import errors": len(report.errors),
+        "import errors": import_errors,
+        "shared days": fork.day if fork else 0,
         "seconds": round(seconds, 1),
-        "cpu python": round(cpu.here, 1),
+        "cpu python": round(cpu.here + (fork.cpu if fork else 0.0), 1),
         "cpu postgres": round(cpu.there, 1) if cpu.there is not None else None,
         "runs": worked.count(),
         "failed runs": dict(
@@ -212,6 +245,15 @@ def play(*, leads: int, arm: str, funnel_days: int, days: int) -> dict[str, Any]
     }
 
 
-def play_arm(*, leads: int, arm: str, funnel_days: int, days: int, seed: int) -> dict[str, Any]:
+def play_arm(
+    *,
+    leads: int,
+    arm: str,
+    funnel_days: int,
+    days: int,
+    seed: int,
+    fork: Fork | None = None,
+    snapshots: Snapshots | None = None,
+) -> dict[str, Any]:
     with override_settings(BRAIN_DEFAULT="heuristic", SANDBOX_WEBHOOKS=True, SANDBOX_SEED=seed, SANDBOX_WEBHOOK_URL=""):
-        return play(leads=leads, arm=arm, funnel_days=funnel_days, days=days)
+        return play(leads=leads, arm=arm, funnel_days=funnel_days, days=days, fork=fork, snapshots=snapshots)

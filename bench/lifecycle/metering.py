@@ -76,8 +76,10 @@ class Meter:
 
 
 @contextlib.contextmanager
-def metered() -> Iterator[Meter]:
-    meter = Meter()
+def metered(meter: Meter | None = None) -> Iterator[Meter]:
+    """Charge every heuristic decision while the block lasts, on ``meter`` (a new one by default;
+    a forked arm goes on with the full arm's, its prompt cache included)."""
+    meter = meter or Meter()
     decide = HeuristicBrain.decide
 
     def charged(self: HeuristicBrain, *, agent: Any, ctx: Any, data: Any) -> BrainResult:

@@ -32,6 +32,10 @@ class Decision:
     what: str
     off: tuple[str, ...] = ()  # agents switched off by name
     patches: tuple[Callable[[], contextlib.AbstractContextManager[Any]], ...] = field(default=())
+    # What the decision's agents act on (a model label): while none exists, and they have left no
+    # trace, the arm without it is still the full agency, and may start from the full arm's state
+    # (bench/lifecycle/forks.py). None: the decision acts from the first day (or by a patch).
+    acts_on: str | None = None
 
 
 def _qualify_everyone() -> contextlib.AbstractContextManager[Any]:
@@ -99,12 +103,14 @@ DECISIONS = {
         ),
         Decision("email follow-ups", "a sequence of one email", patches=(_copy(personal=True, follow_ups=False),)),
         Decision("a/b testing", "one copy for everyone", off=("ab_testing", "campaign_optimizer")),
-        Decision("reminders", "no meeting reminders", off=("meeting_reminder",)),
-        Decision("meeting prep", "no briefing before a call", off=("meeting_prep",)),
-        Decision("no-show recovery", "a missed call stays missed", off=("no_show_recovery",)),
-        Decision("proposal follow-ups", "a proposal is sent once", off=("proposal_follow_up",)),
-        Decision("client reporting", "no weekly reports", off=("client_reporting",)),
-        Decision("churn saves", "no save play for a client at risk", off=("churn_risk",)),
+        Decision("reminders", "no meeting reminders", off=("meeting_reminder",), acts_on="sales.Meeting"),
+        Decision("meeting prep", "no briefing before a call", off=("meeting_prep",), acts_on="sales.Meeting"),
+        Decision("no-show recovery", "a missed call stays missed", off=("no_show_recovery",), acts_on="sales.Meeting"),
+        Decision(
+            "proposal follow-ups", "a proposal is sent once", off=("proposal_follow_up",), acts_on="sales.Proposal"
+        ),
+        Decision("client reporting", "no weekly reports", off=("client_reporting",), acts_on="sales.Client"),
+        Decision("churn saves", "no save play for a client at risk", off=("churn_risk",), acts_on="sales.Client"),
     )
 }
 # The naive policy: everything the issue names, at once. Its copy is one email without the researched
