@@ -18,6 +18,7 @@ the full arm fail, or a decision act on the first day, its arm starts from nothi
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import pickle
 import sqlite3
@@ -42,12 +43,16 @@ def untouched(decision: Decision) -> bool:
     """Whether nothing the decision acts on exists yet and its agents have left no trace."""
     from django.apps import apps
 
+    from agents import registry
     from agents.models import Action, AgentRun, AuditLog, Escalation
+    from smarter_team import clock
 
     assert decision.acts_on
     if apps.get_model(decision.acts_on)._default_manager.exists():
         return False
     off = decision.off
+    if any(isinstance(registry.get(name).next_work_at(clock.now()), dt.datetime) for name in off):
+        return False  # it says when its next item falls due: that hint already shapes the clock's steps
     if (
         AgentRun.objects.filter(agent_name__in=off)
         .exclude(trigger=AgentRun.Trigger.SCHEDULE, status=AgentRun.Status.SUCCEEDED)

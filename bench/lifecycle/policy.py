@@ -32,9 +32,11 @@ class Decision:
     what: str
     off: tuple[str, ...] = ()  # agents switched off by name
     patches: tuple[Callable[[], contextlib.AbstractContextManager[Any]], ...] = field(default=())
-    # What the decision's agents act on (a model label): while none exists, and they have left no
-    # trace, the arm without it is still the full agency, and may start from the full arm's state
-    # (bench/lifecycle/forks.py). None: the decision acts from the first day (or by a patch).
+    # What the decision's agents act on, or first write (a model label): while none exists, and they
+    # have left no trace, the arm without it is still the full agency, and may start from the full
+    # arm's state (bench/lifecycle/forks.py). An agent that says when its next item falls due
+    # (next_work_at: a reminder's hour) must name what it acts on: its hints shape the clock's steps
+    # before it writes anything. None: the decision acts from the first day (or by a patch).
     acts_on: str | None = None
 
 
@@ -109,8 +111,15 @@ DECISIONS = {
         Decision(
             "proposal follow-ups", "a proposal is sent once", off=("proposal_follow_up",), acts_on="sales.Proposal"
         ),
-        Decision("client reporting", "no weekly reports", off=("client_reporting",), acts_on="sales.Client"),
-        Decision("churn saves", "no save play for a client at risk", off=("churn_risk",), acts_on="sales.Client"),
+        # Their first act is their own row (a report; an assessment, which a handoff asks for): a client
+        # alone gives neither work before a report falls due or a client's health drops.
+        Decision("client reporting", "no weekly reports", off=("client_reporting",), acts_on="delivery.ClientReport"),
+        Decision(
+            "churn saves",
+            "no save play for a client at risk",
+            off=("churn_risk",),
+            acts_on="delivery.ChurnRiskAssessment",
+        ),
     )
 }
 # The naive policy: everything the issue names, at once. Its copy is one email without the researched

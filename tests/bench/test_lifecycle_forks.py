@@ -17,7 +17,7 @@ from bench.lifecycle.forks import Fork, Snapshots, forkable, ready_path, untouch
 from bench.lifecycle.metering import Meter
 from bench.lifecycle.policy import DECISIONS
 from tests.factories.agents import AgentRunFactory
-from tests.factories.sales import ClientFactory, MeetingFactory
+from tests.factories.sales import ClientFactory, MeetingFactory, ProposalFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,18 @@ def test_a_decision_is_untouched_until_what_it_acts_on_exists() -> None:
     AgentRunFactory.create(agent_name="meeting_reminder", trigger="schedule", status="succeeded")  # an empty tick
     assert untouched(REMINDERS)
     MeetingFactory.create()
+    assert not untouched(REMINDERS)
+    churn = DECISIONS["churn saves"]
+    ClientFactory.create()  # a client alone: churn_risk has no work until a health drop hands it some
+    assert untouched(churn)
+    AgentRunFactory.create(agent_name="churn_risk", trigger="handoff", status="queued")
+    assert not untouched(churn)
+
+
+def test_an_agent_that_hints_its_next_item_ends_the_shared_days(monkeypatch) -> None:
+    from sales.agents.meeting.reminder import MeetingReminder
+
+    monkeypatch.setattr(MeetingReminder, "next_work_at", classmethod(lambda cls, now: now))
     assert not untouched(REMINDERS)
 
 
@@ -84,8 +96,8 @@ def test_a_fork_is_the_last_day_before_its_decision_had_work(tmp_path: Path, mon
         copies.append(path)
 
     monkeypatch.setattr(forks, "_backup", backup)
-    snapshots = Snapshots(tmp_path, ["-reminders", "-client reporting", "-scoring"])
-    assert set(snapshots.pending) == {"-reminders", "-client reporting"}  # scoring acts from day one
+    snapshots = Snapshots(tmp_path, ["-reminders", "-proposal follow-ups", "-scoring"])
+    assert set(snapshots.pending) == {"-reminders", "-proposal follow-ups"}  # scoring acts from day one
     snapshots.day_end(1, _state())
     snapshots.day_end(2, _state(queries=200))
     assert not ready_path(tmp_path, "-reminders").exists()  # not final while it may still share a day
@@ -94,9 +106,9 @@ def test_a_fork_is_the_last_day_before_its_decision_had_work(tmp_path: Path, mon
     reminders = Fork.load(ready_path(tmp_path, "-reminders"))
     assert (reminders.day, reminders.queries, Path(reminders.database).name) == (2, 200, "day_2.sqlite3")
     assert Path(reminders.database).exists() and not (tmp_path / "day_1.sqlite3").exists()  # unused copies go
-    ClientFactory.create()
+    ProposalFactory.create()
     snapshots.day_end(4, _state(queries=400))
-    reporting = Fork.load(ready_path(tmp_path, "-client reporting"))
+    reporting = Fork.load(ready_path(tmp_path, "-proposal follow-ups"))
     assert reporting.day == 3 and reporting.agent_seconds == {"lead_scoring": 1.5}
     assert reporting.unpickled_meter().live == Decimal("0.5")  # the LLM meter goes on
     assert [p.name for p in copies] == ["day_1.sqlite3", "day_2.sqlite3", "day_3.sqlite3"]
@@ -105,11 +117,11 @@ def test_a_fork_is_the_last_day_before_its_decision_had_work(tmp_path: Path, mon
 def test_a_decision_that_acts_on_the_first_day_or_never_is_final_too(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(forks, "_backup", lambda path: path.write_text("db"))
     MeetingFactory.create()
-    snapshots = Snapshots(tmp_path, ["-reminders", "-client reporting"])
+    snapshots = Snapshots(tmp_path, ["-reminders", "-churn saves"])
     snapshots.day_end(1, _state())
     assert Fork.load(ready_path(tmp_path, "-reminders")).database == ""  # nothing shared: from nothing
-    snapshots.close()  # the full arm ended with no client: its arm is the full arm's last day
-    assert Fork.load(ready_path(tmp_path, "-client reporting")).day == 1
+    snapshots.close()  # the full arm ended with no client at risk: its arm is the full arm's last day
+    assert Fork.load(ready_path(tmp_path, "-churn saves")).day == 1
 
 
 @pytest.mark.django_db(transaction=True)  # as the full arm copies: between runs, no transaction open
