@@ -47,13 +47,16 @@ def _agency(handle: clock.FrozenClock) -> AgentRun:
     day_start = handle.now.replace(hour=6)
     for status in ("new", "new", "qualified", "contacted", "replied", "meeting_booked", "bounced"):
         LeadFactory.create(status=status)
-    for n in range(3):
-        enrollment = EnrollmentFactory.create()
+    # A funnel that narrows as a real one does (the README's picture): 5 emails, 3 replies, 3 calls
+    # booked (one still to come), 2 held, 2 proposals sent, 1 signed.
+    for n in range(5):
+        enrollment = EnrollmentFactory.create(lead__status="replied" if n < 3 else "contacted")
         MessageFactory.create(enrollment=enrollment)
-        if n == 0:
+        if n < 3:
             MessageFactory.create(enrollment=enrollment, direction="in", status="delivered")
     MeetingFactory.create()
-    MeetingFactory.create(status="held", starts_at=handle.now - dt.timedelta(days=1))
+    for days in (1, 2):
+        MeetingFactory.create(status="held", starts_at=handle.now - dt.timedelta(days=days))
     ProposalFactory.create(sent=True)
     ProposalFactory.create(signed=True)
     PaymentFactory.create(invoice=InvoiceFactory.create(client=ClientFactory.create(), paid=True))
@@ -132,7 +135,7 @@ def test_console_shows_what_the_database_holds(
     }
     # The world is what _agency made (factories add the leads behind meetings, proposals, clients).
     assert funnel["leads"] > 7
-    assert list(funnel.values())[1:] == [3, 1, 2, 1, 2, 1]
+    assert list(funnel.values())[1:] == [5, 3, 3, 2, 2, 1]
     shown = {key: _count(browser, f"#stage-{key} .dash-count") for key in funnel}
     assert shown == funnel
     today = {
@@ -142,7 +145,7 @@ def test_console_shows_what_the_database_holds(
         "emails-sent-today": Message.objects.filter(direction="out").count(),
         "replies-today": Message.objects.filter(direction="in").count(),
     }
-    assert list(today.values()) == [15, 1, 1, 3, 1]
+    assert list(today.values()) == [15, 1, 1, 5, 3]
     assert {
         "runs-today": _count(browser, "#runs-today .dash-big"),
         "runs-failed-today": _count(browser, "#runs-failed-today"),
