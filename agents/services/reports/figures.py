@@ -139,9 +139,9 @@ def campaigns(start: dt.datetime, end: dt.datetime) -> list[CampaignLine]:
             continue  # a reply to an email sent before the period
         lines[line].replies += 1
         lines[line].positive += int(intent == "interested")
-    for lead_id in Meeting.objects.filter(_in("created_at", start, end), lead__isnull=False).values_list(
-        "lead_id", flat=True
-    ):
+    # Discovery calls: a client's kickoff or check-in carries its contact as the lead, and is delivery.
+    calls = Meeting.objects.filter(_in("created_at", start, end), lead__isnull=False, kind=Meeting.Kind.DISCOVERY)
+    for lead_id in calls.values_list("lead_id", flat=True):
         if lead_id in lead_line:
             lines[lead_line[lead_id]].meetings += 1
     return sorted(lines.values(), key=lambda line: (line.campaign, line.variant))

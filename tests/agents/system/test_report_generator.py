@@ -73,6 +73,8 @@ def week(django_user_model):
         )
     with clock.frozen(at(5)):
         MeetingFactory.create(lead=enrollments[0].lead, starts_at=at(12))
+        # Their kickoff as a client, the same week: delivery, not a second sales call.
+        MeetingFactory.create(lead=enrollments[0].lead, kind="kickoff", starts_at=at(13))
     paid = InvoiceFactory.create(amount=Decimal("1000.00"), issued_on=at(6).date(), due_on=at(20).date())
     PaymentFactory.create(invoice=paid, amount=Decimal("1000.00"), paid_at=at(8))
     PaymentFactory.create(invoice=paid, amount=Decimal("200.00"), status="refunded", paid_at=at(8, 15))
