@@ -49,6 +49,7 @@ from django.db import transaction
 
 from agents.models import AgentRun
 from agents.services.runs import start_run
+from crm.agents.campaign._compose import render_text
 from crm.models import Campaign, CampaignStep, Conversation, Enrollment, Lead, Mailbox, Message
 from crm.services.campaigns import enrollment_set_status
 from crm.services.inbound import inbound_key
@@ -302,10 +303,8 @@ def _emailed(person: Person, sent: dt.datetime, now: dt.datetime) -> Message:
             next_send_at=clock.now() + FOLLOW_UP_DAYS * DAY,
         )
         message_id = sandbox_id("msg", KEY, person.email, "cold")
-        words = {"{{first_name}}": person.first_name, "{{company}}": person.company.name}
-        subject, body = first.subject_template, first.body_template
-        for slot, value in words.items():
-            subject, body = subject.replace(slot, value), body.replace(slot, value)
+        words = {"first_name": person.first_name, "company": person.company.name}
+        subject, body = render_text(first.subject_template, words), render_text(first.body_template, words)
         return Message.objects.create(
             conversation=Conversation.objects.create(lead=lead, last_message_at=clock.now()),
             direction=Message.Direction.OUT,

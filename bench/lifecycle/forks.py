@@ -99,9 +99,14 @@ class Fork:
         return base64.b64encode(pickle.dumps(meter)).decode()
 
 
+def on_disk(arm: str) -> str:
+    """The arm's name as a file name (no spaces or slashes: '-a/b testing')."""
+    return "".join(c if c.isalnum() else "_" for c in arm)
+
+
 def ready_path(folder: Path, arm: str) -> Path:
-    """Where the arm's fork is written once final (its name on disk: no spaces or slashes)."""
-    return folder / ("fork_" + "".join(c if c.isalnum() else "_" for c in arm) + ".json")
+    """Where the arm's fork is written once final."""
+    return folder / f"fork_{on_disk(arm)}.json"
 
 
 class Snapshots:

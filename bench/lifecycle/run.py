@@ -102,7 +102,9 @@ class Job:
     forked: bool = False  # an arm that starts from the full arm's state when it can
 
     def sqlite_path(self, scratch: str) -> Path:
-        return Path(scratch) / ("".join(c if c.isalnum() else "_" for c in self.arm) + f"_{self.leads}.sqlite3")
+        from bench.lifecycle.forks import on_disk
+
+        return Path(scratch) / f"{on_disk(self.arm)}_{self.leads}.sqlite3"
 
 
 def spawn(args: argparse.Namespace, job: Job, *, slot: int, fork_from: Path | None) -> subprocess.Popen[str]:
