@@ -58,7 +58,7 @@ def unflushed_commits() -> None:
     last commits of a server crash, on a database the next run empties. Call it before the first query."""
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
         return  # only PostgreSQL's commits wait for the disk here (a SQLite scratch file lives in memory)
     options = settings.DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()

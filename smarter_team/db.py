@@ -1,9 +1,10 @@
 """Prepared statements for the few hot statements the runtime and the webhook endpoint run per item.
 
-Django binds parameters on the client (the SQL is sent with its values inlined) and prepares
-nothing, so PostgreSQL parses and plans every statement anew. For a statement run once per agent
-run or per webhook, that planning is a measurable share of the cost: a server-side binding cursor
-with ``prepare=True`` plans it once per connection and then only executes it (bench/runtime).
+Django's statements are prepared once a connection has run them five times (smarter_team/postgresql);
+a statement run once per agent run or per webhook is prepared at its first execution: a server-side
+binding cursor with ``prepare=True`` plans it once per connection and then only executes it
+(bench/runtime). Under client-side binding (DATABASE_SERVER_SIDE_BINDING=false) these are the only
+prepared statements.
 
 The cursor is still wrapped by Django (``_prepare_cursor``): execute_wrapper hooks run and database
 errors are Django's own. While queries are logged (DEBUG, CaptureQueriesContext) the plain cursor
@@ -59,8 +60,8 @@ def hot_cursor(db: BaseDatabaseWrapper | None = None) -> CursorWrapper:
     with db.wrap_database_errors:
         raw = db.connection
         if raw.prepare_threshold is None:
-            # Django opens connections with preparing off (None), which also makes psycopg ignore
-            # prepare=True. Its own cursors bind on the client and never prepare, whatever this says.
+            # Django opens connections with preparing off (None) unless told (the settings do:
+            # smarter_team/postgresql), which also makes psycopg ignore prepare=True.
             raw.prepare_threshold = 5
         wrapper: Any = db
         return wrapper._prepare_cursor(_PREPARED_CURSOR(raw))

@@ -115,8 +115,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The runtime's claim and outcome and the webhook INSERT run as prepared statements (smarter_team.db).
+# The runtime's claim and outcome and the webhook INSERT run as prepared statements (smarter_team.db),
+# and on PostgreSQL every statement a connection runs five times (smarter_team/postgresql).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with server-side parameter binding and its 65,535-value limit (smarter_team/postgresql).
+    DATABASES["default"]["ENGINE"] = "smarter_team.postgresql"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True))
+    _options.setdefault("prepare_threshold", 5 if DATABASE_PREPARED_STATEMENTS else None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 # The console's covering indexes (INCLUDE columns) are a PostgreSQL feature; SQLite builds them

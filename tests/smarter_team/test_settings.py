@@ -86,3 +86,16 @@ def test_env_example_lists_every_variable_the_settings_read() -> None:
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     missing = sorted(name for name in read if name not in listed)
     assert not missing, f".env.example lacks {missing}"
+
+
+def test_postgresql_binds_on_the_server_unless_told_not_to() -> None:
+    code = SETUP + "from django.conf import settings as s; d = s.DATABASES['default']; "
+    code += "print(d['ENGINE'], d['OPTIONS'].get('server_side_binding'), d['OPTIONS'].get('prepare_threshold'))"
+    url = "postgres://u@db.example:5432/agency"  # settings only: nothing connects
+    on = _run(code, DATABASE_URL=url)
+    client_side = _run(code, DATABASE_URL=url, DATABASE_SERVER_SIDE_BINDING="false")
+    unprepared = _run(code, DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="false")  # behind an old PgBouncer
+    assert not (on.returncode or client_side.returncode or unprepared.returncode), on.stderr + client_side.stderr
+    assert on.stdout.split() == ["smarter_team.postgresql", "True", "5"]
+    assert client_side.stdout.split() == ["smarter_team.postgresql", "False", "5"]
+    assert unprepared.stdout.split() == ["smarter_team.postgresql", "True", "None"]
