@@ -353,14 +353,15 @@ class RunContext:
         data = registry.get(agent_name).Input.model_validate(payload).model_dump(mode="json")
         digest = payload_hash(data)
         key = f"handoff:{self.run.pk}:{agent_name}:{digest[:40]}"
+        # Keys only (a handoff per lead and stage: the whole row would be read for nothing).
         same = list(
-            AgentRun.objects.filter(
-                correlation_id=self.run.correlation_id, agent_name=agent_name, payload_hash=digest
-            ).order_by("pk")[:2]
+            AgentRun.objects.filter(correlation_id=self.run.correlation_id, agent_name=agent_name, payload_hash=digest)
+            .order_by("pk")
+            .values_list("pk", "idempotency_key")[:2]
         )
-        mine = next((r for r in same if r.idempotency_key == key), None)
+        mine = next((pk for pk, idempotency_key in same if idempotency_key == key), None)
         if mine is not None:
-            return mine  # this run was retried and had already handed off
+            return AgentRun.objects.get(pk=mine)  # this run was retried and had already handed off
         self._guard_loop(agent_name, digest, seen=bool(same))
         return start_run(
             agent_name=agent_name,

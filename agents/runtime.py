@@ -233,7 +233,9 @@ def _succeed(run: AgentRun, ctx: RunContext, output: BaseModel) -> None:
     fields = ["status", *fields, "finished_at"]
     statement = hooks.after_run_statement(run=run, succeeded=True) if connection.vendor == "postgresql" else None
     if statement is None:
-        with transaction.atomic():  # the outcome and what after_run writes commit together
+        # The outcome and what after_run writes commit together. Inside the act's transaction no
+        # savepoint: a failure here rolls the act back with it (two statements a run, on SQLite).
+        with transaction.atomic(savepoint=False):
             run.save(update_fields=fields)
             hooks.after_run(run=run, succeeded=True)
         return
