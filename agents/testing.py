@@ -309,6 +309,7 @@ def advance(
     max_runs: int = 5000,
     off: Collection[str] = (),
     stop_at_hints: bool = False,
+    after_step: Callable[[WorldStep], None] | None = None,
 ) -> list[WorldStep]:
     """Live the agency on a frozen clock until ``until``, a step at a time, as beat, the workers and
     the sandbox world would: each step the schedules tick (business time), the world's due events
@@ -320,13 +321,31 @@ def advance(
     ``stop_at_hints``: a step ends early at the next tick an agent said it has work for
     (clockwork.next_hinted_work: a reminder's hour, a sequence step's send time), so a coarse step
     still reminds an hour before each call. Every step ticks every frequent agent once, and most
-    steps find nothing to do: coarse steps that stop where the work is cost a fraction."""
+    steps find nothing to do: coarse steps that stop where the work is cost a fraction.
+
+    ``after_step``: called with each step's record once all its work is done (a bench copies its
+    state there: bench/lifecycle/forks.py)."""
     with worked_here():
-        return _advance(frozen, until=until, step=step, max_runs=max_runs, off=off, stop_at_hints=stop_at_hints)
+        return _advance(
+            frozen,
+            until=until,
+            step=step,
+            max_runs=max_runs,
+            off=off,
+            stop_at_hints=stop_at_hints,
+            after_step=after_step,
+        )
 
 
 def _advance(
-    frozen: Any, *, until: dt.datetime, step: dt.timedelta, max_runs: int, off: Collection[str], stop_at_hints: bool
+    frozen: Any,
+    *,
+    until: dt.datetime,
+    step: dt.timedelta,
+    max_runs: int,
+    off: Collection[str],
+    stop_at_hints: bool,
+    after_step: Callable[[WorldStep], None] | None,
 ) -> list[WorldStep]:
     from agents import clockwork
     from integrations.models import WebhookEvent
@@ -362,6 +381,8 @@ def _advance(
             if not (posted or received or done):
                 break
         steps.append(record)
+        if after_step is not None:
+            after_step(record)
     return steps
 
 

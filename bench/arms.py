@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 
 from agents.models import Escalation
 from agents.services.escalations import decide
-from agents.testing import advance
+from agents.testing import WorldStep, advance
 from integrations.sandbox.world import Person, search_people
 from smarter_team import clock
 
@@ -56,10 +57,19 @@ def live(
     step: dt.timedelta,
     off: tuple[str, ...],
     stop_at_hints: bool = False,
+    after_step: Callable[[WorldStep], None] | None = None,
 ) -> None:
     """The agency on its beats until ``until``, the sandbox answering through the real webhooks; the
     agents ``off`` never run. An arm is as long as it takes: no cap on the number of runs."""
-    advance(frozen, until=until, step=step, max_runs=sys.maxsize, off=off, stop_at_hints=stop_at_hints)
+    advance(
+        frozen,
+        until=until,
+        step=step,
+        max_runs=sys.maxsize,
+        off=off,
+        stop_at_hints=stop_at_hints,
+        after_step=after_step,
+    )
 
 
 def approve_what_waits(note: str = "approved in the daily review") -> int:

@@ -5,10 +5,12 @@ Django is set up on the arm's scratch database (bench/lifecycle/run.py does both
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +21,7 @@ from django.test.utils import override_settings
 
 from agents import registry
 from agents.models import AgentRun
-from agents.testing import keep_schedules
+from agents.testing import WorldStep, keep_schedules
 from bench.arms import START, approve_what_waits, demo_agency, live, review_deliverability
 from bench.lifecycle.forks import Fork, Snapshots
 from bench.lifecycle.metering import metered
@@ -135,6 +137,10 @@ def funnel() -> dict[str, dict[str, int]]:
     }
 
 
+def _step_done(snapshots: Snapshots, day: int, state: Callable[[], dict[str, Any]], step: WorldStep) -> None:
+    snapshots.moment(day, state, within=True)
+
+
 def play(
     *, leads: int, arm: str, funnel_days: int, days: int, fork: Fork | None = None, snapshots: Snapshots | None = None
 ) -> dict[str, Any]:
@@ -185,28 +191,35 @@ def play(
         else:
             import_errors = fork.import_errors
         capacity = mailboxes * MAILBOX_CAP
-        for day in range((fork.day if fork else 0) + 1, days + 1):
+
+        def state() -> dict[str, Any]:  # what a fork from here starts with (bench/lifecycle/forks.py)
+            return {
+                "now": frozen.now.isoformat(),
+                "seconds": time.perf_counter() - began,
+                "cpu": (fork.cpu if fork else 0.0) + cpu.so_far(),
+                "queries": counter.count,
+                "import_errors": import_errors,
+                "agent_seconds": dict(timer.seconds),
+                "agent_queries": dict(timer.queries),
+                "meter": Fork.pickled(meter),
+            }
+
+        first = 1 if fork is None else fork.day + (0 if fork.within else 1)  # a day begun: its rest
+        if snapshots is not None:
+            snapshots.moment(first, state, within=True)  # the lead list imported, nothing worked yet
+        for day in range(first, days + 1):
             # Four-hour steps while campaigns and calls run, then two-day steps; each stops where an
             # agent said its work falls due, so a reminder still comes an hour before its call.
             step = dt.timedelta(hours=4) if day <= funnel_days else 2 * DAY
-            live(frozen, until=START + day * DAY, step=step, off=off, stop_at_hints=True)
+            after_step = None
+            if snapshots is not None:
+                after_step = functools.partial(_step_done, snapshots, day, state)
+            live(frozen, until=START + day * DAY, step=step, off=off, stop_at_hints=True, after_step=after_step)
             Campaign.objects.filter(daily_limit__lt=capacity).update(daily_limit=capacity)
             approve_what_waits()
             review_deliverability()
             if snapshots is not None:
-                snapshots.day_end(
-                    day,
-                    {
-                        "now": frozen.now.isoformat(),
-                        "seconds": time.perf_counter() - began,
-                        "cpu": (fork.cpu if fork else 0.0) + cpu.so_far(),
-                        "queries": counter.count,
-                        "import_errors": import_errors,
-                        "agent_seconds": dict(timer.seconds),
-                        "agent_queries": dict(timer.queries),
-                        "meter": Fork.pickled(meter),
-                    },
-                )
+                snapshots.moment(day, state, within=False)
             if day % 10 == 0:
                 print(
                     f"   [{arm} {leads}] day {day}: {time.perf_counter() - began:.0f}s, "
@@ -224,7 +237,10 @@ def play(
         "database": connection.vendor,
         "leads asked": leads,
         "import errors": import_errors,
-        "shared days": fork.day if fork else 0,
+        # Where the full arm's state was taken (business time, ISO): '' when the arm lived from nothing.
+        "copies for forks": snapshots.copies if snapshots else 0,
+        "shared until": fork.now if fork else "",
+        "shared hours": round((dt.datetime.fromisoformat(fork.now) - START).total_seconds() / 3600, 1) if fork else 0,
         "seconds": round(seconds, 1),
         "cpu python": round(cpu.here + (fork.cpu if fork else 0.0), 1),
         "cpu postgres": round(cpu.there, 1) if cpu.there is not None else None,

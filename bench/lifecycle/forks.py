@@ -1,18 +1,22 @@
-"""Arms that start from the full arm's state: the days an ablation arm would only repeat.
+"""Arms that start from the full arm's state: the hours an ablation arm would only repeat.
 
-An arm that switches off a decision acting on meetings, proposals or clients (a reminder, a
-follow-up, a report) is the full agency until the first of those exists: the same leads, the
-same emails, the same replies, run for run. Most of an arm's cost lies there (the thousand leads'
-research, scoring and first emails fall in the first simulated day). So the full arm, on SQLite,
-copies its database at the end of each day while some such decision has had nothing to act on
-(``Decision.acts_on``: no row yet) and its agents have left no trace (no run but empty schedule
-ticks: no handoff to them, no audit entry, no act, no escalation, no run they started). The arm
-without that decision then starts from the last such day's copy, with the full arm's meters up
-to then (CPU, queries, LLM cost and its cache), and lives the remaining days on its own.
+An arm without a decision is the full agency until that decision first makes a difference: the
+same leads, the same emails, the same replies, run for run. The full arm can tell when that is
+(``Decision.gated``): a decision acting on meetings, proposals or clients (a reminder, a follow-up,
+a report) waits for the first of those rows (``Decision.acts_on``); a patched decision waits for the
+first run of the agent it decides for (``Decision.decides``: scoring, the copy) or for the rows its
+patch reads (an enrollment's send window); and the agents an arm switches off must have left no
+trace (no run but empty schedule ticks: no handoff to them, no audit entry, no act, no escalation,
+no run they started). Until then the full arm, on SQLite, copies its database at the ends of its
+steps and days (``Snapshots``), and the arm without the decision starts from the last such copy,
+with the full arm's meters up to then (CPU, queries, LLM cost and its cache), and lives the rest
+of the time on its own.
 
-The shared days hold nothing the decision could have changed: the only difference from an arm
-that starts from nothing is its agents' empty ticks in those days (run rows, no effect). Should
-the full arm fail, or a decision act on the first day, its arm starts from nothing.
+Much of an arm's cost lies in those shared hours: the thousand leads' import, research and scoring
+fall in the first day's first step, the campaign, its copy and its first emails in the next ones,
+the first calls a day later. The shared hours hold nothing the decision could have changed: the
+only difference from an arm that starts from nothing is its agents' empty ticks in them (run rows,
+no effect). Should the full arm fail, or a decision act at once, its arm starts from nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import datetime as dt
 import json
 import pickle
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,26 +37,36 @@ from typing import Any
 from bench.lifecycle.policy import Decision, arm_decisions
 
 
-def forkable(arm: str) -> Decision | None:
-    """The decision an arm switches off, when its arm may start from the full arm's state."""
-    if not arm.startswith("-"):
+def forkable(arm: str) -> list[Decision] | None:
+    """The decisions an arm switches off, when its arm may start from the full arm's state: each
+    one's first difference can be told (``Decision.gated``)."""
+    if arm == "full":
         return None
-    (decision,) = arm_decisions(arm)
-    return decision if decision.acts_on and not decision.patches else None
+    decisions = arm_decisions(arm)
+    return decisions if all(d.gated for d in decisions) else None
 
 
-def untouched(decision: Decision) -> bool:
-    """Whether nothing the decision acts on exists yet and its agents have left no trace."""
+def untouched(decisions: list[Decision]) -> bool:
+    """Whether none of the decisions has made a difference yet (``untouched_one``)."""
+    return all(untouched_one(d) for d in decisions)
+
+
+def untouched_one(decision: Decision) -> bool:
+    """Whether nothing the decision acts on exists yet, no agent it decides for has run, and its
+    agents switched off have left no trace."""
     from django.apps import apps
 
     from agents import registry
     from agents.models import Action, AgentRun, AuditLog, Escalation
     from smarter_team import clock
 
-    assert decision.acts_on
-    if apps.get_model(decision.acts_on)._default_manager.exists():
+    if decision.acts_on and apps.get_model(decision.acts_on)._default_manager.exists():
         return False
+    if decision.decides and AgentRun.objects.filter(agent_name__in=decision.decides).exists():
+        return False  # queued or worked: its patched decision is about to be, or was, taken
     off = decision.off
+    if not off:
+        return True
     if any(isinstance(registry.get(name).next_work_at(clock.now()), dt.datetime) for name in off):
         return False  # it says when its next item falls due: that hint already shapes the clock's steps
     if (
@@ -69,11 +85,13 @@ def untouched(decision: Decision) -> bool:
 
 @dataclass
 class Fork:
-    """The full arm at the end of ``day``: its database's copy and its meters up to then."""
+    """The full arm at the end of ``day`` (``within``: at the end of one of its steps, the day's
+    remaining steps and its review still to come): its database's copy and its meters up to then."""
 
     day: int
     now: str  # the business clock, ISO
     database: str  # the copy's path ('' when the arm starts from nothing)
+    within: bool = False
     seconds: float = 0.0
     cpu: float = 0.0
     queries: int = 0
@@ -109,30 +127,53 @@ def ready_path(folder: Path, arm: str) -> Path:
     return folder / f"fork_{on_disk(arm)}.json"
 
 
+# The full arm's work between two copies (CPU seconds): at least COPY_EVERY, and at least
+# COPY_SHARE times what the last copy cost (a copy of a few dozen MB in memory, tens of
+# milliseconds), so copying costs the full arm at most a twentieth more; an arm repeats at most
+# that much of the full arm's work.
+COPY_EVERY = 0.5
+COPY_SHARE = 20
+
+
 class Snapshots:
-    """The full arm's side: a copy of its database at each day's end while some forkable arm has
-    had nothing to act on; an arm's fork is final (written for the scheduler) the first day its
-    decision has something, or when the full arm ends."""
+    """The full arm's side: a copy of its database, at the end of a step or a day, while some
+    forkable arm has had nothing to act on; an arm's fork is final (written for the scheduler) at
+    the first look that finds its decision made a difference, or when the full arm ends.
+
+    The first wave (the thousand leads' research and scoring, then the campaign and its first
+    emails) falls in the first day's steps, and a decision may first act in any of them: so a copy
+    can be taken at any step, once ``COPY_EVERY`` of the full arm's work has passed since the last."""
 
     def __init__(self, folder: Path, arms: list[str]) -> None:
         self.folder = folder
-        self.pending = {arm: decision for arm in arms if (decision := forkable(arm)) is not None}
+        self.pending = {arm: decisions for arm in arms if (decisions := forkable(arm)) is not None}
         self.latest: dict[str, Fork] = {}
+        self.copied_at: float | None = None  # this process's CPU time at the last copy
+        self.copy_cost = 0.0  # and what that copy cost
+        self.copies = 0
 
-    def day_end(self, day: int, state: dict[str, Any]) -> None:
+    def moment(self, day: int, state: Callable[[], dict[str, Any]], *, within: bool) -> None:
+        """The end of a step of ``day`` (``within``) or of the day itself: maybe a copy. ``state``
+        gives the meters, built only for a copy."""
         if not self.pending:
             return
-        still = {arm: decision for arm, decision in self.pending.items() if untouched(decision)}
+        spent = time.process_time()
+        if self.copied_at is not None and spent - self.copied_at < max(COPY_EVERY, COPY_SHARE * self.copy_cost):
+            return
+        still = {arm: decisions for arm, decisions in self.pending.items() if untouched(decisions)}
         for arm in set(self.pending) - set(still):
             self._final(arm)
         self.pending = still
         if still:
-            copy = self.folder / f"day_{day}.sqlite3"
+            self.copies += 1
+            copy = self.folder / f"copy_{self.copies}.sqlite3"
             _backup(copy)
-            fork = Fork(day=day, database=str(copy), **state)
+            fork = Fork(day=day, database=str(copy), within=within, **state())
             for arm in still:
                 self.latest[arm] = fork
         self._drop_unused()
+        self.copied_at = time.process_time()
+        self.copy_cost = self.copied_at - spent
 
     def close(self) -> None:
         """The full arm ended: every fork still pending is final (its decision never had work)."""
@@ -147,7 +188,7 @@ class Snapshots:
     def _drop_unused(self) -> None:
         kept = {fork.database for fork in self.latest.values()}
         finals = [Fork.load(p).database for p in self.folder.glob("fork_*.json")]
-        for copy in self.folder.glob("day_*.sqlite3"):
+        for copy in self.folder.glob("copy_*.sqlite3"):
             if str(copy) not in kept and str(copy) not in finals:
                 copy.unlink()
 

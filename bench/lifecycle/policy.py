@@ -38,6 +38,15 @@ class Decision:
     # (next_work_at: a reminder's hour) must name what it acts on: its hints shape the clock's steps
     # before it writes anything. None: the decision acts from the first day (or by a patch).
     acts_on: str | None = None
+    # The agents whose decision a patch replaces: until the first of their runs, the patch has
+    # changed nothing (a patch must be gated so, or by ``acts_on``, for its arm to be forked).
+    decides: tuple[str, ...] = ()
+
+    @property
+    def gated(self) -> bool:
+        """Whether the full arm can tell when this decision first makes a difference: its agents
+        switched off leave a trace, and each patch waits for ``acts_on`` or ``decides``."""
+        return not self.patches or bool(self.acts_on or self.decides)
 
 
 def _qualify_everyone() -> contextlib.AbstractContextManager[Any]:
@@ -93,17 +102,28 @@ def _any_time() -> Iterator[None]:
 DECISIONS = {
     d.name: d
     for d in (
-        Decision("scoring", "every reachable lead contacted", patches=(_qualify_everyone,)),
+        Decision("scoring", "every reachable lead contacted", patches=(_qualify_everyone,), decides=("lead_scoring",)),
         Decision(
             "personalisation",
             "no researched first line",
             off=("personalization",),
             patches=(_copy(personal=False, follow_ups=True),),
+            decides=("copywriting",),
+        ),
+        # Its patches read an enrollment's window and slot: nothing to change before the first one.
+        Decision(
+            "send windows",
+            "sent whenever the scheduler ticks",
+            off=("send_time_optimization",),
+            patches=(_any_time,),
+            acts_on="crm.Enrollment",
         ),
         Decision(
-            "send windows", "sent whenever the scheduler ticks", off=("send_time_optimization",), patches=(_any_time,)
+            "email follow-ups",
+            "a sequence of one email",
+            patches=(_copy(personal=True, follow_ups=False),),
+            decides=("copywriting",),
         ),
-        Decision("email follow-ups", "a sequence of one email", patches=(_copy(personal=True, follow_ups=False),)),
         Decision("a/b testing", "one copy for everyone", off=("ab_testing", "campaign_optimizer")),
         Decision("reminders", "no meeting reminders", off=("meeting_reminder",), acts_on="sales.Meeting"),
         Decision("meeting prep", "no briefing before a call", off=("meeting_prep",), acts_on="sales.Meeting"),
@@ -130,6 +150,7 @@ NAIVE_COPY = Decision(
     "one email, the same for everyone",
     off=("personalization",),
     patches=(_copy(personal=False, follow_ups=False),),
+    decides=("copywriting",),
 )
 
 

@@ -13,10 +13,11 @@ The scale part runs on PostgreSQL (what it measures includes the database). The 
 decisions, not the database: by default they run on SQLite in the arm's own process (a file in
 /dev/shm), which costs about a quarter less CPU and gives the same outcomes to the digit (the same
 seed, the same market, the same decisions: measured on the full arm, both engines). ``--compare-db
-postgres`` runs them on PostgreSQL too. On SQLite, an arm whose decision acts only on meetings,
-proposals or clients starts from the full arm's state on the last day none existed
-(bench/lifecycle/forks.py): those days are the full agency's in every such arm, and most of an
-arm's cost lies in them. ``--no-forks`` lives every arm from the first day.
+postgres`` runs them on PostgreSQL too. On SQLite, each arm starts from the full arm's state at
+the last step before its decision first made a difference (bench/lifecycle/forks.py): the hours
+before are the full agency's in every arm, and much of an arm's cost lies in them (the lead list's
+research in the first step, the first emails in the next). ``--no-forks`` lives every arm from
+the first day.
 
 Two parts, both by default:
 - scale: the full agency at each ``--leads`` size: wall time, agent runs and queries per lead, the
@@ -69,7 +70,7 @@ def child(args: argparse.Namespace) -> None:
             stale.unlink(missing_ok=True)
         shutil.copyfile(fork.database, mine)
     elif fork is not None:
-        fork = None  # its decision acted on the first day: nothing to share
+        fork = None  # its decision acted at once: nothing to share
     from bench.scratch import setup_django, unflushed_commits
 
     setup_django(sqlite=True)
@@ -167,8 +168,13 @@ def money(values: dict[str, str]) -> str:
 def show(r: dict[str, Any]) -> None:
     n, o = r["leads asked"], r["outcomes"]
     print(f"[{r['arm']}, {n} leads] wall {r['seconds']:.0f}s ({1000 * r['seconds'] / n:.0f} ms per lead)", flush=True)
-    if r.get("shared days"):
-        print(f"   started from the full arm's state at the end of day {r['shared days']} (its meters included)")
+    if r.get("copies for forks"):
+        print(f"   copied its state {r['copies for forks']} times for the arms that start from it")
+    if r.get("shared until"):
+        print(
+            f"   started from the full arm's state at {r['shared until'][:16]}, {r['shared hours']:.0f} hours in "
+            "(its meters included)"
+        )
     if r.get("database") == "sqlite":
         print(f"   CPU {r['cpu python']:.0f}s (SQLite, in process)")
     elif r.get("cpu postgres") is not None:

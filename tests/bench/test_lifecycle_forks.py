@@ -3,6 +3,7 @@ nothing to act on, and its meters go on from the full arm's."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +16,9 @@ from agents.services.audit import record_change
 from bench.lifecycle import forks
 from bench.lifecycle.forks import Fork, Snapshots, forkable, ready_path, untouched
 from bench.lifecycle.metering import Meter
-from bench.lifecycle.policy import DECISIONS
+from bench.lifecycle.policy import DECISIONS, Decision
 from tests.factories.agents import AgentRunFactory
+from tests.factories.crm import EnrollmentFactory
 from tests.factories.sales import ClientFactory, MeetingFactory, ProposalFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,37 +26,50 @@ pytestmark = pytest.mark.django_db
 REMINDERS = DECISIONS["reminders"]
 
 
-def test_only_the_decisions_acting_on_meetings_proposals_or_clients_fork() -> None:
-    forked = sorted(arm for arm in (f"-{name}" for name in DECISIONS) if forkable(arm))
-    assert forked == [
-        "-churn saves",
-        "-client reporting",
-        "-meeting prep",
-        "-no-show recovery",
-        "-proposal follow-ups",
-        "-reminders",
-    ]
-    assert forkable("full") is None and forkable("naive") is None
-    assert forkable("-scoring") is None  # a patch of a decision made on the first day
+def test_every_arm_forks_whose_decisions_say_when_they_first_make_a_difference() -> None:
+    assert all(forkable(f"-{name}") for name in DECISIONS)
+    assert forkable("naive") is not None  # each of its decisions is gated too
+    assert forkable("full") is None
+    # A patch that neither waits for a row nor names the agents it decides for cannot be told apart
+    # from the full agency at any point: its arm lives from the first day.
+    ungated = Decision("x", "a patch of anything", patches=(lambda: contextlib.nullcontext(),))
+    assert not ungated.gated and Decision("y", "off only", off=("ab_testing",)).gated
 
 
 def test_a_decision_is_untouched_until_what_it_acts_on_exists() -> None:
     AgentRunFactory.create(agent_name="meeting_reminder", trigger="schedule", status="succeeded")  # an empty tick
-    assert untouched(REMINDERS)
+    assert untouched([REMINDERS])
     MeetingFactory.create()
-    assert not untouched(REMINDERS)
+    assert not untouched([REMINDERS])
     churn = DECISIONS["churn saves"]
     ClientFactory.create()  # a client alone: churn_risk has no work until a health drop hands it some
-    assert untouched(churn)
+    assert untouched([churn])
     AgentRunFactory.create(agent_name="churn_risk", trigger="handoff", status="queued")
-    assert not untouched(churn)
+    assert not untouched([churn])
+
+
+def test_a_patched_decision_is_untouched_until_its_agent_runs_or_its_row_exists() -> None:
+    copy = [DECISIONS["email follow-ups"]]
+    windows = [DECISIONS["send windows"]]
+    assert untouched(copy) and untouched(windows)
+    AgentRunFactory.create(agent_name="copywriting", trigger="handoff", status="queued")  # about to write the copy
+    assert not untouched(copy) and untouched(windows)
+    EnrollmentFactory.create()  # the first enrollment: a send window may now be read
+    assert not untouched(windows)
+
+
+def test_an_arm_of_several_decisions_is_untouched_while_all_of_them_are() -> None:
+    naive = forkable("naive")
+    assert naive is not None and untouched(naive)
+    AgentRunFactory.create(agent_name="lead_scoring", trigger="handoff", status="queued")
+    assert not untouched(naive)  # scoring, one of its decisions, is about to be taken
 
 
 def test_an_agent_that_hints_its_next_item_ends_the_shared_days(monkeypatch) -> None:
     from sales.agents.meeting.reminder import MeetingReminder
 
     monkeypatch.setattr(MeetingReminder, "next_work_at", classmethod(lambda cls, now: now))
-    assert not untouched(REMINDERS)
+    assert not untouched([REMINDERS])
 
 
 @pytest.mark.parametrize(
@@ -71,7 +86,7 @@ def test_any_trace_of_its_agents_ends_the_shared_days(trace: str) -> None:
         record_change(action="meeting.reminded", target=tick, after={}, run=tick)
     else:
         AgentRunFactory.create(agent_name="meeting_prep", parent=tick)
-    assert not untouched(REMINDERS)
+    assert not untouched([REMINDERS])
 
 
 def _state(**extra: Any) -> dict[str, Any]:
@@ -88,7 +103,7 @@ def _state(**extra: Any) -> dict[str, Any]:
     }
 
 
-def test_a_fork_is_the_last_day_before_its_decision_had_work(tmp_path: Path, monkeypatch) -> None:
+def test_a_fork_is_the_last_copy_before_its_decision_made_a_difference(tmp_path: Path, monkeypatch) -> None:
     copies: list[Path] = []
 
     def backup(path: Path) -> None:
@@ -96,31 +111,53 @@ def test_a_fork_is_the_last_day_before_its_decision_had_work(tmp_path: Path, mon
         copies.append(path)
 
     monkeypatch.setattr(forks, "_backup", backup)
-    snapshots = Snapshots(tmp_path, ["-reminders", "-proposal follow-ups", "-scoring"])
-    assert set(snapshots.pending) == {"-reminders", "-proposal follow-ups"}  # scoring acts from day one
-    snapshots.day_end(1, _state())
-    snapshots.day_end(2, _state(queries=200))
-    assert not ready_path(tmp_path, "-reminders").exists()  # not final while it may still share a day
-    MeetingFactory.create()  # day 3 books the first call: the reminders' fork is day 2's copy
-    snapshots.day_end(3, _state(queries=300))
+    monkeypatch.setattr(forks, "COPY_EVERY", 0.0)
+    monkeypatch.setattr(forks, "COPY_SHARE", 0)
+    snapshots = Snapshots(tmp_path, ["-reminders", "-proposal follow-ups"])
+    snapshots.moment(1, lambda: _state(), within=True)
+    snapshots.moment(1, lambda: _state(queries=200), within=False)
+    assert not ready_path(tmp_path, "-reminders").exists()  # not final while it may still share the day
+    MeetingFactory.create()  # the next step books the first call: the reminders' fork is the copy before
+    snapshots.moment(2, lambda: _state(queries=300), within=True)
     reminders = Fork.load(ready_path(tmp_path, "-reminders"))
-    assert (reminders.day, reminders.queries, Path(reminders.database).name) == (2, 200, "day_2.sqlite3")
-    assert Path(reminders.database).exists() and not (tmp_path / "day_1.sqlite3").exists()  # unused copies go
+    assert (reminders.day, reminders.within, reminders.queries) == (1, False, 200)
+    assert Path(reminders.database).name == "copy_2.sqlite3" and Path(reminders.database).exists()
+    assert not (tmp_path / "copy_1.sqlite3").exists()  # unused copies go
     ProposalFactory.create()
-    snapshots.day_end(4, _state(queries=400))
-    reporting = Fork.load(ready_path(tmp_path, "-proposal follow-ups"))
-    assert reporting.day == 3 and reporting.agent_seconds == {"lead_scoring": 1.5}
-    assert reporting.unpickled_meter().live == Decimal("0.5")  # the LLM meter goes on
-    assert [p.name for p in copies] == ["day_1.sqlite3", "day_2.sqlite3", "day_3.sqlite3"]
+    snapshots.moment(2, lambda: _state(queries=400), within=False)
+    follow_ups = Fork.load(ready_path(tmp_path, "-proposal follow-ups"))
+    assert (follow_ups.day, follow_ups.within) == (2, True)  # a step of day 2: its rest is the arm's own
+    assert follow_ups.agent_seconds == {"lead_scoring": 1.5}
+    assert follow_ups.unpickled_meter().live == Decimal("0.5")  # the LLM meter goes on
+    assert [p.name for p in copies] == ["copy_1.sqlite3", "copy_2.sqlite3", "copy_3.sqlite3"]
 
 
-def test_a_decision_that_acts_on_the_first_day_or_never_is_final_too(tmp_path: Path, monkeypatch) -> None:
+def test_a_copy_waits_for_enough_work_since_the_last(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(forks, "_backup", lambda path: path.write_text("db"))
+    monkeypatch.setattr(forks, "COPY_EVERY", 3600.0)
+    built: list[int] = []
+
+    def state() -> dict[str, Any]:
+        built.append(1)
+        return _state()
+
+    snapshots = Snapshots(tmp_path, ["-reminders"])
+    snapshots.moment(1, state, within=True)  # the first look always copies
+    snapshots.moment(1, state, within=True)  # an instant later: nothing new worth a copy
+    MeetingFactory.create()
+    snapshots.moment(1, state, within=False)
+    assert len(built) == 1 and not ready_path(tmp_path, "-reminders").exists()  # the state is built per copy
+    snapshots.close()
+    assert Fork.load(ready_path(tmp_path, "-reminders")).within  # the copy before: still the right one
+
+
+def test_a_decision_that_acts_at_once_or_never_is_final_too(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(forks, "_backup", lambda path: path.write_text("db"))
     MeetingFactory.create()
     snapshots = Snapshots(tmp_path, ["-reminders", "-churn saves"])
-    snapshots.day_end(1, _state())
+    snapshots.moment(1, lambda: _state(), within=True)
     assert Fork.load(ready_path(tmp_path, "-reminders")).database == ""  # nothing shared: from nothing
-    snapshots.close()  # the full arm ended with no client at risk: its arm is the full arm's last day
+    snapshots.close()  # the full arm ended with no client at risk: its arm is the full arm's last copy
     assert Fork.load(ready_path(tmp_path, "-churn saves")).day == 1
 
 
