@@ -144,9 +144,10 @@ def _step_done(snapshots: Snapshots, day: int, state: Callable[[], dict[str, Any
 def play(
     *, leads: int, arm: str, funnel_days: int, days: int, fork: Fork | None = None, snapshots: Snapshots | None = None
 ) -> dict[str, Any]:
-    """The arm from nothing, or from ``fork`` (the full arm's state at a day's end: its database is
-    this process's already, its meters are added); ``snapshots``: the full arm copies its state for
-    the arms that may start from it (bench/lifecycle/forks.py)."""
+    """The arm from nothing, or from ``fork`` (the full arm's state at the end of a step or a day:
+    its database is this process's already, its meters are added; a day begun is lived to its end);
+    ``snapshots``: the full arm copies its state for the arms that may start from it
+    (bench/lifecycle/forks.py)."""
     if fork is None:
         call_command("migrate", verbosity=0)
         call_command("flush", interactive=False, verbosity=0)
