@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from smarter_team.db import hot_cursor
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql import features as postgresql_features
 
 pytestmark = pytest.mark.django_db(transaction=True)  # as in a worker: autocommit, a real connection
 
@@ -69,8 +74,8 @@ def test_a_database_error_is_djangos_own() -> None:
 def test_django_binds_on_the_server_and_prepares_what_a_connection_runs_often() -> None:
     from agents.models import LookupCache
 
-    assert connection.features.uses_server_side_binding
-    assert connection.features.max_query_params == 65_535
+    features = cast("postgresql_features.DatabaseFeatures", connection.features)
+    assert features.uses_server_side_binding and features.max_query_params == 65_535
     before = _prepared_names()
     for n in range(7):  # psycopg prepares a statement on its sixth run on the connection
         assert not LookupCache.objects.filter(key=f"never-stored-{n}").exists()
@@ -83,7 +88,8 @@ def test_a_bulk_write_over_the_bound_values_limit_goes_in_batches() -> None:
 
     now = timezone.now()
     rows = [LookupCache(key=f"bulk:{n}", value={"n": n}, created_at=now) for n in range(17_000)]
-    assert 4 * len(rows) > connection.features.max_query_params  # key, value, created_at, expires_at
+    limit = connection.features.max_query_params
+    assert limit is not None and 4 * len(rows) > limit  # key, value, created_at, expires_at
     LookupCache.objects.bulk_create(rows)  # one statement would carry 68,000 values: refused by the protocol
     assert LookupCache.objects.filter(key__startswith="bulk:").count() == 17_000
     LookupCache.objects.filter(key__startswith="bulk:").delete()
