@@ -20,6 +20,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import BigIntegerField, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Facts
@@ -123,10 +126,19 @@ def bookkeeper_key(refund: Payment) -> str:
     return f"payment:{refund.pk}:books"
 
 
-def _acted(kind: str) -> set[int]:
-    """Rows whose act is recorded already (pending, done or failed): the act itself decides."""
+def _acted(kind: str) -> QuerySet[Action, Any]:
+    """Rows whose act is recorded already (pending, done or failed): the act itself decides.
+
+    A subquery, not a list: every act of the kind ever recorded was read each night, and their ids
+    went back as one IN list, which grows past a statement's bound values (65,535 on PostgreSQL,
+    32,766 on SQLite) as the books do. Keys never null (NOT IN with a NULL matches nothing)."""
     field = "invoice_pk" if kind == INVOICE_KIND else "payment_pk"
-    return {int(p[field]) for p in Action.objects.filter(kind=kind).values_list("payload", flat=True) if field in p}
+    return (
+        Action.objects.filter(kind=kind)
+        .annotate(target=Cast(KeyTextTransform(field, "payload"), BigIntegerField()))
+        .filter(target__isnull=False)
+        .values("target")
+    )
 
 
 @register

@@ -82,6 +82,19 @@ def test_nightly_it_books_what_no_act_covers_yet_and_leaves_drafts_and_voids_out
     assert void_run.output["note"] == f"{void.number} is void: it stays out of the books"
 
 
+def test_nightly_an_act_without_the_key_hides_nothing() -> None:
+    # What covers a row is read in the database (a subquery, not a list of every act ever recorded):
+    # an act of the kind whose payload lacks the key must not turn NOT IN into "matches nothing".
+    waiting = open_invoice(provider_id="in_a")
+    pay(waiting, "1000.00", "evt_w")
+    Action.objects.create(kind="accounting.invoice", idempotency_key="accounting.invoice:legacy", payload={})
+    Action.objects.create(kind="accounting.payment", idempotency_key="accounting.payment:legacy", payload={})
+
+    nightly = run_agent("accounting_sync", {})
+
+    assert nightly.output["invoices"] == [waiting.number] and len(nightly.output["payments"]) == 1
+
+
 def test_money_given_back_goes_to_the_bookkeeper_once() -> None:
     invoice = open_invoice(amount="1000.00")
     pay(invoice, "1000.00", "evt_1")
