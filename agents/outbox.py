@@ -33,13 +33,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from pydantic import BaseModel, ValidationError
 
 from agents.errors import ActPayloadMismatch
 from agents.models import Action, AgentRun
 from smarter_team import clock
+from smarter_team.db import insert_new
 from smarter_team.logging import redact
 
 logger = logging.getLogger(__name__)
@@ -236,31 +237,12 @@ _INSERT_FIELDS = [f for f in Action._meta.concrete_fields if not f.primary_key]
 
 def _insert_new(action: Action) -> Action | None:
     """Insert the intent unless its key exists: ``action`` with its id, or None when it existed.
-
-    One statement on both databases (INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING
-    id; SQLite has both since 3.35): this is on every act's path, and a look first, then a savepoint
-    around a plain INSERT, cost three more statements. Only the key's conflict is ignored: any other
-    violation still raises.
-    """
+    One statement (smarter_team.db.insert_new): this is on every act's path."""
     for field in _INSERT_FIELDS:  # what save() would fill in: defaults ("" for text) and timestamps
         if getattr(action, field.attname) is None and (field.has_default() or not field.null):
             setattr(action, field.attname, field.get_default())
     action.created_at = action.updated_at = clock.now()
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in _INSERT_FIELDS)
-    values = [f.get_db_prep_save(getattr(action, f.attname), connection) for f in _INSERT_FIELDS]
-    table = connection.ops.quote_name(Action._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(values))}) "  # noqa: S608 - our own model
-        f"ON CONFLICT ({connection.ops.quote_name('idempotency_key')}) DO NOTHING RETURNING id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    action.pk = row[0]
-    action._state.adding = False
-    return action
+    return action if insert_new(action, unique=["idempotency_key"]) else None
 
 
 # --- 2. perform ---------------------------------------------------------------------------------

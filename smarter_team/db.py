@@ -15,10 +15,11 @@ DATABASE_PREPARED_STATEMENTS=false.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
@@ -72,3 +73,34 @@ def in_real_transaction(using: str = DEFAULT_DB_ALIAS) -> bool:
     count: it is how tests isolate data, not a transaction the code opened."""
     connection = connections[using]
     return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+def insert_new(obj: models.Model, *, unique: Sequence[str]) -> bool:
+    """Insert ``obj`` unless a row with the same ``unique`` fields exists: True, with ``obj.pk`` set,
+    when it is new. One ``INSERT ... ON CONFLICT (<unique>) DO NOTHING RETURNING <pk>`` on PostgreSQL
+    and SQLite (3.35 and later): no look first and no savepoint around it, where a duplicate key
+    would abort the caller's transaction. A conflict on any other constraint still raises.
+
+    The fields are written as they stand on ``obj`` (its defaults were set when it was built; save()
+    is not called, so the caller stamps its timestamps)."""
+    model = type(obj)
+    meta = model._meta
+    using = router.db_for_write(model)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
+    values = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    target = ", ".join(quote(str(cast("models.Field[Any, Any]", meta.get_field(name)).column)) for name in unique)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(values))}) "  # noqa: S608 - a model's own table and columns; values are parameters
+        f"ON CONFLICT ({target}) DO NOTHING RETURNING {quote(str(meta.pk.column))}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    obj.pk = row[0]
+    obj._state.adding, obj._state.db = False, using
+    return True

@@ -14,15 +14,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
+from django.db import IntegrityError, transaction
 
 from agents import registry
 from agents.base import AgentBase
 from agents.models import AgentRun
 from agents.services import pauses
 from smarter_team import broker, clock
+from smarter_team.db import insert_new
 
 logger = logging.getLogger(__name__)
 
@@ -122,26 +121,11 @@ def start_run(
 
 def _insert_new(run: AgentRun) -> bool:
     """Insert ``run`` unless a run with its idempotency key exists: True (``run.pk`` set) when it
-    is new. One ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: a duplicate key no longer
-    aborts the caller's transaction, so the insert needs no savepoint around it (two round trips
-    more per handoff, every handoff being inside an act's transaction)."""
+    is new. One statement (smarter_team.db.insert_new): a duplicate key no longer aborts the
+    caller's transaction, so the insert needs no savepoint around it (two round trips more per
+    handoff, every handoff being inside an act's transaction)."""
     run.updated_at = clock.now()  # what TimeStampedModel.save sets
-    meta = AgentRun._meta
-    fields = [f for f in meta.concrete_fields if not f.generated and f is not meta.auto_field]
-    using = router.db_for_write(AgentRun)
-    query = InsertQuery(AgentRun, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, [run])
-    compiler = query.get_compiler(using=using)
-    compiler.returning_fields = [meta.pk]
-    ((sql, params),) = compiler.as_sql()
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    run.pk = row[0]
-    run._state.adding, run._state.db = False, using
-    return True
+    return insert_new(run, unique=["idempotency_key"])
 
 
 def start_run_by_hand(*, agent_name: str, input: dict[str, Any], user: AbstractBaseUser | None) -> AgentRun:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import transaction
 
 from integrations.models import SandboxEvent, SandboxRecord
 from smarter_team import clock
+from smarter_team.db import insert_new
 
 
 def remember(*, kind: str, ref: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -29,26 +30,9 @@ def remember_new(*, kind: str, ref: str, data: dict[str, Any]) -> dict[str, Any]
     # One INSERT ... ON CONFLICT DO NOTHING: get_or_create's insert took a savepoint around it (three
     # statements, in the sending run's transaction) for a record that is nearly always new. A
     # concurrent writer that got there first keeps its data, which is read back.
-    if _insert_new(kind=kind, ref=ref, data=data):
+    if insert_new(SandboxRecord(kind=kind, ref=ref, data=data, created_at=clock.now()), unique=["kind", "ref"]):
         return dict(data)
     return recall(kind=kind, ref=ref) or dict(data)
-
-
-def _insert_new(*, kind: str, ref: str, data: dict[str, Any]) -> bool:
-    meta = SandboxRecord._meta
-    columns = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in ("kind", "ref", "data", "created_at")]
-    values = [
-        field.get_db_prep_save(value, connection)
-        for field, value in zip(columns, (kind, ref, data, clock.now()), strict=True)
-    ]
-    names = ", ".join(connection.ops.quote_name(str(field.column)) for field in columns)
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names}) VALUES (%s, %s, %s, %s) "  # noqa: S608 - the model's own table and columns; values are parameters
-        "ON CONFLICT (kind, ref) DO NOTHING RETURNING id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        return cursor.fetchone() is not None
 
 
 def ref_for(*, kind: str, key: str, made_by: Callable[[dict[str, Any]], str], ref: Callable[[int], str]) -> str:
