@@ -132,6 +132,9 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"] if USING_SQLITE else []
 
 # --- Redis, cache, broker -------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The namespace of the state workers share in Redis (OAuth tokens, rate-limit buckets, breakers), so
+# two deployments on one Redis never spend each other's tokens or open each other's circuits.
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="st")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

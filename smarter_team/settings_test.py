@@ -24,6 +24,9 @@ INTEGRATION_KEYS = {name: "" for name in INTEGRATION_KEYS}  # noqa: F405
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if XDIST_WORKER:
     CACHES["default"]["KEY_PREFIX"] = XDIST_WORKER  # noqa: F405
+    # The providers' shared state too: a test clearing its tokens must not clear the other
+    # worker's in the middle of a test (a second OAuth refresh there, once, in CI).
+    REDIS_KEY_PREFIX = f"{REDIS_KEY_PREFIX}:{XDIST_WORKER}"  # noqa: F405
     if CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
         CELERY_BROKER_TRANSPORT_OPTIONS = {
             **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405

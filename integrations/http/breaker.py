@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 import redis
 
 from integrations.http.errors import CircuitOpenError
-from integrations.http.shared import shared_redis
+from integrations.http.shared import shared_key, shared_redis
 from smarter_team import clock
 
 logger = logging.getLogger(__name__)
@@ -95,9 +95,9 @@ class RedisBreakerStore:
     # State outlives no outage by much; a day bounds the keys of providers we stopped using.
     TTL_SECONDS = 86_400
 
-    def __init__(self, client: redis.Redis, prefix: str = "st:breaker:") -> None:
+    def __init__(self, client: redis.Redis, prefix: str | None = None) -> None:
         self._client = client
-        self._prefix = prefix
+        self._prefix = prefix if prefix is not None else shared_key("breaker", "")
         self._claim = client.register_script(_CLAIM_PROBE_LUA)
 
     def _key(self, key: str) -> str:

@@ -18,7 +18,7 @@ import pydantic
 
 from integrations.http.client import BaseClient
 from integrations.http.errors import AuthError
-from integrations.http.shared import shared_redis
+from integrations.http.shared import shared_key, shared_redis
 
 # Refresh a little early so a token never expires between our check and the vendor's.
 EXPIRY_MARGIN_SECONDS = 120
@@ -72,7 +72,7 @@ class OAuthClient(BaseClient):
 
     @property
     def _cache_key(self) -> str:
-        return f"st:oauth:{self.name}:{self.setting(self.credential_names[0])}"
+        return shared_key("oauth", self.name, self.setting(self.credential_names[0]))
 
     def auth_headers(self, operation: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token()}"}

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import redis
 
-from integrations.http.shared import shared_redis
+from integrations.http.shared import shared_key, shared_redis
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +81,9 @@ return tostring(wait)
 
 
 class RedisLimiter:
-    def __init__(self, client: redis.Redis, prefix: str = "st:ratelimit:") -> None:
+    def __init__(self, client: redis.Redis, prefix: str | None = None) -> None:
         self._client = client
-        self._prefix = prefix
+        self._prefix = prefix if prefix is not None else shared_key("ratelimit", "")
         self._script = client.register_script(_BUCKET_SCRIPT)
         self._fallback = InProcessLimiter()
 

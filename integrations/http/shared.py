@@ -34,6 +34,15 @@ def http_client() -> httpx.Client:
     return _http[1]
 
 
+def shared_key(*parts: str) -> str:
+    """A key in the Redis that workers share, under REDIS_KEY_PREFIX.
+
+    The prefix keeps two deployments (or two test workers) on one Redis from reading, counting or
+    deleting each other's tokens, buckets and breakers.
+    """
+    return ":".join((settings.REDIS_KEY_PREFIX, *parts))
+
+
 def shared_redis() -> redis.Redis | None:
     """The Redis that workers share, or None in the embedded mode (no REDIS_URL)."""
     global _redis

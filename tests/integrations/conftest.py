@@ -25,7 +25,7 @@ def _fresh_provider_state() -> Iterator[None]:
     """Breaker and rate-limit state from one test must not open a circuit in the next."""
     client = shared.shared_redis()
     if client is not None:
-        for pattern in ("st:breaker:*", "st:ratelimit:*", "st:oauth:*"):
+        for pattern in (shared.shared_key(kind, "*") for kind in ("breaker", "ratelimit", "oauth")):
             for key in client.scan_iter(pattern):
                 client.delete(key)
     yield

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from integrations.http.ratelimit import InProcessLimiter, Rate, RedisLimiter, acquire
@@ -60,3 +62,16 @@ def test_acquire_sleeps_until_a_token_is_free() -> None:
 def test_a_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity"):
         Rate(capacity=0, per_second=1)
+
+
+def test_redis_buckets_live_under_the_deployments_prefix(settings: Any) -> None:
+    client = shared_redis()
+    assert client is not None
+    rate = Rate(capacity=1, per_second=0.01)
+    ours = redis_limiter()
+    assert ours.reserve("prefixed", rate) == 0.0
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}:other-agency"
+    theirs = redis_limiter()
+    assert theirs.reserve("prefixed", rate) == 0.0  # their own bucket, still full
+    assert ours.reserve("prefixed", rate) > 0
+    client.delete(f"{settings.REDIS_KEY_PREFIX}:ratelimit:prefixed")

@@ -6,11 +6,13 @@ import base64
 import email
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import respx
 
 from integrations.http import AuthError
+from integrations.http.shared import shared_redis
 from integrations.providers.gmail import GmailClient, message_id_for
 from integrations.providers.google_drive import GoogleDriveClient
 from integrations.providers.google_sheets import GoogleSheetsClient
@@ -90,6 +92,20 @@ def test_the_access_token_is_refreshed_once_and_shared(
     assert gmail.health_check().detail == "mailbox sales@agency.example"
     assert GmailClient().health_check().ok  # a second instance (another worker) reuses the cached token
     assert google.call_count == 1
+
+
+def test_a_deployment_sharing_the_redis_has_its_own_token(
+    gmail: GmailClient, mock_http: respx.MockRouter, google: respx.Route, settings: Any
+) -> None:
+    mock_http.get(f"{GMAIL}/profile").respond(200, json=load_fixture("gmail", "profile"))
+    assert gmail.health_check().ok
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}:other-agency"
+    assert GmailClient().health_check().ok
+    assert google.call_count == 2  # the other namespace refreshed its own, it did not read ours
+    clear = shared_redis()
+    assert clear is not None
+    for key in clear.scan_iter(f"{settings.REDIS_KEY_PREFIX}:*"):
+        clear.delete(key)
 
 
 def test_a_rejected_refresh_token_is_an_auth_error(keys: Callable[..., None], mock_http: respx.MockRouter) -> None:
