@@ -16,10 +16,12 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# What this machine keeps between runs: the embedded database and broker, the demo's clock and
+# login, the dev secret key, archives. Elsewhere than the checkout for a second agency beside it.
+VAR_DIR = Path(env.str("VAR_DIR", default="") or BASE_DIR / "var")
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 if DJANGO_ENV not in {"development", "test", "production"}:
