@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import BigIntegerField, F, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from pydantic import BaseModel, ValidationError
 
 from agents.errors import ActPayloadMismatch
@@ -208,6 +210,21 @@ def typed_payload(kind: str, payload: BaseModel | dict[str, Any]) -> BaseModel:
         return spec.payload.model_validate(payload)
     except ValidationError as exc:
         raise ActPayloadMismatch(f"{kind!r} payload does not match {spec.payload.__name__}: {exc}") from None
+
+
+def acted_on(kind: str, field: str, **filters: Any) -> QuerySet[Action, Any]:
+    """The row ids the acts of ``kind`` name in their payload's ``field``, as a subquery.
+
+    For ``filter(pk__in=acted_on(...))`` and its exclude: a list read into Python would grow
+    with every act ever recorded, and an IN list has a bound (65,535 values a statement on
+    PostgreSQL, 32,766 on SQLite). Acts without the field are left out, since NOT IN with a NULL
+    matches nothing."""
+    return (
+        Action.objects.filter(kind=kind, **filters)
+        .annotate(target=Cast(KeyTextTransform(field, "payload"), BigIntegerField()))
+        .filter(target__isnull=False)
+        .values("target")
+    )
 
 
 def full_key(kind: str, key: str) -> str:

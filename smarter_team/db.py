@@ -15,13 +15,15 @@ DATABASE_PREPARED_STATEMENTS=false.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
+
+T = TypeVar("T")
 
 
 def _server_binding_cursor_class() -> type[Any] | None:
@@ -104,3 +106,22 @@ def insert_new(obj: models.Model, *, unique: Sequence[str]) -> bool:
     obj.pk = row[0]
     obj._state.adding, obj._state.db = False, using
     return True
+
+
+# Values one IN list may bind, well under both databases' bounds (65,535 a statement on PostgreSQL
+# with server-side binding, 32,766 on SQLite) so the rest of the statement fits beside it.
+IN_LIST_CHUNK = 10_000
+
+
+def in_chunks(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    """``values`` in lists of at most ``size`` (IN_LIST_CHUNK): for a lookup list only Python can
+    build (hashes of addresses, say), which must go to the database as several IN lists."""
+    size = size or IN_LIST_CHUNK
+    chunk: list[T] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -27,6 +27,7 @@ from django.db.models import Q
 from crm.models import Enrollment, Lead, Message, SuppressionEntry
 from crm.services.agency import profile
 from crm.services.suppression import suppressed_lead_filter, value_hash
+from smarter_team.db import in_chunks
 
 SENT = ("sent", "delivered", "opened", "clicked", "replied", "bounced")
 OPT_OUT_REASONS = ("unsubscribe", "complaint", "gdpr_objection", "gdpr_erasure")
@@ -64,10 +65,11 @@ def contacted_after_suppression(start: dt.datetime, end: dt.datetime) -> Check:
     check.checked = len(sent)
     wanted = {h for _, to, _ in sent for h in _hashes_for(to)}
     earliest: dict[str, dt.datetime] = {}
-    for digest, created in SuppressionEntry.objects.filter(value_hash__in=wanted).values_list(
-        "value_hash", "created_at"
-    ):
-        earliest[digest] = min(created, earliest.get(digest, created))
+    for chunk in in_chunks(sorted(wanted)):  # a day's sends: more hashes than one IN list may bind
+        for digest, created in SuppressionEntry.objects.filter(value_hash__in=chunk).values_list(
+            "value_hash", "created_at"
+        ):
+            earliest[digest] = min(created, earliest.get(digest, created))
     for pk, to, sent_at in sent:
         times = [earliest[h] for h in _hashes_for(to) if h in earliest]
         if times and sent_at is not None and min(times) < sent_at:

@@ -182,7 +182,7 @@ def is_client(email: str) -> bool:
         "subject", flat=True
     )
     return SandboxRecord.objects.filter(
-        kind="document", ref__in=list(signed), data__recipients__0__email__iexact=address
+        kind="document", ref__in=signed, data__recipients__0__email__iexact=address
     ).exists()
 
 

@@ -30,6 +30,7 @@ from django.db.models import Count
 from learning.models import KnowledgeRule, RuleApplication
 from learning.stats import Worth, beta_mean, lift, skip_worth
 from smarter_team import clock
+from smarter_team.db import in_chunks
 
 FOUR = Decimal("0.0001")
 STOPPING_TYPES = frozenset(
@@ -88,23 +89,19 @@ def refresh_rules(*, rule_ids: Iterable[int] | None = None, retire: bool = True)
     Idempotent (counts are rebuilt from RuleApplication rows, never incremented), so it may run after
     every run and again hourly. Returns the rules that were retired.
     """
-    rules_qs = KnowledgeRule.objects.all()
-    if rule_ids is not None:
-        ids = sorted(set(rule_ids))
-        if not ids:
-            return []
-        rules_qs = rules_qs.filter(pk__in=ids)
-    rules = list(rules_qs)
+    if rule_ids is None:
+        rules = list(KnowledgeRule.objects.all())
+    else:  # in chunks, as the counts below: proposed rules pile up until someone reviews them
+        rules = [r for ids in in_chunks(sorted(set(rule_ids))) for r in KnowledgeRule.objects.filter(pk__in=ids)]
     if not rules:
         return []
     counts: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
-    rows = (
-        RuleApplication.objects.filter(rule_id__in=[r.pk for r in rules])
-        .values("rule_id", "mode", "outcome")
-        .annotate(n=Count("id"))
-    )
-    for row in rows:
-        counts[row["rule_id"]][(row["mode"], row["outcome"])] = row["n"]
+    for ids in in_chunks(r.pk for r in rules):
+        rows = (
+            RuleApplication.objects.filter(rule_id__in=ids).values("rule_id", "mode", "outcome").annotate(n=Count("id"))
+        )
+        for row in rows:
+            counts[row["rule_id"]][(row["mode"], row["outcome"])] = row["n"]
     retired = []
     for rule in rules:
         reason = _measure(rule, counts.get(rule.pk, {}))

@@ -8,18 +8,21 @@ from django.contrib.auth.base_user import AbstractBaseUser
 
 from learning.models import ResponseTracking
 from smarter_team import clock
+from smarter_team.db import in_chunks
 
 
 def record_feedback(
     *, trackings: Iterable[ResponseTracking], user: AbstractBaseUser | None, good: bool, note: str = ""
 ) -> int:
     """Set the outcome staff judged. It outranks the automatic outcome (after_run will not overwrite it)."""
-    ids = [t.pk for t in trackings]
     now = clock.now()
-    return ResponseTracking.objects.filter(pk__in=ids).update(
-        actual_outcome=ResponseTracking.Outcome.SUCCESS if good else ResponseTracking.Outcome.FAILURE,
-        user_feedback=note.strip(),
-        feedback_by=user if user is not None and user.pk else None,
-        feedback_at=now,
-        updated_at=now,
+    return sum(  # in chunks: "select all" in the admin may pick more rows than one IN list binds
+        ResponseTracking.objects.filter(pk__in=ids).update(
+            actual_outcome=ResponseTracking.Outcome.SUCCESS if good else ResponseTracking.Outcome.FAILURE,
+            user_feedback=note.strip(),
+            feedback_by=user if user is not None and user.pk else None,
+            feedback_at=now,
+            updated_at=now,
+        )
+        for ids in in_chunks(t.pk for t in trackings)
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crm.services.replies import understand
-from crm.services.replies.parse import parse_reply, read_message, visible_text
+from crm.services.replies.parse import MAX_REFERENCES, parse_reply, read_message, visible_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "replies"
 
@@ -99,3 +99,15 @@ def test_understand_a_gmail_reply_end_to_end():
 
     assert result.classification.intent == "interested"
     assert result.auto is None and result.bounce is None
+
+
+def test_a_long_references_header_keeps_the_threads_root_and_its_newest_ids():
+    ids = [f"<m-{n}@mail.example.com>" for n in range(5_000)]
+    raw = (
+        "From: Karen <karen@example.com>\r\nMessage-ID: <r@mail.example.com>\r\n"
+        f"References: {' '.join(ids)}\r\nSubject: Re: hi\r\n\r\nYes.\r\n"
+    ).encode()
+    reply = parse_reply(read_message(raw))
+    assert len(reply.references) == MAX_REFERENCES
+    assert reply.references[0] == ids[0] and reply.references[-1] == ids[-1]
+    assert reply.thread_keys[0] == ids[-1] and ids[0] in reply.thread_keys

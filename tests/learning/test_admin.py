@@ -110,6 +110,15 @@ def test_error_log_is_read_only_but_can_be_resolved_with_a_note(staff_client) ->
     )
 
 
+def test_select_all_resolves_every_error_however_many_in_lists_it_takes(staff_client, monkeypatch) -> None:
+    # "Select all" may pick more rows than one IN list binds: the update goes in chunks (of 2 here).
+    monkeypatch.setattr("smarter_team.db.IN_LIST_CHUNK", 2)
+    errors = ErrorLogFactory.create_batch(5)
+    url = reverse("admin:learning_errorlog_changelist")
+    staff_client.post(url, {"action": "mark_resolved", "_selected_action": [e.pk for e in errors], "note": "bulk"})
+    assert all(e.resolution_notes == "bulk" for e in ErrorLog.objects.filter(pk__in=[e.pk for e in errors]))
+
+
 def test_staff_feedback_marks_responses_good_or_bad(staff_client) -> None:
     tracking = ResponseTrackingFactory.create()
     url = reverse("admin:learning_responsetracking_changelist")

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from smarter_team.db import hot_cursor
+from smarter_team.db import IN_LIST_CHUNK, hot_cursor, in_chunks
 
 if TYPE_CHECKING:
     from django.db.backends.postgresql import features as postgresql_features
@@ -93,3 +93,14 @@ def test_a_bulk_write_over_the_bound_values_limit_goes_in_batches() -> None:
     LookupCache.objects.bulk_create(rows)  # one statement would carry 68,000 values: refused by the protocol
     assert LookupCache.objects.filter(key__startswith="bulk:").count() == 17_000
     LookupCache.objects.filter(key__startswith="bulk:").delete()
+
+
+@pytest.mark.parametrize(("n", "sizes"), [(0, []), (3, [3]), (10, [4, 4, 2]), (8, [4, 4])])
+def test_in_chunks_splits_a_lookup_list_without_losing_or_repeating_a_value(n: int, sizes: list[int]) -> None:
+    chunks = list(in_chunks(iter(range(n)), 4))
+    assert [len(c) for c in chunks] == sizes
+    assert [v for c in chunks for v in c] == list(range(n))
+
+
+def test_in_chunks_stays_under_what_either_database_binds_in_one_statement() -> None:
+    assert max(len(c) for c in in_chunks(range(40_000))) == IN_LIST_CHUNK < 32_766

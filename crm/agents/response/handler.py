@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from agents.base import Facts, LLMAgent
 from agents.context import RunContext
@@ -23,7 +23,7 @@ from crm.services.lead_flow import lead_entered
 from crm.services.leads import LeadDataError, create_or_update_lead, lead_set_status
 from crm.services.normalize import looks_like_email
 from crm.services.replies.classify import Intent, classify
-from crm.services.replies.parse import visible_text
+from crm.services.replies.parse import trim_references, visible_text
 from crm.services.suppression import record_opt_out
 from integrations.webhooks.inputs import EmailEvent
 
@@ -53,6 +53,11 @@ class InboundEmail(EmailEvent):
     references: list[str] = []
     auto_reply: bool = False
     sender_name: str = ""
+
+    @field_validator("references")
+    @classmethod
+    def _trimmed(cls, value: list[str]) -> list[str]:
+        return list(trim_references(value))
 
 
 class Verdict(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
@@ -18,6 +19,18 @@ from mailparser_reply import EmailReplyParser
 # The reply parser needs the languages whose "On ... wrote:" headers and sign-offs it should know.
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
 _MSGID = re.compile(r"<[^<>\s]+>")
+# A References header names the whole thread, and a sender writes what it likes there: kept are
+# the first id (the thread's root: our first email of a sequence) and the newest (the answered
+# message and its parents), as RFC 5322's threading keeps a long thread's header short. Without a
+# cap a crafted header of tens of thousands of ids became one IN list past the database's bound.
+MAX_REFERENCES = 50
+
+
+def trim_references(references: Sequence[str]) -> tuple[str, ...]:
+    refs = tuple(references)
+    return refs if len(refs) <= MAX_REFERENCES else (refs[0], *refs[-(MAX_REFERENCES - 1) :])
+
+
 _QUOTED_LINE = re.compile(r"^\s*>")
 # Client headers the reply parser misses (Spanish Gmail puts the address in parentheses; some
 # clients write "-----Original Message-----"); the reply ends where one of these begins.
@@ -76,7 +89,7 @@ def parse_reply(message: EmailMessage) -> ParsedReply:
     return ParsedReply(
         message_id=_first_msgid(message.get("Message-ID")),
         in_reply_to=_first_msgid(message.get("In-Reply-To")),
-        references=tuple(_MSGID.findall(str(message.get("References", "")))),
+        references=trim_references(_MSGID.findall(str(message.get("References", "")))),
         sender=address.strip().lower(),
         sender_name=name.strip(),
         subject=str(message.get("Subject", "")).strip(),

@@ -23,6 +23,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Facts
@@ -122,14 +124,17 @@ class ProgressTracking(Agent[TrackScope, Tracked]):
 
     def load(self, ctx: RunContext, data: TrackScope) -> Tracking:
         if data.project_id is None:
+            # A waiting change whose approval was rejected, matched in SQL: the rejections are never
+            # purged, and reading all of their keys back each day grew with the history.
             rejected = Escalation.objects.filter(
-                kind=Escalation.Kind.APPROVAL,
-                status=Escalation.Status.REJECTED,
-                dedupe_key__startswith="approval:change_request:",
-            ).values_list("dedupe_key", flat=True)
-            ids = [int(k.rsplit(":", 1)[1]) for k in rejected if k.rsplit(":", 1)[1].isdigit()]
-            waiting = ChangeRequest.objects.filter(
-                pk__in=ids, status=ChangeRequest.Status.AWAITING_APPROVAL, source_message__isnull=False
+                kind=Escalation.Kind.APPROVAL, status=Escalation.Status.REJECTED, dedupe_key=OuterRef("approval")
+            )
+            waiting = (
+                ChangeRequest.objects.filter(
+                    status=ChangeRequest.Status.AWAITING_APPROVAL, source_message__isnull=False
+                )
+                .annotate(approval=Concat(Value("approval:change_request:"), Cast("pk", CharField())))
+                .filter(Exists(rejected))
             )
             return Portfolio(
                 projects=list(

@@ -20,16 +20,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, QuerySet
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Facts
 from agents.context import RunContext
 from agents.errors import TransientError
 from agents.models import Action, Escalation
-from agents.outbox import register_performer
+from agents.outbox import acted_on, register_performer
 from agents.registry import register
 from integrations.values import InvoiceLine
 from sales.agents.payment.common import lines_of, money
@@ -127,18 +125,8 @@ def bookkeeper_key(refund: Payment) -> str:
 
 
 def _acted(kind: str) -> QuerySet[Action, Any]:
-    """Rows whose act is recorded already (pending, done or failed): the act itself decides.
-
-    A subquery, not a list: every act of the kind ever recorded was read each night, and their ids
-    went back as one IN list, which grows past a statement's bound values (65,535 on PostgreSQL,
-    32,766 on SQLite) as the books do. Keys never null (NOT IN with a NULL matches nothing)."""
-    field = "invoice_pk" if kind == INVOICE_KIND else "payment_pk"
-    return (
-        Action.objects.filter(kind=kind)
-        .annotate(target=Cast(KeyTextTransform(field, "payload"), BigIntegerField()))
-        .filter(target__isnull=False)
-        .values("target")
-    )
+    """Rows whose act is recorded already (pending, done or failed): the act itself decides."""
+    return acted_on(kind, "invoice_pk" if kind == INVOICE_KIND else "payment_pk")
 
 
 @register

@@ -34,8 +34,11 @@ def retainer_key(client_id: int, month: dt.date) -> str:
     return f"client:{client_id}:retainer:{month:%Y-%m}"
 
 
+MILESTONE_KEY_PREFIX = "milestone:"
+
+
 def milestone_key(milestone_id: int) -> str:
-    return f"milestone:{milestone_id}"
+    return f"{MILESTONE_KEY_PREFIX}{milestone_id}"
 
 
 def final_key(proposal_id: int) -> str:

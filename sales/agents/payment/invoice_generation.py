@@ -35,13 +35,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import Q, Sum
+from django.db.models import CharField, Exists, OuterRef, Q, Sum, Value
+from django.db.models.functions import Cast, Concat
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Facts
 from agents.context import RunContext
 from agents.models import Action, AgentRun, Escalation
-from agents.outbox import register_performer
+from agents.outbox import acted_on, register_performer
 from agents.registry import register
 from agents.services.runs import payload_hash, start_run
 from crm.models import Message
@@ -51,6 +52,7 @@ from delivery.models import Milestone
 from delivery.services.renewals import is_renewal
 from integrations.values import InvoiceLine
 from sales.agents.payment.common import (
+    MILESTONE_KEY_PREFIX,
     PAYMENT_TERMS_DAYS,
     cents,
     deposit_key,
@@ -252,8 +254,15 @@ class InvoiceGeneration(Agent[InvoiceRequest, Generated]):
         for client in Client.objects.filter(monthly_value__gt=0, status__in=BILLABLE).order_by("pk"):
             if retainer_due(client, today):
                 candidates[retainer_key(client.pk, month)] = {"client_id": client.pk, "kind": "retainer"}
-        milestones = Milestone.objects.filter(status__in=BILLED_MILESTONES, amount__gt=0).select_related("project")
-        for milestone in milestones.order_by("pk"):
+        # Only milestones no invoice bills yet: every billed one ever stays DONE or ACCEPTED, and
+        # reading them all back each night (with their keys as one IN list) grew with the books.
+        milestones = (
+            Milestone.objects.filter(status__in=BILLED_MILESTONES, amount__gt=0)
+            .annotate(key=Concat(Value(MILESTONE_KEY_PREFIX), Cast("pk", CharField())))
+            .exclude(Exists(Invoice.objects.filter(key=OuterRef("key"))))
+            .select_related("project")
+        )
+        for milestone in milestones.order_by("pk")[: BATCH * 2]:
             candidates[milestone_key(milestone.pk)] = {
                 "client_id": milestone.project.client_id,
                 "kind": "milestone",
@@ -267,9 +276,8 @@ class InvoiceGeneration(Agent[InvoiceRequest, Generated]):
             ).values_list("payload_hash", flat=True)
         )  # a due item another run already works on is not handed off again
         due = [d for d in due if payload_hash(InvoiceRequest.model_validate(d).model_dump(mode="json")) not in working]
-        failed = Action.objects.filter(kind=STRIPE_KIND, status=Action.Status.FAILED)
-        failed_pks = {a.payload.get("invoice_pk") for a in failed.only("payload")}
-        stuck = list(Invoice.objects.filter(status=Invoice.Status.DRAFT, pk__in=failed_pks).order_by("pk"))
+        failed = acted_on(STRIPE_KIND, "invoice_pk", status=Action.Status.FAILED)
+        stuck = list(Invoice.objects.filter(status=Invoice.Status.DRAFT, pk__in=failed).order_by("pk")[:BATCH])
         return Plan(request=data, today=today, notices=notices, due=due[:BATCH], stuck=stuck)
 
     def act(self, ctx: RunContext, facts: Plan) -> Generated:

@@ -60,7 +60,10 @@ def test_a_clean_day_is_a_proof_with_counts_and_no_escalation(frozen_clock):
     assert not result.escalations
 
 
-def test_a_send_after_the_suppression_is_a_breach_with_its_message_id(frozen_clock):
+@pytest.mark.parametrize("chunk", [None, 1])  # 1: each address's hashes looked up in IN lists of one
+def test_a_send_after_the_suppression_is_a_breach_with_its_message_id(frozen_clock, monkeypatch, chunk):
+    if chunk:
+        monkeypatch.setattr("smarter_team.db.IN_LIST_CHUNK", chunk)
     lead = LeadFactory.create(email="pat@summitdental.com")
     suppress(email_or_domain="summitdental.com", reason="manual", source="operator")
     frozen_clock.tick(dt.timedelta(minutes=5))

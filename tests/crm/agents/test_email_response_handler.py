@@ -135,3 +135,17 @@ def test_the_instantly_webhooks_reply_is_read_by_the_handler() -> None:
     assert result.output["intent"] == "interested"
     inbound = Message.objects.get(direction="in")
     assert inbound.conversation == thread.conversation and inbound.idempotency_key == "inbound:em_abc123"
+
+
+def test_a_reply_naming_more_of_its_thread_than_a_query_may_bind_still_finds_ours() -> None:
+    # A sender writes what it likes into References: 70,000 ids, ours (the thread's root) first.
+    thread = contacted()
+    filler = [f"<x-{n}@mail.example.com>" for n in range(70_000)]
+    result = run_agent(
+        "email_response_handler",
+        reply(
+            thread, "Sure, send me the details.", in_reply_to="", references=[thread.sent.provider_message_id, *filler]
+        ),
+    )
+    assert result.status == "succeeded", result.error
+    assert Message.objects.get(direction="in").conversation == thread.conversation

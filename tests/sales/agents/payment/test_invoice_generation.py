@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agents.models import Action, AgentRun, Escalation
 from agents.testing import assert_idempotent, drain, run_agent
@@ -119,6 +121,29 @@ def test_the_daily_beat_bills_due_retainers_and_delivered_milestones_each_in_a_r
     drain()
     assert Invoice.objects.filter(client=later, kind="retainer").count() == 1
     assert Invoice.objects.count() == 3
+
+
+def test_the_beat_looks_only_at_milestones_not_billed_yet() -> None:
+    # Billed milestones stay DONE or ACCEPTED for ever: the nightly look must not read them back
+    # (their keys went to the database as one IN list, growing with the books).
+    project = ProjectFactory.create(client=project_client())
+    billed = [
+        MilestoneFactory.create(project=project, status=Milestone.Status.DONE, amount=Decimal("100.00"))
+        for _ in range(3)
+    ]
+    run_agent("invoice_generation", {})
+    drain()
+    assert Invoice.objects.filter(kind="milestone").count() == 3
+    fresh = MilestoneFactory.create(project=project, status=Milestone.Status.ACCEPTED, amount=Decimal("100.00"))
+
+    with CaptureQueriesContext(connection) as seen:
+        beat = run_agent("invoice_generation", {})
+    drain()
+
+    assert beat.output["handed_off"] == 1
+    assert Invoice.objects.filter(key=f"milestone:{fresh.pk}").exists()
+    statements = " ".join(q["sql"] for q in seen.captured_queries)
+    assert not [m.pk for m in billed if f"'milestone:{m.pk}'" in statements]
 
 
 def test_a_milestone_never_bills_more_than_is_left_of_its_proposal() -> None:
