@@ -66,9 +66,18 @@ def test_three_weeks_of_retention_on_the_sandbox(frozen_clock: clock.FrozenClock
     assert troubled.status == Client.Status.AT_RISK and troubled.health_score is not None
     # One escalation and one offer for the whole episode, and the sandbox client felt it.
     assert Escalation.objects.filter(dedupe_key__startswith=f"churn:client:{troubled.pk}:").count() == 1
-    offer = Message.objects.get(intent="save_play")
-    assert offer.status == "sent" and offer.conversation.lead == troubled.primary_contact
-    assert accounts.mood(troubled.primary_contact.email) > 0.3  # type: ignore[arg-type]
+    contact = troubled.primary_contact
+    assert contact is not None and contact.email
+    offers = Message.objects.filter(intent="save_play")
+    offer = offers.get(conversation__lead=contact)
+    assert offer.status == "sent"
+    # Another client may earn one in these weeks, once: when the market signs the upsell (a draw on
+    # the company's name), its new project's milestones slip here, where no delivery agent works.
+    for other in offers.exclude(pk=offer.pk):
+        client = Client.objects.get(primary_contact=other.conversation.lead)
+        assert client.status == Client.Status.AT_RISK
+        assert offers.filter(conversation__lead=other.conversation.lead).count() == 1
+    assert accounts.mood(contact.email) > 0.3
     # Surveyed once this month; every answer the market gave is captured.
     surveys = SurveyResponse.objects.filter(kind__in=["nps", "csat"])
     assert surveys.count() == 7
