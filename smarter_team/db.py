@@ -125,3 +125,9 @@ def in_chunks(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]
             chunk = []
     if chunk:
         yield chunk
+
+
+def update_in_chunks(queryset: models.QuerySet[Any], pks: Iterable[Any], **values: Any) -> int:
+    """``queryset.filter(pk__in=pks).update(**values)`` with ``pks`` in chunks (an admin's "select
+    all" may pick more rows than one IN list binds); returns the rows updated."""
+    return sum(queryset.filter(pk__in=chunk).update(**values) for chunk in in_chunks(pks))

@@ -13,7 +13,7 @@ from learning.fingerprint import error_type_of, fingerprint
 from learning.models import ErrorLog
 from smarter_team import clock
 from smarter_team.context import current_agent_name, current_run_id
-from smarter_team.db import in_chunks
+from smarter_team.db import update_in_chunks
 from smarter_team.logging import redact as redact_all
 
 if TYPE_CHECKING:
@@ -165,12 +165,14 @@ def fingerprint_of(*, agent_name: str, exc: BaseException, step: str = "", provi
 
 def resolve_errors(*, errors: Iterable[ErrorLog], user: AbstractBaseUser | None, note: str = "") -> int:
     """Mark errors resolved by an operator (the ones already resolved keep their first resolution)."""
-    now, by = clock.now(), user if user is not None and user.pk else None
-    return sum(  # in chunks: "select all" in the admin may pick more rows than one IN list binds
-        ErrorLog.objects.filter(pk__in=ids, resolved_at__isnull=True).update(
-            resolved_at=now, resolved_by=by, resolution_notes=note.strip(), updated_at=now
-        )
-        for ids in in_chunks(e.pk for e in errors)
+    now = clock.now()
+    return update_in_chunks(
+        ErrorLog.objects.filter(resolved_at__isnull=True),
+        (e.pk for e in errors),
+        resolved_at=now,
+        resolved_by=user if user is not None and user.pk else None,
+        resolution_notes=note.strip(),
+        updated_at=now,
     )
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 
 from learning.models import ResponseTracking
 from smarter_team import clock
-from smarter_team.db import in_chunks
+from smarter_team.db import update_in_chunks
 
 
 def record_feedback(
@@ -16,13 +16,12 @@ def record_feedback(
 ) -> int:
     """Set the outcome staff judged. It outranks the automatic outcome (after_run will not overwrite it)."""
     now = clock.now()
-    return sum(  # in chunks: "select all" in the admin may pick more rows than one IN list binds
-        ResponseTracking.objects.filter(pk__in=ids).update(
-            actual_outcome=ResponseTracking.Outcome.SUCCESS if good else ResponseTracking.Outcome.FAILURE,
-            user_feedback=note.strip(),
-            feedback_by=user if user is not None and user.pk else None,
-            feedback_at=now,
-            updated_at=now,
-        )
-        for ids in in_chunks(t.pk for t in trackings)
+    return update_in_chunks(
+        ResponseTracking.objects.all(),
+        (t.pk for t in trackings),
+        actual_outcome=ResponseTracking.Outcome.SUCCESS if good else ResponseTracking.Outcome.FAILURE,
+        user_feedback=note.strip(),
+        feedback_by=user if user is not None and user.pk else None,
+        feedback_at=now,
+        updated_at=now,
     )

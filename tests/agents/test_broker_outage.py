@@ -27,17 +27,12 @@ from django.db import connection
 
 from agents.models import AgentRun
 from integrations.models import WebhookEvent
+from tests.processes import free_port
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 LOAD_SECONDS, KILL_AT, OUTAGE_SECONDS = 16.0, 4.0, 8.0
 RECOVERY_LIMIT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PrivateRedis:

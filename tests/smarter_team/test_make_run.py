@@ -23,7 +23,7 @@ import httpx
 import pytest
 from django.conf import settings
 
-from tests.agents.test_broker_outage import free_port
+from tests.processes import free_port
 
 pytestmark = pytest.mark.worker
 
