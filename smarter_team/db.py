@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Value
+from django.db.models.functions import Cast, Concat
 
 T = TypeVar("T")
 
@@ -131,3 +133,9 @@ def update_in_chunks(queryset: models.QuerySet[Any], pks: Iterable[Any], **value
     """``queryset.filter(pk__in=pks).update(**values)`` with ``pks`` in chunks (an admin's "select
     all" may pick more rows than one IN list binds); returns the rows updated."""
     return sum(queryset.filter(pk__in=chunk).update(**values) for chunk in in_chunks(pks))
+
+
+def pk_key(prefix: str) -> Concat:
+    """``f"{prefix}{pk}"`` computed in SQL: a row's key as the rows naming it store it (an invoice's
+    ``milestone:<pk>``, an approval's dedupe key), to match them in a subquery rather than read them."""
+    return Concat(Value(prefix), Cast("pk", models.CharField()))

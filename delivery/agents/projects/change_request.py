@@ -37,6 +37,7 @@ from crm.services.outbound import queue_email
 from delivery.agents.projects.common import (
     add_working_days,
     blended_rate,
+    change_key,
     half_hours,
     move,
     overlap,
@@ -174,10 +175,6 @@ def reading_problem(reading: Reading, text: str) -> str | None:
     if overlap(reading.summary, text) < 0.3:
         return "the summary is not in the client's words"
     return None
-
-
-def change_key(change: ChangeRequest) -> str:
-    return f"change_request:{change.pk}"
 
 
 def _reply_subject(message: Message) -> str:

@@ -14,6 +14,7 @@ from django.db import models
 
 from agents.context import RunContext
 from crm.models import Lead
+from delivery.models import ChangeRequest
 from sales.models import Client
 
 HOURS = Decimal("0.5")  # estimates are kept to the half hour
@@ -130,3 +131,11 @@ def sum_hours(values: Iterable[Decimal]) -> Decimal:
 
 def label(obj: models.Model) -> str:
     return f"{type(obj).__name__.lower()} #{obj.pk}"
+
+
+CHANGE_KEY_PREFIX = "change_request:"
+
+
+def change_key(change: ChangeRequest) -> str:
+    """A change request's key: its approval's dedupe key is ``approval:<this>``, its emails' start with it."""
+    return f"{CHANGE_KEY_PREFIX}{change.pk}"

@@ -23,8 +23,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, Exists, OuterRef, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, OuterRef
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Facts
@@ -32,11 +31,12 @@ from agents.context import RunContext
 from agents.errors import SkipRun
 from agents.models import Escalation
 from agents.registry import register
-from delivery.agents.projects.common import add_working_days, move, working_days_for
+from delivery.agents.projects.common import CHANGE_KEY_PREFIX, add_working_days, move, working_days_for
 from delivery.models import ChangeRequest, Deliverable, Milestone, Project, ProjectTask
 from delivery.services.projects import add_deliverable, submit_deliverable_for_qa
 from integrations.values import Task
 from smarter_team import clock
+from smarter_team.db import pk_key
 
 SLIP_FLAG_DAYS = 2  # a couple of days is noise in a forecast; more is worth saying
 BIG_SLIP_DAYS = 7  # a week late: the client will notice, a human should decide what to tell them
@@ -133,7 +133,7 @@ class ProgressTracking(Agent[TrackScope, Tracked]):
                 ChangeRequest.objects.filter(
                     status=ChangeRequest.Status.AWAITING_APPROVAL, source_message__isnull=False
                 )
-                .annotate(approval=Concat(Value("approval:change_request:"), Cast("pk", CharField())))
+                .annotate(approval=pk_key(f"approval:{CHANGE_KEY_PREFIX}"))
                 .filter(Exists(rejected))
             )
             return Portfolio(

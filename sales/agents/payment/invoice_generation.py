@@ -35,8 +35,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import CharField, Exists, OuterRef, Q, Sum, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, OuterRef, Q, Sum
 from pydantic import BaseModel, Field
 
 from agents.base import Agent, Facts
@@ -64,6 +63,7 @@ from sales.agents.payment.common import (
 )
 from sales.models import Client, Invoice, Proposal
 from sales.services.invoices import create_invoice, issue_invoice
+from smarter_team.db import pk_key
 
 NAME = "invoice_generation"
 STRIPE_KIND = "payments.invoice"
@@ -258,7 +258,7 @@ class InvoiceGeneration(Agent[InvoiceRequest, Generated]):
         # reading them all back each night (with their keys as one IN list) grew with the books.
         milestones = (
             Milestone.objects.filter(status__in=BILLED_MILESTONES, amount__gt=0)
-            .annotate(key=Concat(Value(MILESTONE_KEY_PREFIX), Cast("pk", CharField())))
+            .annotate(key=pk_key(MILESTONE_KEY_PREFIX))
             .exclude(Exists(Invoice.objects.filter(key=OuterRef("key"))))
             .select_related("project")
         )
